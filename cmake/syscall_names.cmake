@@ -1,0 +1,22 @@
+# Generate ${CMAKE_BINARY_DIR}/gen/nr_list.h: one SR_NR(name, number) line per
+# __NR_ macro of the build machine's <asm/unistd_64.h>, so that a test can
+# check that the per-syscall table covers every call the headers know.
+set(_unistd "")
+foreach(dir /usr/include/${CMAKE_LIBRARY_ARCHITECTURE} /usr/include)
+  if(EXISTS "${dir}/asm/unistd_64.h")
+    set(_unistd "${dir}/asm/unistd_64.h")
+    break()
+  endif()
+endforeach()
+if(NOT _unistd)
+  message(FATAL_ERROR "asm/unistd_64.h not found (install linux-libc-dev)")
+endif()
+file(STRINGS "${_unistd}" _lines REGEX "^#define __NR_[a-z0-9_]+ [0-9]+")
+set(_out "/* generated from ${_unistd} */\n")
+foreach(l IN LISTS _lines)
+  string(REGEX REPLACE "^#define __NR_([a-z0-9_]+) ([0-9]+).*" "SR_NR(\\1, \\2)\n" _e "${l}")
+  string(APPEND _out "${_e}")
+endforeach()
+file(WRITE "${CMAKE_BINARY_DIR}/gen/nr_list.h.tmp" "${_out}")
+configure_file("${CMAKE_BINARY_DIR}/gen/nr_list.h.tmp" "${CMAKE_BINARY_DIR}/gen/nr_list.h" COPYONLY)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_unistd}")

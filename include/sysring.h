@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sysring — run any system call asynchronously, in batches, or as syslets.
+ *
+ * This umbrella header declares the native control API (prefix sysring_,
+ * results are 0/counts or -errno) and includes the faces:
+ *   <sysring/async.h>    async calls (seed 000): async_setup/submit/getevents
+ *   <sysring/syslet.h>   syslets (seeds 001/003): atoms, async_exec/async_wait
+ *
+ * Engines: a call runs on the caller when it cannot block (inline), in
+ * io_uring when the running kernel offers it (uring), on executor threads
+ * otherwise (threads), or in the sysring.ko module (kmod). SYSRING_ENGINE in
+ * the environment (auto, threads, uring, kmod) overrides the choice, and
+ * SYSRING_THREADS the number of executor threads.
+ */
+#ifndef SYSRING_H
+#define SYSRING_H
+
+#include <stdint.h>
+
+#include <sysring/async.h>
+#include <sysring/syslet.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SYSRING_VERSION_MAJOR 0
+#define SYSRING_VERSION_MINOR 1
+#define SYSRING_VERSION_PATCH 0
+
+/* "MAJOR.MINOR.PATCH" of the library actually loaded. */
+SYSRING_API const char *sysring_version(void);
+
+enum sysring_engine {
+	SYSRING_ENGINE_AUTO = 0,    /* the library chooses per call */
+	SYSRING_ENGINE_THREADS = 1, /* executor threads only */
+	SYSRING_ENGINE_URING = 2,   /* io_uring where it can, threads otherwise */
+	SYSRING_ENGINE_KMOD = 3,    /* the kernel module where present */
+	SYSRING_ENGINE_INLINE = 4,  /* the caller's thread (only as a statistic) */
+	SYSRING_ENGINE__COUNT
+};
+
+/* Name of an engine ("auto", "threads", ...), or NULL. */
+SYSRING_API const char *sysring_engine_name(int engine);
+
+/* Parameters of a context. Initialise with sysring_params_init, then change
+ * what you need; `size` lets later versions grow the struct. */
+struct sysring_params {
+	uint32_t size;        /* sizeof(struct sysring_params) */
+	uint32_t engine;      /* enum sysring_engine */
+	uint32_t threads;     /* maximum executor threads; 0: the default */
+	int32_t inline_calls; /* 1: run non-blocking calls on the caller, 0: never, -1: default */
+	uint32_t flags;       /* SYSRING_F_* */
+	uint32_t reserved[11];
+};
+
+SYSRING_API void sysring_params_init(struct sysring_params *p);
+
+/* async_setup with parameters. The environment (SYSRING_ENGINE,
+ * SYSRING_THREADS) overrides them. 0 or -errno. */
+SYSRING_API int sysring_setup(unsigned long nr_events, const struct sysring_params *p,
+			      async_context_t *ctx);
+
+/* The engine a context was set up with, or -errno. */
+SYSRING_API int sysring_ctx_engine(async_context_t ctx);
+
+/* Default number of executor threads for this machine. */
+SYSRING_API unsigned int sysring_default_threads(void);
+
+struct sysring_stats {
+	uint64_t submitted;   /* calls accepted by async_submit */
+	uint64_t completed;   /* calls finished (events produced) */
+	uint64_t reaped;      /* events collected */
+	uint64_t in_flight;   /* submitted - completed */
+	uint64_t pending;     /* completed - reaped: events waiting */
+	uint64_t by_engine[SYSRING_ENGINE__COUNT]; /* completed, by the engine that ran them */
+	uint32_t threads;     /* executor threads started */
+	uint32_t threads_idle; /* of which parked */
+	uint32_t reserved[6];
+};
+
+/* Snapshot of a context's counters (each read atomically, the set not). */
+SYSRING_API int sysring_stats(async_context_t ctx, struct sysring_stats *st);
+
+/*
+ * An eventfd owned by the context that is readable while events are waiting
+ * to be collected, so the context fits into an epoll/poll loop. Created on
+ * the first call (later calls return the same fd); closed by async_destroy.
+ * It may occasionally be readable with nothing waiting (collect returns 0);
+ * it is never unreadable while something waits. Returns the fd or -errno.
+ */
+SYSRING_API int sysring_eventfd(async_context_t ctx);
+
+/* What the library knows about one system call. */
+struct sysring_syscall_info {
+	const char *name;
+	uint32_t nargs;
+	uint32_t cls; /* SYSRING_CLASS_* */
+};
+#define SYSRING_CLASS_NEVER_BLOCKS 1
+#define SYSRING_CLASS_MAY_BLOCK 2
+#define SYSRING_CLASS_REFUSED 3
+
+/* 0 and *info filled, or -ENOSYS for a number no call has. */
+SYSRING_API int sysring_syscall_info(long nr, struct sysring_syscall_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sysring — the async call face (seed 000): submit any system call, collect
+ * one event per call.
+ *
+ *   struct async_cb: `number` is the system call number; vargs[i] points at
+ *   argument i (a long-sized value, read when the call runs, so it may point
+ *   at a variable an earlier call fills); the list ends at the first NULL and
+ *   missing arguments are 0. At most as many entries as the call takes are
+ *   read. The cb must stay valid until its event is collected.
+ *
+ *   Return conventions are the seed's: 0 or a count, or -1 with errno.
+ *   An event's `res` is the raw kernel result: the return value or -errno.
+ *   Every submitted call yields exactly one event: an unknown number gives
+ *   -ENOSYS, a call refused off the submitting thread (exit, fork, clone,
+ *   execve, rt_sigreturn, ...) gives -EPERM and is never executed, a call
+ *   cancelled before it ran gives -ECANCELED.
+ */
+#ifndef SYSRING_ASYNC_H
+#define SYSRING_ASYNC_H
+
+#include <linux/types.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef SYSRING_API
+#define SYSRING_API __attribute__((visibility("default")))
+#endif
+
+typedef struct async_context *async_context_t;
+
+struct async_cb {
+	long number;   /* the system call number */
+	void *vargs[]; /* pointers to the arguments; the first NULL ends the list */
+};
+
+struct async_event {
+	struct async_cb *cbp; /* the cb this event answers */
+	__s64 res;            /* the call's return value, or -errno */
+};
+
+/* Create a context able to hold nr_events calls in flight (submitted and not
+ * yet collected). 0, or -1 with errno (EINVAL, ENOMEM, EAGAIN). */
+SYSRING_API int async_setup(unsigned long nr_events, async_context_t *ctx_idp);
+
+/* Destroy a context. Calls still queued complete with -ECANCELED, calls
+ * blocked in the kernel are interrupted; returns once nothing of the context
+ * is touched any more. Uncollected events are discarded. 0, or -1/EINVAL. */
+SYSRING_API int async_destroy(async_context_t ctx);
+
+/* Queue nr calls. Returns how many were queued (all, or as many as fit and at
+ * least one), or -1 with errno: EAGAIN when none fit, EINVAL for nr < 0, a
+ * NULL array or a NULL entry, or an invalid context. A call that completes on
+ * the submitting thread (inline engine) has its event ready on return. */
+SYSRING_API int async_submit(async_context_t ctx, long nr, struct async_cb *async_cbps[]);
+
+/* Collect between min_nr and max_nr events without ever waiting in the
+ * kernel. With a timeout it spins (in user space) up to that long for min_nr
+ * events; with NULL it only looks. Returns the count or -1/EINVAL. */
+SYSRING_API int async_check_events(async_context_t ctx, long min_nr, long max_nr,
+				   struct async_event events[], struct timespec *timeout);
+
+/* Collect between min_nr and max_nr events, sleeping until min_nr are there or
+ * the relative timeout passes (NULL: no limit). Returns the count (which may
+ * be below min_nr on timeout), or -1 with errno: EINTR if a signal interrupted
+ * the wait before any event was collected, EINVAL for bad arguments. */
+SYSRING_API int async_getevents(async_context_t ctx, long min_nr, long max_nr,
+				struct async_event events[], struct timespec *timeout);
+
+/*
+ * By-value convenience: a cb that owns the storage of its arguments.
+ * async_cb_new(SYS_write, 3, (long)fd, (long)buf, (long)len) returns a cb
+ * whose vargs point into the same allocation; async_cb_set_arg changes one
+ * value; async_cb_free releases it (after its event was collected).
+ * NULL/errno EINVAL (nargs > 6) or ENOMEM.
+ */
+SYSRING_API struct async_cb *async_cb_new(long number, unsigned int nargs, ...);
+SYSRING_API int async_cb_set_arg(struct async_cb *cb, unsigned int i, long value);
+SYSRING_API void async_cb_free(struct async_cb *cb);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

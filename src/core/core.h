@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The core: contexts, requests, and the glue between faces and engines.
+ *
+ * A context (struct sr_ctx) is one executor instance: a pool of nr_events
+ * requests, the rings that move request indices between threads, the
+ * executor threads, and (for the async face) the completion queue and its
+ * waiters. Faces sit on top and see a context only through sr_ctx_* calls;
+ * engines see requests and never know which face owns them.
+ *
+ * Request life cycle (req->state):
+ *   FREE --submit--> QUEUED --worker claims--> RUNNING --> DONE --reaped--> FREE
+ *                      \--cancel/destroy--> CANCELED (completes -ECANCELED)
+ * A request index is always in exactly one place: the free ring, the
+ * submission ring, a worker's hands, or the completion ring. The free ring
+ * starts with all nr_events indices and every ring holds at least nr_events
+ * slots, so the submission and completion rings can never be full: the only
+ * "full" condition is an empty free ring, which async_submit reports.
+ *
+ * Ownership: the context struct itself is never freed, only recycled through
+ * the handle table (ctx.c), so a stale handle is detected by its generation
+ * instead of touching freed memory. Everything it points to is freed by
+ * sr_ctx_destroy once no thread touches it.
+ *
+ * Lock order: sr_handle_lock (table) -> ctx->lock (eventfd creation, spawn).
+ * Nothing on the submit or complete path takes a lock.
+ */
+#ifndef SYSRING_CORE_H
+#define SYSRING_CORE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <sysring.h>
+
+#include "../ring/ring.h"
+#include "atomics.h"
+
+#define SR_EXPORT __attribute__((visibility("default")))
+#define SR_COLD __attribute__((cold))
+
+/* Errno of a call refused off the submitting thread. */
+#define SR_EREFUSED EPERM
+
+enum sr_req_state {
+	SR_REQ_FREE = 0,
+	SR_REQ_QUEUED,
+	SR_REQ_RUNNING,
+	SR_REQ_CANCELED,
+	SR_REQ_DONE,
+};
+
+struct sr_ctx;
+
+struct sr_req {
+	/* The program this request runs: the async face's cb is a one-atom
+	 * syslet held in `atom`; a syslet points `cur` into user memory. */
+	struct syslet_uatom atom;
+	struct syslet_uatom *cur;
+	void *user; /* face cookie: the async_cb *, or the first atom */
+	long res;   /* result of the last atom that ran */
+	uint32_t idx;
+	uint32_t state;  /* enum sr_req_state, changed by CAS */
+	uint32_t engine; /* enum sysring_engine that finished it */
+	uint32_t cancel; /* set by cancel/destroy, read between atoms */
+};
+
+/* What a face does with a finished request; runs exactly once per request,
+ * on whichever thread finished it. */
+struct sr_face_ops {
+	void (*complete)(struct sr_ctx *ctx, struct sr_req *req);
+};
+
+struct sr_worker {
+	pthread_t thread;
+	pid_t tid;
+	struct sr_ctx *ctx;
+	/* Request this worker is executing, for cancellation; written by the
+	 * worker, read by cancel/destroy. */
+	struct sr_req *cur;
+	uint32_t index;
+	uint32_t exited; /* set by the worker as it leaves its loop */
+};
+
+struct sr_threads {
+	struct sr_worker *workers; /* array of `max` */
+	uint32_t max;
+	uint32_t started;       /* workers created so far (grows up to max) */
+	uint32_t stop;          /* set once by shutdown */
+	uint32_t idle sr_aligned_cacheline; /* workers parked or about to park */
+	uint32_t wake_seq;      /* futex word the idle workers sleep on */
+};
+
+struct sr_config {
+	uint32_t engine;    /* enum sysring_engine asked for (after env override) */
+	uint32_t threads;   /* maximum executor threads */
+	int32_t inline_calls;
+	uint32_t flags;
+};
+
+struct sr_ctx {
+	/* Kept across the slot's reuse (ctx.c): */
+	uint32_t gen;  /* handle generation; bumped at every setup and destroy */
+	uint32_t slot;
+	pthread_mutex_t lock;
+	/* Reset at every setup, from here on: */
+	uint32_t live;  /* 1 between setup and destroy */
+	uint32_t users; /* threads inside async_getevents */
+	uint32_t fork_gen; /* sr_fork_gen when created: a child's copy is dead */
+	uint32_t nr_events;
+	const struct sr_face_ops *ops;
+	struct sr_config cfg;
+
+	struct sr_req *reqs;
+	void *ring_mem;
+	size_t ring_mem_bytes;
+	struct sr_ring freeq; /* indices of free requests */
+	struct sr_ring sq;    /* indices queued for the executor threads */
+	struct sr_ring cq;    /* indices finished, waiting to be collected */
+
+	struct sr_threads thr;
+
+	/* Completion side: waiters sleep on cq_seq. */
+	uint32_t cq_seq sr_aligned_cacheline;
+	uint32_t cq_waiters;
+	uint64_t cq_ready; /* completed and not collected */
+	int efd;           /* sysring_eventfd, or -1 */
+
+	/* Statistics (relaxed counters). */
+	uint64_t st_submitted sr_aligned_cacheline;
+	uint64_t st_completed;
+	uint64_t st_reaped;
+	uint64_t st_engine[SYSRING_ENGINE__COUNT];
+};
+
+/* --- handles (ctx.c) --- */
+extern uint32_t sr_fork_gen;
+async_context_t sr_handle_of(const struct sr_ctx *ctx);
+/* The live context behind a handle in this process, or NULL. */
+struct sr_ctx *sr_ctx_lookup(async_context_t h);
+
+/* --- context life cycle (ctx.c) --- */
+int sr_ctx_create(unsigned long nr_events, const struct sysring_params *p,
+		  const struct sr_face_ops *ops, struct sr_ctx **out);
+int sr_ctx_destroy(struct sr_ctx *ctx);
+
+/* Take a free request, or NULL when all nr_events are in use. */
+static inline struct sr_req *sr_req_get(struct sr_ctx *ctx)
+{
+	uint32_t idx;
+	if (sr_ring_pop(&ctx->freeq, &idx))
+		return NULL;
+	return &ctx->reqs[idx];
+}
+
+static inline void sr_req_put(struct sr_ctx *ctx, struct sr_req *req)
+{
+	sr_store_relaxed(&req->state, SR_REQ_FREE);
+	/* Cannot fail: the free ring has a slot for every request. */
+	(void)sr_ring_push(&ctx->freeq, &req->idx);
+}
+
+/* Queue prepared requests (state QUEUED) for execution; never fails. */
+void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n);
+
+/* Run a claimed request's program to its end on this thread, then hand it
+ * to the face. `engine` is recorded as the one that ran it. */
+void sr_req_run(struct sr_ctx *ctx, struct sr_req *req, uint32_t engine);
+
+/* Finish a request with `res` without running (more of) it. */
+void sr_req_finish(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine);
+
+/* --- execution of one atom (exec.c) --- */
+long sr_atom_exec(const struct syslet_uatom *atom);
+
+/* --- the completion queue used by the async face (ctx.c) --- */
+void sr_cq_push(struct sr_ctx *ctx, struct sr_req *req);
+/* Move up to max finished requests into events; returns the count. */
+long sr_cq_collect(struct sr_ctx *ctx, struct async_event *events, long max);
+
+/* --- threads engine (engine/threads.c) --- */
+int sr_threads_init(struct sr_ctx *ctx, uint32_t max);
+void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n);
+/* Interrupt and stop all workers; queued requests complete -ECANCELED. */
+void sr_threads_shutdown(struct sr_ctx *ctx);
+void sr_threads_free(struct sr_ctx *ctx);
+/* Interrupt the worker running req until it lets go of it. */
+void sr_threads_interrupt(struct sr_ctx *ctx, struct sr_req *req);
+int sr_threads_cancel_signal(void);
+uint32_t sr_threads_idle(const struct sr_ctx *ctx);
+
+/* --- configuration (native.c) --- */
+void sr_config_resolve(struct sr_config *cfg, const struct sysring_params *p);
+
+#endif

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Contexts: handles, creation and destruction, dispatch to engines, and the
+ * completion queue of the async face.
+ *
+ * Handles. An async_context_t is not a pointer but (generation << 20 | slot+1)
+ * into sr_handle_table. The struct sr_ctx of a slot is allocated once and
+ * never freed, so looking up a stale handle reads valid memory and fails on
+ * the generation (use after async_destroy is -1/EINVAL, not a crash). A
+ * fork() child bumps sr_fork_gen, which makes every context inherited from
+ * the parent unusable there (EINVAL): its executor threads do not exist in
+ * the child. The child's copy of the memory is simply left alone.
+ *
+ * Completion queue (async face). Finished requests go into ctx->cq and are
+ * counted in ctx->cq_ready. Waiters in async_getevents sleep on ctx->cq_seq:
+ *   waiter:    key = cq_seq; cq_waiters++ (seq_cst); load cq_ready (seq_cst);
+ *              sleep on key unless something is ready
+ *   completer: push; cq_ready++ (seq_cst); load cq_waiters (seq_cst);
+ *              if waiters: cq_seq++; futex_wake(all)
+ * The two seq_cst read-modify-writes and loads form a Dekker pair: either
+ * the waiter sees the new count or the completer sees the waiter.
+ *
+ * Destruction waits for every thread inside async_getevents (ctx->users) to
+ * leave before freeing: destroy wakes them and they return what they have.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "futex.h"
+#include "../table/table.h"
+
+#define SR_CTX_MAX 16384
+#define SR_MAX_EVENTS (1u << 20)
+#define SR_SLOT_BITS 20
+
+static struct sr_ctx *sr_handle_table[SR_CTX_MAX];
+static uint32_t sr_handle_next; /* slots below this have a struct */
+static uint32_t sr_handle_free[SR_CTX_MAX];
+static uint32_t sr_handle_nfree;
+static pthread_mutex_t sr_handle_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t sr_atfork_once = PTHREAD_ONCE_INIT;
+uint32_t sr_fork_gen;
+
+static void sr_atfork_child(void)
+{
+	/* Every context now belongs to the parent. */
+	sr_fork_gen++;
+	pthread_mutex_init(&sr_handle_lock, NULL);
+}
+
+static void sr_atfork_register(void)
+{
+	pthread_atfork(NULL, NULL, sr_atfork_child);
+}
+
+async_context_t sr_handle_of(const struct sr_ctx *ctx)
+{
+	return (async_context_t)(uintptr_t)(((uint64_t)ctx->gen << SR_SLOT_BITS) | (ctx->slot + 1));
+}
+
+struct sr_ctx *sr_ctx_lookup(async_context_t h)
+{
+	uint64_t v = (uint64_t)(uintptr_t)h;
+	uint64_t slot = (v & ((1u << SR_SLOT_BITS) - 1)) - 1;
+	struct sr_ctx *ctx;
+
+	if (sr_unlikely(slot >= SR_CTX_MAX))
+		return NULL;
+	/* Acquire pairs with the release that publishes a new slot's struct. */
+	ctx = sr_load_acquire(&sr_handle_table[slot]);
+	if (sr_unlikely(!ctx || sr_load_acquire(&ctx->gen) != (uint32_t)(v >> SR_SLOT_BITS) ||
+			!sr_load_relaxed(&ctx->live) || ctx->fork_gen != sr_fork_gen))
+		return NULL;
+	return ctx;
+}
+
+static struct sr_ctx *handle_alloc(void)
+{
+	struct sr_ctx *ctx = NULL;
+	uint32_t slot;
+
+	pthread_mutex_lock(&sr_handle_lock);
+	if (sr_handle_nfree) {
+		slot = sr_handle_free[--sr_handle_nfree];
+		ctx = sr_handle_table[slot];
+	} else if (sr_handle_next < SR_CTX_MAX) {
+		slot = sr_handle_next;
+		ctx = calloc(1, sizeof(*ctx));
+		if (ctx) {
+			ctx->slot = slot;
+			pthread_mutex_init(&ctx->lock, NULL);
+			sr_handle_next++;
+			/* Release pairs with the acquire in sr_ctx_lookup. */
+			sr_store_release(&sr_handle_table[slot], ctx);
+		}
+	}
+	pthread_mutex_unlock(&sr_handle_lock);
+	return ctx;
+}
+
+static void handle_release(struct sr_ctx *ctx)
+{
+	pthread_mutex_lock(&sr_handle_lock);
+	sr_handle_free[sr_handle_nfree++] = ctx->slot;
+	pthread_mutex_unlock(&sr_handle_lock);
+}
+
+static uint32_t roundup_pow2(uint32_t v)
+{
+	uint32_t p = 2;
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+static void ctx_free_memory(struct sr_ctx *ctx)
+{
+	sr_threads_free(ctx);
+	free(ctx->reqs);
+	free(ctx->ring_mem);
+	ctx->reqs = NULL;
+	ctx->ring_mem = NULL;
+	if (ctx->efd >= 0)
+		close(ctx->efd);
+	ctx->efd = -1;
+}
+
+int sr_ctx_create(unsigned long nr_events, const struct sysring_params *p,
+		  const struct sr_face_ops *ops, struct sr_ctx **out)
+{
+	struct sr_ctx *ctx;
+	uint32_t cap, gen;
+	size_t one;
+	unsigned char *mem;
+	int ret;
+
+	if (nr_events == 0 || nr_events > SR_MAX_EVENTS || !out)
+		return -EINVAL;
+	if (p && p->size && p->size < offsetof(struct sysring_params, reserved))
+		return -EINVAL;
+	pthread_once(&sr_atfork_once, sr_atfork_register);
+
+	ctx = handle_alloc();
+	if (!ctx)
+		return -EAGAIN; /* as io_setup beyond aio-max-nr */
+	gen = ctx->gen;
+	memset(&ctx->live, 0, sizeof(*ctx) - offsetof(struct sr_ctx, live));
+	ctx->efd = -1;
+	ctx->fork_gen = sr_fork_gen;
+	ctx->nr_events = (uint32_t)nr_events;
+	ctx->ops = ops;
+	sr_config_resolve(&ctx->cfg, p);
+
+	cap = roundup_pow2((uint32_t)nr_events);
+	one = (sr_ring_bytes(cap, sizeof(uint32_t)) + SR_CACHELINE - 1) & ~(size_t)(SR_CACHELINE - 1);
+	ctx->ring_mem_bytes = 3 * one;
+	ret = -ENOMEM;
+	if (posix_memalign(&ctx->ring_mem, SR_CACHELINE, ctx->ring_mem_bytes))
+		goto fail;
+	mem = ctx->ring_mem;
+	if (sr_ring_format(mem, one, cap, sizeof(uint32_t)) || sr_ring_attach(&ctx->freeq, mem, one) ||
+	    sr_ring_format(mem + one, one, cap, sizeof(uint32_t)) ||
+	    sr_ring_attach(&ctx->sq, mem + one, one) ||
+	    sr_ring_format(mem + 2 * one, one, cap, sizeof(uint32_t)) ||
+	    sr_ring_attach(&ctx->cq, mem + 2 * one, one)) {
+		ret = -EINVAL;
+		goto fail;
+	}
+	ctx->reqs = calloc(nr_events, sizeof(*ctx->reqs));
+	if (!ctx->reqs)
+		goto fail;
+	for (uint32_t i = 0; i < nr_events; i++) {
+		ctx->reqs[i].idx = i;
+		(void)sr_ring_push(&ctx->freeq, &i);
+	}
+	ret = sr_threads_init(ctx, ctx->cfg.threads);
+	if (ret)
+		goto fail;
+
+	/* Release pairs with the acquire of gen in sr_ctx_lookup: a thread
+	 * that sees the new generation sees an initialised context. */
+	sr_store_relaxed(&ctx->live, 1);
+	sr_store_release(&ctx->gen, gen + 1);
+	*out = ctx;
+	return 0;
+fail:
+	ctx_free_memory(ctx);
+	handle_release(ctx);
+	return ret;
+}
+
+int sr_ctx_destroy(struct sr_ctx *ctx)
+{
+	uint32_t live = 1;
+
+	/* Only one destroyer wins. */
+	if (!sr_cas(&ctx->live, &live, 0, SR_SEQ_CST, SR_RELAXED))
+		return -EINVAL;
+	/* New lookups fail from here on. */
+	sr_fetch_add(&ctx->gen, 1, SR_SEQ_CST);
+
+	sr_threads_shutdown(ctx);
+
+	/* Wake and wait out every thread inside async_getevents. */
+	while (sr_load_acquire(&ctx->users)) {
+		sr_fetch_add(&ctx->cq_seq, 1, SR_RELEASE);
+		sr_futex_wake(&ctx->cq_seq, INT_MAX, false);
+		struct timespec ts = {0, 100 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	ctx_free_memory(ctx);
+	handle_release(ctx);
+	return 0;
+}
+
+void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
+{
+	struct sr_req *run[64];
+	unsigned int nrun = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct sr_req *req = reqs[i];
+		const struct sr_sysent *e = sr_sysent(req->cur->nr);
+
+		/* A one-atom program whose call is unknown or refused finishes
+		 * here: nothing would be executed anyway. */
+		if (req->cur == &req->atom && req->atom.nr != (unsigned long)__NR_umem_add &&
+		    (!e || e->cls == SR_RF)) {
+			sr_req_finish(ctx, req, e ? -SR_EREFUSED : -ENOSYS, SYSRING_ENGINE_INLINE);
+			continue;
+		}
+		run[nrun++] = req;
+		if (nrun == 64) {
+			sr_threads_submit(ctx, run, nrun);
+			nrun = 0;
+		}
+	}
+	if (nrun)
+		sr_threads_submit(ctx, run, nrun);
+}
+
+/* ---- completion queue of the async face ---- */
+
+static void efd_signal(struct sr_ctx *ctx)
+{
+	int fd = sr_load_acquire(&ctx->efd);
+	if (fd >= 0)
+		eventfd_write(fd, 1);
+}
+
+void sr_cq_push(struct sr_ctx *ctx, struct sr_req *req)
+{
+	int64_t prev;
+
+	(void)sr_ring_push(&ctx->cq, &req->idx); /* never full, see core.h */
+	/* seq_cst: Dekker with async_getevents (cq_waiters++, load cq_ready). */
+	prev = (int64_t)sr_fetch_add(&ctx->cq_ready, 1, SR_SEQ_CST);
+	if (prev == 0)
+		efd_signal(ctx);
+	if (__atomic_load_n(&ctx->cq_waiters, __ATOMIC_SEQ_CST)) {
+		sr_fetch_add(&ctx->cq_seq, 1, SR_RELEASE);
+		sr_futex_wake(&ctx->cq_seq, INT_MAX, false);
+	}
+}
+
+long sr_cq_collect(struct sr_ctx *ctx, struct async_event *events, long max)
+{
+	uint32_t idx[64];
+	long n = 0;
+
+	while (n < max) {
+		long want = max - n < 64 ? max - n : 64;
+		int k = sr_ring_pop_multiple(&ctx->cq, idx, want);
+		if (k <= 0)
+			break;
+		for (int i = 0; i < k; i++) {
+			struct sr_req *req = &ctx->reqs[idx[i]];
+			events[n].cbp = req->user;
+			events[n].res = req->res;
+			n++;
+			sr_req_put(ctx, req);
+		}
+	}
+	if (n) {
+		int64_t left = (int64_t)sr_fetch_sub(&ctx->cq_ready, (uint64_t)n, SR_SEQ_CST) - n;
+		sr_fetch_add(&ctx->st_reaped, (uint64_t)n, SR_RELAXED);
+		if (left <= 0 && sr_load_relaxed(&ctx->efd) >= 0) {
+			eventfd_t v;
+			/* Drain, then re-check: a completion that raced with
+			 * the drain must leave the fd readable. */
+			eventfd_read(ctx->efd, &v);
+			if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) > 0)
+				efd_signal(ctx);
+		}
+	}
+	return n;
+}

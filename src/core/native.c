@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The native control API (<sysring.h>): version, parameters and their
+ * environment overrides, statistics, the eventfd, the table's answers.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "../table/table.h"
+
+#define SR_STR2(x) #x
+#define SR_STR(x) SR_STR2(x)
+
+SR_EXPORT const char *sysring_version(void)
+{
+	return SR_STR(SYSRING_VERSION_MAJOR) "." SR_STR(SYSRING_VERSION_MINOR) "." SR_STR(
+		SYSRING_VERSION_PATCH);
+}
+
+static const char *const sr_engine_names[SYSRING_ENGINE__COUNT] = {
+	[SYSRING_ENGINE_AUTO] = "auto",     [SYSRING_ENGINE_THREADS] = "threads",
+	[SYSRING_ENGINE_URING] = "uring",   [SYSRING_ENGINE_KMOD] = "kmod",
+	[SYSRING_ENGINE_INLINE] = "inline",
+};
+
+SR_EXPORT const char *sysring_engine_name(int engine)
+{
+	if (engine < 0 || engine >= SYSRING_ENGINE__COUNT)
+		return NULL;
+	return sr_engine_names[engine];
+}
+
+SR_EXPORT unsigned int sysring_default_threads(void)
+{
+	cpu_set_t set;
+	int ncpu = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		ncpu = CPU_COUNT(&set);
+	if (ncpu <= 0)
+		ncpu = 1;
+	/* The threads engine exists for calls that block: they mostly wait,
+	 * so several per CPU keep the CPUs busy; libuv uses 4 in all. */
+	ncpu *= 4;
+	if (ncpu < 4)
+		ncpu = 4;
+	if (ncpu > 64)
+		ncpu = 64;
+	return (unsigned int)ncpu;
+}
+
+SR_EXPORT void sysring_params_init(struct sysring_params *p)
+{
+	if (!p)
+		return;
+	memset(p, 0, sizeof(*p));
+	p->size = sizeof(*p);
+	p->engine = SYSRING_ENGINE_AUTO;
+	p->inline_calls = -1;
+}
+
+static int engine_from_env(const char *v)
+{
+	for (int e = 0; e < SYSRING_ENGINE__COUNT; e++)
+		if (e != SYSRING_ENGINE_INLINE && !strcasecmp(v, sr_engine_names[e]))
+			return e;
+	return -1;
+}
+
+void sr_config_resolve(struct sr_config *cfg, const struct sysring_params *p)
+{
+	const char *env;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->engine = SYSRING_ENGINE_AUTO;
+	cfg->inline_calls = -1;
+	if (p) {
+		if (p->engine < SYSRING_ENGINE__COUNT && p->engine != SYSRING_ENGINE_INLINE)
+			cfg->engine = p->engine;
+		cfg->threads = p->threads;
+		cfg->inline_calls = p->inline_calls;
+		cfg->flags = p->flags;
+	}
+	env = getenv("SYSRING_ENGINE");
+	if (env && *env) {
+		int e = engine_from_env(env);
+		if (e >= 0)
+			cfg->engine = (uint32_t)e;
+	}
+	env = getenv("SYSRING_THREADS");
+	if (env && *env) {
+		long v = strtol(env, NULL, 10);
+		if (v > 0 && v <= 1024)
+			cfg->threads = (uint32_t)v;
+	}
+	if (!cfg->threads)
+		cfg->threads = sysring_default_threads();
+	if (cfg->threads > 1024)
+		cfg->threads = 1024;
+}
+
+SR_EXPORT int sysring_ctx_engine(async_context_t h)
+{
+	struct sr_ctx *ctx = sr_ctx_lookup(h);
+	return ctx ? (int)ctx->cfg.engine : -EINVAL;
+}
+
+SR_EXPORT int sysring_stats(async_context_t h, struct sysring_stats *st)
+{
+	struct sr_ctx *ctx = sr_ctx_lookup(h);
+
+	if (!ctx || !st)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	st->reaped = sr_load_relaxed(&ctx->st_reaped);
+	st->completed = sr_load_relaxed(&ctx->st_completed);
+	st->submitted = sr_load_relaxed(&ctx->st_submitted);
+	st->in_flight = st->submitted - st->completed;
+	st->pending = st->completed - st->reaped;
+	for (int e = 0; e < SYSRING_ENGINE__COUNT; e++)
+		st->by_engine[e] = sr_load_relaxed(&ctx->st_engine[e]);
+	st->threads = sr_load_relaxed(&ctx->thr.started);
+	st->threads_idle = sr_threads_idle(ctx);
+	return 0;
+}
+
+SR_EXPORT int sysring_eventfd(async_context_t h)
+{
+	struct sr_ctx *ctx = sr_ctx_lookup(h);
+	int fd;
+
+	if (!ctx)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->lock);
+	fd = ctx->efd;
+	if (fd < 0) {
+		fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fd < 0) {
+			fd = -errno;
+		} else {
+			/* Release pairs with the completer's acquire of efd. */
+			sr_store_release(&ctx->efd, fd);
+			/* Events that finished before the fd existed. */
+			if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) > 0)
+				eventfd_write(fd, 1);
+		}
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return fd;
+}
+
+SR_EXPORT int sysring_syscall_info(long nr, struct sysring_syscall_info *info)
+{
+	const struct sr_sysent *e = nr < 0 ? NULL : sr_sysent((unsigned long)nr);
+
+	if (!info)
+		return -EINVAL;
+	if (!e)
+		return -ENOSYS;
+	info->name = e->name;
+	info->nargs = e->nargs;
+	info->cls = e->cls;
+	return 0;
+}

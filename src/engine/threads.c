@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The threads engine: FlexSC's syscall threads in user space.
+ *
+ * Submitters push request indices into the context's submission ring (sq);
+ * workers pop them, run the request's program with raw system calls and
+ * hand the finished request to the face. Workers are started on demand up
+ * to thr.max: a submitter starts one when none is idle, and a worker that
+ * takes a request while more are queued and none is idle starts a sibling,
+ * so a burst of blocking calls spreads over the pool quickly.
+ *
+ * Parking (an eventcount on thr.wake_seq):
+ *   worker:    key = wake_seq; idle++ (seq_cst); re-check sq; futex_wait(key)
+ *   submitter: push; fence (seq_cst); if idle: wake_seq++; futex_wake
+ * The seq_cst increment of `idle` and the submitter's full fence form a
+ * Dekker pair: either the worker's re-check sees the new entry or the
+ * submitter sees idle > 0 and wakes. A submitter that finds no idle worker
+ * makes no system call at all.
+ *
+ * Interruption: workers block every signal but SR_CANCEL_SIGNAL, whose
+ * handler is installed without SA_RESTART. To stop a call blocked in the
+ * kernel, cancel/destroy sets req->cancel and sends the signal to the worker
+ * whose `cur` is that request, repeating until the worker lets go of it (a
+ * signal that lands just before the call enters the kernel is otherwise
+ * lost). A stray signal that hits the next request is absorbed by the
+ * restart loop in sr_req_run.
+ *
+ * Ownership: workers and their array belong to the context; shutdown joins
+ * them all before sr_threads_free releases the array.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/core.h"
+#include "../core/futex.h"
+
+static int sr_cancel_signal;
+static pthread_once_t sr_signal_once = PTHREAD_ONCE_INIT;
+
+static void cancel_handler(int sig)
+{
+	(void)sig; /* its only purpose is to make the blocked call return EINTR */
+}
+
+static void install_cancel_signal(void)
+{
+	struct sigaction sa;
+	const char *env = getenv("SYSRING_CANCEL_SIGNAL");
+	int sig = SIGRTMAX - 3;
+
+	if (env) {
+		int v = atoi(env);
+		if (v >= SIGRTMIN && v <= SIGRTMAX)
+			sig = v;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cancel_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: the blocked call must return EINTR */
+	sigaction(sig, &sa, NULL);
+	sr_cancel_signal = sig;
+}
+
+int sr_threads_cancel_signal(void)
+{
+	pthread_once(&sr_signal_once, install_cancel_signal);
+	return sr_cancel_signal;
+}
+
+uint32_t sr_threads_idle(const struct sr_ctx *ctx)
+{
+	return sr_load_relaxed(&ctx->thr.idle);
+}
+
+static void maybe_start_worker(struct sr_ctx *ctx);
+
+static void *worker_main(void *arg)
+{
+	struct sr_worker *w = arg;
+	struct sr_ctx *ctx = w->ctx;
+	struct sr_threads *t = &ctx->thr;
+	sigset_t set;
+
+	w->tid = (pid_t)syscall(SYS_gettid);
+	sigfillset(&set);
+	sigdelset(&set, sr_cancel_signal);
+	pthread_sigmask(SIG_SETMASK, &set, NULL);
+
+	for (;;) {
+		uint32_t idx, key;
+
+		if (sr_ring_pop(&ctx->sq, &idx) == 0) {
+			struct sr_req *req = &ctx->reqs[idx];
+			uint32_t st = SR_REQ_QUEUED;
+
+			if (sr_ring_count(&ctx->sq) && !sr_load_relaxed(&t->idle))
+				maybe_start_worker(ctx);
+			/* Publish cur before claiming, so a canceller that sees
+			 * RUNNING also finds the worker to signal. */
+			sr_store_release(&w->cur, req);
+			if (sr_cas(&req->state, &st, SR_REQ_RUNNING, SR_ACQ_REL, SR_ACQUIRE))
+				sr_req_run(ctx, req, SYSRING_ENGINE_THREADS);
+			else
+				sr_req_finish(ctx, req, -ECANCELED, SYSRING_ENGINE_THREADS);
+			/* Release pairs with the canceller's acquire of cur: once it
+			 * reads NULL the request is no longer ours to interrupt. */
+			sr_store_release(&w->cur, NULL);
+			continue;
+		}
+		if (sr_load_acquire(&t->stop))
+			break;
+		/* Acquire pairs with the submitter's increment of wake_seq. */
+		key = sr_load_acquire(&t->wake_seq);
+		sr_fetch_add(&t->idle, 1, SR_SEQ_CST);
+		sr_smp_mb(); /* Dekker with the fence in sr_threads_submit */
+		if (sr_ring_count(&ctx->sq) == 0 && !sr_load_acquire(&t->stop))
+			sr_futex_wait(&t->wake_seq, key, NULL, false);
+		sr_fetch_sub(&t->idle, 1, SR_RELAXED);
+	}
+	/* Release pairs with shutdown's acquire: we touch nothing after this. */
+	sr_store_release(&w->exited, 1);
+	return NULL;
+}
+
+static int start_worker_locked(struct sr_ctx *ctx)
+{
+	struct sr_threads *t = &ctx->thr;
+	struct sr_worker *w;
+	pthread_attr_t attr;
+	sigset_t all, old;
+	int ret;
+
+	if (t->started >= t->max || sr_load_relaxed(&t->stop))
+		return -EAGAIN;
+	w = &t->workers[t->started];
+	memset(w, 0, sizeof(*w));
+	w->ctx = ctx;
+	w->index = t->started;
+	pthread_attr_init(&attr);
+	/* Workers run system calls, not user code: a small stack is plenty. */
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	/* Start with every signal blocked so none is delivered to the worker
+	 * before it installs its own mask. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&w->thread, &attr, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (ret)
+		return -ret;
+	/* Release pairs with the acquire in shutdown/cancel that walk workers. */
+	sr_store_release(&t->started, t->started + 1);
+	return 0;
+}
+
+static void maybe_start_worker(struct sr_ctx *ctx)
+{
+	if (sr_load_relaxed(&ctx->thr.started) >= ctx->thr.max)
+		return;
+	/* Never wait for the lock on a hot path: whoever holds it is starting
+	 * a worker already. */
+	if (pthread_mutex_trylock(&ctx->lock))
+		return;
+	start_worker_locked(ctx);
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+int sr_threads_init(struct sr_ctx *ctx, uint32_t max)
+{
+	struct sr_threads *t = &ctx->thr;
+
+	memset(t, 0, sizeof(*t));
+	t->max = max ? max : 1;
+	t->workers = calloc(t->max, sizeof(*t->workers));
+	if (!t->workers)
+		return -ENOMEM;
+	sr_threads_cancel_signal();
+	return 0;
+}
+
+void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
+{
+	struct sr_threads *t = &ctx->thr;
+	uint32_t idle;
+
+	for (unsigned int i = 0; i < n; i++)
+		(void)sr_ring_push(&ctx->sq, &reqs[i]->idx); /* never full, see core.h */
+	sr_smp_mb(); /* Dekker with the worker's idle++ then re-check */
+	idle = sr_load_relaxed(&t->idle);
+	if (idle) {
+		sr_fetch_add(&t->wake_seq, 1, SR_RELEASE);
+		sr_futex_wake(&t->wake_seq, (int)(n < idle ? n : idle), false);
+	}
+	if (idle < n && sr_load_relaxed(&t->started) < t->max)
+		maybe_start_worker(ctx);
+}
+
+/* Interrupt the worker running `req`, repeating until it lets go of it.
+ * Returns once req is no longer running on any worker. */
+void sr_threads_interrupt(struct sr_ctx *ctx, struct sr_req *req)
+{
+	struct sr_threads *t = &ctx->thr;
+	int sig = sr_threads_cancel_signal();
+
+	for (;;) {
+		uint32_t started = sr_load_acquire(&t->started);
+		bool found = false;
+
+		for (uint32_t i = 0; i < started; i++) {
+			struct sr_worker *w = &t->workers[i];
+			/* Acquire pairs with the worker's release of cur. */
+			if (sr_load_acquire(&w->cur) == req) {
+				found = true;
+				pthread_kill(w->thread, sig);
+			}
+		}
+		if (!found)
+			return;
+		struct timespec ts = {0, 200 * 1000}; /* 200 us between retries */
+		nanosleep(&ts, NULL);
+	}
+}
+
+void sr_threads_shutdown(struct sr_ctx *ctx)
+{
+	struct sr_threads *t = &ctx->thr;
+	int sig = sr_threads_cancel_signal();
+	uint32_t started, idx;
+
+	pthread_mutex_lock(&ctx->lock);
+	sr_store_release(&t->stop, 1); /* pairs with the workers' acquire of stop */
+	started = t->started;          /* no worker starts after stop */
+	pthread_mutex_unlock(&ctx->lock);
+
+	/* Nothing queued will run: each request completes -ECANCELED. */
+	while (sr_ring_pop(&ctx->sq, &idx) == 0) {
+		struct sr_req *req = &ctx->reqs[idx];
+		uint32_t st = SR_REQ_QUEUED;
+		if (sr_cas(&req->state, &st, SR_REQ_CANCELED, SR_ACQ_REL, SR_ACQUIRE))
+			sr_req_finish(ctx, req, -ECANCELED, SYSRING_ENGINE_THREADS);
+	}
+	/*
+	 * Until every worker has left its loop: cancel and interrupt whatever
+	 * it is running, and wake it if it sleeps. Repeating closes every race
+	 * (a worker between popping a request and publishing `cur`, a signal
+	 * that arrived just before the call entered the kernel).
+	 */
+	for (;;) {
+		uint32_t alive = 0;
+
+		for (uint32_t i = 0; i < started; i++) {
+			struct sr_worker *w = &t->workers[i];
+			struct sr_req *req;
+
+			/* Acquire pairs with the worker's release of `exited`. */
+			if (sr_load_acquire(&w->exited))
+				continue;
+			alive++;
+			req = sr_load_acquire(&w->cur);
+			if (req) {
+				sr_store_relaxed(&req->cancel, 1);
+				pthread_kill(w->thread, sig);
+			}
+		}
+		if (!alive)
+			break;
+		sr_fetch_add(&t->wake_seq, 1, SR_RELEASE);
+		sr_futex_wake(&t->wake_seq, INT32_MAX, false);
+		struct timespec ts = {0, 200 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	for (uint32_t i = 0; i < started; i++)
+		pthread_join(t->workers[i].thread, NULL);
+}
+
+void sr_threads_free(struct sr_ctx *ctx)
+{
+	free(ctx->thr.workers);
+	ctx->thr.workers = NULL;
+}

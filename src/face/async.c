@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The async face (seed 000). Each async_cb becomes a one-atom syslet in a
+ * request: the cb's vargs are the atom's arg_ptr (read when the call runs),
+ * the result goes to the event. The seed's conventions are kept: 0 or a
+ * count, or -1 with errno; the -errno -> -1/errno conversion is done only by
+ * sr_ret() below.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/core.h"
+#include "../core/futex.h"
+#include "../table/table.h"
+
+static inline int sr_ret(long r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return (int)r;
+}
+
+static void async_complete(struct sr_ctx *ctx, struct sr_req *req)
+{
+	sr_cq_push(ctx, req);
+}
+
+static const struct sr_face_ops async_face_ops = {
+	.complete = async_complete,
+};
+
+SR_EXPORT int sysring_setup(unsigned long nr_events, const struct sysring_params *p,
+			    async_context_t *ctx_idp)
+{
+	struct sr_ctx *ctx;
+	int ret;
+
+	if (!ctx_idp)
+		return -EINVAL;
+	ret = sr_ctx_create(nr_events, p, &async_face_ops, &ctx);
+	if (ret)
+		return ret;
+	*ctx_idp = sr_handle_of(ctx);
+	return 0;
+}
+
+SR_EXPORT int async_setup(unsigned long nr_events, async_context_t *ctx_idp)
+{
+	return sr_ret(sysring_setup(nr_events, NULL, ctx_idp));
+}
+
+SR_EXPORT int async_destroy(async_context_t h)
+{
+	struct sr_ctx *ctx = sr_ctx_lookup(h);
+
+	if (!ctx)
+		return sr_ret(-EINVAL);
+	return sr_ret(sr_ctx_destroy(ctx));
+}
+
+/* Turn a cb into the request's one atom. Only the argument pointers are
+ * read here; the values are read when the call runs. */
+static inline void prep_cb(struct sr_req *req, struct async_cb *cb)
+{
+	struct syslet_uatom *a = &req->atom;
+	const struct sr_sysent *e = cb->number < 0 ? NULL : sr_sysent((unsigned long)cb->number);
+	unsigned int n = e ? e->nargs : 0, i;
+
+	a->flags = 0;
+	a->nr = (unsigned long)cb->number;
+	a->ret_ptr = NULL;
+	a->next = NULL;
+	for (i = 0; i < n && cb->vargs[i]; i++)
+		a->arg_ptr[i] = cb->vargs[i];
+	for (; i < 6; i++)
+		a->arg_ptr[i] = NULL;
+	if (sr_unlikely(cb->number < 0))
+		a->nr = ~0UL; /* no row: -ENOSYS */
+	req->cur = a;
+	req->user = cb;
+	req->cancel = 0;
+	req->state = SR_REQ_QUEUED;
+}
+
+SR_EXPORT int async_submit(async_context_t h, long nr, struct async_cb *cbps[])
+{
+	struct sr_ctx *ctx = sr_ctx_lookup(h);
+	struct sr_req *reqs[64];
+	long done = 0;
+
+	if (sr_unlikely(!ctx || nr < 0 || (nr > 0 && !cbps)))
+		return sr_ret(-EINVAL);
+	/* Validate everything first: a bad entry queues nothing. */
+	for (long i = 0; i < nr; i++)
+		if (sr_unlikely(!cbps[i]))
+			return sr_ret(-EINVAL);
+
+	while (done < nr) {
+		unsigned int n = 0;
+		while (n < 64 && done + n < nr) {
+			struct sr_req *req = sr_req_get(ctx);
+			if (!req)
+				break;
+			prep_cb(req, cbps[done + n]);
+			reqs[n++] = req;
+		}
+		if (!n)
+			break;
+		sr_fetch_add(&ctx->st_submitted, n, SR_RELAXED);
+		sr_ctx_dispatch(ctx, reqs, n);
+		done += n;
+	}
+	if (!done && nr)
+		return sr_ret(-EAGAIN);
+	return (int)done;
+}
+
+static int check_range(long min_nr, long max_nr, struct async_event *events)
+{
+	if (min_nr < 0 || max_nr < 0 || min_nr > max_nr || (max_nr > 0 && !events))
+		return -EINVAL;
+	return 0;
+}
+
+SR_EXPORT int async_check_events(async_context_t h, long min_nr, long max_nr,
+				 struct async_event events[], struct timespec *timeout)
+{
+	struct sr_ctx *ctx = sr_ctx_lookup(h);
+	struct timespec deadline;
+	long got;
+
+	if (!ctx || check_range(min_nr, max_nr, events))
+		return sr_ret(-EINVAL);
+	if (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000L))
+		return sr_ret(-EINVAL);
+	got = sr_cq_collect(ctx, events, max_nr);
+	if (got >= min_nr || !timeout)
+		return (int)got;
+	/* Spin in user space only: clock_gettime is answered by the vDSO. */
+	sr_deadline_from_rel(&deadline, timeout);
+	while (got < min_nr && !sr_deadline_passed(&deadline)) {
+		for (int i = 0; i < 64; i++)
+			sr_cpu_relax();
+		got += sr_cq_collect(ctx, events + got, max_nr - got);
+	}
+	return (int)got;
+}
+
+SR_EXPORT int async_getevents(async_context_t h, long min_nr, long max_nr,
+			      struct async_event events[], struct timespec *timeout)
+{
+	struct sr_ctx *ctx = sr_ctx_lookup(h);
+	struct timespec deadline, *dl = NULL;
+	long got;
+	int err = 0;
+
+	if (!ctx || check_range(min_nr, max_nr, events))
+		return sr_ret(-EINVAL);
+	if (timeout) {
+		if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000L)
+			return sr_ret(-EINVAL);
+		sr_deadline_from_rel(&deadline, timeout);
+		dl = &deadline;
+	}
+	/* Announce ourselves so that destroy waits for us before freeing. */
+	sr_fetch_add(&ctx->users, 1, SR_SEQ_CST);
+	if (!sr_load_acquire(&ctx->live)) {
+		sr_fetch_sub(&ctx->users, 1, SR_RELEASE);
+		return sr_ret(-EINVAL);
+	}
+	got = sr_cq_collect(ctx, events, max_nr);
+	while (got < min_nr) {
+		/* Acquire pairs with the completer's increment of cq_seq. */
+		uint32_t key = sr_load_acquire(&ctx->cq_seq);
+		int r = 0;
+
+		__atomic_fetch_add(&ctx->cq_waiters, 1, __ATOMIC_SEQ_CST);
+		/* seq_cst load: Dekker with sr_cq_push (see ctx.c). */
+		if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) <= 0 &&
+		    sr_load_relaxed(&ctx->live))
+			r = sr_futex_wait(&ctx->cq_seq, key, dl, false);
+		__atomic_fetch_sub(&ctx->cq_waiters, 1, __ATOMIC_RELAXED);
+		if (!sr_load_acquire(&ctx->live))
+			break; /* destroyed under us: touch nothing more */
+		got += sr_cq_collect(ctx, events + got, max_nr - got);
+		if (r == -EINTR) {
+			err = got ? 0 : -EINTR;
+			break;
+		}
+		if (r == -ETIMEDOUT || (dl && sr_deadline_passed(dl)))
+			break;
+	}
+	/* Release: our reads of the context happen before destroy frees it. */
+	sr_fetch_sub(&ctx->users, 1, SR_RELEASE);
+	if (err)
+		return sr_ret(err);
+	return (int)got;
+}
+
+/* ---- by-value cbs ---- */
+
+struct async_cb_owned {
+	long number;
+	void *vargs[7];
+	long values[6];
+};
+
+SR_EXPORT struct async_cb *async_cb_new(long number, unsigned int nargs, ...)
+{
+	struct async_cb_owned *o;
+	va_list ap;
+
+	if (nargs > 6) {
+		errno = EINVAL;
+		return NULL;
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->number = number;
+	va_start(ap, nargs);
+	for (unsigned int i = 0; i < nargs; i++) {
+		o->values[i] = va_arg(ap, long);
+		o->vargs[i] = &o->values[i];
+	}
+	va_end(ap);
+	/* vargs[nargs] stays NULL: the end of the list. */
+	return (struct async_cb *)o;
+}
+
+SR_EXPORT int async_cb_set_arg(struct async_cb *cb, unsigned int i, long value)
+{
+	struct async_cb_owned *o = (struct async_cb_owned *)cb;
+
+	if (!cb || i >= 6 || !o->vargs[i]) {
+		errno = EINVAL;
+		return -1;
+	}
+	o->values[i] = value;
+	return 0;
+}
+
+SR_EXPORT void async_cb_free(struct async_cb *cb)
+{
+	free(cb);
+}

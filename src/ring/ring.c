@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* Cold parts of the ring: sizing, formatting, attaching, and the batch pop.
+ * The contract is at the top of ring.h. */
+#include "ring.h"
+
+static uint32_t ring_stride(uint32_t slot_size)
+{
+	return (uint32_t)((sizeof(struct sr_ring_slot) + slot_size + 7u) & ~7u);
+}
+
+size_t sr_ring_bytes(uint32_t capacity, uint32_t slot_size)
+{
+	return sizeof(struct sr_ring_hdr) + (size_t)capacity * ring_stride(slot_size);
+}
+
+int sr_ring_format(void *mem, size_t mem_bytes, uint32_t capacity, uint32_t slot_size)
+{
+	struct sr_ring_hdr *h = mem;
+
+	if (!mem || capacity < 2 || capacity > SR_RING_MAX_CAPACITY || (capacity & (capacity - 1)) ||
+	    slot_size == 0 || slot_size > SR_RING_MAX_SLOT)
+		return -EINVAL;
+	if (mem_bytes < sr_ring_bytes(capacity, slot_size))
+		return -EINVAL;
+
+	memset(h, 0, sizeof(*h));
+	h->capacity = capacity;
+	h->slot_size = slot_size;
+	h->stride = ring_stride(slot_size);
+	h->slots_off = sizeof(*h);
+	h->total_bytes = sr_ring_bytes(capacity, slot_size);
+	for (uint32_t i = 0; i < capacity; i++) {
+		struct sr_ring_slot *s =
+			(struct sr_ring_slot *)((unsigned char *)mem + h->slots_off + (size_t)i * h->stride);
+		s->seq = i; /* free for the producer of position i */
+	}
+	/* Release pairs with the acquire of magic in sr_ring_attach: a process
+	 * that sees the magic sees the geometry and the initial seqs. */
+	sr_store_release(&h->magic, SR_RING_MAGIC);
+	return 0;
+}
+
+int sr_ring_attach(struct sr_ring *r, void *mem, size_t mem_bytes)
+{
+	struct sr_ring_hdr *h = mem;
+	uint32_t cap, slot, stride, off;
+
+	if (!mem || mem_bytes < sizeof(*h))
+		return -EINVAL;
+	/* Acquire pairs with the release in sr_ring_format. */
+	if (sr_load_acquire(&h->magic) != SR_RING_MAGIC)
+		return -EINVAL;
+	/* Read each geometry field once: the header may be shared with a peer
+	 * that changes it under us; we validate and keep only our copies. */
+	cap = sr_load_relaxed(&h->capacity);
+	slot = sr_load_relaxed(&h->slot_size);
+	stride = sr_load_relaxed(&h->stride);
+	off = sr_load_relaxed(&h->slots_off);
+	if (cap < 2 || cap > SR_RING_MAX_CAPACITY || (cap & (cap - 1)) || slot == 0 ||
+	    slot > SR_RING_MAX_SLOT || stride != ring_stride(slot) || off != sizeof(*h))
+		return -EINVAL;
+	if (sr_ring_bytes(cap, slot) > mem_bytes)
+		return -EINVAL;
+
+	r->hdr = h;
+	r->slots = (unsigned char *)mem + off;
+	r->capacity = cap;
+	r->mask = cap - 1;
+	r->stride = stride;
+	r->slot_size = slot;
+	return 0;
+}
+
+int sr_ring_pop_multiple(struct sr_ring *r, void *out, long max)
+{
+	uint64_t limit = (max < 0 || (uint64_t)max > r->capacity) ? r->capacity : (uint64_t)max;
+	uint64_t pos, n;
+	uint32_t spin;
+
+	if (limit == 0)
+		return 0;
+	pos = sr_load_relaxed(&r->hdr->head);
+	for (spin = 0; spin < SR_RING_MAX_SPIN; spin++) {
+		/* Count the run of published positions starting at pos. Each
+		 * acquire pairs with the producer's release in sr_ring_commit. */
+		for (n = 0; n < limit; n++) {
+			struct sr_ring_slot *s = sr_ring_slot_at(r, pos + n);
+			if (sr_load_acquire(&s->seq) != pos + n + 1)
+				break;
+		}
+		if (n == 0) {
+			uint64_t seq = sr_load_acquire(&sr_ring_slot_at(r, pos)->seq);
+			if ((int64_t)(seq - (pos + 1)) < 0)
+				return -EAGAIN;
+			pos = sr_load_relaxed(&r->hdr->head); /* stale pos: someone consumed it */
+			continue;
+		}
+		/* Nobody else can have claimed [pos, pos+n) if head is still pos:
+		 * consumers claim only by moving head. */
+		if (sr_cas_weak(&r->hdr->head, &pos, pos + n, SR_RELAXED, SR_RELAXED))
+			break;
+	}
+	if (spin == SR_RING_MAX_SPIN)
+		return -EAGAIN;
+
+	for (uint64_t i = 0; i < n; i++) {
+		struct sr_ring_ref ref = {.data = sr_ring_slot_at(r, pos + i)->data, .pos = pos + i};
+		memcpy((unsigned char *)out + i * r->slot_size, ref.data, r->slot_size);
+		sr_ring_release(r, &ref);
+	}
+	return (int)n;
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sysring's one queue: a bounded multi-producer / multi-consumer ring of
+ * fixed-size slots, with the seed-002 shape (reserve a slot, fill it in place,
+ * publish it; pop one or many). The async core uses it in private memory and
+ * the channels use the very same code in a segment shared between processes.
+ *
+ * Layout. The ring memory (possibly shared) holds a header and the slots:
+ *
+ *   struct sr_ring_hdr   geometry (written once by sr_ring_format), then the
+ *                        producer index `tail` and the consumer index `head`,
+ *                        each on its own cache line
+ *   slot[capacity]       at hdr + slots_off, `stride` bytes apart; each slot
+ *                        is { uint64_t seq; payload[slot_size] }
+ *
+ * There are no pointers in the memory, only offsets; a process reaches the
+ * ring through a private `struct sr_ring` view that sr_ring_attach fills after
+ * validating the header against the size of the mapping. The hot paths read
+ * the geometry only from that private view, so a peer that scribbles over the
+ * shared header can never make us index outside the mapping.
+ *
+ * Algorithm (Vyukov's bounded MPMC queue with per-slot sequence numbers).
+ * `head` and `tail` are free-running 64-bit counters, compared only through
+ * their difference; position p lives in slot p & mask. Slot seq values:
+ *   seq == p              the slot is free for the producer of position p
+ *   seq == p + 1          position p has been published, ready for its consumer
+ *   seq == p + capacity   consumed; free for the producer of p + capacity
+ * A producer claims position p by CAS on `tail` (p -> p+1) when it sees
+ * seq == p, fills the payload, and publishes with a release store seq = p+1.
+ * A consumer claims p by CAS on `head` when it sees seq == p+1, copies the
+ * payload out, and frees the slot with a release store seq = p + capacity.
+ *
+ * Memory-ordering contract:
+ *  (1) producer: payload writes -> release store of seq = p+1 (sr_ring_commit)
+ *      pairs with the consumer's acquire load of seq (sr_ring_pop*), so a
+ *      consumer that sees p+1 sees the whole payload.
+ *  (2) consumer: payload reads -> release store of seq = p+capacity
+ *      (sr_ring_release) pairs with the producer's acquire load of seq in
+ *      sr_ring_push_slot, so a producer never overwrites a payload that a
+ *      consumer is still reading.
+ *  (3) the CAS on tail/head only arbitrates ownership of a position; it is
+ *      relaxed because the slot's seq carries all the data ordering.
+ * A full ring is -EAGAIN for the producer and an empty one -EAGAIN for the
+ * consumer: nothing is ever lost, overwritten or handed out twice. A position
+ * that a producer has claimed but not yet published blocks the consumers at
+ * that position (FIFO order); they report -EAGAIN, they do not skip it.
+ *
+ * Every retry loop is bounded (SR_RING_MAX_SPIN) so that a corrupted shared
+ * header can cost an error, never a hang.
+ */
+#ifndef SYSRING_RING_H
+#define SYSRING_RING_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../core/atomics.h"
+
+#define SR_RING_MAGIC 0x53524e47u /* "SRNG" */
+#define SR_RING_MAX_CAPACITY (1u << 24)
+#define SR_RING_MAX_SLOT (1u << 16)
+#define SR_RING_MAX_SPIN (1u << 20)
+
+struct sr_ring_hdr {
+	/* Geometry: written by sr_ring_format before the ring is published. */
+	uint32_t magic;
+	uint32_t capacity;
+	uint32_t slot_size;
+	uint32_t stride;
+	uint32_t slots_off;
+	uint32_t reserved0;
+	uint64_t total_bytes;
+	/* Producer index: written only by producers. */
+	uint64_t tail sr_aligned_cacheline;
+	/* Consumer index: written only by consumers. */
+	uint64_t head sr_aligned_cacheline;
+	/* Keeps the slots off the consumer's line. */
+	char pad[SR_CACHELINE - sizeof(uint64_t)];
+};
+
+struct sr_ring_slot {
+	uint64_t seq;
+	unsigned char data[];
+};
+
+/* Private, per-process view of a ring. */
+struct sr_ring {
+	struct sr_ring_hdr *hdr;
+	unsigned char *slots;
+	uint64_t capacity;
+	uint64_t mask;
+	uint32_t stride;
+	uint32_t slot_size;
+};
+
+/* A reservation (producer side) or a claim (consumer side) of one position. */
+struct sr_ring_ref {
+	void *data;
+	uint64_t pos;
+};
+
+/* Bytes of ring memory needed for `capacity` slots of `slot_size` payload bytes. */
+size_t sr_ring_bytes(uint32_t capacity, uint32_t slot_size);
+/* Write a fresh ring into `mem`; capacity must be a power of two. */
+int sr_ring_format(void *mem, size_t mem_bytes, uint32_t capacity, uint32_t slot_size);
+/* Validate the header found in `mem` and fill the private view. -EINVAL if the
+ * header does not describe a ring that fits in mem_bytes. */
+int sr_ring_attach(struct sr_ring *r, void *mem, size_t mem_bytes);
+
+static inline struct sr_ring_slot *sr_ring_slot_at(const struct sr_ring *r, uint64_t pos)
+{
+	return (struct sr_ring_slot *)(r->slots + (size_t)(pos & r->mask) * r->stride);
+}
+
+/*
+ * Reserve the next position for writing. On success ref->data points at
+ * slot_size payload bytes that belong to the caller until sr_ring_commit.
+ */
+static inline int sr_ring_push_slot(struct sr_ring *r, struct sr_ring_ref *ref)
+{
+	uint64_t pos = sr_load_relaxed(&r->hdr->tail);
+	for (uint32_t spin = 0; spin < SR_RING_MAX_SPIN; spin++) {
+		struct sr_ring_slot *s = sr_ring_slot_at(r, pos);
+		/* Acquire pairs with the consumer's release in sr_ring_release:
+		 * the previous lap's payload has been read before we reuse it. */
+		uint64_t seq = sr_load_acquire(&s->seq);
+		int64_t dif = (int64_t)(seq - pos);
+		if (dif == 0) {
+			if (sr_cas_weak(&r->hdr->tail, &pos, pos + 1, SR_RELAXED, SR_RELAXED)) {
+				ref->data = s->data;
+				ref->pos = pos;
+				return 0;
+			}
+			/* pos was reloaded by the failed CAS. */
+		} else if (dif < 0) {
+			return -EAGAIN; /* the slot still holds last lap's entry: full */
+		} else {
+			pos = sr_load_relaxed(&r->hdr->tail);
+		}
+	}
+	return -EAGAIN;
+}
+
+/* Publish a reserved position. */
+static inline void sr_ring_commit(struct sr_ring *r, const struct sr_ring_ref *ref)
+{
+	struct sr_ring_slot *s = sr_ring_slot_at(r, ref->pos);
+	/* Release pairs with the consumer's acquire of seq in sr_ring_pop_slot:
+	 * the payload written since sr_ring_push_slot is visible before seq. */
+	sr_store_release(&s->seq, ref->pos + 1);
+}
+
+/* Claim the oldest published position for reading, in place. */
+static inline int sr_ring_pop_slot(struct sr_ring *r, struct sr_ring_ref *ref)
+{
+	uint64_t pos = sr_load_relaxed(&r->hdr->head);
+	for (uint32_t spin = 0; spin < SR_RING_MAX_SPIN; spin++) {
+		struct sr_ring_slot *s = sr_ring_slot_at(r, pos);
+		/* Acquire pairs with the producer's release in sr_ring_commit. */
+		uint64_t seq = sr_load_acquire(&s->seq);
+		int64_t dif = (int64_t)(seq - (pos + 1));
+		if (dif == 0) {
+			if (sr_cas_weak(&r->hdr->head, &pos, pos + 1, SR_RELAXED, SR_RELAXED)) {
+				ref->data = s->data;
+				ref->pos = pos;
+				return 0;
+			}
+		} else if (dif < 0) {
+			return -EAGAIN; /* empty, or the producer of pos has not published yet */
+		} else {
+			pos = sr_load_relaxed(&r->hdr->head);
+		}
+	}
+	return -EAGAIN;
+}
+
+/* Give a claimed position back to the producers. */
+static inline void sr_ring_release(struct sr_ring *r, const struct sr_ring_ref *ref)
+{
+	struct sr_ring_slot *s = sr_ring_slot_at(r, ref->pos);
+	/* Release pairs with the producer's acquire in sr_ring_push_slot: our
+	 * reads of the payload are done before the slot can be refilled. */
+	sr_store_release(&s->seq, ref->pos + r->capacity);
+}
+
+static inline int sr_ring_push(struct sr_ring *r, const void *data)
+{
+	struct sr_ring_ref ref;
+	int ret = sr_ring_push_slot(r, &ref);
+	if (ret)
+		return ret;
+	memcpy(ref.data, data, r->slot_size);
+	sr_ring_commit(r, &ref);
+	return 0;
+}
+
+static inline int sr_ring_pop(struct sr_ring *r, void *out)
+{
+	struct sr_ring_ref ref;
+	int ret = sr_ring_pop_slot(r, &ref);
+	if (ret)
+		return ret;
+	memcpy(out, ref.data, r->slot_size);
+	sr_ring_release(r, &ref);
+	return 0;
+}
+
+/*
+ * Pop up to `max` entries (max < 0: everything published, at most capacity)
+ * into out[], which holds slot_size bytes per entry. Claims a run of
+ * consecutive published positions with one CAS on head. Returns the count,
+ * or -EAGAIN when nothing is ready.
+ */
+int sr_ring_pop_multiple(struct sr_ring *r, void *out, long max);
+
+/* Entries published or reserved and not yet consumed (advisory). */
+static inline uint64_t sr_ring_count(const struct sr_ring *r)
+{
+	uint64_t t = sr_load_relaxed(&r->hdr->tail);
+	uint64_t h = sr_load_relaxed(&r->hdr->head);
+	return t - h <= r->capacity ? t - h : 0;
+}
+
+#endif
