@@ -44,9 +44,16 @@ int main(void)
 		T_EQ(n, 1);
 		struct sysring_stats st;
 		T_EQ(sysring_stats(ctx, &st), 0);
+		/* (pending counts a completion a moment before it is queued, so
+		 * allow the completer that moment) */
 		if (st.pending)
-			T_ASSERT(readable(fd, 0));
+			T_ASSERT(readable(fd, 1000));
 		T_EQ(async_getevents(ctx, 1, 1, ev, NULL), 1);
+		/* It may be spuriously readable (a completer's write can land
+		 * after its event was taken), but a collect that finds nothing
+		 * clears it, so an epoll loop never spins. */
+		if (readable(fd, 0))
+			T_EQ(async_check_events(ctx, 0, 8, ev, NULL), 0);
 		T_ASSERT(!readable(fd, 0));
 	}
 	T_EQ(async_destroy(ctx), 0);

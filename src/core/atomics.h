@@ -45,9 +45,21 @@
 #define SR_ACQ_REL __ATOMIC_ACQ_REL
 #define SR_SEQ_CST __ATOMIC_SEQ_CST
 
-/* A full fence: used only for the store-then-load (Dekker) patterns of the
- * sleep/wake protocols, where acquire/release is not enough. */
+/*
+ * A full fence: used only for the store-then-load (Dekker) patterns of the
+ * sleep/wake protocols, where acquire/release is not enough. On x86 a locked
+ * no-op on the stack is the cheap full barrier (as the kernel's smp_mb);
+ * TSan does not model fences, so under it a seq_cst read-modify-write on a
+ * global stands in (TSan checks data races, which all involve non-atomics).
+ */
+#if defined(__SANITIZE_THREAD__)
+extern unsigned long sr_fence_word;
+#define sr_smp_mb() ((void)__atomic_fetch_add(&sr_fence_word, 0, __ATOMIC_SEQ_CST))
+#elif defined(__x86_64__)
+#define sr_smp_mb() __asm__ __volatile__("lock; orq $0, (%%rsp)" ::: "memory", "cc")
+#else
 #define sr_smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
 
 static inline void sr_cpu_relax(void)
 {

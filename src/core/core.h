@@ -14,8 +14,10 @@
  * A request index is always in exactly one place: the free ring, the
  * submission ring, a worker's hands, or the completion ring. The free ring
  * starts with all nr_events indices and every ring holds at least nr_events
- * slots, so the submission and completion rings can never be full: the only
- * "full" condition is an empty free ring, which async_submit reports.
+ * slots, so the submission and completion rings are never full for long (a
+ * push may wait out a consumer that is releasing last lap's slot,
+ * sr_ring_push_wait): the only "full" condition callers see is an empty
+ * free ring, which async_submit reports.
  *
  * Ownership: the context struct itself is never freed, only recycled through
  * the handle table (ctx.c), so a stale handle is detected by its generation
@@ -158,8 +160,8 @@ static inline struct sr_req *sr_req_get(struct sr_ctx *ctx)
 static inline void sr_req_put(struct sr_ctx *ctx, struct sr_req *req)
 {
 	sr_store_relaxed(&req->state, SR_REQ_FREE);
-	/* Cannot fail: the free ring has a slot for every request. */
-	(void)sr_ring_push(&ctx->freeq, &req->idx);
+	/* The free ring has a slot for every request (see sr_ring_push_wait). */
+	sr_ring_push_wait(&ctx->freeq, &req->idx);
 }
 
 /* Queue prepared requests (state QUEUED) for execution; never fails. */

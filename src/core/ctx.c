@@ -259,7 +259,7 @@ void sr_cq_push(struct sr_ctx *ctx, struct sr_req *req)
 {
 	int64_t prev;
 
-	(void)sr_ring_push(&ctx->cq, &req->idx); /* never full, see core.h */
+	sr_ring_push_wait(&ctx->cq, &req->idx); /* never full, see core.h */
 	/* seq_cst: Dekker with async_getevents (cq_waiters++, load cq_ready). */
 	prev = (int64_t)sr_fetch_add(&ctx->cq_ready, 1, SR_SEQ_CST);
 	if (prev == 0)
@@ -273,6 +273,7 @@ void sr_cq_push(struct sr_ctx *ctx, struct sr_req *req)
 long sr_cq_collect(struct sr_ctx *ctx, struct async_event *events, long max)
 {
 	uint32_t idx[64];
+	int64_t left;
 	long n = 0;
 
 	while (n < max) {
@@ -289,16 +290,20 @@ long sr_cq_collect(struct sr_ctx *ctx, struct async_event *events, long max)
 		}
 	}
 	if (n) {
-		int64_t left = (int64_t)sr_fetch_sub(&ctx->cq_ready, (uint64_t)n, SR_SEQ_CST) - n;
+		left = (int64_t)sr_fetch_sub(&ctx->cq_ready, (uint64_t)n, SR_SEQ_CST) - n;
 		sr_fetch_add(&ctx->st_reaped, (uint64_t)n, SR_RELAXED);
-		if (left <= 0 && sr_load_relaxed(&ctx->efd) >= 0) {
-			eventfd_t v;
-			/* Drain, then re-check: a completion that raced with
-			 * the drain must leave the fd readable. */
-			eventfd_read(ctx->efd, &v);
-			if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) > 0)
-				efd_signal(ctx);
-		}
+	} else {
+		left = (int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST);
+	}
+	/* Nothing left: drain the eventfd, then re-check, since a completion
+	 * that raced with the drain must leave it readable. An empty collect
+	 * drains too: a completer's write can land after the collect that took
+	 * its event, and an epoll loop must not spin on that. */
+	if (left <= 0 && sr_load_relaxed(&ctx->efd) >= 0) {
+		eventfd_t v;
+		eventfd_read(ctx->efd, &v);
+		if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) > 0)
+			efd_signal(ctx);
 	}
 	return n;
 }

@@ -15,6 +15,10 @@
 #include "core.h"
 #include "../table/table.h"
 
+#if defined(__SANITIZE_THREAD__)
+unsigned long sr_fence_word;
+#endif
+
 #define SR_STR2(x) #x
 #define SR_STR(x) SR_STR2(x)
 

@@ -191,7 +191,7 @@ void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 	uint32_t idle;
 
 	for (unsigned int i = 0; i < n; i++)
-		(void)sr_ring_push(&ctx->sq, &reqs[i]->idx); /* never full, see core.h */
+		sr_ring_push_wait(&ctx->sq, &reqs[i]->idx); /* never full, see core.h */
 	sr_smp_mb(); /* Dekker with the worker's idle++ then re-check */
 	idle = sr_load_relaxed(&t->idle);
 	if (idle) {

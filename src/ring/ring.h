@@ -41,7 +41,11 @@
  *  (3) the CAS on tail/head only arbitrates ownership of a position; it is
  *      relaxed because the slot's seq carries all the data ordering.
  * A full ring is -EAGAIN for the producer and an empty one -EAGAIN for the
- * consumer: nothing is ever lost, overwritten or handed out twice. A position
+ * consumer: nothing is ever lost, overwritten or handed out twice. Note that
+ * "full" means "the slot of this position still holds last lap's entry":
+ * a consumer that claimed that entry and has not released it yet makes the
+ * ring look full at that position, however few entries it holds otherwise
+ * (see sr_ring_push_wait). A position
  * that a producer has claimed but not yet published blocks the consumers at
  * that position (FIFO order); they report -EAGAIN, they do not skip it.
  *
@@ -52,6 +56,7 @@
 #define SYSRING_RING_H
 
 #include <errno.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -194,6 +199,23 @@ static inline int sr_ring_push(struct sr_ring *r, const void *data)
 	memcpy(ref.data, data, r->slot_size);
 	sr_ring_commit(r, &ref);
 	return 0;
+}
+
+/*
+ * Push into a ring whose users guarantee a free slot logically (a pool of
+ * requests no larger than the ring). The push can still meet last lap's
+ * consumer between claiming its slot and releasing it (a preempted
+ * consumer holds it for a time slice), which plain push reports as full;
+ * this waits that out. Never use it where the ring can really be full.
+ */
+static inline void sr_ring_push_wait(struct sr_ring *r, const void *data)
+{
+	for (unsigned int i = 0; sr_ring_push(r, data); i++) {
+		if (i < 128)
+			sr_cpu_relax();
+		else
+			sched_yield();
+	}
 }
 
 static inline int sr_ring_pop(struct sr_ring *r, void *out)
