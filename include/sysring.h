@@ -52,7 +52,10 @@ struct sysring_params {
 	uint32_t threads;     /* maximum executor threads; 0: the default */
 	int32_t inline_calls; /* 1: run non-blocking calls on the caller, 0: never, -1: default */
 	uint32_t flags;       /* SYSRING_F_* */
-	uint32_t reserved[11];
+	uint32_t spin_ns;     /* executor threads and async_getevents spin this long
+			       * before sleeping; 0 (default): sleep at once.
+			       * SYSRING_SPIN_NS overrides. See README "Spinning". */
+	uint32_t reserved[10];
 };
 
 SYSRING_API void sysring_params_init(struct sysring_params *p);

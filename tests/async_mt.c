@@ -16,7 +16,6 @@ static long per_thread;
 static uint64_t collected;
 static uint32_t *seen; /* per cb */
 static struct async_cb **cbs_all;
-static long values[NSUB * 64];
 
 static void *submitter(void *arg)
 {
@@ -63,8 +62,6 @@ static void *collector(void *arg)
 				}
 			if (k < 0)
 				T_FAIL("unknown cb");
-			/* lseek(fd, value, SEEK_SET) on /dev/null returns 0; use
-			 * getpid for the answer check and a per-cb tag in k */
 			if (ev[i].res != getpid())
 				T_FAIL("result %lld", (long long)ev[i].res);
 			if (__atomic_exchange_n(&seen[k], 0, __ATOMIC_RELEASE) != 1)
@@ -84,7 +81,6 @@ int main(void)
 	seen = calloc(NSUB * 64, sizeof(*seen));
 	cbs_all = calloc(NSUB * 64, sizeof(*cbs_all));
 	for (int i = 0; i < NSUB * 64; i++) {
-		values[i] = i;
 		cbs_all[i] = async_cb_new(SYS_getpid, 0);
 	}
 	for (long i = 0; i < NCOL; i++)

@@ -100,6 +100,7 @@ struct sr_config {
 	uint32_t threads;   /* maximum executor threads */
 	int32_t inline_calls;
 	uint32_t flags;
+	uint32_t spin_ns; /* spin this long before sleeping (workers, getevents) */
 };
 
 struct sr_ctx {

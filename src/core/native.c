@@ -91,6 +91,7 @@ void sr_config_resolve(struct sr_config *cfg, const struct sysring_params *p)
 		cfg->threads = p->threads;
 		cfg->inline_calls = p->inline_calls;
 		cfg->flags = p->flags;
+		cfg->spin_ns = p->spin_ns;
 	}
 	env = getenv("SYSRING_ENGINE");
 	if (env && *env) {
@@ -106,6 +107,11 @@ void sr_config_resolve(struct sr_config *cfg, const struct sysring_params *p)
 	}
 	if (!cfg->threads)
 		cfg->threads = sysring_default_threads();
+	env = getenv("SYSRING_SPIN_NS");
+	if (env && *env)
+		cfg->spin_ns = (uint32_t)strtoul(env, NULL, 10);
+	if (cfg->spin_ns > 1000000)
+		cfg->spin_ns = 1000000; /* a spin is brief or it is a poller */
 	if (cfg->threads > 1024)
 		cfg->threads = 1024;
 }

@@ -81,6 +81,18 @@ uint32_t sr_threads_idle(const struct sr_ctx *ctx)
 
 static void maybe_start_worker(struct sr_ctx *ctx);
 
+static bool spin_for_work(struct sr_ctx *ctx)
+{
+	uint64_t end = sr_now_ns() + ctx->cfg.spin_ns;
+	do {
+		for (int i = 0; i < 32; i++)
+			sr_cpu_relax();
+		if (sr_ring_count(&ctx->sq))
+			return true;
+	} while (sr_now_ns() < end && !sr_load_relaxed(&ctx->thr.stop));
+	return false;
+}
+
 static void *worker_main(void *arg)
 {
 	struct sr_worker *w = arg;
@@ -116,6 +128,9 @@ static void *worker_main(void *arg)
 		}
 		if (sr_load_acquire(&t->stop))
 			break;
+		/* Spin briefly before parking, if configured (measured in bench). */
+		if (ctx->cfg.spin_ns && spin_for_work(ctx))
+			continue;
 		/* Acquire pairs with the submitter's increment of wake_seq. */
 		key = sr_load_acquire(&t->wake_seq);
 		sr_fetch_add(&t->idle, 1, SR_SEQ_CST);

@@ -176,6 +176,15 @@ SR_EXPORT int async_getevents(async_context_t h, long min_nr, long max_nr,
 		return sr_ret(-EINVAL);
 	}
 	got = sr_cq_collect(ctx, events, max_nr);
+	if (got < min_nr && ctx->cfg.spin_ns) {
+		uint64_t end = sr_now_ns() + ctx->cfg.spin_ns;
+		do {
+			for (int i = 0; i < 32; i++)
+				sr_cpu_relax();
+			if ((int64_t)sr_load_relaxed(&ctx->cq_ready) > 0)
+				got += sr_cq_collect(ctx, events + got, max_nr - got);
+		} while (got < min_nr && sr_now_ns() < end);
+	}
 	while (got < min_nr) {
 		/* Acquire pairs with the completer's increment of cq_seq. */
 		uint32_t key = sr_load_acquire(&ctx->cq_seq);
