@@ -7,7 +7,9 @@
 #ifndef SYSRING_BENCH_H
 #define SYSRING_BENCH_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>

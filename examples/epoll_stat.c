@@ -8,7 +8,9 @@
  *
  *   epoll_stat [--check] [directory]
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -17,6 +17,7 @@
 #define SYSRING_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include <sysring/async.h>
 #include <sysring/syslet.h>
@@ -58,6 +59,10 @@ struct sysring_params {
 	uint32_t reserved[10];
 };
 
+/* flags */
+#define SYSRING_F_SQPOLL 0x1u /* io_uring submission by a kernel thread (SYSRING_SQPOLL=1) */
+#define SYSRING_F_REAP_IN_WAIT 0x2u /* waiters reap io_uring completions themselves too */
+
 SYSRING_API void sysring_params_init(struct sysring_params *p);
 
 /* async_setup with parameters. The environment (SYSRING_ENGINE,
@@ -95,11 +100,35 @@ SYSRING_API int sysring_stats(async_context_t ctx, struct sysring_stats *st);
  */
 SYSRING_API int sysring_eventfd(async_context_t ctx);
 
+/*
+ * async_submit with a timeout for each call (relative, from now): a call
+ * still queued or blocked when it expires completes with -ETIME (in
+ * io_uring as a linked timeout, on an executor thread by interrupting the
+ * call). Calls that complete inline never wait. Returns like async_submit
+ * but with -errno.
+ */
+SYSRING_API int sysring_submit_timeout(async_context_t ctx, long nr, struct async_cb *cbps[],
+				       const struct timespec *timeout);
+
+/*
+ * Cancel every in-flight call submitted with this cb. 0: cancellation is
+ * under way and each such call still produces exactly one event — with
+ * -ECANCELED if it was stopped (queued, in io_uring, or interrupted while
+ * blocked on an executor thread), or with its own result if it finished
+ * first. -ENOENT: no such call in flight (never submitted, or its event was
+ * already produced). -EALREADY: it is already being cancelled.
+ */
+SYSRING_API int sysring_cancel(async_context_t ctx, struct async_cb *cb);
+
 /* What the library knows about one system call. */
 struct sysring_syscall_info {
 	const char *name;
 	uint32_t nargs;
-	uint32_t cls; /* SYSRING_CLASS_* */
+	uint32_t cls;           /* SYSRING_CLASS_* */
+	uint32_t uring;         /* 1: io_uring on the running kernel can run it */
+	uint32_t uring_opcode;  /* the IORING_OP_ used when it can */
+	uint32_t nowait;        /* 1: has an honest non-blocking attempt (inline) */
+	uint32_t reserved[3];
 };
 #define SYSRING_CLASS_NEVER_BLOCKS 1
 #define SYSRING_CLASS_MAY_BLOCK 2

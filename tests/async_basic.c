@@ -146,7 +146,18 @@ int main(void)
 	T_EQ(st.reaped, 39);
 	T_EQ(st.in_flight, 0);
 	T_EQ(st.pending, 0);
-	T_ASSERT(st.threads >= 1);
+	uint64_t by = 0;
+	for (int e = 0; e < SYSRING_ENGINE__COUNT; e++)
+		by += st.by_engine[e];
+	T_EQ(by, 39);
+	const char *eng = getenv("SYSRING_ENGINE");
+	const char *inl = getenv("SYSRING_INLINE");
+	if (eng && !strcmp(eng, "threads") && inl && !strcmp(inl, "0"))
+		T_EQ(st.by_engine[SYSRING_ENGINE_THREADS], 39);
+	if (!inl || strcmp(inl, "0")) /* getppid/getpid never block: inline */
+		T_ASSERT(st.by_engine[SYSRING_ENGINE_INLINE] >= 33);
+	else
+		T_EQ(st.by_engine[SYSRING_ENGINE_INLINE], 0);
 
 	for (int i = 0; i < 32; i++)
 		async_cb_free(many[i]);

@@ -6,7 +6,9 @@
 #ifndef SYSRING_TEST_T_H
 #define SYSRING_TEST_T_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>

@@ -30,15 +30,23 @@
 #ifndef SYSRING_CORE_H
 #define SYSRING_CORE_H
 
+#include <linux/openat2.h>
+#include <liburing.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
 
 #include <sysring.h>
 
 #include "../ring/ring.h"
+#include "../table/table.h"
 #include "atomics.h"
+#include "futex.h"
 
 #define SR_EXPORT __attribute__((visibility("default")))
 #define SR_COLD __attribute__((cold))
@@ -48,13 +56,29 @@
 
 enum sr_req_state {
 	SR_REQ_FREE = 0,
-	SR_REQ_QUEUED,
-	SR_REQ_RUNNING,
-	SR_REQ_CANCELED,
+	SR_REQ_QUEUED,   /* in the threads' submission ring */
+	SR_REQ_RUNNING,  /* on an executor thread */
+	SR_REQ_URING,    /* in io_uring */
+	SR_REQ_INLINE,   /* being routed or run on a submitting/completing thread */
+	SR_REQ_CANCELED, /* cancelled while QUEUED: the worker finishes it */
 	SR_REQ_DONE,
 };
 
+/* Per-request scratch for engines (the io_uring column's prep/done). */
+union sr_aux {
+	struct statx stx;
+	struct {
+		struct msghdr msg;
+		struct iovec iov;
+		int used;
+	} rmsg;
+	struct {
+		int64_t in, out;
+	} spl;
+};
+
 struct sr_ctx;
+struct sr_uring_op;
 
 struct sr_req {
 	/* The program this request runs: the async face's cb is a one-atom
@@ -67,6 +91,28 @@ struct sr_req {
 	uint32_t state;  /* enum sr_req_state, changed by CAS */
 	uint32_t engine; /* enum sysring_engine that finished it */
 	uint32_t cancel; /* set by cancel/destroy, read between atoms */
+	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0: no timeout */
+	long args[6];         /* argument values as read for inline/uring */
+	const struct sr_uring_op *uop; /* io_uring column used, while in io_uring */
+	struct __kernel_timespec lts;  /* link timeout, read by the kernel at submit */
+	union sr_aux aux;
+};
+
+/* Special io_uring user_data values (requests are pointers, never this small). */
+#define SR_UD_IGNORE 1ull /* cancel and link-timeout completions */
+#define SR_UD_STOP 2ull   /* wakes the reaper to leave */
+
+struct sr_uring {
+	struct io_uring ring;
+	uint32_t ready;      /* the ring exists */
+	uint32_t sqpoll;
+	uint32_t reaper_only; /* set by shutdown: waiters stop reaping */
+	uint32_t stop;
+	uint64_t inflight;   /* requests whose CQE is pending */
+	pthread_mutex_t sq_lock;
+	pthread_mutex_t cq_lock;
+	pthread_t reaper;
+	uint32_t reaper_started;
 };
 
 /* What a face does with a finished request; runs exactly once per request,
@@ -84,6 +130,8 @@ struct sr_worker {
 	struct sr_req *cur;
 	uint32_t index;
 	uint32_t exited; /* set by the worker as it leaves its loop */
+	uint32_t timer_ok;
+	timer_t timer; /* per-call timeouts (threads.c) */
 };
 
 struct sr_threads {
@@ -98,10 +146,14 @@ struct sr_threads {
 struct sr_config {
 	uint32_t engine;    /* enum sysring_engine asked for (after env override) */
 	uint32_t threads;   /* maximum executor threads */
-	int32_t inline_calls;
+	int32_t inline_calls; /* resolved: 0 or 1 */
 	uint32_t flags;
 	uint32_t spin_ns; /* spin this long before sleeping (workers, getevents) */
+	uint32_t reap;    /* SR_REAP_*: who turns CQEs into completions */
 };
+
+#define SR_REAP_THREAD 0 /* only the reaper thread */
+#define SR_REAP_BOTH 1   /* the reaper, and waiters opportunistically */
 
 struct sr_ctx {
 	/* Kept across the slot's reuse (ctx.c): */
@@ -124,6 +176,7 @@ struct sr_ctx {
 	struct sr_ring cq;    /* indices finished, waiting to be collected */
 
 	struct sr_threads thr;
+	struct sr_uring ur;
 
 	/* Completion side: waiters sleep on cq_seq. */
 	uint32_t cq_seq sr_aligned_cacheline;
@@ -165,8 +218,14 @@ static inline void sr_req_put(struct sr_ctx *ctx, struct sr_req *req)
 	sr_ring_push_wait(&ctx->freeq, &req->idx);
 }
 
-/* Queue prepared requests (state QUEUED) for execution; never fails. */
+/* Route prepared requests (req->cur set) to the engine where each runs
+ * cheapest: finished inline, queued in io_uring, or queued for the
+ * threads. Never fails. (exec.c) */
 void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n);
+
+/* An atom of req finished with res on `engine`: store the result, follow the
+ * syslet, and either finish the request or route its next atom. */
+void sr_req_atom_done(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine);
 
 /* Run a claimed request's program to its end on this thread, then hand it
  * to the face. `engine` is recorded as the one that ran it. */
@@ -174,6 +233,10 @@ void sr_req_run(struct sr_ctx *ctx, struct sr_req *req, uint32_t engine);
 
 /* Finish a request with `res` without running (more of) it. */
 void sr_req_finish(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine);
+
+/* Cancel the in-flight requests whose face cookie is `user`; 0, -ENOENT,
+ * or -EALREADY when they are already being cancelled. */
+int sr_ctx_cancel(struct sr_ctx *ctx, const void *user);
 
 /* --- execution of one atom (exec.c) --- */
 long sr_atom_exec(const struct syslet_uatom *atom);
@@ -193,6 +256,21 @@ void sr_threads_free(struct sr_ctx *ctx);
 void sr_threads_interrupt(struct sr_ctx *ctx, struct sr_req *req);
 int sr_threads_cancel_signal(void);
 uint32_t sr_threads_idle(const struct sr_ctx *ctx);
+
+/* --- uring engine (engine/uring.c) --- */
+/* Whether the running kernel's io_uring has this opcode (probed once). */
+bool sr_uring_has(unsigned int opcode);
+int sr_uring_init(struct sr_ctx *ctx);
+/* Submit requests whose req->uop/args are set; returns how many went in
+ * (the rest must go elsewhere). */
+unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n);
+/* Turn waiting CQEs into completions, if the CQ lock is free; returns count. */
+unsigned int sr_uring_reap(struct sr_ctx *ctx);
+int sr_uring_cancel(struct sr_ctx *ctx, struct sr_req *req);
+void sr_uring_shutdown(struct sr_ctx *ctx);
+
+/* --- inline engine (engine/inline.c) --- */
+bool sr_nowait_needs_plain(sr_nowait_fn *fn, const long a[6]);
 
 /* --- configuration (native.c) --- */
 void sr_config_resolve(struct sr_config *cfg, const struct sysring_params *p);

@@ -23,7 +23,9 @@
  * Destruction waits for every thread inside async_getevents (ctx->users) to
  * leave before freeing: destroy wakes them and they return what they have.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -183,6 +185,9 @@ int sr_ctx_create(unsigned long nr_events, const struct sysring_params *p,
 	ret = sr_threads_init(ctx, ctx->cfg.threads);
 	if (ret)
 		goto fail;
+	/* io_uring unless forced to threads; without it, threads do all. */
+	if (ctx->cfg.engine != SYSRING_ENGINE_THREADS)
+		(void)sr_uring_init(ctx);
 
 	/* Release pairs with the acquire of gen in sr_ctx_lookup: a thread
 	 * that sees the new generation sees an initialised context. */
@@ -206,6 +211,9 @@ int sr_ctx_destroy(struct sr_ctx *ctx)
 	/* New lookups fail from here on. */
 	sr_fetch_add(&ctx->gen, 1, SR_SEQ_CST);
 
+	/* io_uring first: a cancelled request's syslet could still hand its
+	 * next atom to the threads otherwise (routing sees !live and stops). */
+	sr_uring_shutdown(ctx);
 	sr_threads_shutdown(ctx);
 
 	/* Wake and wait out every thread inside async_getevents. */
@@ -220,30 +228,50 @@ int sr_ctx_destroy(struct sr_ctx *ctx)
 	return 0;
 }
 
-void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
+int sr_ctx_cancel(struct sr_ctx *ctx, const void *user)
 {
-	struct sr_req *run[64];
-	unsigned int nrun = 0;
+	int found = 0, already = 0;
 
-	for (unsigned int i = 0; i < n; i++) {
-		struct sr_req *req = reqs[i];
-		const struct sr_sysent *e = sr_sysent(req->cur->nr);
+	for (uint32_t i = 0; i < ctx->nr_events; i++) {
+		struct sr_req *req = &ctx->reqs[i];
+		uint32_t st;
 
-		/* A one-atom program whose call is unknown or refused finishes
-		 * here: nothing would be executed anyway. */
-		if (req->cur == &req->atom && req->atom.nr != (unsigned long)__NR_umem_add &&
-		    (!e || e->cls == SR_RF)) {
-			sr_req_finish(ctx, req, e ? -SR_EREFUSED : -ENOSYS, SYSRING_ENGINE_INLINE);
+		if (sr_load_relaxed(&req->user) != user)
 			continue;
-		}
-		run[nrun++] = req;
-		if (nrun == 64) {
-			sr_threads_submit(ctx, run, nrun);
-			nrun = 0;
+again:
+		/* Acquire pairs with the state changes of the engines. */
+		st = sr_load_acquire(&req->state);
+		switch (st) {
+		case SR_REQ_QUEUED:
+			/* Still in the ring: the worker that pops it finishes it. */
+			if (!sr_cas(&req->state, &st, SR_REQ_CANCELED, SR_ACQ_REL, SR_ACQUIRE))
+				goto again;
+			sr_store_relaxed(&req->cancel, 1);
+			found++;
+			break;
+		case SR_REQ_RUNNING:
+		case SR_REQ_URING:
+		case SR_REQ_INLINE:
+			if (sr_exchange(&req->cancel, 1, SR_ACQ_REL)) {
+				already++;
+				break;
+			}
+			if (st == SR_REQ_RUNNING)
+				sr_threads_interrupt(ctx, req);
+			else if (st == SR_REQ_URING)
+				sr_uring_cancel(ctx, req);
+			found++;
+			break;
+		case SR_REQ_CANCELED:
+			already++;
+			break;
+		default:
+			break; /* free or finished */
 		}
 	}
-	if (nrun)
-		sr_threads_submit(ctx, run, nrun);
+	if (found)
+		return 0;
+	return already ? -EALREADY : -ENOENT;
 }
 
 /* ---- completion queue of the async face ---- */

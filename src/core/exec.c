@@ -69,25 +69,35 @@ void sr_req_run(struct sr_ctx *ctx, struct sr_req *req, uint32_t engine)
 		unsigned int intr = 0;
 
 		/* Checked between atoms so that a syslet that loops forever still
-		 * ends on cancel or destroy. */
-		if (sr_unlikely(sr_load_relaxed(&req->cancel))) {
+		 * ends on cancel, destroy or its deadline. */
+		if (sr_unlikely(sr_load_relaxed(&req->cancel) || !sr_load_relaxed(&ctx->live))) {
 			res = -ECANCELED;
 			break;
 		}
+		if (sr_unlikely(req->deadline_ns) && sr_now_ns() >= req->deadline_ns) {
+			res = -ETIME;
+			break;
+		}
 		res = sr_atom_exec(a);
-		/* On an executor thread, EINTR can only come from a cancel signal
-		 * (workers block every other signal). One aimed at the previous
-		 * request may land on this one: restart unless we are the target. */
+		/* On an executor thread, EINTR can only come from the cancel
+		 * signal (workers block every other signal): a cancel, the
+		 * request's timer, or a signal aimed at the previous request
+		 * that landed on this one, which is restarted. */
 		while (sr_unlikely(res == -EINTR) && engine == SYSRING_ENGINE_THREADS && intr++ < 64) {
-			if (sr_load_relaxed(&req->cancel)) {
+			if (sr_load_relaxed(&req->cancel) || !sr_load_relaxed(&ctx->live)) {
 				res = -ECANCELED;
+				break;
+			}
+			if (req->deadline_ns && sr_now_ns() >= req->deadline_ns) {
+				res = -ETIME;
 				break;
 			}
 			res = sr_atom_exec(a);
 		}
 		if (a->ret_ptr)
 			*a->ret_ptr = res;
-		if (res == -ECANCELED && sr_load_relaxed(&req->cancel))
+		if ((res == -ECANCELED && sr_load_relaxed(&req->cancel)) ||
+		    (res == -ETIME && req->deadline_ns))
 			break;
 		next = sr_syslet_next(a, a->flags, a->next, res);
 		if (!next)
@@ -96,4 +106,140 @@ void sr_req_run(struct sr_ctx *ctx, struct sr_req *req, uint32_t engine)
 	}
 	req->cur = a; /* the atom that ended the program */
 	sr_req_finish(ctx, req, res, engine);
+}
+
+/* ---- routing: where each atom runs ---- */
+
+enum sr_route { SR_ROUTE_DONE, SR_ROUTE_URING, SR_ROUTE_THREADS };
+
+/* Atoms a syslet may run inline in a row before the rest is handed to the
+ * executor threads, so that a loop of non-blocking atoms cannot keep a
+ * submitting (or completing) thread forever. */
+#define SR_INLINE_BUDGET 1024
+
+static void read_args(struct sr_req *req, const struct syslet_uatom *a, unsigned int nargs)
+{
+	unsigned int i;
+	for (i = 0; i < nargs && a->arg_ptr[i]; i++)
+		req->args[i] = (long)*a->arg_ptr[i];
+	for (; i < 6; i++)
+		req->args[i] = 0;
+}
+
+/* Store an atom's result and move to the next one. Returns true if the
+ * request goes on (req->cur is the next atom), false if it was finished. */
+static bool advance(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine)
+{
+	struct syslet_uatom *a = req->cur, *next;
+
+	if (a->ret_ptr)
+		*a->ret_ptr = res;
+	next = sr_syslet_next(a, a->flags, a->next, res);
+	if (!next || sr_load_relaxed(&req->cancel) || !sr_load_relaxed(&ctx->live)) {
+		if (next && res >= 0)
+			res = -ECANCELED; /* stopped by cancel/destroy, not by the program */
+		sr_req_finish(ctx, req, res, engine);
+		return false;
+	}
+	req->cur = next;
+	return true;
+}
+
+static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req)
+{
+	for (unsigned int budget = 0;; budget++) {
+		struct syslet_uatom *a = req->cur;
+		const struct sr_sysent *e;
+		long res;
+
+		if (sr_unlikely(!sr_load_relaxed(&ctx->live) || sr_load_relaxed(&req->cancel))) {
+			sr_req_finish(ctx, req, -ECANCELED, SYSRING_ENGINE_INLINE);
+			return SR_ROUTE_DONE;
+		}
+		if (budget >= SR_INLINE_BUDGET)
+			return SR_ROUTE_THREADS;
+		e = sr_sysent(a->nr);
+		if (sr_unlikely(!e) || e->cls == SR_RF) {
+			/* Nothing to execute: umem_add is answered here, unknown
+			 * and refused calls get their errno. */
+			res = sr_atom_exec(a);
+			if (!advance(ctx, req, res, SYSRING_ENGINE_INLINE))
+				return SR_ROUTE_DONE;
+			continue;
+		}
+		if (ctx->cfg.inline_calls) {
+			if (e->cls == SR_NB) {
+				read_args(req, a, e->nargs);
+				res = sr_rawsys(a->nr, req->args);
+				if (!advance(ctx, req, res, SYSRING_ENGINE_INLINE))
+					return SR_ROUTE_DONE;
+				continue;
+			}
+			if (e->nowait) {
+				read_args(req, a, e->nargs);
+				if (e->nowait(req->args, &res)) {
+					if (!advance(ctx, req, res, SYSRING_ENGINE_INLINE))
+						return SR_ROUTE_DONE;
+					continue;
+				}
+				goto have_args;
+			}
+		}
+		if (!e->uring || !ctx->ur.ready || !sr_uring_has(e->uring->opcode))
+			return SR_ROUTE_THREADS;
+		read_args(req, a, e->nargs);
+		if (e->nowait && sr_nowait_needs_plain(e->nowait, req->args))
+			return SR_ROUTE_THREADS;
+have_args:
+		if (!e->uring || !ctx->ur.ready || !sr_uring_has(e->uring->opcode))
+			return SR_ROUTE_THREADS;
+		req->uop = e->uring;
+		return SR_ROUTE_URING;
+	}
+}
+
+void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
+{
+	struct sr_req *ur[64], *th[64];
+	unsigned int nur = 0, nth = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct sr_req *req = reqs[i];
+
+		switch (route(ctx, req)) {
+		case SR_ROUTE_DONE:
+			break;
+		case SR_ROUTE_URING:
+			ur[nur++] = req;
+			break;
+		case SR_ROUTE_THREADS:
+			sr_store_relaxed(&req->state, SR_REQ_QUEUED);
+			th[nth++] = req;
+			break;
+		}
+		if (nur == 64 || (i + 1 == n && nur)) {
+			unsigned int got = sr_uring_submit(ctx, ur, nur);
+			/* What io_uring would not take (a prep that refused its
+			 * arguments) goes to the threads, in order. */
+			for (unsigned int k = got; k < nur; k++) {
+				sr_store_relaxed(&ur[k]->state, SR_REQ_QUEUED);
+				th[nth++] = ur[k];
+				if (nth == 64) {
+					sr_threads_submit(ctx, th, nth);
+					nth = 0;
+				}
+			}
+			nur = 0;
+		}
+		if (nth == 64 || (i + 1 == n && nth)) {
+			sr_threads_submit(ctx, th, nth);
+			nth = 0;
+		}
+	}
+}
+
+void sr_req_atom_done(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine)
+{
+	if (advance(ctx, req, res, engine))
+		sr_ctx_dispatch(ctx, &req, 1);
 }

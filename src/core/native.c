@@ -3,7 +3,9 @@
  * The native control API (<sysring.h>): version, parameters and their
  * environment overrides, statistics, the eventfd, the table's answers.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -107,6 +109,19 @@ void sr_config_resolve(struct sr_config *cfg, const struct sysring_params *p)
 	}
 	if (!cfg->threads)
 		cfg->threads = sysring_default_threads();
+	env = getenv("SYSRING_INLINE");
+	if (env && *env)
+		cfg->inline_calls = atoi(env) ? 1 : 0;
+	if (cfg->inline_calls < 0)
+		cfg->inline_calls = 1;
+	env = getenv("SYSRING_SQPOLL");
+	if (env && *env)
+		cfg->flags = atoi(env) ? cfg->flags | SYSRING_F_SQPOLL : cfg->flags & ~SYSRING_F_SQPOLL;
+	env = getenv("SYSRING_REAP");
+	if (env && *env)
+		cfg->flags = !strcmp(env, "both") ? cfg->flags | SYSRING_F_REAP_IN_WAIT
+						  : cfg->flags & ~SYSRING_F_REAP_IN_WAIT;
+	cfg->reap = (cfg->flags & SYSRING_F_REAP_IN_WAIT) ? SR_REAP_BOTH : SR_REAP_THREAD;
 	env = getenv("SYSRING_SPIN_NS");
 	if (env && *env)
 		cfg->spin_ns = (uint32_t)strtoul(env, NULL, 10);
@@ -174,8 +189,14 @@ SR_EXPORT int sysring_syscall_info(long nr, struct sysring_syscall_info *info)
 		return -EINVAL;
 	if (!e)
 		return -ENOSYS;
+	memset(info, 0, sizeof(*info));
 	info->name = e->name;
 	info->nargs = e->nargs;
 	info->cls = e->cls;
+	if (e->uring && sr_uring_has(e->uring->opcode)) {
+		info->uring = 1;
+		info->uring_opcode = e->uring->opcode;
+	}
+	info->nowait = e->nowait != NULL;
 	return 0;
 }

@@ -28,7 +28,9 @@
  * Ownership: workers and their array belong to the context; shutdown joins
  * them all before sr_threads_free releases the array.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -81,6 +83,37 @@ uint32_t sr_threads_idle(const struct sr_ctx *ctx)
 
 static void maybe_start_worker(struct sr_ctx *ctx);
 
+/*
+ * Per-call timeouts: a per-worker POSIX timer aimed at the worker thread
+ * with the cancel signal, armed at the request's deadline (absolute,
+ * CLOCK_MONOTONIC) only for requests that have one. The blocked call gets
+ * EINTR and sr_req_run turns it into -ETIME once the deadline has passed.
+ */
+static bool arm_timer(struct sr_worker *w, uint64_t deadline_ns)
+{
+	struct itimerspec its = {{0, 0}, {0, 0}};
+
+	if (!w->timer_ok) {
+		struct sigevent sev;
+		memset(&sev, 0, sizeof(sev));
+		sev.sigev_notify = SIGEV_THREAD_ID;
+		sev.sigev_signo = sr_cancel_signal;
+		sev._sigev_un._tid = w->tid;
+		if (timer_create(CLOCK_MONOTONIC, &sev, &w->timer))
+			return false;
+		w->timer_ok = 1;
+	}
+	its.it_value.tv_sec = (time_t)(deadline_ns / 1000000000ull);
+	its.it_value.tv_nsec = (long)(deadline_ns % 1000000000ull);
+	return timer_settime(w->timer, TIMER_ABSTIME, &its, NULL) == 0;
+}
+
+static void disarm_timer(struct sr_worker *w)
+{
+	struct itimerspec its = {{0, 0}, {0, 0}};
+	timer_settime(w->timer, 0, &its, NULL);
+}
+
 static bool spin_for_work(struct sr_ctx *ctx)
 {
 	uint64_t end = sr_now_ns() + ctx->cfg.spin_ns;
@@ -117,9 +150,12 @@ static void *worker_main(void *arg)
 			/* Publish cur before claiming, so a canceller that sees
 			 * RUNNING also finds the worker to signal. */
 			sr_store_release(&w->cur, req);
-			if (sr_cas(&req->state, &st, SR_REQ_RUNNING, SR_ACQ_REL, SR_ACQUIRE))
+			if (sr_cas(&req->state, &st, SR_REQ_RUNNING, SR_ACQ_REL, SR_ACQUIRE)) {
+				bool timed = req->deadline_ns && arm_timer(w, req->deadline_ns);
 				sr_req_run(ctx, req, SYSRING_ENGINE_THREADS);
-			else
+				if (timed)
+					disarm_timer(w);
+			} else
 				sr_req_finish(ctx, req, -ECANCELED, SYSRING_ENGINE_THREADS);
 			/* Release pairs with the canceller's acquire of cur: once it
 			 * reads NULL the request is no longer ours to interrupt. */
@@ -139,6 +175,8 @@ static void *worker_main(void *arg)
 			sr_futex_wait(&t->wake_seq, key, NULL, false);
 		sr_fetch_sub(&t->idle, 1, SR_RELAXED);
 	}
+	if (w->timer_ok)
+		timer_delete(w->timer);
 	/* Release pairs with shutdown's acquire: we touch nothing after this. */
 	sr_store_release(&w->exited, 1);
 	return NULL;

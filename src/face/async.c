@@ -6,7 +6,9 @@
  * count, or -1 with errno; the -errno -> -1/errno conversion is done only by
  * sr_ret() below.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -67,7 +69,7 @@ SR_EXPORT int async_destroy(async_context_t h)
 
 /* Turn a cb into the request's one atom. Only the argument pointers are
  * read here; the values are read when the call runs. */
-static inline void prep_cb(struct sr_req *req, struct async_cb *cb)
+static inline void prep_cb(struct sr_req *req, struct async_cb *cb, uint64_t deadline_ns)
 {
 	struct syslet_uatom *a = &req->atom;
 	const struct sr_sysent *e = cb->number < 0 ? NULL : sr_sysent((unsigned long)cb->number);
@@ -84,23 +86,24 @@ static inline void prep_cb(struct sr_req *req, struct async_cb *cb)
 	if (sr_unlikely(cb->number < 0))
 		a->nr = ~0UL; /* no row: -ENOSYS */
 	req->cur = a;
-	req->user = cb;
+	req->deadline_ns = deadline_ns;
 	req->cancel = 0;
-	req->state = SR_REQ_QUEUED;
+	/* Relaxed atomics: sysring_cancel scans these from other threads. */
+	sr_store_relaxed(&req->user, (void *)cb);
+	sr_store_relaxed(&req->state, SR_REQ_INLINE);
 }
 
-SR_EXPORT int async_submit(async_context_t h, long nr, struct async_cb *cbps[])
+static long submit(struct sr_ctx *ctx, long nr, struct async_cb *cbps[], uint64_t deadline_ns)
 {
-	struct sr_ctx *ctx = sr_ctx_lookup(h);
 	struct sr_req *reqs[64];
 	long done = 0;
 
 	if (sr_unlikely(!ctx || nr < 0 || (nr > 0 && !cbps)))
-		return sr_ret(-EINVAL);
+		return -EINVAL;
 	/* Validate everything first: a bad entry queues nothing. */
 	for (long i = 0; i < nr; i++)
 		if (sr_unlikely(!cbps[i]))
-			return sr_ret(-EINVAL);
+			return -EINVAL;
 
 	while (done < nr) {
 		unsigned int n = 0;
@@ -108,7 +111,7 @@ SR_EXPORT int async_submit(async_context_t h, long nr, struct async_cb *cbps[])
 			struct sr_req *req = sr_req_get(ctx);
 			if (!req)
 				break;
-			prep_cb(req, cbps[done + n]);
+			prep_cb(req, cbps[done + n], deadline_ns);
 			reqs[n++] = req;
 		}
 		if (!n)
@@ -118,8 +121,36 @@ SR_EXPORT int async_submit(async_context_t h, long nr, struct async_cb *cbps[])
 		done += n;
 	}
 	if (!done && nr)
-		return sr_ret(-EAGAIN);
-	return (int)done;
+		return -EAGAIN;
+	return done;
+}
+
+SR_EXPORT int async_submit(async_context_t h, long nr, struct async_cb *cbps[])
+{
+	return sr_ret(submit(sr_ctx_lookup(h), nr, cbps, 0));
+}
+
+SR_EXPORT int sysring_submit_timeout(async_context_t h, long nr, struct async_cb *cbps[],
+				     const struct timespec *timeout)
+{
+	uint64_t deadline = 0;
+
+	if (timeout) {
+		if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000L)
+			return -EINVAL;
+		deadline = sr_now_ns() + (uint64_t)timeout->tv_sec * 1000000000ull +
+			   (uint64_t)timeout->tv_nsec;
+	}
+	return (int)submit(sr_ctx_lookup(h), nr, cbps, deadline);
+}
+
+SR_EXPORT int sysring_cancel(async_context_t h, struct async_cb *cb)
+{
+	struct sr_ctx *ctx = sr_ctx_lookup(h);
+
+	if (!ctx || !cb)
+		return -EINVAL;
+	return sr_ctx_cancel(ctx, cb);
 }
 
 static int check_range(long min_nr, long max_nr, struct async_event *events)
@@ -140,6 +171,8 @@ SR_EXPORT int async_check_events(async_context_t h, long min_nr, long max_nr,
 		return sr_ret(-EINVAL);
 	if (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000L))
 		return sr_ret(-EINVAL);
+	if (ctx->cfg.reap == SR_REAP_BOTH)
+		sr_uring_reap(ctx);
 	got = sr_cq_collect(ctx, events, max_nr);
 	if (got >= min_nr || !timeout)
 		return (int)got;
@@ -148,6 +181,8 @@ SR_EXPORT int async_check_events(async_context_t h, long min_nr, long max_nr,
 	while (got < min_nr && !sr_deadline_passed(&deadline)) {
 		for (int i = 0; i < 64; i++)
 			sr_cpu_relax();
+		if (ctx->cfg.reap == SR_REAP_BOTH)
+			sr_uring_reap(ctx);
 		got += sr_cq_collect(ctx, events + got, max_nr - got);
 	}
 	return (int)got;
@@ -175,6 +210,8 @@ SR_EXPORT int async_getevents(async_context_t h, long min_nr, long max_nr,
 		sr_fetch_sub(&ctx->users, 1, SR_RELEASE);
 		return sr_ret(-EINVAL);
 	}
+	if (ctx->cfg.reap == SR_REAP_BOTH)
+		sr_uring_reap(ctx);
 	got = sr_cq_collect(ctx, events, max_nr);
 	if (got < min_nr && ctx->cfg.spin_ns) {
 		uint64_t end = sr_now_ns() + ctx->cfg.spin_ns;

@@ -20,10 +20,37 @@ enum sr_class {
 	SR_RF = 3, /* refused off the submitting thread: never executed */
 };
 
+union sr_aux;
+struct io_uring_sqe;
+
+/*
+ * The io_uring column: how to express the call as an SQE. `prep` fills the
+ * SQE from the call's arguments (0), or says it cannot be expressed with
+ * these arguments (-EOPNOTSUPP: the call goes to another engine); `done`, if
+ * set, turns the CQE result into what the plain call returns and writes back
+ * what the plain call would have written (a struct stat from a statx, an
+ * updated offset). `aux` is per-request scratch that lives until `done`.
+ */
+struct sr_uring_op {
+	uint8_t opcode; /* used only where the running kernel's probe has it */
+	int (*prep)(struct io_uring_sqe *sqe, const long a[6], union sr_aux *aux);
+	long (*done)(long res, const long a[6], union sr_aux *aux);
+};
+
+/*
+ * The non-blocking column: an honest attempt (RWF_NOWAIT, MSG_DONTWAIT,
+ * RESOLVE_CACHED) that either completes the call, returning 1 with *res set
+ * (a result or a final error), or does nothing and returns 0 (it would
+ * block), so the call can go to an engine that may block.
+ */
+typedef int sr_nowait_fn(const long a[6], long *res);
+
 struct sr_sysent {
 	const char *name; /* NULL: no such call */
 	uint8_t nargs;
 	uint8_t cls;
+	const struct sr_uring_op *uring; /* NULL: io_uring cannot run it */
+	sr_nowait_fn *nowait;            /* NULL: no honest non-blocking attempt */
 };
 
 extern const struct sr_sysent sr_systab[SR_NR_MAX];
@@ -35,6 +62,14 @@ static inline const struct sr_sysent *sr_sysent(unsigned long nr)
 		return NULL;
 	return &sr_systab[nr];
 }
+
+/* Call numbers by name, for the columns and for code that must name a call
+ * the build machine's headers may not know (SR_NR_futex_wait). */
+enum sr_nr {
+#define SR_SYSCALL(nr, nm, na, cl) SR_NR_##nm = (nr),
+#include "syscalls.def"
+#undef SR_SYSCALL
+};
 
 /* Self-check of the table's rows at start-up; 0 or -EINVAL. */
 int sr_table_check(void);

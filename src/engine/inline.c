@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The inline engine's non-blocking column: honest attempts that the kernel
+ * offers, run on the submitting thread. Each either completes the call
+ * (returns 1, *res is the call's result or a final error) or does nothing
+ * and returns 0, and the call goes to uring or threads. Nothing is executed
+ * twice: an attempt that says EAGAIN has not transferred anything.
+ *
+ *   read/write family   preadv2/pwritev2 with RWF_NOWAIT
+ *   send/recv family    the same call with MSG_DONTWAIT
+ *   open family         openat2 with RESOLVE_CACHED
+ *
+ * A call whose fd is itself O_NONBLOCK gets its EAGAIN as the final answer,
+ * as the plain call would. Files that do not support RWF_NOWAIT at all
+ * (EOPNOTSUPP, /dev/null for instance) are remembered per fd number in a
+ * bitmap so that the pointless attempt is not repeated. The bits are never
+ * cleared: if the fd number is later reused for a file that does support
+ * RWF_NOWAIT, calls on it simply skip the inline shortcut (correct, slower).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "../core/core.h"
+#include "../core/rawsys.h"
+#include "../table/table.h"
+
+sr_nowait_fn sr_nw_open, sr_nw_openat, sr_nw_openat2;
+
+#define NOWAIT_FD_BITS 65536
+static uint64_t no_nowait[NOWAIT_FD_BITS / 64];
+
+static bool fd_lacks_nowait(long fd)
+{
+	if ((unsigned long)fd >= NOWAIT_FD_BITS)
+		return false;
+	return sr_load_relaxed(&no_nowait[fd / 64]) & (1ull << (fd % 64));
+}
+
+static void fd_mark_no_nowait(long fd)
+{
+	if ((unsigned long)fd < NOWAIT_FD_BITS)
+		__atomic_fetch_or(&no_nowait[fd / 64], 1ull << (fd % 64), __ATOMIC_RELAXED);
+}
+
+/* Whether the plain call on fd would itself say EAGAIN rather than wait: the
+ * fd is O_NONBLOCK and not a regular file or block device (where O_NONBLOCK
+ * changes nothing). Costs two system calls; used off the fast path only. */
+static bool fd_nonblocking_stream(long fd)
+{
+	struct stat st;
+	long fl = sr_rawsys6(SYS_fcntl, fd, F_GETFL, 0, 0, 0, 0);
+	if (fl < 0 || !(fl & O_NONBLOCK))
+		return false;
+	if (sr_rawsys6(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) < 0)
+		return false;
+	return !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
+}
+
+/* EAGAIN from an attempt: final if the fd is a non-blocking stream, else
+ * "would block". */
+static int eagain_verdict(long fd, long *res)
+{
+	if (fd_nonblocking_stream(fd)) {
+		*res = -EAGAIN;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * With inline execution off, a call of this column still must not be given
+ * to io_uring when its fd is a non-blocking stream: io_uring waits for
+ * readiness where the plain call says EAGAIN. Such calls run as plain calls
+ * on the threads. (The open family has no fd and never matters here.)
+ */
+bool sr_nowait_needs_plain(sr_nowait_fn *fn, const long a[6])
+{
+	if (fn == sr_nw_open || fn == sr_nw_openat || fn == sr_nw_openat2)
+		return false;
+	return fd_nonblocking_stream(a[0]);
+}
+
+static int rw_attempt(long nr, long fd, const struct iovec *iov, long cnt, long off, long flags,
+		      long *res)
+{
+	long r;
+
+	if (fd_lacks_nowait(fd))
+		return 0;
+	r = sr_rawsys6(nr, fd, (long)iov, cnt, off, 0, flags | RWF_NOWAIT);
+	if (r == -EAGAIN)
+		return eagain_verdict(fd, res);
+	if (r == -EOPNOTSUPP) {
+		/* This file has no RWF_NOWAIT; the call may still be fine. */
+		fd_mark_no_nowait(fd);
+		return 0;
+	}
+	if (r == -EINVAL && (flags & ~(long)(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND)))
+		return 0; /* flags this kernel rejects with NOWAIT: let the call say it */
+	*res = r;
+	return 1;
+}
+
+int sr_nw_read(const long a[6], long *res)
+{
+	struct iovec v = {(void *)a[1], (size_t)a[2]};
+	return rw_attempt(SYS_preadv2, a[0], &v, 1, -1, 0, res);
+}
+int sr_nw_pread64(const long a[6], long *res)
+{
+	struct iovec v = {(void *)a[1], (size_t)a[2]};
+	if (a[3] < 0)
+		return 0;
+	return rw_attempt(SYS_preadv2, a[0], &v, 1, a[3], 0, res);
+}
+int sr_nw_readv(const long a[6], long *res)
+{
+	return rw_attempt(SYS_preadv2, a[0], (const struct iovec *)a[1], a[2], -1, 0, res);
+}
+int sr_nw_preadv(const long a[6], long *res)
+{
+	if (a[3] < 0)
+		return 0;
+	return rw_attempt(SYS_preadv2, a[0], (const struct iovec *)a[1], a[2], a[3], 0, res);
+}
+int sr_nw_preadv2(const long a[6], long *res)
+{
+	return rw_attempt(SYS_preadv2, a[0], (const struct iovec *)a[1], a[2], a[3], a[5], res);
+}
+int sr_nw_write(const long a[6], long *res)
+{
+	struct iovec v = {(void *)a[1], (size_t)a[2]};
+	return rw_attempt(SYS_pwritev2, a[0], &v, 1, -1, 0, res);
+}
+int sr_nw_pwrite64(const long a[6], long *res)
+{
+	struct iovec v = {(void *)a[1], (size_t)a[2]};
+	if (a[3] < 0)
+		return 0;
+	return rw_attempt(SYS_pwritev2, a[0], &v, 1, a[3], 0, res);
+}
+int sr_nw_writev(const long a[6], long *res)
+{
+	return rw_attempt(SYS_pwritev2, a[0], (const struct iovec *)a[1], a[2], -1, 0, res);
+}
+int sr_nw_pwritev(const long a[6], long *res)
+{
+	if (a[3] < 0)
+		return 0;
+	return rw_attempt(SYS_pwritev2, a[0], (const struct iovec *)a[1], a[2], a[3], 0, res);
+}
+int sr_nw_pwritev2(const long a[6], long *res)
+{
+	return rw_attempt(SYS_pwritev2, a[0], (const struct iovec *)a[1], a[2], a[3], a[5], res);
+}
+
+/* ---- sockets: the same call with MSG_DONTWAIT ---- */
+
+static int sock_attempt(long nr, const long a[6], int flags_arg, long *res)
+{
+	long b[6];
+	long r;
+
+	memcpy(b, a, sizeof(b));
+	b[flags_arg] |= MSG_DONTWAIT;
+	r = sr_rawsys(nr, b);
+	if (r == -EAGAIN) {
+		if (a[flags_arg] & MSG_DONTWAIT) {
+			*res = r; /* the caller asked for exactly this */
+			return 1;
+		}
+		return eagain_verdict(a[0], res);
+	}
+	*res = r;
+	return 1;
+}
+
+int sr_nw_recvfrom(const long a[6], long *res)
+{
+	return sock_attempt(SYS_recvfrom, a, 3, res);
+}
+int sr_nw_sendto(const long a[6], long *res)
+{
+	return sock_attempt(SYS_sendto, a, 3, res);
+}
+int sr_nw_recvmsg(const long a[6], long *res)
+{
+	return sock_attempt(SYS_recvmsg, a, 2, res);
+}
+int sr_nw_sendmsg(const long a[6], long *res)
+{
+	return sock_attempt(SYS_sendmsg, a, 2, res);
+}
+
+/* ---- opens: RESOLVE_CACHED (5.12) fails with EAGAIN unless the whole
+ * lookup is in the dcache and nothing needs I/O ---- */
+
+static int open_attempt(long dfd, long path, struct open_how *how, long *res)
+{
+	long r;
+
+	/* RESOLVE_CACHED refuses O_CREAT, O_TRUNC and O_TMPFILE outright. */
+	if (how->flags & (O_CREAT | O_TRUNC | __O_TMPFILE))
+		return 0;
+	how->resolve |= RESOLVE_CACHED;
+	r = sr_rawsys6(SYS_openat2, dfd, path, (long)how, sizeof(*how), 0, 0);
+	if (r == -EAGAIN || r == -EINVAL || r == -ENOSYS || r == -E2BIG)
+		return 0; /* not cached, or a kernel without RESOLVE_CACHED */
+	*res = r;
+	return 1;
+}
+
+/* open(2) and openat(2) ignore unknown flags and mode bits; openat2 refuses
+ * them. Only try when the flags are ones openat2 accepts unchanged. */
+#define OPEN_VALID_FLAGS                                                                          \
+	(O_RDONLY | O_WRONLY | O_RDWR | O_NOCTTY | O_APPEND | O_NONBLOCK | O_DSYNC | O_SYNC |    \
+	 O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH |     \
+	 FASYNC)
+
+static int open_flags_ok(long flags)
+{
+	return !(flags & ~(long)OPEN_VALID_FLAGS) && (flags & O_ACCMODE) != O_ACCMODE;
+}
+
+int sr_nw_open(const long a[6], long *res)
+{
+	struct open_how how = {.flags = (uint64_t)(a[1] | O_LARGEFILE)};
+	if (!open_flags_ok(a[1]))
+		return 0;
+	return open_attempt(AT_FDCWD, a[0], &how, res);
+}
+int sr_nw_openat(const long a[6], long *res)
+{
+	struct open_how how = {.flags = (uint64_t)(a[2] | O_LARGEFILE)};
+	if (!open_flags_ok(a[2]))
+		return 0;
+	return open_attempt(a[0], a[1], &how, res);
+}
+int sr_nw_openat2(const long a[6], long *res)
+{
+	struct open_how how;
+	if ((size_t)a[3] != sizeof(how) || !a[2])
+		return 0;
+	memcpy(&how, (const void *)a[2], sizeof(how));
+	return open_attempt(a[0], a[1], &how, res);
+}

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The uring engine: calls that io_uring performs natively run there, with no
+ * thread parked per blocked call. One io_uring per context, created at
+ * setup unless the context is forced to threads.
+ *
+ * Submission. Any thread may submit (async_submit, a worker or the reaper
+ * continuing a syslet), so SQE acquisition, preparation and io_uring_submit
+ * happen under ur->sq_lock. user_data is the request pointer; cancel and
+ * link-timeout SQEs carry SR_UD_IGNORE.
+ *
+ * Completion. liburing's CQ side is single-consumer, so CQEs are consumed
+ * only under ur->cq_lock. A reaper thread sleeps in io_uring_wait_cqe (which
+ * only looks) and then reaps under the lock, so completions reach the face
+ * (events, result locations, the eventfd) whether or not the application is
+ * waiting; with SR_REAP_BOTH a thread about to wait in async_getevents also
+ * reaps, if the lock is free, and saves a hand-off. The default is chosen by
+ * measurement (README, "Completion delivery").
+ *
+ * Requests in io_uring are counted in ur->inflight (incremented before the
+ * SQE is visible, decremented after the completion is delivered); shutdown
+ * cancels everything, waits for inflight to drop to zero, then stops the
+ * reaper with a NOP tagged SR_UD_STOP after switching waiters off reaping.
+ *
+ * Lock order: sq_lock and cq_lock are never held together, except that a
+ * completion continuing a syslet may take sq_lock while holding cq_lock
+ * (never the other way round).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/core.h"
+#include "../core/futex.h"
+#include "../table/table.h"
+
+/* ---- the probe: once per process ---- */
+
+static uint8_t probe_ops[256];
+static int probe_ok; /* 1: io_uring works here, -1: it does not */
+static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
+
+static void do_probe(void)
+{
+	struct io_uring_probe *p = io_uring_get_probe();
+
+	if (!p) {
+		probe_ok = -1;
+		return;
+	}
+	for (unsigned int op = 0; op < 256 && op <= p->last_op; op++)
+		probe_ops[op] = io_uring_opcode_supported(p, (int)op) ? 1 : 0;
+	io_uring_free_probe(p);
+	probe_ok = 1;
+}
+
+bool sr_uring_has(unsigned int opcode)
+{
+	pthread_once(&probe_once, do_probe);
+	return probe_ok == 1 && opcode < 256 && probe_ops[opcode];
+}
+
+static bool uring_available(void)
+{
+	pthread_once(&probe_once, do_probe);
+	return probe_ok == 1;
+}
+
+/* ---- completions ---- */
+
+static void complete_cqe(struct sr_ctx *ctx, uint64_t ud, long res)
+{
+	struct sr_req *req;
+
+	if (ud == SR_UD_IGNORE)
+		return;
+	if (ud == SR_UD_STOP) {
+		sr_store_release(&ctx->ur.stop, 1); /* pairs with the reaper's acquire */
+		return;
+	}
+	req = (struct sr_req *)(uintptr_t)ud;
+	if (req->uop->done)
+		res = req->uop->done(res, req->args, &req->aux);
+	if (res == -ECANCELED && req->deadline_ns && !sr_load_relaxed(&req->cancel))
+		res = -ETIME; /* the link timeout fired, not a cancel */
+	if (res == -EINTR && sr_load_relaxed(&req->cancel))
+		res = -ECANCELED;
+	sr_req_atom_done(ctx, req, res, SYSRING_ENGINE_URING);
+	/* Release: the completion above is delivered before shutdown, which
+	 * waits for inflight == 0, may free what it touched. */
+	sr_fetch_sub(&ctx->ur.inflight, 1, SR_RELEASE);
+}
+
+static unsigned int reap_locked(struct sr_ctx *ctx)
+{
+	struct io_uring_cqe *cqes[64];
+	unsigned int total = 0, n;
+
+	do {
+		n = io_uring_peek_batch_cqe(&ctx->ur.ring, cqes, 64);
+		if (!n)
+			break;
+		/* Copy out and give the slots back before delivering: a
+		 * delivery may submit (a syslet's next atom), and the kernel can
+		 * then post into the space freed here. */
+		uint64_t ud[64];
+		long res[64];
+		for (unsigned int i = 0; i < n; i++) {
+			ud[i] = cqes[i]->user_data;
+			res[i] = cqes[i]->res;
+		}
+		io_uring_cq_advance(&ctx->ur.ring, n);
+		for (unsigned int i = 0; i < n; i++)
+			complete_cqe(ctx, ud[i], res[i]);
+		total += n;
+	} while (n == 64);
+	return total;
+}
+
+unsigned int sr_uring_reap(struct sr_ctx *ctx)
+{
+	unsigned int n;
+
+	if (!ctx->ur.ready || sr_load_acquire(&ctx->ur.reaper_only))
+		return 0;
+	if (pthread_mutex_trylock(&ctx->ur.cq_lock))
+		return 0; /* someone is reaping already */
+	n = sr_load_acquire(&ctx->ur.reaper_only) ? 0 : reap_locked(ctx);
+	pthread_mutex_unlock(&ctx->ur.cq_lock);
+	return n;
+}
+
+static void *reaper_main(void *arg)
+{
+	struct sr_ctx *ctx = arg;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	/* Acquire pairs with the release in complete_cqe(SR_UD_STOP). */
+	while (!sr_load_acquire(&ctx->ur.stop)) {
+		struct io_uring_cqe *cqe;
+		int r = io_uring_wait_cqe(&ctx->ur.ring, &cqe); /* looks, does not consume */
+		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -ETIME) {
+			struct timespec ts = {0, 1000 * 1000};
+			nanosleep(&ts, NULL); /* should not happen; do not spin */
+			continue;
+		}
+		pthread_mutex_lock(&ctx->ur.cq_lock);
+		reap_locked(ctx);
+		pthread_mutex_unlock(&ctx->ur.cq_lock);
+	}
+	return NULL;
+}
+
+/* ---- set-up ---- */
+
+int sr_uring_init(struct sr_ctx *ctx)
+{
+	struct sr_uring *ur = &ctx->ur;
+	struct io_uring_params p;
+	unsigned int entries = 64;
+	sigset_t all, old;
+	int ret;
+
+	memset(ur, 0, sizeof(*ur));
+	if (!uring_available())
+		return -ENOSYS;
+	while (entries < ctx->nr_events && entries < 4096)
+		entries <<= 1;
+	memset(&p, 0, sizeof(p));
+	/* Room for an SQE plus its link timeout, or a cancel, per request. */
+	p.flags = IORING_SETUP_CQSIZE;
+	p.cq_entries = entries * 4;
+	if (ctx->cfg.flags & SYSRING_F_SQPOLL) {
+		p.flags |= IORING_SETUP_SQPOLL;
+		p.sq_thread_idle = 50; /* ms */
+	}
+	ret = io_uring_queue_init_params(entries, &ur->ring, &p);
+	if (ret && (p.flags & IORING_SETUP_SQPOLL)) {
+		/* SQPOLL may be refused (privileges, old kernel): go without. */
+		p.flags &= ~IORING_SETUP_SQPOLL;
+		ret = io_uring_queue_init_params(entries, &ur->ring, &p);
+	} else if (!ret && (p.flags & IORING_SETUP_SQPOLL)) {
+		ur->sqpoll = 1;
+	}
+	if (ret)
+		return ret;
+	pthread_mutex_init(&ur->sq_lock, NULL);
+	pthread_mutex_init(&ur->cq_lock, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&ur->reaper, NULL, reaper_main, ctx);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		io_uring_queue_exit(&ur->ring);
+		return -ret;
+	}
+	ur->reaper_started = 1;
+	ur->ready = 1;
+	return 0;
+}
+
+/* ---- submission ---- */
+
+static struct io_uring_sqe *get_sqe(struct sr_uring *ur)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ur->ring);
+	while (!sqe) {
+		/* SQ full: push what we have to the kernel and retry. */
+		int r = io_uring_submit(&ur->ring);
+		if (r < 0 && r != -EBUSY && r != -EAGAIN && r != -EINTR)
+			return NULL;
+		sqe = io_uring_get_sqe(&ur->ring);
+		if (!sqe && r <= 0)
+			sched_yield(); /* CQ pressure: let the reaper drain */
+	}
+	return sqe;
+}
+
+static void submit_all(struct sr_uring *ur)
+{
+	for (unsigned int tries = 0;; tries++) {
+		int r = io_uring_submit(&ur->ring);
+		if (r >= 0 || (r != -EBUSY && r != -EAGAIN && r != -EINTR))
+			break;
+		if (io_uring_sq_ready(&ur->ring) == 0)
+			break;
+		sched_yield(); /* completions must be reaped before more fit */
+	}
+}
+
+unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
+{
+	struct sr_uring *ur = &ctx->ur;
+	unsigned int done = 0;
+
+	pthread_mutex_lock(&ur->sq_lock);
+	for (; done < n; done++) {
+		struct sr_req *req = reqs[done];
+		struct io_uring_sqe tmp, *sqe;
+
+		memset(&tmp, 0, sizeof(tmp));
+		if (req->uop->prep(&tmp, req->args, &req->aux))
+			break; /* caller sends this and the rest elsewhere */
+		sqe = get_sqe(ur);
+		if (!sqe)
+			break;
+		memcpy(sqe, &tmp, sizeof(tmp));
+		io_uring_sqe_set_data(sqe, req);
+		sr_fetch_add(&ur->inflight, 1, SR_RELAXED);
+		sr_store_relaxed(&req->state, SR_REQ_URING);
+		if (req->deadline_ns) {
+			uint64_t now = sr_now_ns();
+			uint64_t rel = req->deadline_ns > now ? req->deadline_ns - now : 1;
+			struct io_uring_sqe *ts = get_sqe(ur);
+			if (ts) {
+				req->lts.tv_sec = (long long)(rel / 1000000000ull);
+				req->lts.tv_nsec = (long long)(rel % 1000000000ull);
+				sqe->flags |= IOSQE_IO_LINK;
+				io_uring_prep_link_timeout(ts, &req->lts, 0);
+				io_uring_sqe_set_data64(ts, SR_UD_IGNORE);
+			}
+		}
+	}
+	if (done)
+		submit_all(ur);
+	pthread_mutex_unlock(&ur->sq_lock);
+	return done;
+}
+
+int sr_uring_cancel(struct sr_ctx *ctx, struct sr_req *req)
+{
+	struct sr_uring *ur = &ctx->ur;
+	struct io_uring_sqe *sqe;
+
+	pthread_mutex_lock(&ur->sq_lock);
+	sqe = get_sqe(ur);
+	if (sqe) {
+		io_uring_prep_cancel(sqe, req, 0);
+		io_uring_sqe_set_data64(sqe, SR_UD_IGNORE);
+		submit_all(ur);
+	}
+	pthread_mutex_unlock(&ur->sq_lock);
+	return sqe ? 0 : -EBUSY;
+}
+
+void sr_uring_shutdown(struct sr_ctx *ctx)
+{
+	struct sr_uring *ur = &ctx->ur;
+	struct io_uring_sqe *sqe;
+
+	if (!ur->ready)
+		return;
+	/* Cancel everything still in the kernel, until nothing is. */
+	while (sr_load_acquire(&ur->inflight)) {
+		for (uint32_t i = 0; i < ctx->nr_events; i++) {
+			struct sr_req *req = &ctx->reqs[i];
+			if (sr_load_relaxed(&req->state) == SR_REQ_URING) {
+				sr_store_relaxed(&req->cancel, 1);
+				sr_uring_cancel(ctx, req);
+			}
+		}
+		struct timespec ts = {0, 500 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	/* Waiters stop reaping, then the reaper is told to leave. */
+	pthread_mutex_lock(&ur->cq_lock);
+	sr_store_release(&ur->reaper_only, 1);
+	pthread_mutex_unlock(&ur->cq_lock);
+	pthread_mutex_lock(&ur->sq_lock);
+	sqe = get_sqe(ur);
+	if (sqe) {
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data64(sqe, SR_UD_STOP);
+		submit_all(ur);
+	}
+	pthread_mutex_unlock(&ur->sq_lock);
+	if (ur->reaper_started)
+		pthread_join(ur->reaper, NULL);
+	io_uring_queue_exit(&ur->ring);
+	pthread_mutex_destroy(&ur->sq_lock);
+	pthread_mutex_destroy(&ur->cq_lock);
+	ur->ready = 0;
+}

@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The io_uring column: one struct sr_uring_op per call that io_uring can
+ * perform. Each prep turns the raw arguments of the call (a[0..5], in the
+ * order of the x86-64 entry point) into an SQE with liburing's helpers; each
+ * done (where needed) makes the result and the side effects identical to the
+ * plain call's. Anything io_uring would do differently with these arguments
+ * is refused with -EOPNOTSUPP, and the call runs on another engine.
+ *
+ * Opcodes newer than Debian's liburing 2.3 headers are defined below from
+ * the kernel's UAPI (include/uapi/linux/io_uring.h, enum io_uring_op); they
+ * are used only where the running kernel's probe lists them.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <liburing.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include "../core/core.h"
+#include "../table/table.h"
+
+/* enum io_uring_op, kernel 6.7 .. 6.16 */
+#define SR_IORING_OP_WAITID 50
+#define SR_IORING_OP_FUTEX_WAIT 51
+#define SR_IORING_OP_FUTEX_WAKE 52
+#define SR_IORING_OP_FTRUNCATE 55
+#define SR_IORING_OP_BIND 56
+#define SR_IORING_OP_LISTEN 57
+#define SR_IORING_OP_EPOLL_WAIT 59
+#define SR_IORING_OP_PIPE 62
+/* futex2 flags (include/uapi/linux/futex.h, 6.7) */
+#define SR_FUTEX2_SIZE_U32 0x02
+#define SR_FUTEX2_PRIVATE 128
+
+#define P(x) ((void *)(x))
+#define OP(name, opc, prepfn, donefn)                                                       \
+	const struct sr_uring_op sr_uop_##name = {.opcode = (opc), .prep = (prepfn), .done = (donefn)}
+
+/* ---- read / write family ---- */
+
+static int prep_read(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	/* offset -1: the file position, used and advanced as read(2) does */
+	io_uring_prep_read(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)-1);
+	return a[2] < 0 || (unsigned long)a[2] > 0x7ffff000ul ? -EOPNOTSUPP : 0;
+}
+static int prep_pread(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	if (a[3] < 0)
+		return -EOPNOTSUPP; /* pread64 says EINVAL; io_uring would use the position */
+	io_uring_prep_read(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)a[3]);
+	return (unsigned long)a[2] > 0x7ffff000ul ? -EOPNOTSUPP : 0;
+}
+static int prep_readv(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_readv(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)-1);
+	return 0;
+}
+static int prep_preadv(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	if (a[3] < 0)
+		return -EOPNOTSUPP;
+	io_uring_prep_readv(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)a[3]);
+	return 0;
+}
+static int prep_preadv2(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	/* preadv2's offset -1 means the file position, as io_uring's does */
+	io_uring_prep_readv2(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)a[3], (int)a[5]);
+	return 0;
+}
+static int prep_write(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_write(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)-1);
+	return a[2] < 0 || (unsigned long)a[2] > 0x7ffff000ul ? -EOPNOTSUPP : 0;
+}
+static int prep_pwrite(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	if (a[3] < 0)
+		return -EOPNOTSUPP;
+	io_uring_prep_write(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)a[3]);
+	return (unsigned long)a[2] > 0x7ffff000ul ? -EOPNOTSUPP : 0;
+}
+static int prep_writev(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_writev(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)-1);
+	return 0;
+}
+static int prep_pwritev(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	if (a[3] < 0)
+		return -EOPNOTSUPP;
+	io_uring_prep_writev(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)a[3]);
+	return 0;
+}
+static int prep_pwritev2(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_writev2(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)a[3], (int)a[5]);
+	return 0;
+}
+OP(read, IORING_OP_READ, prep_read, NULL);
+OP(pread64, IORING_OP_READ, prep_pread, NULL);
+OP(readv, IORING_OP_READV, prep_readv, NULL);
+OP(preadv, IORING_OP_READV, prep_preadv, NULL);
+OP(preadv2, IORING_OP_READV, prep_preadv2, NULL);
+OP(write, IORING_OP_WRITE, prep_write, NULL);
+OP(pwrite64, IORING_OP_WRITE, prep_pwrite, NULL);
+OP(writev, IORING_OP_WRITEV, prep_writev, NULL);
+OP(pwritev, IORING_OP_WRITEV, prep_pwritev, NULL);
+OP(pwritev2, IORING_OP_WRITEV, prep_pwritev2, NULL);
+
+/* ---- sync ---- */
+
+static int prep_fsync(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_fsync(s, (int)a[0], 0);
+	return 0;
+}
+static int prep_fdatasync(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_fsync(s, (int)a[0], IORING_FSYNC_DATASYNC);
+	return 0;
+}
+static int prep_sync_file_range(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	if (a[2] < 0 || a[2] > 0xffffffffL || a[1] < 0)
+		return -EOPNOTSUPP; /* io_uring carries a 32-bit length */
+	io_uring_prep_sync_file_range(s, (int)a[0], (unsigned)a[2], (__u64)a[1], (int)a[3]);
+	return 0;
+}
+OP(fsync, IORING_OP_FSYNC, prep_fsync, NULL);
+OP(fdatasync, IORING_OP_FSYNC, prep_fdatasync, NULL);
+OP(sync_file_range, IORING_OP_SYNC_FILE_RANGE, prep_sync_file_range, NULL);
+
+/* ---- open / close ---- */
+
+static int prep_open(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_openat(s, AT_FDCWD, P(a[0]), (int)a[1], (mode_t)a[2]);
+	return 0;
+}
+static int prep_creat(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_openat(s, AT_FDCWD, P(a[0]), O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1]);
+	return 0;
+}
+static int prep_openat(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_openat(s, (int)a[0], P(a[1]), (int)a[2], (mode_t)a[3]);
+	return 0;
+}
+static int prep_openat2(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	/* io_uring takes struct open_how of exactly the size it knows */
+	if ((size_t)a[3] != sizeof(struct open_how))
+		return -EOPNOTSUPP;
+	io_uring_prep_openat2(s, (int)a[0], P(a[1]), P(a[2]));
+	return 0;
+}
+static int prep_close(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_close(s, (int)a[0]);
+	return 0;
+}
+OP(open, IORING_OP_OPENAT, prep_open, NULL);
+OP(creat, IORING_OP_OPENAT, prep_creat, NULL);
+OP(openat, IORING_OP_OPENAT, prep_openat, NULL);
+OP(openat2, IORING_OP_OPENAT2, prep_openat2, NULL);
+OP(close, IORING_OP_CLOSE, prep_close, NULL);
+
+/* ---- stat family: statx into aux, then the struct stat the call fills ---- */
+
+static int prep_statx(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_statx(s, (int)a[0], P(a[1]), (int)a[2], (unsigned)a[3], P(a[4]));
+	return 0;
+}
+
+static void stat_prep(struct io_uring_sqe *s, int dfd, const char *path, int flags, union sr_aux *x)
+{
+	io_uring_prep_statx(s, dfd, path, flags, STATX_BASIC_STATS, &x->stx);
+}
+
+/* What the kernel's cp_new_stat puts in an x86-64 struct stat. */
+static long stat_done(long res, struct stat *st, union sr_aux *x)
+{
+	const struct statx *sx = &x->stx;
+
+	if (res < 0)
+		return res;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = makedev(sx->stx_dev_major, sx->stx_dev_minor);
+	st->st_ino = sx->stx_ino;
+	st->st_nlink = sx->stx_nlink;
+	st->st_mode = sx->stx_mode;
+	st->st_uid = sx->stx_uid;
+	st->st_gid = sx->stx_gid;
+	st->st_rdev = makedev(sx->stx_rdev_major, sx->stx_rdev_minor);
+	st->st_size = (off_t)sx->stx_size;
+	st->st_blksize = sx->stx_blksize;
+	st->st_blocks = (blkcnt_t)sx->stx_blocks;
+	st->st_atim.tv_sec = sx->stx_atime.tv_sec;
+	st->st_atim.tv_nsec = sx->stx_atime.tv_nsec;
+	st->st_mtim.tv_sec = sx->stx_mtime.tv_sec;
+	st->st_mtim.tv_nsec = sx->stx_mtime.tv_nsec;
+	st->st_ctim.tv_sec = sx->stx_ctime.tv_sec;
+	st->st_ctim.tv_nsec = sx->stx_ctime.tv_nsec;
+	return 0;
+}
+
+static int prep_stat(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	stat_prep(s, AT_FDCWD, P(a[0]), 0, x);
+	return 0;
+}
+static int prep_lstat(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	stat_prep(s, AT_FDCWD, P(a[0]), AT_SYMLINK_NOFOLLOW, x);
+	return 0;
+}
+static long done_stat(long res, const long a[6], union sr_aux *x)
+{
+	return stat_done(res, P(a[1]), x);
+}
+static int prep_fstat(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	stat_prep(s, (int)a[0], "", AT_EMPTY_PATH, x);
+	return 0;
+}
+static int prep_newfstatat(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	/* newfstatat accepts these flags; statx any others differently */
+	if (a[3] & ~(long)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
+		return -EOPNOTSUPP;
+	stat_prep(s, (int)a[0], P(a[1]), (int)a[3], x);
+	return 0;
+}
+static long done_newfstatat(long res, const long a[6], union sr_aux *x)
+{
+	return stat_done(res, P(a[2]), x);
+}
+OP(statx, IORING_OP_STATX, prep_statx, NULL);
+OP(stat, IORING_OP_STATX, prep_stat, done_stat);
+OP(lstat, IORING_OP_STATX, prep_lstat, done_stat);
+OP(fstat, IORING_OP_STATX, prep_fstat, done_stat);
+OP(newfstatat, IORING_OP_STATX, prep_newfstatat, done_newfstatat);
+
+/* ---- file space and advice ---- */
+
+static int prep_fallocate(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_fallocate(s, (int)a[0], (int)a[1], (__u64)a[2], (__u64)a[3]);
+	return 0;
+}
+static int prep_fadvise(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	if (a[2] < 0 || a[2] > 0xffffffffL)
+		return -EOPNOTSUPP; /* 32-bit length in the SQE */
+	io_uring_prep_fadvise(s, (int)a[0], (__u64)a[1], (off_t)a[2], (int)a[3]);
+	return 0;
+}
+static int prep_madvise(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	if ((unsigned long)a[1] > 0xffffffffUL)
+		return -EOPNOTSUPP;
+	io_uring_prep_madvise(s, P(a[0]), (off_t)a[1], (int)a[2]);
+	return 0;
+}
+static int prep_ftruncate(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_rw(SR_IORING_OP_FTRUNCATE, s, (int)a[0], NULL, 0, (__u64)a[1]);
+	return 0;
+}
+OP(fallocate, IORING_OP_FALLOCATE, prep_fallocate, NULL);
+OP(fadvise64, IORING_OP_FADVISE, prep_fadvise, NULL);
+OP(madvise, IORING_OP_MADVISE, prep_madvise, NULL);
+OP(ftruncate, SR_IORING_OP_FTRUNCATE, prep_ftruncate, NULL);
+
+/* ---- splice / tee: io_uring takes offsets by value, the call updates them ---- */
+
+static int prep_splice(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	loff_t *in = P(a[1]), *out = P(a[3]);
+	if ((unsigned long)a[4] > 0xffffffffUL)
+		return -EOPNOTSUPP;
+	x->spl.in = in ? *in : -1;
+	x->spl.out = out ? *out : -1;
+	if ((in && x->spl.in < 0) || (out && x->spl.out < 0))
+		return -EOPNOTSUPP; /* let the kernel say EINVAL its own way */
+	io_uring_prep_splice(s, (int)a[0], x->spl.in, (int)a[2], x->spl.out, (unsigned)a[4],
+			     (unsigned)a[5]);
+	return 0;
+}
+static long done_splice(long res, const long a[6], union sr_aux *x)
+{
+	if (res > 0) {
+		if (a[1])
+			*(loff_t *)P(a[1]) = x->spl.in + res;
+		if (a[3])
+			*(loff_t *)P(a[3]) = x->spl.out + res;
+	}
+	return res;
+}
+static int prep_tee(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	if ((unsigned long)a[2] > 0xffffffffUL)
+		return -EOPNOTSUPP;
+	io_uring_prep_tee(s, (int)a[0], (int)a[1], (unsigned)a[2], (unsigned)a[3]);
+	return 0;
+}
+OP(splice, IORING_OP_SPLICE, prep_splice, done_splice);
+OP(tee, IORING_OP_TEE, prep_tee, NULL);
+
+/* ---- names in the file system ---- */
+
+static int prep_rename(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_renameat(s, AT_FDCWD, P(a[0]), AT_FDCWD, P(a[1]), 0);
+	return 0;
+}
+static int prep_renameat(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_renameat(s, (int)a[0], P(a[1]), (int)a[2], P(a[3]), 0);
+	return 0;
+}
+static int prep_renameat2(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_renameat(s, (int)a[0], P(a[1]), (int)a[2], P(a[3]), (unsigned)a[4]);
+	return 0;
+}
+static int prep_unlink(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_unlinkat(s, AT_FDCWD, P(a[0]), 0);
+	return 0;
+}
+static int prep_unlinkat(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_unlinkat(s, (int)a[0], P(a[1]), (int)a[2]);
+	return 0;
+}
+static int prep_rmdir(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_unlinkat(s, AT_FDCWD, P(a[0]), AT_REMOVEDIR);
+	return 0;
+}
+static int prep_mkdir(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_mkdirat(s, AT_FDCWD, P(a[0]), (mode_t)a[1]);
+	return 0;
+}
+static int prep_mkdirat(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_mkdirat(s, (int)a[0], P(a[1]), (mode_t)a[2]);
+	return 0;
+}
+static int prep_symlink(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_symlinkat(s, P(a[0]), AT_FDCWD, P(a[1]));
+	return 0;
+}
+static int prep_symlinkat(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_symlinkat(s, P(a[0]), (int)a[1], P(a[2]));
+	return 0;
+}
+static int prep_link(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_linkat(s, AT_FDCWD, P(a[0]), AT_FDCWD, P(a[1]), 0);
+	return 0;
+}
+static int prep_linkat(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_linkat(s, (int)a[0], P(a[1]), (int)a[2], P(a[3]), (int)a[4]);
+	return 0;
+}
+OP(rename, IORING_OP_RENAMEAT, prep_rename, NULL);
+OP(renameat, IORING_OP_RENAMEAT, prep_renameat, NULL);
+OP(renameat2, IORING_OP_RENAMEAT, prep_renameat2, NULL);
+OP(unlink, IORING_OP_UNLINKAT, prep_unlink, NULL);
+OP(unlinkat, IORING_OP_UNLINKAT, prep_unlinkat, NULL);
+OP(rmdir, IORING_OP_UNLINKAT, prep_rmdir, NULL);
+OP(mkdir, IORING_OP_MKDIRAT, prep_mkdir, NULL);
+OP(mkdirat, IORING_OP_MKDIRAT, prep_mkdirat, NULL);
+OP(symlink, IORING_OP_SYMLINKAT, prep_symlink, NULL);
+OP(symlinkat, IORING_OP_SYMLINKAT, prep_symlinkat, NULL);
+OP(link, IORING_OP_LINKAT, prep_link, NULL);
+OP(linkat, IORING_OP_LINKAT, prep_linkat, NULL);
+
+/* ---- extended attributes (path ones follow symlinks, as io_uring does) ---- */
+
+static int prep_getxattr(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_getxattr(s, P(a[1]), P(a[2]), P(a[0]), (unsigned)a[3]);
+	return 0;
+}
+static int prep_fgetxattr(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_fgetxattr(s, (int)a[0], P(a[1]), P(a[2]), (unsigned)a[3]);
+	return 0;
+}
+static int prep_setxattr(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_setxattr(s, P(a[1]), P(a[2]), P(a[0]), (int)a[4], (unsigned)a[3]);
+	return 0;
+}
+static int prep_fsetxattr(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_fsetxattr(s, (int)a[0], P(a[1]), P(a[2]), (int)a[4], (unsigned)a[3]);
+	return 0;
+}
+OP(getxattr, IORING_OP_GETXATTR, prep_getxattr, NULL);
+OP(fgetxattr, IORING_OP_FGETXATTR, prep_fgetxattr, NULL);
+OP(setxattr, IORING_OP_SETXATTR, prep_setxattr, NULL);
+OP(fsetxattr, IORING_OP_FSETXATTR, prep_fsetxattr, NULL);
+
+/* ---- sockets ---- */
+
+static int prep_socket(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_socket(s, (int)a[0], (int)a[1], (int)a[2], 0);
+	return 0;
+}
+static int prep_connect(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_connect(s, (int)a[0], P(a[1]), (socklen_t)a[2]);
+	return 0;
+}
+static int prep_accept(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_accept(s, (int)a[0], P(a[1]), P(a[2]), 0);
+	return 0;
+}
+static int prep_accept4(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_accept(s, (int)a[0], P(a[1]), P(a[2]), (int)a[3]);
+	return 0;
+}
+static int prep_sendto(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	if ((unsigned long)a[2] > 0xffffffffUL || (a[4] && ((unsigned long)a[5] > 0xffff)))
+		return -EOPNOTSUPP;
+	io_uring_prep_send(s, (int)a[0], P(a[1]), (size_t)a[2], (int)a[3]);
+	if (a[4])
+		io_uring_prep_send_set_addr(s, P(a[4]), (__u16)a[5]);
+	return 0;
+}
+static int prep_recvfrom(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	if ((unsigned long)a[2] > 0xffffffffUL)
+		return -EOPNOTSUPP;
+	if (!a[4]) {
+		io_uring_prep_recv(s, (int)a[0], P(a[1]), (size_t)a[2], (int)a[3]);
+		return 0;
+	}
+	/* With a source address: recvmsg, then the length goes back as
+	 * recvfrom would write it. */
+	memset(&x->rmsg, 0, sizeof(x->rmsg));
+	x->rmsg.iov.iov_base = P(a[1]);
+	x->rmsg.iov.iov_len = (size_t)a[2];
+	x->rmsg.msg.msg_iov = &x->rmsg.iov;
+	x->rmsg.msg.msg_iovlen = 1;
+	x->rmsg.msg.msg_name = P(a[4]);
+	x->rmsg.msg.msg_namelen = a[5] ? *(socklen_t *)P(a[5]) : 0;
+	io_uring_prep_recvmsg(s, (int)a[0], &x->rmsg.msg, (unsigned)a[3]);
+	x->rmsg.used = 1;
+	return 0;
+}
+static long done_recvfrom(long res, const long a[6], union sr_aux *x)
+{
+	if (res >= 0 && a[4] && a[5] && x->rmsg.used)
+		*(socklen_t *)P(a[5]) = x->rmsg.msg.msg_namelen;
+	return res;
+}
+static int prep_sendmsg(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_sendmsg(s, (int)a[0], P(a[1]), (unsigned)a[2]);
+	return 0;
+}
+static int prep_recvmsg(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_recvmsg(s, (int)a[0], P(a[1]), (unsigned)a[2]);
+	return 0;
+}
+static int prep_shutdown(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_shutdown(s, (int)a[0], (int)a[1]);
+	return 0;
+}
+static int prep_bind(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_rw(SR_IORING_OP_BIND, s, (int)a[0], P(a[1]), 0, (__u64)a[2]);
+	return 0;
+}
+static int prep_listen(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_rw(SR_IORING_OP_LISTEN, s, (int)a[0], NULL, (unsigned)a[1], 0);
+	return 0;
+}
+OP(socket, IORING_OP_SOCKET, prep_socket, NULL);
+OP(connect, IORING_OP_CONNECT, prep_connect, NULL);
+OP(accept, IORING_OP_ACCEPT, prep_accept, NULL);
+OP(accept4, IORING_OP_ACCEPT, prep_accept4, NULL);
+OP(sendto, IORING_OP_SEND, prep_sendto, NULL);
+/* recvfrom may become RECVMSG; the probe of RECV stands for both (5.6). */
+OP(recvfrom, IORING_OP_RECV, prep_recvfrom, done_recvfrom);
+OP(sendmsg, IORING_OP_SENDMSG, prep_sendmsg, NULL);
+OP(recvmsg, IORING_OP_RECVMSG, prep_recvmsg, NULL);
+OP(shutdown, IORING_OP_SHUTDOWN, prep_shutdown, NULL);
+OP(bind, SR_IORING_OP_BIND, prep_bind, NULL);
+OP(listen, SR_IORING_OP_LISTEN, prep_listen, NULL);
+
+/* ---- epoll ---- */
+
+static int prep_epoll_ctl(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_epoll_ctl(s, (int)a[0], (int)a[2], (int)a[1], P(a[3]));
+	return 0;
+}
+static int prep_epoll_wait(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	/* io_uring's epoll wait has no timeout: only "wait forever" maps */
+	if ((int)a[3] != -1)
+		return -EOPNOTSUPP;
+	io_uring_prep_rw(SR_IORING_OP_EPOLL_WAIT, s, (int)a[0], P(a[1]), (unsigned)a[2], 0);
+	return 0;
+}
+OP(epoll_ctl, IORING_OP_EPOLL_CTL, prep_epoll_ctl, NULL);
+OP(epoll_wait, SR_IORING_OP_EPOLL_WAIT, prep_epoll_wait, NULL);
+
+/* ---- futexes: plain wait and wake without a timeout ---- */
+
+static void prep_futex_op(struct io_uring_sqe *s, int op, void *uaddr, __u64 val, __u64 mask,
+			  unsigned int f2flags)
+{
+	io_uring_prep_rw(op, s, (int)f2flags, uaddr, 0, val);
+	s->addr3 = mask;
+}
+static int prep_futex(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
+	unsigned int f2 = SR_FUTEX2_SIZE_U32 | ((op & FUTEX_PRIVATE_FLAG) ? SR_FUTEX2_PRIVATE : 0);
+	(void)x;
+	if (op & FUTEX_CLOCK_REALTIME)
+		return -EOPNOTSUPP;
+	switch (cmd) { /* futex operations, not call numbers */
+	case FUTEX_WAIT:
+		if (a[3])
+			return -EOPNOTSUPP; /* a timeout: io_uring has none here */
+		prep_futex_op(s, SR_IORING_OP_FUTEX_WAIT, P(a[0]), (__u32)a[2], FUTEX_BITSET_MATCH_ANY, f2);
+		return 0;
+	case FUTEX_WAIT_BITSET:
+		if (a[3] || !(__u32)a[5])
+			return -EOPNOTSUPP;
+		prep_futex_op(s, SR_IORING_OP_FUTEX_WAIT, P(a[0]), (__u32)a[2], (__u32)a[5], f2);
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+/* FUTEX_WAKE and FUTEX_WAKE_BITSET are another opcode: one row, two ops. */
+static int prep_futex_wake_cmd(struct io_uring_sqe *s, const long a[6])
+{
+	int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
+	unsigned int f2 = SR_FUTEX2_SIZE_U32 | ((op & FUTEX_PRIVATE_FLAG) ? SR_FUTEX2_PRIVATE : 0);
+	if (cmd == FUTEX_WAKE) {
+		prep_futex_op(s, SR_IORING_OP_FUTEX_WAKE, P(a[0]), (__u32)a[2], FUTEX_BITSET_MATCH_ANY, f2);
+		return 0;
+	}
+	if (cmd == FUTEX_WAKE_BITSET && (__u32)a[5]) {
+		prep_futex_op(s, SR_IORING_OP_FUTEX_WAKE, P(a[0]), (__u32)a[2], (__u32)a[5], f2);
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+static int prep_futex_any(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	if (prep_futex_wake_cmd(s, a) == 0)
+		return 0;
+	return prep_futex(s, a, x);
+}
+/* futex_wait(uaddr, val, mask, flags, timeout, clockid) / futex_wake(uaddr, mask, nr, flags) */
+static int prep_futex_wait2(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	if (a[4])
+		return -EOPNOTSUPP;
+	prep_futex_op(s, SR_IORING_OP_FUTEX_WAIT, P(a[0]), (__u64)a[1], (__u64)a[2], (unsigned)a[3]);
+	return 0;
+}
+static int prep_futex_wake2(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	prep_futex_op(s, SR_IORING_OP_FUTEX_WAKE, P(a[0]), (__u64)a[2], (__u64)a[1], (unsigned)a[3]);
+	return 0;
+}
+/* Both futex opcodes arrived together (6.7); the probe of WAIT stands for both. */
+OP(futex, SR_IORING_OP_FUTEX_WAIT, prep_futex_any, NULL);
+OP(futex_wait, SR_IORING_OP_FUTEX_WAIT, prep_futex_wait2, NULL);
+OP(futex_wake, SR_IORING_OP_FUTEX_WAKE, prep_futex_wake2, NULL);
+
+/* ---- processes and pipes ---- */
+
+static int prep_waitid(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	if (a[4])
+		return -EOPNOTSUPP; /* io_uring's waitid does not fill a rusage */
+	io_uring_prep_rw(SR_IORING_OP_WAITID, s, (int)a[1], NULL, (unsigned)a[0], 0);
+	s->file_index = (__u32)a[3]; /* options */
+	s->addr2 = (__u64)a[2];      /* siginfo_t * */
+	return 0;
+}
+static int prep_pipe2(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	(void)x;
+	io_uring_prep_rw(SR_IORING_OP_PIPE, s, 0, P(a[0]), 0, 0);
+	s->rw_flags = (int)a[1]; /* pipe_flags shares the word */
+	return 0;
+}
+static int prep_pipe(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
+{
+	const long b[6] = {a[0], 0, 0, 0, 0, 0};
+	return prep_pipe2(s, b, x);
+}
+OP(waitid, SR_IORING_OP_WAITID, prep_waitid, NULL);
+OP(pipe, SR_IORING_OP_PIPE, prep_pipe, NULL);
+OP(pipe2, SR_IORING_OP_PIPE, prep_pipe2, NULL);
