@@ -107,9 +107,15 @@ void bench_print(void)
 
 int bench_section_enabled(const char *section)
 {
+	size_t n = strlen(section);
+	const char *p;
 	if (!bopt.only)
 		return 1;
-	return strstr(bopt.only, section) != NULL;
+	/* exact names in a comma-separated list */
+	for (p = bopt.only; (p = strstr(p, section)); p += n)
+		if ((p == bopt.only || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+			return 1;
+	return 0;
 }
 
 int bench_cached_file(size_t bytes)
@@ -135,7 +141,7 @@ int bench_cached_file(size_t bytes)
 static void usage(void)
 {
 	fprintf(stderr, "usage: sysring-bench [--quick] [--runs N] [--json] [--only sec1,sec2]\n"
-			"sections: async ring\n");
+			"sections: async ring inline uring files\n");
 }
 
 int main(int argc, char **argv)
@@ -160,6 +166,10 @@ int main(int argc, char **argv)
 		bench_async();
 	if (bench_section_enabled("ring"))
 		bench_ring();
+	if (bench_section_enabled("inline") || bench_section_enabled("uring"))
+		bench_engines();
+	if (bench_section_enabled("files"))
+		bench_files();
 	bench_print();
 	return 0;
 }

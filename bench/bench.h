@@ -58,6 +58,8 @@ int bench_section_enabled(const char *section);
 /* The sections, one per file. */
 void bench_async(void);
 void bench_ring(void);
+void bench_engines(void);
+void bench_files(void);
 
 /* A 4 KiB-per-block cached file for pread benchmarks; returns its fd. */
 int bench_cached_file(size_t bytes);

@@ -61,7 +61,7 @@ struct sysring_params {
 
 /* flags */
 #define SYSRING_F_SQPOLL 0x1u /* io_uring submission by a kernel thread (SYSRING_SQPOLL=1) */
-#define SYSRING_F_REAP_IN_WAIT 0x2u /* waiters reap io_uring completions themselves too */
+#define SYSRING_F_REAPER_ONLY 0x2u /* only the reaper thread reaps io_uring completions (SYSRING_REAP=thread) */
 
 SYSRING_API void sysring_params_init(struct sysring_params *p);
 

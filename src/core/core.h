@@ -264,8 +264,9 @@ int sr_uring_init(struct sr_ctx *ctx);
 /* Submit requests whose req->uop/args are set; returns how many went in
  * (the rest must go elsewhere). */
 unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n);
-/* Turn waiting CQEs into completions, if the CQ lock is free; returns count. */
-unsigned int sr_uring_reap(struct sr_ctx *ctx);
+/* Turn waiting CQEs into completions (waiting for the CQ lock, or only if
+ * it is free); returns how many. */
+unsigned int sr_uring_reap(struct sr_ctx *ctx, bool wait_lock);
 int sr_uring_cancel(struct sr_ctx *ctx, struct sr_req *req);
 void sr_uring_shutdown(struct sr_ctx *ctx);
 

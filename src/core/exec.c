@@ -145,7 +145,29 @@ static bool advance(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t e
 	return true;
 }
 
-static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req)
+/* Answers of sr_nowait_needs_plain for the fds of one dispatch: a batch of
+ * calls on one fd pays for the check once. Valid only during the dispatch
+ * (another thread changing O_NONBLOCK meanwhile races with the plain calls
+ * just the same). */
+struct fdcache {
+	long fd[4];
+	bool plain[4];
+	unsigned int n;
+};
+
+static bool needs_plain(struct fdcache *fc, sr_nowait_fn *fn, const long a[6])
+{
+	for (unsigned int i = 0; i < fc->n && i < 4; i++)
+		if (fc->fd[i] == a[0])
+			return fc->plain[i];
+	bool v = sr_nowait_needs_plain(fn, a);
+	fc->fd[fc->n % 4] = a[0];
+	fc->plain[fc->n % 4] = v;
+	fc->n++;
+	return v;
+}
+
+static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct fdcache *fc)
 {
 	for (unsigned int budget = 0;; budget++) {
 		struct syslet_uatom *a = req->cur;
@@ -188,10 +210,14 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req)
 		if (!e->uring || !ctx->ur.ready || !sr_uring_has(e->uring->opcode))
 			return SR_ROUTE_THREADS;
 		read_args(req, a, e->nargs);
-		if (e->nowait && sr_nowait_needs_plain(e->nowait, req->args))
+		if (e->nowait && needs_plain(fc, e->nowait, req->args))
 			return SR_ROUTE_THREADS;
 have_args:
 		if (!e->uring || !ctx->ur.ready || !sr_uring_has(e->uring->opcode))
+			return SR_ROUTE_THREADS;
+		/* "auto" keeps what io_uring would only hand to io-wq on
+		 * sysring's own threads, which are cheaper for it here. */
+		if (e->uring->punts && ctx->cfg.engine == SYSRING_ENGINE_AUTO)
 			return SR_ROUTE_THREADS;
 		req->uop = e->uring;
 		return SR_ROUTE_URING;
@@ -202,11 +228,12 @@ void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 {
 	struct sr_req *ur[64], *th[64];
 	unsigned int nur = 0, nth = 0;
+	struct fdcache fc = {.n = 0};
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct sr_req *req = reqs[i];
 
-		switch (route(ctx, req)) {
+		switch (route(ctx, req, &fc)) {
 		case SR_ROUTE_DONE:
 			break;
 		case SR_ROUTE_URING:

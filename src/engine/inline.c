@@ -86,6 +86,8 @@ bool sr_nowait_needs_plain(sr_nowait_fn *fn, const long a[6])
 {
 	if (fn == sr_nw_open || fn == sr_nw_openat || fn == sr_nw_openat2)
 		return false;
+	if (fd_lacks_nowait(a[0]))
+		return false; /* a file without RWF_NOWAIT is no stream socket or pipe */
 	return fd_nonblocking_stream(a[0]);
 }
 

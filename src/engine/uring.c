@@ -123,14 +123,22 @@ static unsigned int reap_locked(struct sr_ctx *ctx)
 	return total;
 }
 
-unsigned int sr_uring_reap(struct sr_ctx *ctx)
+unsigned int sr_uring_reap(struct sr_ctx *ctx, bool wait_lock)
 {
 	unsigned int n;
 
-	if (!ctx->ur.ready || sr_load_acquire(&ctx->ur.reaper_only))
+	if (!ctx->ur.ready || sr_load_acquire(&ctx->ur.reaper_only) ||
+	    !sr_load_relaxed(&ctx->ur.inflight))
 		return 0;
-	if (pthread_mutex_trylock(&ctx->ur.cq_lock))
-		return 0; /* someone is reaping already */
+	if (io_uring_cq_ready(&ctx->ur.ring) == 0)
+		return 0;
+	/* A waiter takes the lock even if the reaper holds it: the reaper
+	 * holds it only while delivering, and what it delivers is what the
+	 * waiter wants; sleeping on the futex instead costs a wake-up. */
+	if (wait_lock)
+		pthread_mutex_lock(&ctx->ur.cq_lock);
+	else if (pthread_mutex_trylock(&ctx->ur.cq_lock))
+		return 0;
 	n = sr_load_acquire(&ctx->ur.reaper_only) ? 0 : reap_locked(ctx);
 	pthread_mutex_unlock(&ctx->ur.cq_lock);
 	return n;

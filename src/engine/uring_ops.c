@@ -43,6 +43,10 @@
 #define P(x) ((void *)(x))
 #define OP(name, opc, prepfn, donefn)                                                       \
 	const struct sr_uring_op sr_uop_##name = {.opcode = (opc), .prep = (prepfn), .done = (donefn)}
+/* An op io_uring always runs in io-wq (REQ_F_FORCE_ASYNC in its prep). */
+#define OP_PUNTS(name, opc, prepfn, donefn)                                                 \
+	const struct sr_uring_op sr_uop_##name = {                                          \
+		.opcode = (opc), .punts = 1, .prep = (prepfn), .done = (donefn)}
 
 /* ---- read / write family ---- */
 
@@ -149,9 +153,9 @@ static int prep_sync_file_range(struct io_uring_sqe *s, const long a[6], union s
 	io_uring_prep_sync_file_range(s, (int)a[0], (unsigned)a[2], (__u64)a[1], (int)a[3]);
 	return 0;
 }
-OP(fsync, IORING_OP_FSYNC, prep_fsync, NULL);
-OP(fdatasync, IORING_OP_FSYNC, prep_fdatasync, NULL);
-OP(sync_file_range, IORING_OP_SYNC_FILE_RANGE, prep_sync_file_range, NULL);
+OP_PUNTS(fsync, IORING_OP_FSYNC, prep_fsync, NULL);
+OP_PUNTS(fdatasync, IORING_OP_FSYNC, prep_fdatasync, NULL);
+OP_PUNTS(sync_file_range, IORING_OP_SYNC_FILE_RANGE, prep_sync_file_range, NULL);
 
 /* ---- open / close ---- */
 
@@ -266,11 +270,11 @@ static long done_newfstatat(long res, const long a[6], union sr_aux *x)
 {
 	return stat_done(res, P(a[2]), x);
 }
-OP(statx, IORING_OP_STATX, prep_statx, NULL);
-OP(stat, IORING_OP_STATX, prep_stat, done_stat);
-OP(lstat, IORING_OP_STATX, prep_lstat, done_stat);
-OP(fstat, IORING_OP_STATX, prep_fstat, done_stat);
-OP(newfstatat, IORING_OP_STATX, prep_newfstatat, done_newfstatat);
+OP_PUNTS(statx, IORING_OP_STATX, prep_statx, NULL);
+OP_PUNTS(stat, IORING_OP_STATX, prep_stat, done_stat);
+OP_PUNTS(lstat, IORING_OP_STATX, prep_lstat, done_stat);
+OP_PUNTS(fstat, IORING_OP_STATX, prep_fstat, done_stat);
+OP_PUNTS(newfstatat, IORING_OP_STATX, prep_newfstatat, done_newfstatat);
 
 /* ---- file space and advice ---- */
 
@@ -302,10 +306,10 @@ static int prep_ftruncate(struct io_uring_sqe *s, const long a[6], union sr_aux 
 	io_uring_prep_rw(SR_IORING_OP_FTRUNCATE, s, (int)a[0], NULL, 0, (__u64)a[1]);
 	return 0;
 }
-OP(fallocate, IORING_OP_FALLOCATE, prep_fallocate, NULL);
+OP_PUNTS(fallocate, IORING_OP_FALLOCATE, prep_fallocate, NULL);
 OP(fadvise64, IORING_OP_FADVISE, prep_fadvise, NULL);
-OP(madvise, IORING_OP_MADVISE, prep_madvise, NULL);
-OP(ftruncate, SR_IORING_OP_FTRUNCATE, prep_ftruncate, NULL);
+OP_PUNTS(madvise, IORING_OP_MADVISE, prep_madvise, NULL);
+OP_PUNTS(ftruncate, SR_IORING_OP_FTRUNCATE, prep_ftruncate, NULL);
 
 /* ---- splice / tee: io_uring takes offsets by value, the call updates them ---- */
 
@@ -417,18 +421,18 @@ static int prep_linkat(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 	io_uring_prep_linkat(s, (int)a[0], P(a[1]), (int)a[2], P(a[3]), (int)a[4]);
 	return 0;
 }
-OP(rename, IORING_OP_RENAMEAT, prep_rename, NULL);
-OP(renameat, IORING_OP_RENAMEAT, prep_renameat, NULL);
-OP(renameat2, IORING_OP_RENAMEAT, prep_renameat2, NULL);
-OP(unlink, IORING_OP_UNLINKAT, prep_unlink, NULL);
-OP(unlinkat, IORING_OP_UNLINKAT, prep_unlinkat, NULL);
-OP(rmdir, IORING_OP_UNLINKAT, prep_rmdir, NULL);
-OP(mkdir, IORING_OP_MKDIRAT, prep_mkdir, NULL);
-OP(mkdirat, IORING_OP_MKDIRAT, prep_mkdirat, NULL);
-OP(symlink, IORING_OP_SYMLINKAT, prep_symlink, NULL);
-OP(symlinkat, IORING_OP_SYMLINKAT, prep_symlinkat, NULL);
-OP(link, IORING_OP_LINKAT, prep_link, NULL);
-OP(linkat, IORING_OP_LINKAT, prep_linkat, NULL);
+OP_PUNTS(rename, IORING_OP_RENAMEAT, prep_rename, NULL);
+OP_PUNTS(renameat, IORING_OP_RENAMEAT, prep_renameat, NULL);
+OP_PUNTS(renameat2, IORING_OP_RENAMEAT, prep_renameat2, NULL);
+OP_PUNTS(unlink, IORING_OP_UNLINKAT, prep_unlink, NULL);
+OP_PUNTS(unlinkat, IORING_OP_UNLINKAT, prep_unlinkat, NULL);
+OP_PUNTS(rmdir, IORING_OP_UNLINKAT, prep_rmdir, NULL);
+OP_PUNTS(mkdir, IORING_OP_MKDIRAT, prep_mkdir, NULL);
+OP_PUNTS(mkdirat, IORING_OP_MKDIRAT, prep_mkdirat, NULL);
+OP_PUNTS(symlink, IORING_OP_SYMLINKAT, prep_symlink, NULL);
+OP_PUNTS(symlinkat, IORING_OP_SYMLINKAT, prep_symlinkat, NULL);
+OP_PUNTS(link, IORING_OP_LINKAT, prep_link, NULL);
+OP_PUNTS(linkat, IORING_OP_LINKAT, prep_linkat, NULL);
 
 /* ---- extended attributes (path ones follow symlinks, as io_uring does) ---- */
 
@@ -456,10 +460,10 @@ static int prep_fsetxattr(struct io_uring_sqe *s, const long a[6], union sr_aux 
 	io_uring_prep_fsetxattr(s, (int)a[0], P(a[1]), P(a[2]), (int)a[4], (unsigned)a[3]);
 	return 0;
 }
-OP(getxattr, IORING_OP_GETXATTR, prep_getxattr, NULL);
-OP(fgetxattr, IORING_OP_FGETXATTR, prep_fgetxattr, NULL);
-OP(setxattr, IORING_OP_SETXATTR, prep_setxattr, NULL);
-OP(fsetxattr, IORING_OP_FSETXATTR, prep_fsetxattr, NULL);
+OP_PUNTS(getxattr, IORING_OP_GETXATTR, prep_getxattr, NULL);
+OP_PUNTS(fgetxattr, IORING_OP_FGETXATTR, prep_fgetxattr, NULL);
+OP_PUNTS(setxattr, IORING_OP_SETXATTR, prep_setxattr, NULL);
+OP_PUNTS(fsetxattr, IORING_OP_FSETXATTR, prep_fsetxattr, NULL);
 
 /* ---- sockets ---- */
 

@@ -172,7 +172,7 @@ SR_EXPORT int async_check_events(async_context_t h, long min_nr, long max_nr,
 	if (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000L))
 		return sr_ret(-EINVAL);
 	if (ctx->cfg.reap == SR_REAP_BOTH)
-		sr_uring_reap(ctx);
+		sr_uring_reap(ctx, false);
 	got = sr_cq_collect(ctx, events, max_nr);
 	if (got >= min_nr || !timeout)
 		return (int)got;
@@ -182,7 +182,7 @@ SR_EXPORT int async_check_events(async_context_t h, long min_nr, long max_nr,
 		for (int i = 0; i < 64; i++)
 			sr_cpu_relax();
 		if (ctx->cfg.reap == SR_REAP_BOTH)
-			sr_uring_reap(ctx);
+			sr_uring_reap(ctx, false);
 		got += sr_cq_collect(ctx, events + got, max_nr - got);
 	}
 	return (int)got;
@@ -211,7 +211,7 @@ SR_EXPORT int async_getevents(async_context_t h, long min_nr, long max_nr,
 		return sr_ret(-EINVAL);
 	}
 	if (ctx->cfg.reap == SR_REAP_BOTH)
-		sr_uring_reap(ctx);
+		sr_uring_reap(ctx, true);
 	got = sr_cq_collect(ctx, events, max_nr);
 	if (got < min_nr && ctx->cfg.spin_ns) {
 		uint64_t end = sr_now_ns() + ctx->cfg.spin_ns;

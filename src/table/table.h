@@ -33,6 +33,9 @@ struct io_uring_sqe;
  */
 struct sr_uring_op {
 	uint8_t opcode; /* used only where the running kernel's probe has it */
+	uint8_t punts;  /* io_uring always hands it to its io-wq threads (no
+			 * non-blocking issue); "auto" prefers sysring's own
+			 * threads for these, measured faster (README) */
 	int (*prep)(struct io_uring_sqe *sqe, const long a[6], union sr_aux *aux);
 	long (*done)(long res, const long a[6], union sr_aux *aux);
 };

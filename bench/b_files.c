@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Many small files: stat of 10,000 files, and open+fstat+read+close of each,
+ * through sysring against libuv's thread pool (uv_fs_*) and against plain
+ * sequential calls, on a tree the benchmark generates (100 directories of
+ * 100 files of 1 KiB, page-cache warm).
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <sysring.h>
+
+#include "bench.h"
+
+#define NFILES 10000
+#define WINDOW 256
+
+static char (*paths)[128];
+static char root[48];
+
+static void make_tree(void)
+{
+	char buf[1024];
+	memset(buf, 'x', sizeof(buf));
+	snprintf(root, sizeof(root), "/tmp/sysring-bench-files-%d", getpid());
+	mkdir(root, 0755);
+	paths = calloc(NFILES, sizeof(*paths));
+	for (int d = 0; d < NFILES / 100; d++) {
+		char dir[96];
+		snprintf(dir, sizeof(dir), "%s/d%02d", root, d);
+		mkdir(dir, 0755);
+		for (int f = 0; f < 100; f++) {
+			int i = d * 100 + f;
+			snprintf(paths[i], sizeof(paths[i]), "%s/f%03d", dir, f);
+			int fd = open(paths[i], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+				abort();
+			close(fd);
+		}
+	}
+}
+
+static void remove_tree(void)
+{
+	for (int i = 0; i < NFILES; i++)
+		unlink(paths[i]);
+	for (int d = 0; d < NFILES / 100; d++) {
+		char dir[96];
+		snprintf(dir, sizeof(dir), "%s/d%02d", root, d);
+		rmdir(dir);
+	}
+	rmdir(root);
+	free(paths);
+}
+
+/* ---- plain ---- */
+
+static double plain_stat(void *arg, long iters)
+{
+	struct stat st;
+	uint64_t t0 = bench_now(), sum = 0;
+	(void)arg;
+	for (long i = 0; i < iters; i++) {
+		if (stat(paths[i % NFILES], &st))
+			abort();
+		sum += (uint64_t)st.st_size;
+	}
+	if (sum != (uint64_t)iters * 1024)
+		abort();
+	return (double)(bench_now() - t0);
+}
+
+static double plain_ofrc(void *arg, long iters)
+{
+	static char rb[4096];
+	struct stat st;
+	uint64_t t0 = bench_now();
+	(void)arg;
+	for (long i = 0; i < iters; i++) {
+		int fd = open(paths[i % NFILES], O_RDONLY);
+		if (fd < 0 || fstat(fd, &st) || read(fd, rb, sizeof(rb)) != 1024 || close(fd))
+			abort();
+	}
+	return (double)(bench_now() - t0);
+}
+
+/* ---- libuv ---- */
+
+struct uvjob {
+	uv_fs_t req;
+	long i;
+	uv_file fd;
+	char rb[4096];
+	uv_buf_t ub;
+};
+
+static uv_loop_t loop;
+static long uv_next, uv_done, uv_total;
+static struct uvjob *uvjobs;
+
+static void uv_stat_cb(uv_fs_t *req);
+
+static void uv_stat_start(struct uvjob *j)
+{
+	j->i = uv_next++;
+	uv_fs_stat(&loop, &j->req, paths[j->i % NFILES], uv_stat_cb);
+}
+
+static void uv_stat_cb(uv_fs_t *req)
+{
+	struct uvjob *j = (struct uvjob *)req;
+	if (req->result < 0 || req->statbuf.st_size != 1024)
+		abort();
+	uv_fs_req_cleanup(req);
+	uv_done++;
+	if (uv_next < uv_total)
+		uv_stat_start(j);
+}
+
+static double uv_stat_run(void *arg, long iters)
+{
+	(void)arg;
+	uv_next = uv_done = 0;
+	uv_total = iters;
+	uint64_t t0 = bench_now();
+	for (int k = 0; k < WINDOW && uv_next < uv_total; k++)
+		uv_stat_start(&uvjobs[k]);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	if (uv_done != iters)
+		abort();
+	return (double)(bench_now() - t0);
+}
+
+static void uv_ofrc_open(struct uvjob *j);
+static void uv_ofrc_cb(uv_fs_t *req);
+
+static void uv_ofrc_open(struct uvjob *j)
+{
+	j->i = uv_next++;
+	uv_fs_open(&loop, &j->req, paths[j->i % NFILES], O_RDONLY, 0, uv_ofrc_cb);
+}
+
+static void uv_ofrc_cb(uv_fs_t *req)
+{
+	struct uvjob *j = (struct uvjob *)req;
+	uv_fs_type t = req->fs_type;
+	ssize_t r = req->result;
+	uv_fs_req_cleanup(req);
+	if (r < 0)
+		abort();
+	switch (t) { /* libuv request types, not call numbers */
+	case UV_FS_OPEN:
+		j->fd = (uv_file)r;
+		uv_fs_fstat(&loop, &j->req, j->fd, uv_ofrc_cb);
+		break;
+	case UV_FS_FSTAT:
+		j->ub = uv_buf_init(j->rb, sizeof(j->rb));
+		uv_fs_read(&loop, &j->req, j->fd, &j->ub, 1, -1, uv_ofrc_cb);
+		break;
+	case UV_FS_READ:
+		if (r != 1024)
+			abort();
+		uv_fs_close(&loop, &j->req, j->fd, uv_ofrc_cb);
+		break;
+	default:
+		uv_done++;
+		if (uv_next < uv_total)
+			uv_ofrc_open(j);
+	}
+}
+
+static double uv_ofrc_run(void *arg, long iters)
+{
+	(void)arg;
+	uv_next = uv_done = 0;
+	uv_total = iters;
+	uint64_t t0 = bench_now();
+	for (int k = 0; k < WINDOW && uv_next < uv_total; k++)
+		uv_ofrc_open(&uvjobs[k]);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	if (uv_done != iters)
+		abort();
+	return (double)(bench_now() - t0);
+}
+
+/* ---- sysring ---- */
+
+/* One job per file in flight. Its four cbs come first, so an event's cbp
+ * leads back to its job by address arithmetic. */
+struct srcb {
+	long number;
+	void *vargs[5];
+};
+struct srjob {
+	struct srcb cb[4]; /* openat/stat, fstat, read, close: args by pointer */
+	long stage;
+	long fd, path, flags, zero, buf, len, stp, at;
+	struct stat st;
+	char rb[4096];
+};
+
+static struct srjob *srjobs;
+static async_context_t sctx;
+
+static struct srjob *job_of(struct async_cb *cbp)
+{
+	size_t off = (size_t)((char *)cbp - (char *)srjobs);
+	return &srjobs[off / sizeof(struct srjob)];
+}
+
+static struct async_cb *cbof(struct srjob *j, int s)
+{
+	return (struct async_cb *)&j->cb[s];
+}
+
+static void set_cb(struct srcb *c, long nr, void *a0, void *a1, void *a2, void *a3)
+{
+	c->number = nr;
+	c->vargs[0] = a0;
+	c->vargs[1] = a1;
+	c->vargs[2] = a2;
+	c->vargs[3] = a3;
+	c->vargs[4] = NULL;
+}
+
+static void jobs_init(int stat_mode)
+{
+	for (int k = 0; k < WINDOW; k++) {
+		struct srjob *j = &srjobs[k];
+		memset(j, 0, sizeof(*j));
+		j->at = AT_FDCWD;
+		j->flags = O_RDONLY;
+		j->buf = (long)j->rb;
+		j->len = sizeof(j->rb);
+		j->stp = (long)&j->st;
+		if (stat_mode)
+			set_cb(&j->cb[0], SYS_stat, &j->path, &j->stp, NULL, NULL);
+		else
+			set_cb(&j->cb[0], SYS_openat, &j->at, &j->path, &j->flags, &j->zero);
+		set_cb(&j->cb[1], SYS_fstat, &j->fd, &j->stp, NULL, NULL);
+		set_cb(&j->cb[2], SYS_read, &j->fd, &j->buf, &j->len, NULL);
+		set_cb(&j->cb[3], SYS_close, &j->fd, NULL, NULL, NULL);
+	}
+}
+
+static double sr_stat_run(void *arg, long iters)
+{
+	struct async_event ev[WINDOW];
+	struct async_cb *batch[WINDOW];
+	long next = 0, done = 0;
+	(void)arg;
+	uint64_t t0 = bench_now();
+	for (int k = 0; k < WINDOW && next < iters; k++) {
+		srjobs[k].path = (long)paths[next++ % NFILES];
+		batch[k] = cbof(&srjobs[k], 0);
+	}
+	if (async_submit(sctx, (long)next, batch) != next)
+		abort();
+	while (done < iters) {
+		int got = async_getevents(sctx, 1, WINDOW, ev, NULL), n = 0;
+		for (int k = 0; k < got; k++) {
+			struct srjob *j = job_of(ev[k].cbp);
+			if (ev[k].res != 0 || j->st.st_size != 1024)
+				abort();
+			done++;
+			if (next < iters) {
+				j->path = (long)paths[next++ % NFILES];
+				batch[n++] = cbof(j, 0);
+			}
+		}
+		if (n && async_submit(sctx, n, batch) != n)
+			abort();
+	}
+	return (double)(bench_now() - t0);
+}
+
+/* open -> fstat -> read -> close, four separate async calls per file */
+static double sr_ofrc_run(void *arg, long iters)
+{
+	struct async_event ev[WINDOW];
+	struct async_cb *batch[WINDOW];
+	long next = 0, done = 0;
+	(void)arg;
+	uint64_t t0 = bench_now();
+	for (int k = 0; k < WINDOW && next < iters; k++) {
+		srjobs[k].path = (long)paths[next++ % NFILES];
+		srjobs[k].stage = 0;
+		batch[k] = cbof(&srjobs[k], 0);
+	}
+	if (async_submit(sctx, (long)next, batch) != next)
+		abort();
+	while (done < iters) {
+		int got = async_getevents(sctx, 1, WINDOW, ev, NULL), n = 0;
+		for (int k = 0; k < got; k++) {
+			struct srjob *j = job_of(ev[k].cbp);
+			if (ev[k].res < 0)
+				abort();
+			if (j->stage == 0)
+				j->fd = ev[k].res;
+			if (j->stage == 2 && ev[k].res != 1024)
+				abort();
+			if (++j->stage < 4) {
+				batch[n++] = cbof(j, (int)j->stage);
+				continue;
+			}
+			done++;
+			if (next < iters) {
+				j->path = (long)paths[next++ % NFILES];
+				j->stage = 0;
+				batch[n++] = cbof(j, 0);
+			}
+		}
+		if (n && async_submit(sctx, n, batch) != n)
+			abort();
+	}
+	return (double)(bench_now() - t0);
+}
+
+void bench_files(void)
+{
+	make_tree();
+	uv_loop_init(&loop);
+	uvjobs = calloc(WINDOW, sizeof(*uvjobs));
+	srjobs = calloc(WINDOW, sizeof(*srjobs));
+	long iters = NFILES;
+
+	double p = bench_median(plain_stat, NULL, iters);
+	double u = bench_median(uv_stat_run, NULL, iters);
+	static const struct {
+		int engine;
+		const char *name;
+	} engines[] = {{SYSRING_ENGINE_AUTO, "auto"},
+		       {SYSRING_ENGINE_THREADS, "threads"},
+		       {SYSRING_ENGINE_URING, "uring"}};
+	for (unsigned e = 0; e < 3; e++) {
+		struct sysring_params prm;
+		sysring_params_init(&prm);
+		prm.engine = (uint32_t)engines[e].engine;
+		if (sysring_setup(WINDOW * 4, &prm, &sctx))
+			abort();
+		jobs_init(1);
+		double s = bench_median(sr_stat_run, NULL, iters);
+		char nm[48];
+		snprintf(nm, sizeof(nm), "sysring %s", engines[e].name);
+		bench_add("files", "stat 10,000 files", "plain sequential", p, nm, s, "");
+		if (e == 0)
+			bench_add("files", "stat 10,000 files", "libuv uv_fs_stat", u, nm, s, "libuv pool: 4 threads");
+		jobs_init(0);
+		double s4 = bench_median(sr_ofrc_run, NULL, iters);
+		if (e == 0) {
+			double p4 = bench_median(plain_ofrc, NULL, iters);
+			double u4 = bench_median(uv_ofrc_run, NULL, iters);
+			bench_add("files", "open+fstat+read+close x 10,000", "plain sequential", p4, nm, s4,
+				  "4 separate async calls per file");
+			bench_add("files", "open+fstat+read+close x 10,000", "libuv uv_fs_* chain", u4, nm,
+				  s4, "");
+		} else {
+			bench_add("files", "open+fstat+read+close x 10,000", "-", 0, nm, s4, "");
+		}
+		async_destroy(sctx);
+	}
+	uv_loop_close(&loop);
+	free(uvjobs);
+	free(srjobs);
+	remove_tree();
+}
