@@ -33,9 +33,14 @@ struct job {
 	char name[512];
 };
 
+struct cbref {
+	struct async_cb *cb;
+	size_t job;
+};
+
 static int by_cb(const void *a, const void *b)
 {
-	uintptr_t x = (uintptr_t)((const struct job *)a)->cb, y = (uintptr_t)((const struct job *)b)->cb;
+	uintptr_t x = (uintptr_t)((const struct cbref *)a)->cb, y = (uintptr_t)((const struct cbref *)b)->cb;
 	return x < y ? -1 : x > y;
 }
 
@@ -90,8 +95,13 @@ int main(int argc, char **argv)
 		jobs[i].cb = async_cb_new(SYS_newfstatat, 4, (long)dfd, (long)jobs[i].name,
 					  (long)&jobs[i].st, (long)AT_SYMLINK_NOFOLLOW);
 
-	/* events name their cb: keep jobs sorted by cb to find them */
-	qsort(jobs, njobs, sizeof(*jobs), by_cb);
+	/* events name their cb: an index sorted by cb finds the job */
+	struct cbref *refs = malloc(njobs * sizeof(*refs));
+	for (size_t i = 0; i < njobs; i++) {
+		refs[i].cb = jobs[i].cb;
+		refs[i].job = i;
+	}
+	qsort(refs, njobs, sizeof(*refs), by_cb);
 
 	if (async_setup(64, &ctx)) {
 		perror("async_setup");
@@ -124,8 +134,9 @@ int main(int argc, char **argv)
 		}
 		int got = async_check_events(ctx, 0, 64, ev, NULL);
 		for (int i = 0; i < got; i++) {
-			struct job key = {.cb = ev[i].cbp};
-			struct job *j = bsearch(&key, jobs, njobs, sizeof(*jobs), by_cb);
+			struct cbref key = {.cb = ev[i].cbp}, *ref;
+			ref = bsearch(&key, refs, njobs, sizeof(*refs), by_cb);
+			struct job *j = ref ? &jobs[ref->job] : NULL;
 			if (!j || ev[i].res != 0) {
 				fprintf(stderr, "stat %s: %s\n", j ? j->name : "?",
 					strerror((int)-ev[i].res));
@@ -154,6 +165,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < njobs; i++)
 		async_cb_free(jobs[i].cb);
 	free(jobs);
+	free(refs);
 	close(ep);
 	async_destroy(ctx);
 	close(dfd);

@@ -86,8 +86,8 @@ int main(void)
 	 * a bad timeout is refused */
 	struct async_cb *g = async_cb_new(SYS_getppid, 0);
 	cbs[0] = g;
-	to.tv_sec = 0;
-	to.tv_nsec = 1000000;
+	to.tv_sec = 2;
+	to.tv_nsec = 0;
 	T_EQ(sysring_submit_timeout(ctx, 1, cbs, &to), 1);
 	T_EQ(async_getevents(ctx, 1, 1, ev, NULL), 1);
 	T_EQ(ev[0].res, getppid());

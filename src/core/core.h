@@ -113,6 +113,7 @@ struct sr_uring {
 	pthread_mutex_t cq_lock;
 	pthread_t reaper;
 	uint32_t reaper_started;
+	int efd; /* registered with the ring: the reaper sleeps on it */
 };
 
 /* What a face does with a finished request; runs exactly once per request,

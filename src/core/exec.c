@@ -207,13 +207,13 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct fdcach
 				goto have_args;
 			}
 		}
-		if (!e->uring || !ctx->ur.ready || !sr_uring_has(e->uring->opcode))
+		if (!e->uring || !sr_load_relaxed(&ctx->ur.ready) || !sr_uring_has(e->uring->opcode))
 			return SR_ROUTE_THREADS;
 		read_args(req, a, e->nargs);
 		if (e->nowait && needs_plain(fc, e->nowait, req->args))
 			return SR_ROUTE_THREADS;
 have_args:
-		if (!e->uring || !ctx->ur.ready || !sr_uring_has(e->uring->opcode))
+		if (!e->uring || !sr_load_relaxed(&ctx->ur.ready) || !sr_uring_has(e->uring->opcode))
 			return SR_ROUTE_THREADS;
 		/* "auto" keeps what io_uring would only hand to io-wq on
 		 * sysring's own threads, which are cheaper for it here. */

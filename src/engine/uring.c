@@ -10,8 +10,8 @@
  * link-timeout SQEs carry SR_UD_IGNORE.
  *
  * Completion. liburing's CQ side is single-consumer, so CQEs are consumed
- * only under ur->cq_lock. A reaper thread sleeps in io_uring_wait_cqe (which
- * only looks) and then reaps under the lock, so completions reach the face
+ * only under ur->cq_lock. A reaper thread sleeps on an eventfd registered
+ * with the ring and then reaps under the lock, so completions reach the face
  * (events, result locations, the eventfd) whether or not the application is
  * waiting; with SR_REAP_BOTH a thread about to wait in async_getevents also
  * reaps, if the lock is free, and saves a hand-off. The default is chosen by
@@ -34,7 +34,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../core/core.h"
 #include "../core/futex.h"
@@ -85,6 +87,7 @@ static void complete_cqe(struct sr_ctx *ctx, uint64_t ud, long res)
 		return;
 	}
 	req = (struct sr_req *)(uintptr_t)ud;
+	(void)sr_load_acquire(&req->state); /* pairs with sr_uring_submit's release */
 	if (req->uop->done)
 		res = req->uop->done(res, req->args, &req->aux);
 	if (res == -ECANCELED && req->deadline_ns && !sr_load_relaxed(&req->cancel))
@@ -127,10 +130,8 @@ unsigned int sr_uring_reap(struct sr_ctx *ctx, bool wait_lock)
 {
 	unsigned int n;
 
-	if (!ctx->ur.ready || sr_load_acquire(&ctx->ur.reaper_only) ||
+	if (!sr_load_relaxed(&ctx->ur.ready) || sr_load_acquire(&ctx->ur.reaper_only) ||
 	    !sr_load_relaxed(&ctx->ur.inflight))
-		return 0;
-	if (io_uring_cq_ready(&ctx->ur.ring) == 0)
 		return 0;
 	/* A waiter takes the lock even if the reaper holds it: the reaper
 	 * holds it only while delivering, and what it delivers is what the
@@ -153,9 +154,12 @@ static void *reaper_main(void *arg)
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	/* Acquire pairs with the release in complete_cqe(SR_UD_STOP). */
 	while (!sr_load_acquire(&ctx->ur.stop)) {
-		struct io_uring_cqe *cqe;
-		int r = io_uring_wait_cqe(&ctx->ur.ring, &cqe); /* looks, does not consume */
-		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -ETIME) {
+		eventfd_t v;
+		/* The kernel signals this eventfd for every CQE it posts; the
+		 * reaper never touches the CQ outside cq_lock (liburing's CQ
+		 * side is single-consumer, io_uring_wait_cqe would read it
+		 * while a waiter advances it). */
+		if (eventfd_read(ctx->ur.efd, &v) < 0 && errno != EINTR && errno != EAGAIN) {
 			struct timespec ts = {0, 1000 * 1000};
 			nanosleep(&ts, NULL); /* should not happen; do not spin */
 			continue;
@@ -200,6 +204,14 @@ int sr_uring_init(struct sr_ctx *ctx)
 	}
 	if (ret)
 		return ret;
+	ur->efd = eventfd(0, EFD_CLOEXEC);
+	if (ur->efd < 0 || io_uring_register_eventfd(&ur->ring, ur->efd)) {
+		ret = ur->efd < 0 ? -errno : -EINVAL;
+		if (ur->efd >= 0)
+			close(ur->efd);
+		io_uring_queue_exit(&ur->ring);
+		return ret;
+	}
 	pthread_mutex_init(&ur->sq_lock, NULL);
 	pthread_mutex_init(&ur->cq_lock, NULL);
 	sigfillset(&all);
@@ -208,10 +220,11 @@ int sr_uring_init(struct sr_ctx *ctx)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
 		io_uring_queue_exit(&ur->ring);
+		close(ur->efd);
 		return -ret;
 	}
 	ur->reaper_started = 1;
-	ur->ready = 1;
+	sr_store_relaxed(&ur->ready, 1);
 	return 0;
 }
 
@@ -263,7 +276,9 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 		memcpy(sqe, &tmp, sizeof(tmp));
 		io_uring_sqe_set_data(sqe, req);
 		sr_fetch_add(&ur->inflight, 1, SR_RELAXED);
-		sr_store_relaxed(&req->state, SR_REQ_URING);
+		/* Release pairs with the acquire in complete_cqe: the kernel
+		 * orders submit before completion, this tells TSan so too. */
+		sr_store_release(&req->state, SR_REQ_URING);
 		if (req->deadline_ns) {
 			uint64_t now = sr_now_ns();
 			uint64_t rel = req->deadline_ns > now ? req->deadline_ns - now : 1;
@@ -333,7 +348,8 @@ void sr_uring_shutdown(struct sr_ctx *ctx)
 	if (ur->reaper_started)
 		pthread_join(ur->reaper, NULL);
 	io_uring_queue_exit(&ur->ring);
+	close(ur->efd);
 	pthread_mutex_destroy(&ur->sq_lock);
 	pthread_mutex_destroy(&ur->cq_lock);
-	ur->ready = 0;
+	sr_store_relaxed(&ur->ready, 0);
 }
