@@ -98,8 +98,11 @@ int main(void)
 			_exit(2);
 		if (async_destroy(ctx) != -1 || errno != EINVAL)
 			_exit(3);
-#if defined(__SANITIZE_THREAD__)
-		_exit(0); /* TSan cannot start threads in a child of a threaded process */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+		/* gcc 12's sanitizers are not fork-safe: a lock another
+		 * parent thread held at fork() can hang a thread started in
+		 * the child. The plain build checks this part. */
+		_exit(0);
 #endif
 		/* the child can make its own */
 		async_context_t mine;
