@@ -57,6 +57,66 @@ struct async_head_user {
 	unsigned long max_nr_threads;
 };
 
+#ifndef SYSRING_API
+#define SYSRING_API __attribute__((visibility("default")))
+#endif
+
+/*
+ * Register the calling thread's completion ring. The struct is copied (it
+ * may go out of scope after the call); the ring itself must stay valid until
+ * async_unregister. ring_size_bytes must be a non-zero multiple of a
+ * pointer; max_nr_threads bounds the executor threads serving this thread's
+ * syslets (-1UL: the library decides). 0, or -1 with errno: EINVAL (bad
+ * struct or len != sizeof(struct async_head_user)), EBUSY (this thread has
+ * a ring already), ENOMEM.
+ */
+SYSRING_API long async_register(struct async_head_user *ahu, unsigned int len);
+
+/*
+ * Unregister the ring whose address ahu->completion_ring names (from any
+ * thread). Syslets of that registration still in flight are cancelled
+ * (their current call is interrupted, the syslet stops with -ECANCELED);
+ * their completions are written into the ring while there is room, and the
+ * call returns once nothing touches the ring any more. 0, or -1 with errno
+ * EINVAL (no such registration, bad len).
+ */
+SYSRING_API long async_unregister(struct async_head_user *ahu, unsigned int len);
+
+/*
+ * Run a syslet. Atoms run on the calling thread while each completes without
+ * blocking ("cached"); if the whole syslet finishes that way the submitted
+ * atom is returned and nothing is queued. At the first atom that would block
+ * (or one flagged SYSLET_ASYNC) the rest continues asynchronously, NULL is
+ * returned, and when the syslet ends the atom that ended it is written into
+ * the completion ring (unless it has SYSLET_NO_COMPLETE). SYSLET_SYNC atoms
+ * run on the caller even if they block. A thread with no registered ring
+ * runs the whole syslet on the caller and gets the atom back. NULL with
+ * errno EINVAL for a NULL atom (nothing runs).
+ */
+SYSRING_API struct syslet_uatom *async_exec(struct syslet_uatom *atom);
+
+/*
+ * Wait until min_wait_events completions are waiting in the calling
+ * thread's ring, or until none of its syslets is in flight. Returns the
+ * number of completions waiting in the ring, or -1 with errno: EINTR (a
+ * signal), EINVAL (no ring registered on this thread).
+ */
+SYSRING_API long async_wait(unsigned long min_wait_events);
+
+/* *uptr += inc, atomically; returns the new value. Also usable in an atom
+ * as call number __NR_umem_add (arg0: the address, arg1: the increment). */
+SYSRING_API long umem_add(unsigned long *uptr, unsigned long inc);
+
+/* The seed's sample program spells these two with the sys_ prefix. */
+static inline struct syslet_uatom *sys_async_exec(struct syslet_uatom *atom)
+{
+	return async_exec(atom);
+}
+static inline long sys_async_wait(unsigned long min_wait_events)
+{
+	return async_wait(min_wait_events);
+}
+
 #ifdef __cplusplus
 }
 #endif

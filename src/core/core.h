@@ -91,9 +91,14 @@ struct sr_req {
 	uint32_t state;  /* enum sr_req_state, changed by CAS */
 	uint32_t engine; /* enum sysring_engine that finished it */
 	uint32_t cancel; /* set by cancel/destroy, read between atoms */
+	uint8_t on_caller;   /* routed by async_exec on the submitting thread */
+	uint8_t async;       /* syslet went async: its end goes to the ring */
+	uint8_t skip_inline; /* the current atom's non-blocking attempt was made */
+	uint8_t pad_;
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0: no timeout */
 	long args[6];         /* argument values as read for inline/uring */
 	const struct sr_uring_op *uop; /* io_uring column used, while in io_uring */
+	struct sr_req *ov_next;        /* syslet face: waiting for a ring slot */
 	struct __kernel_timespec lts;  /* link timeout, read by the kernel at submit */
 	union sr_aux aux;
 };
@@ -167,6 +172,7 @@ struct sr_ctx {
 	uint32_t fork_gen; /* sr_fork_gen when created: a child's copy is dead */
 	uint32_t nr_events;
 	const struct sr_face_ops *ops;
+	void *face; /* the face's own state for this context */
 	struct sr_config cfg;
 
 	struct sr_req *reqs;
@@ -223,6 +229,15 @@ static inline void sr_req_put(struct sr_ctx *ctx, struct sr_req *req)
  * cheapest: finished inline, queued in io_uring, or queued for the
  * threads. Never fails. (exec.c) */
 void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n);
+
+/* async_exec's path: route req (req->on_caller set) on the calling thread.
+ * Returns true if the program finished there (the face's complete op ran
+ * with req->async == 0), false if it went asynchronous (req->async set
+ * before it was queued). */
+bool sr_ctx_exec_cached(struct sr_ctx *ctx, struct sr_req *req);
+
+/* Run a syslet to its end on this thread, blocking as needed (no context). */
+void sr_syslet_run_sync(struct syslet_uatom *atom);
 
 /* An atom of req finished with res on `engine`: store the result, follow the
  * syslet, and either finish the request or route its next atom. */

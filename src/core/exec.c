@@ -142,6 +142,7 @@ static bool advance(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t e
 		return false;
 	}
 	req->cur = next;
+	req->skip_inline = 0;
 	return true;
 }
 
@@ -189,7 +190,14 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct fdcach
 				return SR_ROUTE_DONE;
 			continue;
 		}
-		if (ctx->cfg.inline_calls) {
+		/* SYSLET_SYNC on the submitting thread: run it here, blocking. */
+		if (req->on_caller && (a->flags & SYSLET_SYNC)) {
+			res = sr_atom_exec(a);
+			if (!advance(ctx, req, res, SYSRING_ENGINE_INLINE))
+				return SR_ROUTE_DONE;
+			continue;
+		}
+		if (ctx->cfg.inline_calls && !(a->flags & SYSLET_ASYNC) && !req->skip_inline) {
 			if (e->cls == SR_NB) {
 				read_args(req, a, e->nargs);
 				res = sr_rawsys(a->nr, req->args);
@@ -262,6 +270,36 @@ void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 			sr_threads_submit(ctx, th, nth);
 			nth = 0;
 		}
+	}
+}
+
+bool sr_ctx_exec_cached(struct sr_ctx *ctx, struct sr_req *req)
+{
+	struct fdcache fc = {.n = 0};
+	enum sr_route r = route(ctx, req, &fc);
+
+	if (r == SR_ROUTE_DONE)
+		return true;
+	/* From here on the syslet runs elsewhere and reports to the ring.
+	 * Its current atom's non-blocking attempt was made (or skipped on
+	 * purpose): nothing runs twice. */
+	req->on_caller = 0;
+	req->async = 1;
+	req->skip_inline = 1;
+	if (r == SR_ROUTE_URING && sr_uring_submit(ctx, &req, 1) == 1)
+		return false;
+	sr_store_relaxed(&req->state, SR_REQ_QUEUED);
+	sr_threads_submit(ctx, &req, 1);
+	return false;
+}
+
+void sr_syslet_run_sync(struct syslet_uatom *a)
+{
+	while (a) {
+		long res = sr_atom_exec(a);
+		if (a->ret_ptr)
+			*a->ret_ptr = res;
+		a = sr_syslet_next(a, a->flags, a->next, res);
 	}
 }
 

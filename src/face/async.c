@@ -88,6 +88,9 @@ static inline void prep_cb(struct sr_req *req, struct async_cb *cb, uint64_t dea
 	req->cur = a;
 	req->deadline_ns = deadline_ns;
 	req->cancel = 0;
+	req->on_caller = 0;
+	req->async = 0;
+	req->skip_inline = 0;
 	/* Relaxed atomics: sysring_cancel scans these from other threads. */
 	sr_store_relaxed(&req->user, (void *)cb);
 	sr_store_relaxed(&req->state, SR_REQ_INLINE);

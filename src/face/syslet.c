@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The syslet face (seeds 001 and 003): async_register / async_exec /
+ * async_wait / async_unregister / umem_add.
+ *
+ * A registration (struct reg) belongs to the thread that registered; it
+ * owns a core context whose executor serves that thread's syslets
+ * (max_nr_threads bounds its threads). async_exec takes a request from the
+ * context and lets the core route it on the calling thread
+ * (sr_ctx_exec_cached): while atoms complete without blocking they run
+ * right here; the first that would block continues on io_uring or the
+ * executor threads, with the same interpreter.
+ *
+ * The completion ring is user memory: slots are filled from index 0 in
+ * order, wrapping, and a slot is written only while it is NULL. A syslet
+ * that ends while its slot is still taken waits in the registration's
+ * overflow FIFO (it keeps its request) until the application clears the
+ * slot; async_wait, async_exec and later completions move it into the ring.
+ * Nothing is dropped and nothing is overwritten.
+ *
+ * Waiting: reg->seq is bumped (seq_cst) after every change a waiter might be
+ * waiting for (a slot written, inflight dropping); async_wait reads seq
+ * before looking, so a change after its look makes its futex_wait return at
+ * once. While the overflow is not empty it also re-polls every millisecond,
+ * since the application frees slots with plain stores and no wake-up.
+ *
+ * Lock order: regs_lock -> reg->lock; reg->lock is taken by completing
+ * threads (workers, the reaper) and never held across a call into the core.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/core.h"
+#include "../core/futex.h"
+
+struct reg {
+	struct syslet_uatom **ring;
+	unsigned long nslots;
+	unsigned long kidx; /* next slot to fill (under lock) */
+	pthread_mutex_t lock;
+	struct sr_req *ov_head, *ov_tail; /* finished, waiting for their slot */
+	uint64_t inflight; /* went async and not yet in the ring */
+	uint32_t seq;      /* futex word for async_wait */
+	uint32_t waiters;
+	uint32_t gone;     /* unregistered; the owner thread frees it */
+	struct sr_ctx *ctx;
+	struct reg *next;
+};
+
+static __thread struct reg *tls_reg;
+static pthread_mutex_t regs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct reg *regs;
+static pthread_key_t reg_key;
+static pthread_once_t reg_key_once = PTHREAD_ONCE_INIT;
+
+static inline long sr_ret_long(long r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+static void notify(struct reg *r)
+{
+	/* seq_cst: a waiter that read seq before our change sees it changed. */
+	__atomic_fetch_add(&r->seq, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&r->waiters, __ATOMIC_SEQ_CST))
+		sr_futex_wake(&r->seq, INT_MAX, false);
+}
+
+/* Move finished syslets from the overflow into free ring slots, in order.
+ * Called with r->lock held; returns how many moved. */
+static unsigned int flush_locked(struct reg *r)
+{
+	unsigned int moved = 0;
+
+	if (!r->nslots) {
+		/* The ring is gone (its thread exited): nothing is written. */
+		while (r->ov_head) {
+			struct sr_req *req = r->ov_head;
+			r->ov_head = req->ov_next;
+			sr_req_put(r->ctx, req);
+			sr_fetch_sub(&r->inflight, 1, SR_RELEASE);
+		}
+		r->ov_tail = NULL;
+		return 0;
+	}
+	while (r->ov_head) {
+		struct syslet_uatom **slot = &r->ring[r->kidx];
+		struct sr_req *req = r->ov_head;
+		/* Acquire pairs with nothing of ours: the application clears
+		 * slots with plain stores; we only need to see NULL. */
+		if (__atomic_load_n(slot, __ATOMIC_ACQUIRE))
+			break;
+		/* Release: what the syslet wrote (ret_ptr results) is visible
+		 * to whoever sees the atom in the ring. */
+		__atomic_store_n(slot, req->cur, __ATOMIC_RELEASE);
+		r->kidx = (r->kidx + 1) % r->nslots;
+		r->ov_head = req->ov_next;
+		if (!r->ov_head)
+			r->ov_tail = NULL;
+		sr_req_put(r->ctx, req);
+		sr_fetch_sub(&r->inflight, 1, SR_RELEASE);
+		moved++;
+	}
+	return moved;
+}
+
+static void flush(struct reg *r)
+{
+	unsigned int moved;
+
+	if (!sr_load_relaxed(&r->ov_head))
+		return;
+	pthread_mutex_lock(&r->lock);
+	moved = flush_locked(r);
+	pthread_mutex_unlock(&r->lock);
+	if (moved)
+		notify(r);
+}
+
+/* The face's complete op: a syslet ended (req->cur is the atom that ended
+ * it). Cached ones are async_exec's business. */
+static void syslet_complete(struct sr_ctx *ctx, struct sr_req *req)
+{
+	struct reg *r = ctx->face;
+
+	if (!req->async)
+		return;
+	pthread_mutex_lock(&r->lock);
+	if (req->cur->flags & SYSLET_NO_COMPLETE) {
+		sr_req_put(ctx, req);
+		sr_fetch_sub(&r->inflight, 1, SR_RELEASE);
+	} else {
+		req->ov_next = NULL;
+		if (r->ov_tail)
+			r->ov_tail->ov_next = req;
+		else
+			r->ov_head = req;
+		r->ov_tail = req;
+		flush_locked(r);
+	}
+	pthread_mutex_unlock(&r->lock);
+	notify(r);
+}
+
+static const struct sr_face_ops syslet_face_ops = {
+	.complete = syslet_complete,
+};
+
+static void reg_teardown(struct reg *r)
+{
+	if (r->ctx) {
+		/* Cancels and interrupts what is in flight; the completions
+		 * still go into the ring while there is room. */
+		sr_ctx_destroy(r->ctx);
+		r->ctx = NULL;
+	}
+	/* What did not fit is dropped: the ring is being given back. Its
+	 * requests died with the context. */
+	r->ov_head = r->ov_tail = NULL;
+}
+
+static void reg_free(struct reg *r)
+{
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+/* Thread exit without async_unregister: the ring may be gone with the
+ * thread's stack, so nothing more is written into it. */
+static void reg_thread_exit(void *arg)
+{
+	struct reg *r = arg, **pp;
+
+	pthread_mutex_lock(&regs_lock);
+	for (pp = &regs; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	pthread_mutex_unlock(&regs_lock);
+	if (!r->gone) {
+		pthread_mutex_lock(&r->lock);
+		r->nslots = 0; /* flush_locked writes nothing from now on */
+		pthread_mutex_unlock(&r->lock);
+		reg_teardown(r);
+	}
+	reg_free(r);
+}
+
+static void reg_key_init(void)
+{
+	pthread_key_create(&reg_key, reg_thread_exit);
+}
+
+/* The calling thread's live registration, freeing one that another thread
+ * unregistered. */
+static struct reg *my_reg(void)
+{
+	struct reg *r = tls_reg;
+
+	if (r && sr_load_acquire(&r->gone)) {
+		tls_reg = NULL;
+		pthread_setspecific(reg_key, NULL);
+		reg_free(r);
+		r = NULL;
+	}
+	return r;
+}
+
+SR_EXPORT long async_register(struct async_head_user *ahu, unsigned int len)
+{
+	struct sysring_params p;
+	struct reg *r;
+	unsigned long nslots, pool;
+	int ret;
+
+	if (!ahu || len != sizeof(*ahu) || !ahu->completion_ring || !ahu->ring_size_bytes ||
+	    ahu->ring_size_bytes % sizeof(struct syslet_uatom *) || ahu->max_nr_threads == 0)
+		return sr_ret_long(-EINVAL);
+	pthread_once(&reg_key_once, reg_key_init);
+	if (my_reg())
+		return sr_ret_long(-EBUSY);
+	nslots = ahu->ring_size_bytes / sizeof(struct syslet_uatom *);
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return sr_ret_long(-ENOMEM);
+	/* Copy what we need: the caller's struct may go out of scope now. */
+	r->ring = ahu->completion_ring;
+	r->nslots = nslots;
+	pthread_mutex_init(&r->lock, NULL);
+
+	sysring_params_init(&p);
+	if (ahu->max_nr_threads != -1UL)
+		p.threads = ahu->max_nr_threads > 1024 ? 1024 : (uint32_t)ahu->max_nr_threads;
+	pool = nslots * 2 < 256 ? 256 : (nslots * 2 > 65536 ? 65536 : nslots * 2);
+	ret = sr_ctx_create(pool, &p, &syslet_face_ops, &r->ctx);
+	if (ret) {
+		reg_free(r);
+		return sr_ret_long(ret);
+	}
+	r->ctx->face = r;
+	pthread_mutex_lock(&regs_lock);
+	r->next = regs;
+	regs = r;
+	pthread_mutex_unlock(&regs_lock);
+	tls_reg = r;
+	pthread_setspecific(reg_key, r);
+	return 0;
+}
+
+SR_EXPORT long async_unregister(struct async_head_user *ahu, unsigned int len)
+{
+	struct reg *r = NULL, **pp;
+
+	if (!ahu || len != sizeof(*ahu))
+		return sr_ret_long(-EINVAL);
+	/* Identified by the ring's address, from any thread. */
+	pthread_mutex_lock(&regs_lock);
+	for (pp = &regs; *pp; pp = &(*pp)->next)
+		if ((*pp)->ring == ahu->completion_ring && !(*pp)->gone) {
+			r = *pp;
+			*pp = r->next;
+			break;
+		}
+	pthread_mutex_unlock(&regs_lock);
+	if (!r)
+		return sr_ret_long(-EINVAL);
+	reg_teardown(r);
+	notify(r);
+	if (r == tls_reg) {
+		tls_reg = NULL;
+		pthread_setspecific(reg_key, NULL);
+		reg_free(r);
+	} else {
+		/* Release pairs with my_reg's acquire in the owner thread. */
+		sr_store_release(&r->gone, 1);
+	}
+	return 0;
+}
+
+SR_EXPORT struct syslet_uatom *async_exec(struct syslet_uatom *atom)
+{
+	struct reg *r;
+	struct sr_req *req;
+
+	if (!atom) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = my_reg();
+	if (!r) {
+		/* No ring to report to: the whole syslet runs here. */
+		sr_syslet_run_sync(atom);
+		return atom;
+	}
+	flush(r);
+	req = sr_req_get(r->ctx);
+	if (!req) {
+		/* Every request of the registration is in flight: run this one
+		 * here rather than fail (it blocks the caller; documented). */
+		sr_syslet_run_sync(atom);
+		return atom;
+	}
+	req->cur = atom;
+	req->deadline_ns = 0;
+	req->cancel = 0;
+	req->async = 0;
+	req->skip_inline = 0;
+	req->on_caller = 1;
+	sr_store_relaxed(&req->user, (void *)atom);
+	sr_store_relaxed(&req->state, SR_REQ_INLINE);
+	sr_fetch_add(&r->ctx->st_submitted, 1, SR_RELAXED);
+	/* Counted before it can complete, so async_wait never sees 0 early. */
+	sr_fetch_add(&r->inflight, 1, SR_ACQ_REL);
+	if (sr_ctx_exec_cached(r->ctx, req)) {
+		sr_fetch_sub(&r->inflight, 1, SR_RELEASE);
+		sr_req_put(r->ctx, req);
+		return atom; /* cached: nothing queued, nothing in the ring */
+	}
+	return NULL;
+}
+
+static unsigned long ring_waiting(struct reg *r)
+{
+	unsigned long n = 0;
+	for (unsigned long i = 0; i < r->nslots; i++)
+		if (__atomic_load_n(&r->ring[i], __ATOMIC_ACQUIRE))
+			n++;
+	return n;
+}
+
+SR_EXPORT long async_wait(unsigned long min_wait_events)
+{
+	struct reg *r = my_reg();
+
+	if (!r)
+		return sr_ret_long(-EINVAL);
+	for (;;) {
+		/* Acquire pairs with notify's increment. */
+		uint32_t key = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+		unsigned long have;
+		struct timespec poll, *dl = NULL;
+		int ret;
+
+		flush(r);
+		have = ring_waiting(r);
+		if (have >= min_wait_events || !sr_load_acquire(&r->inflight))
+			return (long)have;
+		__atomic_fetch_add(&r->waiters, 1, __ATOMIC_SEQ_CST);
+		if (sr_load_relaxed(&r->ov_head)) {
+			/* Slots are freed by plain stores: poll for them. */
+			struct timespec ms = {0, 1000 * 1000};
+			sr_deadline_from_rel(&poll, &ms);
+			dl = &poll;
+		}
+		ret = sr_futex_wait(&r->seq, key, dl, false);
+		__atomic_fetch_sub(&r->waiters, 1, __ATOMIC_RELAXED);
+		if (ret == -EINTR)
+			return sr_ret_long(-EINTR);
+	}
+}
+
+SR_EXPORT long umem_add(unsigned long *uptr, unsigned long inc)
+{
+	if (!uptr)
+		return sr_ret_long(-EFAULT);
+	return (long)__atomic_add_fetch(uptr, inc, __ATOMIC_SEQ_CST);
+}
