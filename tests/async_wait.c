@@ -89,6 +89,30 @@ int main(void)
 
 	async_cb_free(rd);
 	T_EQ(async_destroy(ctx), 0);
+
+	/* blocking calls grow the executor beyond one thread per CPU; calls
+	 * that compute do not need to */
+	struct sysring_params p;
+	sysring_params_init(&p);
+	p.threads = 16;
+	p.engine = SYSRING_ENGINE_THREADS;
+	T_EQ(sysring_setup(64, &p, &ctx), 0);
+	struct timespec d20 = {0, 20 * 1000 * 1000};
+	struct async_cb *blk[32];
+	for (int i = 0; i < 32; i++)
+		blk[i] = async_cb_new(SYS_nanosleep, 2, (long)&d20, 0L);
+	T_EQ(async_submit(ctx, 32, blk), 32);
+	for (int got = 0; got < 32;) {
+		int n = async_getevents(ctx, 1, 16, ev, NULL);
+		T_ASSERT(n > 0);
+		got += n;
+	}
+	struct sysring_stats st;
+	T_EQ(sysring_stats(ctx, &st), 0);
+	T_ASSERT(st.threads > 2 && st.threads <= 16);
+	for (int i = 0; i < 32; i++)
+		async_cb_free(blk[i]);
+	T_EQ(async_destroy(ctx), 0);
 	printf("async_wait: ok\n");
 	return 0;
 }

@@ -147,6 +147,12 @@ struct sr_threads {
 	uint32_t stop;          /* set once by shutdown */
 	uint32_t idle sr_aligned_cacheline; /* workers parked or about to park */
 	uint32_t wake_seq;      /* futex word the idle workers sleep on */
+	uint32_t waking;        /* wake-ups issued and not yet taken by a worker */
+	uint32_t eager;         /* workers started as soon as work waits */
+	uint64_t popped;        /* requests taken by workers (for the monitor) */
+	uint32_t mon_armed;     /* futex word: the monitor watches for a stall */
+	uint32_t mon_started;
+	pthread_t monitor;
 };
 
 struct sr_config {
@@ -290,6 +296,7 @@ void sr_uring_shutdown(struct sr_ctx *ctx);
 bool sr_nowait_needs_plain(sr_nowait_fn *fn, const long a[6]);
 
 /* --- configuration (native.c) --- */
+uint32_t sysring_online_cpus(void);
 void sr_config_resolve(struct sr_config *cfg, const struct sysring_params *p);
 
 #endif

@@ -43,15 +43,20 @@ SR_EXPORT const char *sysring_engine_name(int engine)
 	return sr_engine_names[engine];
 }
 
-SR_EXPORT unsigned int sysring_default_threads(void)
+uint32_t sysring_online_cpus(void)
 {
 	cpu_set_t set;
 	int ncpu = 0;
 
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
 		ncpu = CPU_COUNT(&set);
-	if (ncpu <= 0)
-		ncpu = 1;
+	return ncpu > 0 ? (uint32_t)ncpu : 1;
+}
+
+SR_EXPORT unsigned int sysring_default_threads(void)
+{
+	int ncpu = (int)sysring_online_cpus();
+
 	/* The threads engine exists for calls that block: they mostly wait,
 	 * so several per CPU keep the CPUs busy; libuv uses 4 in all. */
 	ncpu *= 4;

@@ -82,6 +82,7 @@ uint32_t sr_threads_idle(const struct sr_ctx *ctx)
 }
 
 static void maybe_start_worker(struct sr_ctx *ctx);
+static void grow(struct sr_ctx *ctx);
 
 /*
  * Per-call timeouts: a per-worker POSIX timer aimed at the worker thread
@@ -145,8 +146,9 @@ static void *worker_main(void *arg)
 			struct sr_req *req = &ctx->reqs[idx];
 			uint32_t st = SR_REQ_QUEUED;
 
+			sr_fetch_add(&t->popped, 1, SR_RELAXED);
 			if (sr_ring_count(&ctx->sq) && !sr_load_relaxed(&t->idle))
-				maybe_start_worker(ctx);
+				grow(ctx);
 			/* Publish cur before claiming, so a canceller that sees
 			 * RUNNING also finds the worker to signal. */
 			sr_store_release(&w->cur, req);
@@ -173,6 +175,11 @@ static void *worker_main(void *arg)
 		sr_smp_mb(); /* Dekker with the fence in sr_threads_submit */
 		if (sr_ring_count(&ctx->sq) == 0 && !sr_load_acquire(&t->stop))
 			sr_futex_wait(&t->wake_seq, key, NULL, false);
+		/* Back from idle: one pending wake-up (if any) was for us or is
+		 * now pointless, since we are about to look at the ring. */
+		uint32_t pend = sr_load_relaxed(&t->waking);
+		while (pend && !sr_cas_weak(&t->waking, &pend, pend - 1, SR_RELAXED, SR_RELAXED))
+			;
 		sr_fetch_sub(&t->idle, 1, SR_RELAXED);
 	}
 	if (w->timer_ok)
@@ -225,12 +232,88 @@ static void maybe_start_worker(struct sr_ctx *ctx)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
+/*
+ * Growth. Up to one worker per CPU starts as soon as work waits with no idle
+ * worker: those run calls that compute. Beyond that, another worker only
+ * helps if the running ones are blocked in the kernel, so the monitor
+ * thread starts one when work has waited 50 us without any worker taking a
+ * request (t->popped did not move). A CPU-bound burst therefore keeps to
+ * `eager` threads (more would only take turns on the CPUs), while blocking
+ * calls grow the pool to `max`, one worker per 50 us. While work keeps
+ * moving the monitor looks less and less often (up to every 1.6 ms) and
+ * stands down once the ring is empty; it sleeps on t->mon_armed and is
+ * woken at most once per arming.
+ */
+static void *monitor_main(void *arg)
+{
+	struct sr_ctx *ctx = arg;
+	struct sr_threads *t = &ctx->thr;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	long interval = 50 * 1000;
+
+	while (!sr_load_acquire(&t->stop)) {
+		if (!sr_load_acquire(&t->mon_armed)) {
+			interval = 50 * 1000;
+			sr_futex_wait(&t->mon_armed, 0, NULL, false);
+			continue;
+		}
+		uint64_t before = sr_load_relaxed(&t->popped);
+		struct timespec ts = {0, interval};
+		nanosleep(&ts, NULL);
+		if (sr_ring_count(&ctx->sq) && !sr_load_relaxed(&t->idle) &&
+		    sr_load_relaxed(&t->popped) == before && sr_load_relaxed(&t->started) < t->max) {
+			maybe_start_worker(ctx); /* stalled: everyone is blocked */
+			interval = 50 * 1000;    /* and look again soon */
+			continue;
+		}
+		if (!sr_ring_count(&ctx->sq) || sr_load_relaxed(&t->started) >= t->max)
+			sr_store_release(&t->mon_armed, 0);
+		else if (interval < 1600 * 1000)
+			interval *= 2; /* busy but moving: look less often */
+	}
+	return NULL;
+}
+
+static void grow(struct sr_ctx *ctx)
+{
+	struct sr_threads *t = &ctx->thr;
+	uint32_t zero = 0;
+
+	if (sr_load_relaxed(&t->started) < t->eager) {
+		maybe_start_worker(ctx);
+		return;
+	}
+	if (sr_load_relaxed(&t->mon_armed) || sr_load_relaxed(&t->started) >= t->max)
+		return;
+	if (!sr_cas(&t->mon_armed, &zero, 1, SR_ACQ_REL, SR_RELAXED))
+		return;
+	if (!sr_load_acquire(&t->mon_started)) {
+		pthread_mutex_lock(&ctx->lock);
+		if (!t->mon_started && !sr_load_relaxed(&t->stop)) {
+			sigset_t all, old;
+			sigfillset(&all);
+			pthread_sigmask(SIG_SETMASK, &all, &old);
+			if (pthread_create(&t->monitor, NULL, monitor_main, ctx) == 0)
+				sr_store_release(&t->mon_started, 1);
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		}
+		pthread_mutex_unlock(&ctx->lock);
+	}
+	sr_futex_wake(&t->mon_armed, 1, false);
+}
+
 int sr_threads_init(struct sr_ctx *ctx, uint32_t max)
 {
 	struct sr_threads *t = &ctx->thr;
 
 	memset(t, 0, sizeof(*t));
 	t->max = max ? max : 1;
+	t->eager = sysring_online_cpus();
+	if (t->eager > t->max)
+		t->eager = t->max;
 	t->workers = calloc(t->max, sizeof(*t->workers));
 	if (!t->workers)
 		return -ENOMEM;
@@ -248,11 +331,19 @@ void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 	sr_smp_mb(); /* Dekker with the worker's idle++ then re-check */
 	idle = sr_load_relaxed(&t->idle);
 	if (idle) {
-		sr_fetch_add(&t->wake_seq, 1, SR_RELEASE);
-		sr_futex_wake(&t->wake_seq, (int)(n < idle ? n : idle), false);
+		/* Workers already being woken will look at the ring anyway:
+		 * wake only the rest, so a burst of submissions does not pay a
+		 * futex_wake each for the same sleeper. */
+		uint32_t waking = sr_load_relaxed(&t->waking);
+		if (idle > waking) {
+			uint32_t k = idle - waking < n ? idle - waking : n;
+			sr_fetch_add(&t->waking, k, SR_RELAXED);
+			sr_fetch_add(&t->wake_seq, 1, SR_RELEASE);
+			sr_futex_wake(&t->wake_seq, (int)k, false);
+		}
 	}
 	if (idle < n && sr_load_relaxed(&t->started) < t->max)
-		maybe_start_worker(ctx);
+		grow(ctx);
 }
 
 /* Interrupt the worker running `req`, repeating until it lets go of it.
@@ -331,6 +422,13 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 	}
 	for (uint32_t i = 0; i < started; i++)
 		pthread_join(t->workers[i].thread, NULL);
+	pthread_mutex_lock(&ctx->lock);
+	pthread_mutex_unlock(&ctx->lock); /* a grow() starting the monitor is done */
+	if (sr_load_acquire(&t->mon_started)) {
+		sr_store_release(&t->mon_armed, 1);
+		sr_futex_wake(&t->mon_armed, 1, false);
+		pthread_join(t->monitor, NULL);
+	}
 }
 
 void sr_threads_free(struct sr_ctx *ctx)

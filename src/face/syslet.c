@@ -48,6 +48,8 @@ struct reg {
 	uint64_t inflight; /* went async and not yet in the ring */
 	uint32_t seq;      /* futex word for async_wait */
 	uint32_t waiters;
+	uint64_t written;  /* completions written into the ring, ever */
+	uint64_t want;     /* the waiter sleeps until written reaches this */
 	uint32_t gone;     /* unregistered; the owner thread frees it */
 	struct sr_ctx *ctx;
 	struct reg *next;
@@ -70,9 +72,13 @@ static inline long sr_ret_long(long r)
 
 static void notify(struct reg *r)
 {
-	/* seq_cst: a waiter that read seq before our change sees it changed. */
+	/* seq_cst: a waiter that read seq before our change sees it changed,
+	 * so its futex_wait returns at once; the wake-up itself is sent only
+	 * when the waiter has what it asked for (or nothing is left). */
 	__atomic_fetch_add(&r->seq, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&r->waiters, __ATOMIC_SEQ_CST))
+	if (__atomic_load_n(&r->waiters, __ATOMIC_SEQ_CST) &&
+	    (__atomic_load_n(&r->written, __ATOMIC_SEQ_CST) >= __atomic_load_n(&r->want, __ATOMIC_SEQ_CST) ||
+	     !__atomic_load_n(&r->inflight, __ATOMIC_SEQ_CST)))
 		sr_futex_wake(&r->seq, INT_MAX, false);
 }
 
@@ -104,6 +110,7 @@ static unsigned int flush_locked(struct reg *r)
 		 * to whoever sees the atom in the ring. */
 		__atomic_store_n(slot, req->cur, __ATOMIC_RELEASE);
 		r->kidx = (r->kidx + 1) % r->nslots;
+		__atomic_fetch_add(&r->written, 1, __ATOMIC_SEQ_CST);
 		r->ov_head = req->ov_next;
 		if (!r->ov_head)
 			r->ov_tail = NULL;
@@ -356,6 +363,9 @@ SR_EXPORT long async_wait(unsigned long min_wait_events)
 		have = ring_waiting(r);
 		if (have >= min_wait_events || !sr_load_acquire(&r->inflight))
 			return (long)have;
+		/* Wake us when enough more have been written. */
+		__atomic_store_n(&r->want, __atomic_load_n(&r->written, __ATOMIC_SEQ_CST) +
+						   (min_wait_events - have), __ATOMIC_SEQ_CST);
 		__atomic_fetch_add(&r->waiters, 1, __ATOMIC_SEQ_CST);
 		if (sr_load_relaxed(&r->ov_head)) {
 			/* Slots are freed by plain stores: poll for them. */
