@@ -57,6 +57,16 @@ static async_context_t mk_ctx(int engine, int inline_calls, unsigned flags)
 	return ctx;
 }
 
+static double cached_syslet(void *arg, long iters)
+{
+	struct syslet_uatom *a = arg;
+	uint64_t t0 = bench_now();
+	for (long i = 0; i < iters; i++)
+		if (async_exec(a) != a)
+			abort();
+	return (double)(bench_now() - t0);
+}
+
 static void bench_inline(int file)
 {
 	struct icase c = {0};
@@ -69,6 +79,21 @@ static void bench_inline(int file)
 	bench_add("inline", "getppid, completed on the caller", "plain syscall", p,
 		  "auto: submit+check_events", s, "target <= 1.3x");
 	async_cb_free(c.cb);
+
+	/* a cached syslet of one cheap atom */
+	static struct syslet_uatom *ring[64];
+	struct async_head_user ahu = {ring, sizeof(ring), -1UL};
+	struct syslet_uatom atom;
+	long r;
+	memset(&atom, 0, sizeof(atom));
+	atom.nr = SYS_getppid;
+	atom.ret_ptr = &r;
+	if (async_register(&ahu, sizeof(ahu)))
+		abort();
+	s = bench_median(cached_syslet, &atom, bench_iters(500000));
+	async_unregister(&ahu, sizeof(ahu));
+	bench_add("inline", "getppid as a cached syslet (one atom)", "plain syscall", p, "async_exec", s,
+		  "target <= 1.3x");
 
 	c.nr = SYS_pread64;
 	c.a[0] = file;

@@ -199,7 +199,6 @@ struct sr_ctx {
 
 	/* Statistics (relaxed counters). */
 	uint64_t st_submitted sr_aligned_cacheline;
-	uint64_t st_completed;
 	uint64_t st_reaped;
 	uint64_t st_engine[SYSRING_ENGINE__COUNT];
 };

@@ -54,7 +54,6 @@ void sr_req_finish(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t en
 	req->res = res;
 	req->engine = engine;
 	sr_store_relaxed(&req->state, SR_REQ_DONE);
-	sr_fetch_add(&ctx->st_completed, 1, SR_RELAXED);
 	sr_fetch_add(&ctx->st_engine[engine], 1, SR_RELAXED);
 	ctx->ops->complete(ctx, req);
 }

@@ -153,12 +153,13 @@ SR_EXPORT int sysring_stats(async_context_t h, struct sysring_stats *st)
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
 	st->reaped = sr_load_relaxed(&ctx->st_reaped);
-	st->completed = sr_load_relaxed(&ctx->st_completed);
 	st->submitted = sr_load_relaxed(&ctx->st_submitted);
+	for (int e = 0; e < SYSRING_ENGINE__COUNT; e++) {
+		st->by_engine[e] = sr_load_relaxed(&ctx->st_engine[e]);
+		st->completed += st->by_engine[e]; /* one counter fewer on the hot path */
+	}
 	st->in_flight = st->submitted - st->completed;
 	st->pending = st->completed - st->reaped;
-	for (int e = 0; e < SYSRING_ENGINE__COUNT; e++)
-		st->by_engine[e] = sr_load_relaxed(&ctx->st_engine[e]);
 	st->threads = sr_load_relaxed(&ctx->thr.started);
 	st->threads_idle = sr_threads_idle(ctx);
 	return 0;
