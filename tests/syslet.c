@@ -65,7 +65,7 @@ static struct syslet_uatom *run(struct syslet_uatom *a, int *cached)
 static int ring_empty(void)
 {
 	for (int i = 0; i < NSLOTS; i++)
-		if (ring[i])
+		if (__atomic_load_n(&ring[i], __ATOMIC_ACQUIRE))
 			return 0;
 	return 1;
 }

@@ -46,9 +46,9 @@ static void *worker(void *arg)
 		}
 		/* drain now and then, but let plenty pile up */
 		if (i % 64 == 63) {
-			while (ring[idx]) {
+			while (__atomic_load_n(&ring[idx], __ATOMIC_ACQUIRE)) {
 				struct syslet_uatom *c = ring[idx];
-				ring[idx] = NULL;
+				__atomic_store_n(&ring[idx], NULL, __ATOMIC_RELEASE);
 				idx = (idx + 1) % NSLOTS;
 				long k = c - atoms;
 				if (k < 0 || k >= PER_THREAD || seen[k]++)
@@ -61,9 +61,9 @@ static void *worker(void *arg)
 		long w = async_wait(1);
 		if (w < 0)
 			T_FAIL("async_wait: %s", strerror(errno));
-		while (ring[idx]) {
+		while (__atomic_load_n(&ring[idx], __ATOMIC_ACQUIRE)) {
 			struct syslet_uatom *c = ring[idx];
-			ring[idx] = NULL;
+			__atomic_store_n(&ring[idx], NULL, __ATOMIC_RELEASE);
 			idx = (idx + 1) % NSLOTS;
 			long k = c - atoms;
 			if (k < 0 || k >= PER_THREAD || seen[k]++)
@@ -73,7 +73,7 @@ static void *worker(void *arg)
 		if (w == 0 && got + cached < PER_THREAD) {
 			/* nothing in flight and nothing waiting: lost */
 			long wait_again = async_wait(1);
-			if (wait_again == 0 && !ring[idx])
+			if (wait_again == 0 && !__atomic_load_n(&ring[idx], __ATOMIC_ACQUIRE))
 				T_FAIL("completions lost: %lu + %lu of %d", got, cached, PER_THREAD);
 		}
 	}

@@ -82,7 +82,10 @@ static void notify(struct reg *r)
 		sr_futex_wake(&r->seq, INT_MAX, false);
 }
 
-/* Move finished syslets from the overflow into free ring slots, in order.
+/* ov_head is written under r->lock with relaxed atomic stores because
+ * flush() and async_wait peek at it without the lock (a hint only).
+ *
+ * Move finished syslets from the overflow into free ring slots, in order.
  * Called with r->lock held; returns how many moved. */
 static unsigned int flush_locked(struct reg *r)
 {
@@ -92,7 +95,7 @@ static unsigned int flush_locked(struct reg *r)
 		/* The ring is gone (its thread exited): nothing is written. */
 		while (r->ov_head) {
 			struct sr_req *req = r->ov_head;
-			r->ov_head = req->ov_next;
+			sr_store_relaxed(&r->ov_head, req->ov_next);
 			sr_req_put(r->ctx, req);
 			sr_fetch_sub(&r->inflight, 1, SR_RELEASE);
 		}
@@ -111,7 +114,7 @@ static unsigned int flush_locked(struct reg *r)
 		__atomic_store_n(slot, req->cur, __ATOMIC_RELEASE);
 		r->kidx = (r->kidx + 1) % r->nslots;
 		__atomic_fetch_add(&r->written, 1, __ATOMIC_SEQ_CST);
-		r->ov_head = req->ov_next;
+		sr_store_relaxed(&r->ov_head, req->ov_next);
 		if (!r->ov_head)
 			r->ov_tail = NULL;
 		sr_req_put(r->ctx, req);
@@ -151,7 +154,7 @@ static void syslet_complete(struct sr_ctx *ctx, struct sr_req *req)
 		if (r->ov_tail)
 			r->ov_tail->ov_next = req;
 		else
-			r->ov_head = req;
+			sr_store_relaxed(&r->ov_head, req);
 		r->ov_tail = req;
 		flush_locked(r);
 	}
@@ -173,7 +176,8 @@ static void reg_teardown(struct reg *r)
 	}
 	/* What did not fit is dropped: the ring is being given back. Its
 	 * requests died with the context. */
-	r->ov_head = r->ov_tail = NULL;
+	sr_store_relaxed(&r->ov_head, NULL);
+	r->ov_tail = NULL;
 }
 
 static void reg_free(struct reg *r)
