@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sysring — synchronous batches (seed 004, Batchsys's API).
+ *
+ * Push calls into a batch, post it, read one {result, error} per call:
+ * result is the plain call's return value, error its errno (0 on success,
+ * result == -1 on failure). Calls run synchronously and in order; a failing
+ * call does not stop the batch (unless the handle has
+ * SYSRING_BATCH_STOP_ON_ERROR). All 18 operations of Batchsys's header are
+ * live, plus batchsys_push_syscall for any call.
+ *
+ * The names, types, constants and layout are Batchsys's, so that programs
+ * written for it (its own test and benchmark, which read
+ * batch->params.incoming.count) build and run unchanged.
+ *
+ * File cache: fds used in batches are registered as io_uring fixed files
+ * (Batchsys cached kernel file objects). batchsys_close_fd(h, fd)
+ * unregisters and closes; batchsys_cached_fds counts. By default every post
+ * checks, once per distinct fd, that the fd still names the file that was
+ * cached (kcmp), so a program that closes an fd behind the library's back
+ * and reuses the number is safe: the stale entry is replaced. The unchecked
+ * cache (SYSRING_BATCH_UNCHECKED_CACHE) skips that check: then an fd closed
+ * without batchsys_close_fd or a batched close keeps the old file alive in
+ * the cache and calls on a reused number may reach the OLD file.
+ */
+#ifndef SYSRING_BATCHSYS_H
+#define SYSRING_BATCHSYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef SYSRING_API
+#define SYSRING_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+#define BATCHSYS_STATIC_ASSERT(expr, msg) static_assert(expr, #msg)
+#else
+#define BATCHSYS_STATIC_ASSERT(expr, msg) _Static_assert(expr, #msg)
+#endif
+
+enum Syscall {
+	kAccept,
+	kAccept4,
+	kAccept4NonBlockReuse,
+	kRead,
+	kPread,
+	kReadv,
+	kRecv,
+	kRecvfrom,
+	kWrite,
+	kPwrite,
+	kWritev,
+	kSend,
+	kSendto,
+	kConnect,
+	kEpollCtl,
+	kClose,
+	kSocket,
+	kSocketNonBlockReuse,
+	kMaxSyscall,
+};
+
+/* sysring's addition: any system call (batchsys_push_syscall). */
+#define BATCHSYS_GENERIC_SYSCALL 0x80
+
+#define BATCHSYS_PACKED __attribute__((__packed__))
+
+typedef struct accept_params {
+	int sockfd;
+	struct sockaddr *addr;
+	uint32_t *addrlen;
+} BATCHSYS_PACKED accept_params_t;
+
+typedef struct accept4_params {
+	int sockfd;
+	struct sockaddr *addr;
+	uint32_t *addrlen;
+	int flags;
+} BATCHSYS_PACKED accept4_params_t;
+
+typedef struct read_params {
+	int fd;
+	void *buf;
+	size_t count;
+} BATCHSYS_PACKED read_params_t;
+
+typedef struct pread_params {
+	int fd;
+	void *buf;
+	size_t count;
+	off_t offset;
+} BATCHSYS_PACKED pread_params_t;
+
+typedef struct readv_params {
+	int fd;
+	const struct iovec *iov;
+	int iovcnt;
+} BATCHSYS_PACKED readv_params_t;
+
+typedef struct recv_params {
+	int sockfd;
+	void *buf;
+	size_t len;
+	int flags;
+} BATCHSYS_PACKED recv_params_t;
+
+typedef struct recvfrom_params {
+	int sockfd;
+	void *buf;
+	size_t len;
+	int flags;
+	struct sockaddr *src_addr;
+	uint32_t *addrlen;
+} BATCHSYS_PACKED recvfrom_params_t;
+
+typedef struct write_params {
+	int fd;
+	const void *buf;
+	size_t count;
+} BATCHSYS_PACKED write_params_t;
+
+typedef struct pwrite_params {
+	int fd;
+	const void *buf;
+	size_t count;
+	off_t offset;
+} BATCHSYS_PACKED pwrite_params_t;
+
+typedef struct writev_params {
+	int fd;
+	const struct iovec *iov;
+	int iovcnt;
+} BATCHSYS_PACKED writev_params_t;
+
+typedef struct send_params {
+	int sockfd;
+	const void *buf;
+	size_t len;
+	int flags;
+} BATCHSYS_PACKED send_params_t;
+
+typedef struct sendto_params {
+	int sockfd;
+	const void *buf;
+	size_t len;
+	int flags;
+	const struct sockaddr *dest_addr;
+	uint32_t addrlen;
+} BATCHSYS_PACKED sendto_params_t;
+
+typedef struct connect_params {
+	int sockfd;
+	const struct sockaddr *addr;
+	uint32_t addrlen;
+} BATCHSYS_PACKED connect_params_t;
+
+typedef struct close_params {
+	int fd;
+} BATCHSYS_PACKED close_params_t;
+
+typedef struct epoll_ctl_params {
+	int epfd;
+	int op;
+	int fd;
+	struct epoll_event event;
+} BATCHSYS_PACKED epoll_ctl_params_t;
+
+typedef struct socket_params {
+	int domain;
+	int type;
+	int protocol;
+} BATCHSYS_PACKED socket_params_t;
+
+/* batchsys_push_syscall's parameters: only nargs arguments are stored, so
+ * a batch holds fewer generic calls than BATCHSYS_MAX_RESULTS when they
+ * take many arguments (a push that does not fit returns 0). */
+typedef struct generic_params {
+	int32_t nr;
+	uint8_t nargs;
+	long args[];
+} BATCHSYS_PACKED generic_params_t;
+
+typedef struct syscall_params {
+	uint8_t syscall;
+	char params[];
+} BATCHSYS_PACKED syscall_params_t;
+
+typedef struct syscall_result {
+	ssize_t result;
+	int64_t error;
+} BATCHSYS_PACKED syscall_result_t;
+
+#define BATCHSYS_MAX_RESULTS (72)
+#define BATCHSYS_MAX_PARAM_SIZE (40)
+#define BATCHSYS_PARAM_SIZE (BATCHSYS_MAX_RESULTS * BATCHSYS_MAX_PARAM_SIZE)
+
+typedef struct batchsys_incoming {
+	uint64_t count;
+	char bytes[BATCHSYS_PARAM_SIZE];
+} BATCHSYS_PACKED batchsys_incoming_t;
+
+BATCHSYS_STATIC_ASSERT(sizeof(batchsys_incoming_t) == 2888, SizeCheckBatchSysIncoming);
+
+#define BATCHSYS_CHECK_PARAM_SIZE(x)                                                      \
+	BATCHSYS_STATIC_ASSERT(sizeof(x) <= BATCHSYS_MAX_PARAM_SIZE, ParamSizeCheck##x)
+
+BATCHSYS_CHECK_PARAM_SIZE(accept_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(accept4_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(read_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(pread_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(readv_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(recv_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(recvfrom_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(write_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(pwrite_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(writev_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(send_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(sendto_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(connect_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(close_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(epoll_ctl_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(socket_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(syscall_params_t);
+BATCHSYS_CHECK_PARAM_SIZE(syscall_result_t);
+
+typedef struct batchsys_outgoing {
+	uint64_t count;
+	syscall_result_t results[BATCHSYS_MAX_RESULTS];
+} BATCHSYS_PACKED batchsys_outgoing_t;
+
+BATCHSYS_STATIC_ASSERT(sizeof(batchsys_outgoing_t) == 1160, SizeCheckBatchSysOutgoing);
+
+typedef struct batchsys_process_params {
+	batchsys_incoming_t incoming;
+	batchsys_outgoing_t outgoing;
+} BATCHSYS_PACKED batchsys_process_params_t;
+
+BATCHSYS_STATIC_ASSERT(sizeof(batchsys_process_params_t) == 4048, SizeCheckBatchSysParams);
+
+typedef struct batchsys_batch {
+	uint32_t id;
+	uint32_t byte_count;
+	batchsys_process_params_t params;
+} batchsys_batch_t;
+
+BATCHSYS_STATIC_ASSERT(sizeof(batchsys_batch_t) == 4056, SizeCheckBatchSysBatch);
+
+/* The fd limit (RLIMIT_NOFILE's hard limit), or -1. */
+SYSRING_API int batchsys_get_fd_limit(void);
+
+/* A batch handle (a file descriptor), or -1 with errno. */
+SYSRING_API int batchsys_open(void);
+SYSRING_API void batchsys_close(int batchsys_fd);
+
+SYSRING_API batchsys_batch_t *batchsys_batch_alloc(int batchsys_fd);
+SYSRING_API void batchsys_batch_free(batchsys_batch_t *batch);
+
+static inline void batchsys_batch_reset(batchsys_batch_t *batch)
+{
+	batch->byte_count = 0;
+	batch->params.incoming.count = 0;
+	batch->params.outgoing.count = 0;
+}
+
+static inline int batchsys_batch_full(const batchsys_batch_t *batch)
+{
+	return batch->params.incoming.count >= BATCHSYS_MAX_RESULTS;
+}
+
+static inline int batchsys_batch_empty(const batchsys_batch_t *batch)
+{
+	return batch->params.incoming.count == 0;
+}
+
+static inline uint64_t batch_batch_result_count(const batchsys_batch_t *batch)
+{
+	return batch->params.outgoing.count;
+}
+
+static inline const syscall_result_t *batch_batch_get_result(const batchsys_batch_t *batch, uint64_t index)
+{
+	return &batch->params.outgoing.results[index];
+}
+
+/* Unregister fd from the cache and close it: 0, or -1/EBADF if it was not
+ * open. */
+SYSRING_API int batchsys_close_fd(int batchsys_fd, int fd);
+
+/* How many fds are cached (O(n), for debugging and tests). */
+SYSRING_API int batchsys_cached_fds(int batchsys_fd);
+
+/*
+ * Run the batch: returns how many calls ran (all of them, or with
+ * SYSRING_BATCH_STOP_ON_ERROR up to and including the first failure), or -1
+ * with errno EINVAL (bad handle or batch, malformed batch). Results are in
+ * batch->params.outgoing. A batch posted again without a reset runs again.
+ */
+SYSRING_API int batchsys_post_batch(int batchsys_fd, batchsys_batch_t *batch);
+
+/* Each push returns 1, or 0 if the batch is full (or NULL). */
+SYSRING_API int batchsys_push_read(batchsys_batch_t *batch, int fd, void *buf, size_t count);
+SYSRING_API int batchsys_push_pread(batchsys_batch_t *batch, int fd, void *buf, size_t count, off_t offset);
+SYSRING_API int batchsys_push_readv(batchsys_batch_t *batch, int fd, const struct iovec *iov, int iovcnt);
+SYSRING_API int batchsys_push_write(batchsys_batch_t *batch, int fd, const void *buf, size_t count);
+SYSRING_API int batchsys_push_pwrite(batchsys_batch_t *batch, int fd, const void *buf, size_t count,
+				     off_t offset);
+SYSRING_API int batchsys_push_writev(batchsys_batch_t *batch, int fd, const struct iovec *iov, int iovcnt);
+SYSRING_API int batchsys_push_recv(batchsys_batch_t *batch, int sockfd, void *buf, size_t len, int flags);
+SYSRING_API int batchsys_push_recvfrom(batchsys_batch_t *batch, int sockfd, void *buf, size_t len, int flags,
+				       struct sockaddr *src_addr, uint32_t *addrlen);
+SYSRING_API int batchsys_push_send(batchsys_batch_t *batch, int sockfd, const void *buf, size_t len, int flags);
+SYSRING_API int batchsys_push_sendto(batchsys_batch_t *batch, int sockfd, const void *buf, size_t len, int flags,
+				     const struct sockaddr *dest_addr, uint32_t addrlen);
+SYSRING_API int batchsys_push_accept(batchsys_batch_t *batch, int sockfd, struct sockaddr *addr,
+				     uint32_t *addrlen);
+SYSRING_API int batchsys_push_accept4(batchsys_batch_t *batch, int sockfd, struct sockaddr *addr,
+				      uint32_t *addrlen, int flags);
+/* accept4, and the new socket is made non-blocking with SO_REUSEADDR. */
+SYSRING_API int batchsys_push_accept4_non_block_reuse(batchsys_batch_t *batch, int sockfd,
+						      struct sockaddr *addr, uint32_t *addrlen, int flags);
+SYSRING_API int batchsys_push_connect(batchsys_batch_t *batch, int sockfd, const struct sockaddr *addr,
+				      uint32_t addrlen);
+SYSRING_API int batchsys_push_epoll_ctl(batchsys_batch_t *batch, int epfd, int op, int fd,
+					struct epoll_event *event);
+SYSRING_API int batchsys_push_close(batchsys_batch_t *batch, int fd);
+SYSRING_API int batchsys_push_socket(batchsys_batch_t *batch, int domain, int type, int protocol);
+/* socket, made non-blocking with SO_REUSEADDR. */
+SYSRING_API int batchsys_push_socket_non_block_reuse(batchsys_batch_t *batch, int domain, int type,
+						     int protocol);
+
+/* sysring: any call, with nargs (0..6) long arguments. */
+SYSRING_API int batchsys_push_syscall(batchsys_batch_t *batch, long nr, unsigned int nargs, ...);
+
+/* sysring: per-handle options (native, -errno). */
+#define SYSRING_BATCH_STOP_ON_ERROR 0x1u    /* stop at the first failing call */
+#define SYSRING_BATCH_UNCHECKED_CACHE 0x2u  /* skip the per-post fd check (see above) */
+#define SYSRING_BATCH_EXEC_LOOP 0x10u       /* force the plain loop on the caller */
+#define SYSRING_BATCH_EXEC_URING 0x20u      /* force io_uring (falls back per batch) */
+#define SYSRING_BATCH_EXEC_KMOD 0x40u       /* force the kernel module (falls back) */
+SYSRING_API int sysring_batch_set_flags(int batchsys_fd, unsigned int flags);
+
+/* Which executor ran the last post on this handle: "loop", "uring", "kmod". */
+SYSRING_API const char *sysring_batch_last_executor(int batchsys_fd);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,792 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The batch face (seed 004, Batchsys's API). A batch is Batchsys's buffer:
+ * pushes append {kind, packed params}; a post decodes every entry into a
+ * system call number and six arguments, then runs them synchronously and in
+ * order on one of the executors:
+ *
+ *   kmod   the sysring.ko module, one crossing per batch (when present; the
+ *          seam is bs_exec_kmod, filled in by the module issue)
+ *   uring  one io_uring_submit_and_wait for the whole batch, the calls
+ *          hard-linked (IOSQE_IO_HARDLINK: in order, a failure does not stop
+ *          the rest; IOSQE_IO_LINK with STOP_ON_ERROR), cached fds as fixed
+ *          files
+ *   loop   a plain loop of raw calls on the caller
+ *
+ * Which one runs a batch is decided per batch from what was measured on this
+ * machine (README "Batches"): the loop unless the batch is long enough and
+ * every call is one io_uring runs natively (the table's io_uring column) and
+ * no call's fd is a non-blocking stream (io_uring would wait where the plain
+ * call says EAGAIN).
+ *
+ * The fd cache: each fd used in a batch is registered in the handle's
+ * io_uring sparse file table at its own index, and a duplicate of it is
+ * kept. Before a post uses the cache, each distinct fd is compared with its
+ * duplicate (kcmp KCMP_FILE: the same open file?) so that an fd closed and
+ * reused behind the library's back is re-registered instead of reaching the
+ * old file; SYSRING_BATCH_UNCHECKED_CACHE skips the comparison.
+ *
+ * Handles are eventfds (a real fd, as Batchsys's device fd was); the state is
+ * found by fd number. A handle is meant to be used by one thread at a time;
+ * its mutex makes concurrent use safe, not fast.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <sysring/batchsys.h>
+
+#include "../core/core.h"
+#include "../core/rawsys.h"
+#include "../table/table.h"
+
+#define BS_MAX_HANDLES 65536
+#define BS_MAX_SLOTS 65536
+/*
+ * Batches at least this long whose calls io_uring runs natively would go to
+ * it. Measured on the 2-core development machine (sysring-bench --only
+ * batch), the plain loop won at every length: 1-byte writes to /dev/null
+ * cost 168 ns per call in a loop of 72 against 426 ns hard-linked in
+ * io_uring, and 10,000 1 KiB appends 1131 ns against 3940 ns: in-order
+ * execution means hard links, which serialise io_uring's work, and a loop of
+ * raw calls is already one crossing per call with no hand-off. So "auto"
+ * never picks io_uring here; SYSRING_BATCH_EXEC_URING forces it.
+ */
+#define BS_URING_MIN_CALLS (BATCHSYS_MAX_RESULTS + 1)
+
+struct bs_call {
+	long nr;
+	long a[6];
+	uint8_t kind;
+	int8_t fd_arg; /* index of the argument that is an fd to cache, or -1 */
+	uint8_t reuse; /* *_non_block_reuse: SO_REUSEADDR on the new socket */
+};
+
+struct bs_handle {
+	int fd;
+	unsigned int flags;
+	int ring_ok;
+	struct io_uring ring;
+	unsigned int nslots;
+	int *dup_of; /* per fd: our duplicate of the cached file, -1 if none */
+	unsigned int ncached;
+	const char *last;
+	pthread_mutex_t lock;
+	union sr_aux aux[BATCHSYS_MAX_RESULTS];
+};
+
+static struct bs_handle *handles[BS_MAX_HANDLES];
+static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct bs_handle *handle_get(int fd)
+{
+	if (fd < 0 || fd >= BS_MAX_HANDLES)
+		return NULL;
+	return sr_load_acquire(&handles[fd]);
+}
+
+SR_EXPORT int batchsys_get_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -1;
+	return rl.rlim_max > INT32_MAX ? INT32_MAX : (int)rl.rlim_max;
+}
+
+SR_EXPORT int batchsys_open(void)
+{
+	struct bs_handle *h = calloc(1, sizeof(*h));
+	struct rlimit rl;
+	const char *eng = getenv("SYSRING_ENGINE");
+
+	if (!h) {
+		errno = ENOMEM;
+		return -1;
+	}
+	h->fd = eventfd(0, EFD_CLOEXEC);
+	if (h->fd < 0 || h->fd >= BS_MAX_HANDLES) {
+		int e = h->fd < 0 ? errno : EMFILE;
+		if (h->fd >= 0)
+			close(h->fd);
+		free(h);
+		errno = e;
+		return -1;
+	}
+	pthread_mutex_init(&h->lock, NULL);
+	h->nslots = 1024;
+	if (!getrlimit(RLIMIT_NOFILE, &rl))
+		h->nslots = rl.rlim_cur > BS_MAX_SLOTS ? BS_MAX_SLOTS : (unsigned int)rl.rlim_cur;
+	h->dup_of = malloc(h->nslots * sizeof(int));
+	for (unsigned int i = 0; i < h->nslots; i++)
+		h->dup_of[i] = -1;
+	/* io_uring unless forced to threads (the tests' engine matrix). */
+	if ((!eng || strcmp(eng, "threads")) &&
+	    io_uring_queue_init(BATCHSYS_MAX_RESULTS * 2, &h->ring, 0) == 0) {
+		h->ring_ok = 1;
+		if (io_uring_register_files_sparse(&h->ring, h->nslots))
+			h->nslots = 0; /* no cache, still a ring */
+	}
+	h->last = "none";
+	/* SYSRING_BATCH_EXEC=loop|uring forces an executor (tests, benchmarks). */
+	const char *ex = getenv("SYSRING_BATCH_EXEC");
+	if (ex && !strcmp(ex, "loop"))
+		h->flags |= SYSRING_BATCH_EXEC_LOOP;
+	else if (ex && !strcmp(ex, "uring"))
+		h->flags |= SYSRING_BATCH_EXEC_URING;
+	pthread_mutex_lock(&handles_lock);
+	/* A stale entry (its fd was closed with close(), not batchsys_close)
+	 * is leaked rather than torn down: its ring is not ours to close. */
+	sr_store_release(&handles[h->fd], h);
+	pthread_mutex_unlock(&handles_lock);
+	return h->fd;
+}
+
+static void cache_drop(struct bs_handle *h, int fd)
+{
+	int minus1 = -1;
+	if (fd < 0 || (unsigned int)fd >= h->nslots || h->dup_of[fd] < 0)
+		return;
+	if (h->ring_ok)
+		io_uring_register_files_update(&h->ring, (unsigned int)fd, &minus1, 1);
+	close(h->dup_of[fd]);
+	h->dup_of[fd] = -1;
+	h->ncached--;
+}
+
+SR_EXPORT void batchsys_close(int batchsys_fd)
+{
+	struct bs_handle *h;
+
+	pthread_mutex_lock(&handles_lock);
+	h = handle_get(batchsys_fd);
+	if (h)
+		sr_store_release(&handles[batchsys_fd], NULL);
+	pthread_mutex_unlock(&handles_lock);
+	if (!h) {
+		close(batchsys_fd); /* Batchsys allowed plain close too */
+		return;
+	}
+	for (unsigned int i = 0; i < h->nslots; i++)
+		if (h->dup_of[i] >= 0)
+			close(h->dup_of[i]);
+	if (h->ring_ok)
+		io_uring_queue_exit(&h->ring);
+	close(h->fd);
+	free(h->dup_of);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+SR_EXPORT batchsys_batch_t *batchsys_batch_alloc(int batchsys_fd)
+{
+	batchsys_batch_t *b;
+	(void)batchsys_fd; /* batches are not tied to a handle */
+	if (posix_memalign((void **)&b, 64, sizeof(*b)))
+		return NULL;
+	memset(b, 0, sizeof(*b));
+	batchsys_batch_reset(b);
+	return b;
+}
+
+SR_EXPORT void batchsys_batch_free(batchsys_batch_t *batch)
+{
+	free(batch);
+}
+
+SR_EXPORT int batchsys_close_fd(int batchsys_fd, int fd)
+{
+	struct bs_handle *h = handle_get(batchsys_fd);
+
+	if (h) {
+		pthread_mutex_lock(&h->lock);
+		cache_drop(h, fd);
+		pthread_mutex_unlock(&h->lock);
+	}
+	return close(fd);
+}
+
+SR_EXPORT int batchsys_cached_fds(int batchsys_fd)
+{
+	struct bs_handle *h = handle_get(batchsys_fd);
+	int n = 0;
+
+	if (!h) {
+		errno = EINVAL;
+		return -1;
+	}
+	pthread_mutex_lock(&h->lock);
+	for (unsigned int i = 0; i < h->nslots; i++)
+		n += h->dup_of[i] >= 0;
+	pthread_mutex_unlock(&h->lock);
+	return n;
+}
+
+SR_EXPORT int sysring_batch_set_flags(int batchsys_fd, unsigned int flags)
+{
+	struct bs_handle *h = handle_get(batchsys_fd);
+	if (!h)
+		return -EINVAL;
+	h->flags = flags;
+	return 0;
+}
+
+SR_EXPORT const char *sysring_batch_last_executor(int batchsys_fd)
+{
+	struct bs_handle *h = handle_get(batchsys_fd);
+	return h ? h->last : NULL;
+}
+
+/* ---- pushes ---- */
+
+static void *push_slot(batchsys_batch_t *b, uint8_t kind, size_t size)
+{
+	syscall_params_t *p;
+	uint32_t nb;
+
+	if (!b)
+		return NULL;
+	nb = b->byte_count + (uint32_t)(sizeof(*p) + size);
+	if (nb > sizeof(b->params.incoming.bytes) || b->params.incoming.count >= BATCHSYS_MAX_RESULTS)
+		return NULL;
+	p = (syscall_params_t *)(b->params.incoming.bytes + b->byte_count);
+	p->syscall = kind;
+	return p->params;
+}
+
+static int push_done(batchsys_batch_t *b, size_t size)
+{
+	b->byte_count += (uint32_t)(sizeof(syscall_params_t) + size);
+	b->params.incoming.count++;
+	return 1;
+}
+
+/* Fill a packed params struct through a local copy (no unaligned access). */
+#define PUSH(kind, type, ...)                                                            \
+	do {                                                                             \
+		type v_ = {__VA_ARGS__};                                                 \
+		void *d_ = push_slot(batch, (kind), sizeof(type));                       \
+		if (!d_)                                                                 \
+			return 0;                                                        \
+		memcpy(d_, &v_, sizeof(type));                                           \
+		return push_done(batch, sizeof(type));                                   \
+	} while (0)
+
+SR_EXPORT int batchsys_push_read(batchsys_batch_t *batch, int fd, void *buf, size_t count)
+{
+	PUSH(kRead, read_params_t, fd, buf, count);
+}
+SR_EXPORT int batchsys_push_pread(batchsys_batch_t *batch, int fd, void *buf, size_t count, off_t offset)
+{
+	PUSH(kPread, pread_params_t, fd, buf, count, offset);
+}
+SR_EXPORT int batchsys_push_readv(batchsys_batch_t *batch, int fd, const struct iovec *iov, int iovcnt)
+{
+	PUSH(kReadv, readv_params_t, fd, iov, iovcnt);
+}
+SR_EXPORT int batchsys_push_write(batchsys_batch_t *batch, int fd, const void *buf, size_t count)
+{
+	PUSH(kWrite, write_params_t, fd, buf, count);
+}
+SR_EXPORT int batchsys_push_pwrite(batchsys_batch_t *batch, int fd, const void *buf, size_t count,
+				   off_t offset)
+{
+	PUSH(kPwrite, pwrite_params_t, fd, buf, count, offset);
+}
+SR_EXPORT int batchsys_push_writev(batchsys_batch_t *batch, int fd, const struct iovec *iov, int iovcnt)
+{
+	PUSH(kWritev, writev_params_t, fd, iov, iovcnt);
+}
+SR_EXPORT int batchsys_push_recv(batchsys_batch_t *batch, int sockfd, void *buf, size_t len, int flags)
+{
+	PUSH(kRecv, recv_params_t, sockfd, buf, len, flags);
+}
+SR_EXPORT int batchsys_push_recvfrom(batchsys_batch_t *batch, int sockfd, void *buf, size_t len, int flags,
+				     struct sockaddr *src_addr, uint32_t *addrlen)
+{
+	PUSH(kRecvfrom, recvfrom_params_t, sockfd, buf, len, flags, src_addr, addrlen);
+}
+SR_EXPORT int batchsys_push_send(batchsys_batch_t *batch, int sockfd, const void *buf, size_t len, int flags)
+{
+	PUSH(kSend, send_params_t, sockfd, buf, len, flags);
+}
+SR_EXPORT int batchsys_push_sendto(batchsys_batch_t *batch, int sockfd, const void *buf, size_t len,
+				   int flags, const struct sockaddr *dest_addr, uint32_t addrlen)
+{
+	PUSH(kSendto, sendto_params_t, sockfd, buf, len, flags, dest_addr, addrlen);
+}
+SR_EXPORT int batchsys_push_accept(batchsys_batch_t *batch, int sockfd, struct sockaddr *addr,
+				   uint32_t *addrlen)
+{
+	PUSH(kAccept, accept_params_t, sockfd, addr, addrlen);
+}
+SR_EXPORT int batchsys_push_accept4(batchsys_batch_t *batch, int sockfd, struct sockaddr *addr,
+				    uint32_t *addrlen, int flags)
+{
+	PUSH(kAccept4, accept4_params_t, sockfd, addr, addrlen, flags);
+}
+SR_EXPORT int batchsys_push_accept4_non_block_reuse(batchsys_batch_t *batch, int sockfd,
+						    struct sockaddr *addr, uint32_t *addrlen, int flags)
+{
+	PUSH(kAccept4NonBlockReuse, accept4_params_t, sockfd, addr, addrlen, flags);
+}
+SR_EXPORT int batchsys_push_connect(batchsys_batch_t *batch, int sockfd, const struct sockaddr *addr,
+				    uint32_t addrlen)
+{
+	PUSH(kConnect, connect_params_t, sockfd, addr, addrlen);
+}
+SR_EXPORT int batchsys_push_epoll_ctl(batchsys_batch_t *batch, int epfd, int op, int fd,
+				      struct epoll_event *event)
+{
+	struct epoll_event ev = {0};
+	if (event)
+		ev = *event;
+	PUSH(kEpollCtl, epoll_ctl_params_t, epfd, op, fd, ev);
+}
+SR_EXPORT int batchsys_push_close(batchsys_batch_t *batch, int fd)
+{
+	PUSH(kClose, close_params_t, fd);
+}
+SR_EXPORT int batchsys_push_socket(batchsys_batch_t *batch, int domain, int type, int protocol)
+{
+	PUSH(kSocket, socket_params_t, domain, type, protocol);
+}
+SR_EXPORT int batchsys_push_socket_non_block_reuse(batchsys_batch_t *batch, int domain, int type,
+						   int protocol)
+{
+	PUSH(kSocketNonBlockReuse, socket_params_t, domain, type, protocol);
+}
+
+SR_EXPORT int batchsys_push_syscall(batchsys_batch_t *batch, long nr, unsigned int nargs, ...)
+{
+	struct {
+		int32_t nr;
+		uint8_t nargs;
+		long args[6];
+	} __attribute__((packed)) g;
+	size_t size;
+	void *d;
+	va_list ap;
+
+	if (nargs > 6 || nr < 0 || nr > INT32_MAX)
+		return 0;
+	g.nr = (int32_t)nr;
+	g.nargs = (uint8_t)nargs;
+	va_start(ap, nargs);
+	for (unsigned int i = 0; i < nargs; i++)
+		g.args[i] = va_arg(ap, long);
+	va_end(ap);
+	size = sizeof(int32_t) + 1 + nargs * sizeof(long);
+	d = push_slot(batch, BATCHSYS_GENERIC_SYSCALL, size);
+	if (!d)
+		return 0;
+	memcpy(d, &g, size);
+	return push_done(batch, size);
+}
+
+/* ---- decoding: Batchsys operation kinds to call numbers and arguments ---- */
+
+#define LOAD(type, src) ({ type v_; memcpy(&v_, (src), sizeof(type)); v_; })
+
+/* Decode the entry at *off; returns 0, or -EINVAL for a malformed batch. */
+static int decode(const batchsys_batch_t *b, uint32_t *off, struct bs_call *c)
+{
+	const char *p, *end = b->params.incoming.bytes + b->byte_count;
+	uint8_t kind;
+
+	if (b->byte_count > sizeof(b->params.incoming.bytes) || *off + 1 > b->byte_count)
+		return -EINVAL;
+	p = b->params.incoming.bytes + *off;
+	kind = (uint8_t)*p++;
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	c->fd_arg = -1;
+#define NEED(type)                                                                       \
+	do {                                                                             \
+		if (p + sizeof(type) > end)                                              \
+			return -EINVAL;                                                  \
+		*off += 1 + (uint32_t)sizeof(type);                                      \
+	} while (0)
+	switch (kind) { /* Batchsys operation kinds, not call numbers */
+	case kRead: {
+		NEED(read_params_t);
+		read_params_t v = LOAD(read_params_t, p);
+		c->nr = SR_NR_read, c->a[0] = v.fd, c->a[1] = (long)v.buf, c->a[2] = (long)v.count, c->fd_arg = 0;
+		return 0;
+	}
+	case kPread: {
+		NEED(pread_params_t);
+		pread_params_t v = LOAD(pread_params_t, p);
+		c->nr = SR_NR_pread64, c->a[0] = v.fd, c->a[1] = (long)v.buf, c->a[2] = (long)v.count;
+		c->a[3] = v.offset, c->fd_arg = 0;
+		return 0;
+	}
+	case kReadv: {
+		NEED(readv_params_t);
+		readv_params_t v = LOAD(readv_params_t, p);
+		c->nr = SR_NR_readv, c->a[0] = v.fd, c->a[1] = (long)v.iov, c->a[2] = v.iovcnt, c->fd_arg = 0;
+		return 0;
+	}
+	case kWrite: {
+		NEED(write_params_t);
+		write_params_t v = LOAD(write_params_t, p);
+		c->nr = SR_NR_write, c->a[0] = v.fd, c->a[1] = (long)v.buf, c->a[2] = (long)v.count, c->fd_arg = 0;
+		return 0;
+	}
+	case kPwrite: {
+		NEED(pwrite_params_t);
+		pwrite_params_t v = LOAD(pwrite_params_t, p);
+		c->nr = SR_NR_pwrite64, c->a[0] = v.fd, c->a[1] = (long)v.buf, c->a[2] = (long)v.count;
+		c->a[3] = v.offset, c->fd_arg = 0;
+		return 0;
+	}
+	case kWritev: {
+		NEED(writev_params_t);
+		writev_params_t v = LOAD(writev_params_t, p);
+		c->nr = SR_NR_writev, c->a[0] = v.fd, c->a[1] = (long)v.iov, c->a[2] = v.iovcnt, c->fd_arg = 0;
+		return 0;
+	}
+	case kRecv: {
+		NEED(recv_params_t);
+		recv_params_t v = LOAD(recv_params_t, p);
+		c->nr = SR_NR_recvfrom, c->a[0] = v.sockfd, c->a[1] = (long)v.buf, c->a[2] = (long)v.len;
+		c->a[3] = v.flags, c->fd_arg = 0;
+		return 0;
+	}
+	case kRecvfrom: {
+		NEED(recvfrom_params_t);
+		recvfrom_params_t v = LOAD(recvfrom_params_t, p);
+		c->nr = SR_NR_recvfrom, c->a[0] = v.sockfd, c->a[1] = (long)v.buf, c->a[2] = (long)v.len;
+		c->a[3] = v.flags, c->a[4] = (long)v.src_addr, c->a[5] = (long)v.addrlen, c->fd_arg = 0;
+		return 0;
+	}
+	case kSend: {
+		NEED(send_params_t);
+		send_params_t v = LOAD(send_params_t, p);
+		c->nr = SR_NR_sendto, c->a[0] = v.sockfd, c->a[1] = (long)v.buf, c->a[2] = (long)v.len;
+		c->a[3] = v.flags, c->fd_arg = 0;
+		return 0;
+	}
+	case kSendto: {
+		NEED(sendto_params_t);
+		sendto_params_t v = LOAD(sendto_params_t, p);
+		c->nr = SR_NR_sendto, c->a[0] = v.sockfd, c->a[1] = (long)v.buf, c->a[2] = (long)v.len;
+		c->a[3] = v.flags, c->a[4] = (long)v.dest_addr, c->a[5] = v.addrlen, c->fd_arg = 0;
+		return 0;
+	}
+	case kAccept: {
+		NEED(accept_params_t);
+		accept_params_t v = LOAD(accept_params_t, p);
+		c->nr = SR_NR_accept, c->a[0] = v.sockfd, c->a[1] = (long)v.addr, c->a[2] = (long)v.addrlen;
+		return 0;
+	}
+	case kAccept4:
+	case kAccept4NonBlockReuse: {
+		NEED(accept4_params_t);
+		accept4_params_t v = LOAD(accept4_params_t, p);
+		c->nr = SR_NR_accept4, c->a[0] = v.sockfd, c->a[1] = (long)v.addr, c->a[2] = (long)v.addrlen;
+		c->a[3] = v.flags;
+		if (kind == kAccept4NonBlockReuse) {
+			c->a[3] |= SOCK_NONBLOCK;
+			c->reuse = 1;
+		}
+		return 0;
+	}
+	case kConnect: {
+		NEED(connect_params_t);
+		connect_params_t v = LOAD(connect_params_t, p);
+		c->nr = SR_NR_connect, c->a[0] = v.sockfd, c->a[1] = (long)v.addr, c->a[2] = v.addrlen;
+		return 0;
+	}
+	case kEpollCtl: {
+		NEED(epoll_ctl_params_t);
+		/* the event is read in place from the batch, as the call would */
+		const epoll_ctl_params_t *v = (const epoll_ctl_params_t *)p;
+		c->nr = SR_NR_epoll_ctl, c->a[0] = LOAD(int, &v->epfd), c->a[1] = LOAD(int, &v->op);
+		c->a[2] = LOAD(int, &v->fd), c->a[3] = (long)&v->event;
+		return 0;
+	}
+	case kClose: {
+		NEED(close_params_t);
+		close_params_t v = LOAD(close_params_t, p);
+		c->nr = SR_NR_close, c->a[0] = v.fd;
+		return 0;
+	}
+	case kSocket:
+	case kSocketNonBlockReuse: {
+		NEED(socket_params_t);
+		socket_params_t v = LOAD(socket_params_t, p);
+		c->nr = SR_NR_socket, c->a[0] = v.domain, c->a[1] = v.type, c->a[2] = v.protocol;
+		if (kind == kSocketNonBlockReuse) {
+			c->a[1] |= SOCK_NONBLOCK;
+			c->reuse = 1;
+		}
+		return 0;
+	}
+	case BATCHSYS_GENERIC_SYSCALL: {
+		if (p + 5 > end)
+			return -EINVAL;
+		int32_t nr = LOAD(int32_t, p);
+		uint8_t nargs = (uint8_t)p[4];
+		if (nargs > 6 || p + 5 + nargs * sizeof(long) > end)
+			return -EINVAL;
+		c->nr = nr;
+		memcpy(c->a, p + 5, nargs * sizeof(long));
+		*off += 1 + 5 + nargs * (uint32_t)sizeof(long);
+		return 0;
+	}
+	default:
+		return -EINVAL;
+	}
+#undef NEED
+}
+
+/* ---- the fd cache ---- */
+
+static bool same_file(int fd, int dupfd)
+{
+	pid_t me = getpid();
+	long r = sr_rawsys6(SYS_kcmp, me, me, KCMP_FILE, fd, dupfd, 0);
+	if (r == -ENOSYS || r == -EPERM) {
+		/* no kcmp: compare what fstat can see */
+		struct stat a, b;
+		return !fstat(fd, &a) && !fstat(dupfd, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	}
+	return r == 0;
+}
+
+/* Make sure fd is cached (and, unless unchecked, that the cache names the
+ * file fd names now). Returns true if the fixed-file slot may be used. */
+static bool cache_use(struct bs_handle *h, long fd, bool check)
+{
+	int ifd = (int)fd;
+
+	if (fd < 0 || (unsigned long)fd >= h->nslots)
+		return false;
+	if (h->dup_of[fd] >= 0) {
+		if (!check || same_file(ifd, h->dup_of[fd]))
+			return true;
+		cache_drop(h, ifd); /* closed and reused behind our back */
+	}
+	int d = fcntl(ifd, F_DUPFD_CLOEXEC, 0);
+	if (d < 0)
+		return false; /* not open (the call will say EBADF) or no fds left */
+	if (h->ring_ok && io_uring_register_files_update(&h->ring, (unsigned int)fd, &ifd, 1) != 1) {
+		close(d);
+		return false;
+	}
+	h->dup_of[fd] = d;
+	h->ncached++;
+	return true;
+}
+
+/* ---- executors ---- */
+
+static long call_loop(const struct bs_call *c)
+{
+	const struct sr_sysent *e = sr_sysent((unsigned long)c->nr);
+	if (!e)
+		return -ENOSYS;
+	if (e->cls == SR_RF)
+		return -SR_EREFUSED;
+	return sr_rawsys(c->nr, c->a);
+}
+
+static void post_hook(const struct bs_call *c, long res)
+{
+	if (c->reuse && res >= 0) {
+		int one = 1;
+		setsockopt((int)res, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	}
+}
+
+static void set_result(batchsys_batch_t *b, int i, long res)
+{
+	syscall_result_t r = {res < 0 ? -1 : res, res < 0 ? -res : 0};
+	memcpy(&b->params.outgoing.results[i], &r, sizeof(r));
+}
+
+static int exec_loop(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *calls, int n)
+{
+	int ran = 0;
+	for (int i = 0; i < n; i++) {
+		long res = call_loop(&calls[i]);
+		post_hook(&calls[i], res);
+		set_result(b, i, res);
+		ran++;
+		if (res < 0 && (h->flags & SYSRING_BATCH_STOP_ON_ERROR))
+			break;
+	}
+	h->last = "loop";
+	return ran;
+}
+
+/* The kernel module's executor: one crossing per batch. The module issue
+ * fills this in; without it the batch goes to the next executor. */
+static int exec_kmod(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *calls, int n)
+{
+	(void)h, (void)b, (void)calls, (void)n;
+	return -ENODEV;
+}
+
+static int exec_uring(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *calls, int n, bool *fixed)
+{
+	bool stop = h->flags & SYSRING_BATCH_STOP_ON_ERROR;
+	struct io_uring_cqe *cqe;
+	long res[BATCHSYS_MAX_RESULTS];
+	int got = 0, ran = 0, ret;
+
+	struct io_uring_sqe tmp[BATCHSYS_MAX_RESULTS];
+
+	/* Prepare everything first: a prep that refuses its arguments sends
+	 * the whole batch to the loop before anything reaches the ring. */
+	for (int i = 0; i < n; i++) {
+		const struct sr_sysent *e = sr_sysent((unsigned long)calls[i].nr);
+		memset(&tmp[i], 0, sizeof(tmp[i]));
+		if (e->uring->prep(&tmp[i], calls[i].a, &h->aux[i]))
+			return -EAGAIN;
+		if (fixed[i]) {
+			tmp[i].fd = (int)calls[i].a[calls[i].fd_arg];
+			tmp[i].flags |= IOSQE_FIXED_FILE;
+		}
+		if (i + 1 < n)
+			tmp[i].flags |= stop ? IOSQE_IO_LINK : IOSQE_IO_HARDLINK;
+		tmp[i].user_data = (uint64_t)i;
+		res[i] = -ECANCELED;
+	}
+	if (io_uring_sq_space_left(&h->ring) < (unsigned int)n)
+		return -EAGAIN;
+	for (int i = 0; i < n; i++)
+		memcpy(io_uring_get_sqe(&h->ring), &tmp[i], sizeof(tmp[i]));
+	ret = io_uring_submit_and_wait(&h->ring, (unsigned int)n);
+	while (ret < 0 && ret == -EINTR)
+		ret = io_uring_submit_and_wait(&h->ring, 0);
+	while (got < n) {
+		ret = io_uring_wait_cqe(&h->ring, &cqe);
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0)
+			break;
+		int i = (int)cqe->user_data;
+		if (i >= 0 && i < n) {
+			const struct sr_sysent *e = sr_sysent((unsigned long)calls[i].nr);
+			res[i] = e->uring->done ? e->uring->done(cqe->res, calls[i].a, &h->aux[i]) : cqe->res;
+		}
+		io_uring_cqe_seen(&h->ring, cqe);
+		got++;
+	}
+	for (int i = 0; i < n; i++) {
+		/* with STOP_ON_ERROR the calls after a failure were never run */
+		if (stop && ran && res[ran - 1] < 0)
+			break;
+		post_hook(&calls[i], res[i]);
+		set_result(b, i, res[i]);
+		ran++;
+	}
+	h->last = "uring";
+	return ran;
+}
+
+/* Can io_uring run this batch exactly as the plain calls would? */
+static bool uring_fits(struct bs_handle *h, struct bs_call *calls, int n, bool *fixed)
+{
+	long seen_fd[8];
+	int nseen = 0;
+	bool check = !(h->flags & SYSRING_BATCH_UNCHECKED_CACHE);
+
+	if (!h->ring_ok)
+		return false;
+	for (int i = 0; i < n; i++) {
+		const struct sr_sysent *e = sr_sysent((unsigned long)calls[i].nr);
+		fixed[i] = false;
+		if (!e || !e->uring || !sr_uring_has(e->uring->opcode) || e->uring->punts)
+			return false;
+		if (calls[i].fd_arg < 0)
+			continue;
+		long fd = calls[i].a[calls[i].fd_arg];
+		int k;
+		for (k = 0; k < nseen && seen_fd[k] != fd; k++)
+			;
+		bool first = k == nseen; /* beyond 8 distinct fds: checked each time */
+		if (first) {
+			/* once per distinct fd per post: a non-blocking stream
+			 * must not go to io_uring (it would wait, not EAGAIN) */
+			struct stat st;
+			int fl = fcntl((int)fd, F_GETFL);
+			if (fl >= 0 && (fl & O_NONBLOCK) && !fstat((int)fd, &st) && !S_ISREG(st.st_mode) &&
+			    !S_ISBLK(st.st_mode))
+				return false;
+			if (nseen < 8)
+				seen_fd[nseen++] = fd;
+		}
+		fixed[i] = cache_use(h, fd, check && first);
+	}
+	return true;
+}
+
+SR_EXPORT int batchsys_post_batch(int batchsys_fd, batchsys_batch_t *batch)
+{
+	struct bs_handle *h = handle_get(batchsys_fd);
+	struct bs_call calls[BATCHSYS_MAX_RESULTS];
+	bool fixed[BATCHSYS_MAX_RESULTS];
+	uint32_t off = 0;
+	int n, ran;
+
+	if (!h || !batch) {
+		errno = EINVAL;
+		return -1;
+	}
+	n = (int)batch->params.incoming.count;
+	if (n == 0)
+		return 0;
+	if (n < 0 || n > BATCHSYS_MAX_RESULTS) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (decode(batch, &off, &calls[i])) {
+			errno = EINVAL;
+			return -1;
+		}
+	pthread_mutex_lock(&h->lock);
+	ran = -ENODEV;
+	if (!(h->flags & (SYSRING_BATCH_EXEC_LOOP | SYSRING_BATCH_EXEC_URING)))
+		ran = exec_kmod(h, batch, calls, n);
+	if (ran < 0) {
+		bool want_uring = (h->flags & SYSRING_BATCH_EXEC_URING) ||
+				  (!(h->flags & SYSRING_BATCH_EXEC_LOOP) && n >= BS_URING_MIN_CALLS);
+		if (want_uring && uring_fits(h, calls, n, fixed))
+			ran = exec_uring(h, batch, calls, n, fixed);
+		else {
+			/* the cache counts fds used in batches on every executor */
+			for (int i = 0; i < n; i++)
+				if (calls[i].fd_arg >= 0)
+					cache_use(h, calls[i].a[calls[i].fd_arg], false);
+			ran = -EAGAIN;
+		}
+		if (ran < 0)
+			ran = exec_loop(h, batch, calls, n);
+	}
+	/* batched closes leave the cache coherent */
+	for (int i = 0; i < ran; i++) {
+		syscall_result_t r;
+		memcpy(&r, &batch->params.outgoing.results[i], sizeof(r));
+		if (calls[i].nr == SR_NR_close && r.result == 0)
+			cache_drop(h, (int)calls[i].a[0]);
+	}
+	pthread_mutex_unlock(&h->lock);
+	batch->params.outgoing.count = (uint64_t)ran;
+	return ran;
+}
