@@ -6,6 +6,8 @@
  * results are 0/counts or -errno) and includes the faces:
  *   <sysring/async.h>    async calls (seed 000): async_setup/submit/getevents
  *   <sysring/syslet.h>   syslets (seeds 001/003): atoms, async_exec/async_wait
+ *   <sysring/batchsys.h> batches (seed 004): Batchsys's API
+ *   <sysring/channel.h>  channels (seed 002): IPC over shared rings
  *
  * Engines: a call runs on the caller when it cannot block (inline), in
  * io_uring when the running kernel offers it (uring), on executor threads
@@ -20,6 +22,8 @@
 #include <time.h>
 
 #include <sysring/async.h>
+#include <sysring/batchsys.h>
+#include <sysring/channel.h>
 #include <sysring/syslet.h>
 
 #ifdef __cplusplus

@@ -230,6 +230,48 @@ static inline int sr_ring_pop(struct sr_ring *r, void *out)
 }
 
 /*
+ * Rings shared between processes (channels) need two more operations, so
+ * that a producer that dies between reserving and publishing cannot wedge
+ * its consumer forever:
+ *  - the producer publishes with a CAS (seq: pos -> pos+1), which fails if
+ *    the consumer has meanwhile given the position up;
+ *  - the consumer can give up an unpublished head position: CAS seq
+ *    pos -> pos+capacity (consumed, empty), then move head past it.
+ */
+static inline int sr_ring_commit_cas(struct sr_ring *r, const struct sr_ring_ref *ref)
+{
+	struct sr_ring_slot *s = sr_ring_slot_at(r, ref->pos);
+	uint64_t expected = ref->pos;
+	/* Release pairs with the consumer's acquire of seq, as in commit. */
+	return sr_cas(&s->seq, &expected, ref->pos + 1, SR_RELEASE, SR_RELAXED) ? 0 : -ETIMEDOUT;
+}
+
+/* The head position if it is reserved by a producer but not published. */
+static inline int sr_ring_head_unpublished(struct sr_ring *r, uint64_t *pos)
+{
+	uint64_t h = sr_load_relaxed(&r->hdr->head);
+	/* Acquire pairs with the producers' release of seq. */
+	uint64_t seq = sr_load_acquire(&sr_ring_slot_at(r, h)->seq);
+	if (seq != h || (int64_t)(sr_load_relaxed(&r->hdr->tail) - h) <= 0)
+		return 0;
+	*pos = h;
+	return 1;
+}
+
+/* Single consumer only: give up the unpublished position pos at the head. */
+static inline int sr_ring_skip(struct sr_ring *r, uint64_t pos)
+{
+	struct sr_ring_slot *s = sr_ring_slot_at(r, pos);
+	uint64_t expected = pos;
+	/* Release pairs with the next lap's producer acquire in push_slot. */
+	if (!sr_cas(&s->seq, &expected, pos + r->capacity, SR_RELEASE, SR_RELAXED))
+		return -EAGAIN; /* published after all */
+	expected = pos;
+	sr_cas(&r->hdr->head, &expected, pos + 1, SR_RELAXED, SR_RELAXED);
+	return 0;
+}
+
+/*
  * Pop up to `max` entries (max < 0: everything published, at most capacity)
  * into out[], which holds slot_size bytes per entry. Claims a run of
  * consecutive published positions with one CAS on head. Returns the count,
