@@ -141,7 +141,7 @@ int bench_cached_file(size_t bytes)
 static void usage(void)
 {
 	fprintf(stderr, "usage: sysring-bench [--quick] [--runs N] [--json] [--only sec1,sec2]\n"
-			"sections: async ring inline uring batch files tree\n");
+			"sections: async ring inline uring batch chan files tree\n");
 }
 
 int main(int argc, char **argv)
@@ -170,6 +170,8 @@ int main(int argc, char **argv)
 		bench_engines();
 	if (bench_section_enabled("batch"))
 		bench_batch();
+	if (bench_section_enabled("chan"))
+		bench_chan();
 	if (bench_section_enabled("files"))
 		bench_files();
 	if (bench_section_enabled("tree"))

@@ -62,6 +62,7 @@ void bench_engines(void);
 void bench_files(void);
 void bench_tree(void);
 void bench_batch(void);
+void bench_chan(void);
 
 /* A 4 KiB-per-block cached file for pread benchmarks; returns its fd. */
 int bench_cached_file(size_t bytes);

@@ -92,6 +92,10 @@ SYSRING_API int sysring_pop_multiple(sysring_chan_t *c, struct sysring_msg *out,
 SYSRING_API int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
 			     const struct timespec *timeout);
 
+/* How long sysring_recv polls before sleeping on its futex (default 20 us,
+ * or SYSRING_CHAN_SPIN_NS); 0: sleep at once. */
+SYSRING_API int sysring_chan_set_spin(sysring_chan_t *c, uint32_t ns);
+
 /* Geometry of the segment (for sizing arrays). */
 SYSRING_API unsigned int sysring_chan_capacity(const sysring_chan_t *c);
 
