@@ -35,19 +35,7 @@ static double run_plain(void *arg, long iters)
 static double run_async(void *arg, long iters)
 {
 	struct acase *c = arg;
-	struct async_event ev[64];
-	uint64_t t0 = bench_now();
-	for (long i = 0; i < iters; i += c->batch) {
-		if (async_submit(c->ctx, c->batch, c->cbs) != c->batch)
-			abort();
-		for (int got = 0; got < c->batch;) {
-			int n = async_getevents(c->ctx, c->batch - got, 64, ev, NULL);
-			if (n <= 0)
-				abort();
-			got += n;
-		}
-	}
-	return (double)(bench_now() - t0);
+	return bench_async_rounds(c->ctx, c->cbs, c->batch, iters);
 }
 
 static async_context_t threads_ctx_spin(uint32_t spin_ns)

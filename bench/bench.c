@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sysring.h>
+
 #include "bench.h"
 
 struct bench_opts bopt = {.runs = 5, .scale = 1.0};
@@ -116,6 +118,24 @@ int bench_section_enabled(const char *section)
 		if ((p == bopt.only || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
 			return 1;
 	return 0;
+}
+
+double bench_async_rounds(void *ctxp, struct async_cb **cbs, int batch, long iters)
+{
+	async_context_t ctx = ctxp;
+	struct async_event ev[64];
+	uint64_t t0 = bench_now();
+	for (long i = 0; i < iters; i += batch) {
+		if (async_submit(ctx, batch, cbs) != batch)
+			abort();
+		for (int got = 0; got < batch;) {
+			int n = async_getevents(ctx, batch - got, 64, ev, NULL);
+			if (n <= 0)
+				abort();
+			got += n;
+		}
+	}
+	return (double)(bench_now() - t0);
 }
 
 int bench_cached_file(size_t bytes)

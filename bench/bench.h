@@ -64,6 +64,11 @@ void bench_tree(void);
 void bench_batch(void);
 void bench_chan(void);
 
+/* Submit `batch` cbs and collect their events, `iters` calls in all;
+ * returns ns (the async round-trip loop several sections share). */
+struct async_cb;
+double bench_async_rounds(void *ctx, struct async_cb **cbs, int batch, long iters);
+
 /* A 4 KiB-per-block cached file for pread benchmarks; returns its fd. */
 int bench_cached_file(size_t bytes);
 

@@ -16,6 +16,23 @@
 #define PER_THREAD 400
 #define NSLOTS 4 /* far fewer than in flight */
 
+/* Take every completion waiting in the ring, checking each appears once. */
+static unsigned long drain(struct syslet_uatom **ring, unsigned long *idx, struct syslet_uatom *atoms,
+			   unsigned char *seen)
+{
+	unsigned long got = 0;
+	while (__atomic_load_n(&ring[*idx], __ATOMIC_ACQUIRE)) {
+		struct syslet_uatom *c = ring[*idx];
+		__atomic_store_n(&ring[*idx], NULL, __ATOMIC_RELEASE);
+		*idx = (*idx + 1) % NSLOTS;
+		long k = c - atoms;
+		if (k < 0 || k >= PER_THREAD || seen[k]++)
+			T_FAIL("bad or duplicate completion %ld", k);
+		got++;
+	}
+	return got;
+}
+
 static void *worker(void *arg)
 {
 	long id = (long)(uintptr_t)arg;
@@ -45,31 +62,14 @@ static void *worker(void *arg)
 			continue;
 		}
 		/* drain now and then, but let plenty pile up */
-		if (i % 64 == 63) {
-			while (__atomic_load_n(&ring[idx], __ATOMIC_ACQUIRE)) {
-				struct syslet_uatom *c = ring[idx];
-				__atomic_store_n(&ring[idx], NULL, __ATOMIC_RELEASE);
-				idx = (idx + 1) % NSLOTS;
-				long k = c - atoms;
-				if (k < 0 || k >= PER_THREAD || seen[k]++)
-					T_FAIL("bad or duplicate completion %ld", k);
-				got++;
-			}
-		}
+		if (i % 64 == 63)
+			got += drain(ring, &idx, atoms, seen);
 	}
 	while (got + cached < PER_THREAD) {
 		long w = async_wait(1);
 		if (w < 0)
 			T_FAIL("async_wait: %s", strerror(errno));
-		while (__atomic_load_n(&ring[idx], __ATOMIC_ACQUIRE)) {
-			struct syslet_uatom *c = ring[idx];
-			__atomic_store_n(&ring[idx], NULL, __ATOMIC_RELEASE);
-			idx = (idx + 1) % NSLOTS;
-			long k = c - atoms;
-			if (k < 0 || k >= PER_THREAD || seen[k]++)
-				T_FAIL("bad or duplicate completion %ld", k);
-			got++;
-		}
+		got += drain(ring, &idx, atoms, seen);
 		if (w == 0 && got + cached < PER_THREAD) {
 			/* nothing in flight and nothing waiting: lost */
 			long wait_again = async_wait(1);
