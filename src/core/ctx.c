@@ -217,7 +217,10 @@ int sr_ctx_destroy(struct sr_ctx *ctx)
 	sr_threads_shutdown(ctx);
 
 	/* Wake and wait out every thread inside async_getevents. */
+	/* Acquire pairs with the release decrement of users in async_getevents:
+	 * once it reads 0 no waiter touches the context any more. */
 	while (sr_load_acquire(&ctx->users)) {
+		/* Release pairs with the waiters' acquire of cq_seq. */
 		sr_fetch_add(&ctx->cq_seq, 1, SR_RELEASE);
 		sr_futex_wake(&ctx->cq_seq, INT_MAX, false);
 		struct timespec ts = {0, 100 * 1000};
@@ -244,6 +247,7 @@ again:
 		switch (st) {
 		case SR_REQ_QUEUED:
 			/* Still in the ring: the worker that pops it finishes it. */
+			/* Pairs with the worker's CAS QUEUED -> RUNNING: one wins. */
 			if (!sr_cas(&req->state, &st, SR_REQ_CANCELED, SR_ACQ_REL, SR_ACQUIRE))
 				goto again;
 			sr_store_relaxed(&req->cancel, 1);
@@ -252,6 +256,8 @@ again:
 		case SR_REQ_RUNNING:
 		case SR_REQ_URING:
 		case SR_REQ_INLINE:
+			/* One canceller wins; the engines read cancel relaxed
+			 * and re-check after the interrupting signal. */
 			if (sr_exchange(&req->cancel, 1, SR_ACQ_REL)) {
 				already++;
 				break;
@@ -278,6 +284,7 @@ again:
 
 static void efd_signal(struct sr_ctx *ctx)
 {
+	/* Acquire pairs with the release store of efd in sysring_eventfd. */
 	int fd = sr_load_acquire(&ctx->efd);
 	if (fd >= 0)
 		eventfd_write(fd, 1);
@@ -293,6 +300,7 @@ void sr_cq_push(struct sr_ctx *ctx, struct sr_req *req)
 	if (prev == 0)
 		efd_signal(ctx);
 	if (__atomic_load_n(&ctx->cq_waiters, __ATOMIC_SEQ_CST)) {
+		/* Release pairs with the waiter's acquire of cq_seq. */
 		sr_fetch_add(&ctx->cq_seq, 1, SR_RELEASE);
 		sr_futex_wake(&ctx->cq_seq, INT_MAX, false);
 	}

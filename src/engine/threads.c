@@ -164,6 +164,7 @@ static void *worker_main(void *arg)
 			sr_store_release(&w->cur, NULL);
 			continue;
 		}
+		/* Acquire pairs with shutdown's release of stop. */
 		if (sr_load_acquire(&t->stop))
 			break;
 		/* Spin briefly before parking, if configured (measured in bench). */
@@ -254,6 +255,8 @@ static void *monitor_main(void *arg)
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	long interval = 50 * 1000;
 
+	/* Acquires pair with shutdown's release of stop and grow()'s CAS of
+	 * mon_armed. */
 	while (!sr_load_acquire(&t->stop)) {
 		if (!sr_load_acquire(&t->mon_armed)) {
 			interval = 50 * 1000;
@@ -288,8 +291,10 @@ static void grow(struct sr_ctx *ctx)
 	}
 	if (sr_load_relaxed(&t->mon_armed) || sr_load_relaxed(&t->started) >= t->max)
 		return;
+	/* Pairs with the monitor's acquire of mon_armed: one arming, one wake. */
 	if (!sr_cas(&t->mon_armed, &zero, 1, SR_ACQ_REL, SR_RELAXED))
 		return;
+	/* Acquire pairs with the release of mon_started below (under the lock). */
 	if (!sr_load_acquire(&t->mon_started)) {
 		pthread_mutex_lock(&ctx->lock);
 		if (!t->mon_started && !sr_load_relaxed(&t->stop)) {
@@ -338,6 +343,7 @@ void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 		if (idle > waking) {
 			uint32_t k = idle - waking < n ? idle - waking : n;
 			sr_fetch_add(&t->waking, k, SR_RELAXED);
+			/* Release pairs with the worker's acquire of wake_seq. */
 			sr_fetch_add(&t->wake_seq, 1, SR_RELEASE);
 			sr_futex_wake(&t->wake_seq, (int)k, false);
 		}
@@ -354,6 +360,7 @@ void sr_threads_interrupt(struct sr_ctx *ctx, struct sr_req *req)
 	int sig = sr_threads_cancel_signal();
 
 	for (;;) {
+		/* Acquire pairs with start_worker_locked's release of started. */
 		uint32_t started = sr_load_acquire(&t->started);
 		bool found = false;
 
@@ -387,6 +394,7 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 	while (sr_ring_pop(&ctx->sq, &idx) == 0) {
 		struct sr_req *req = &ctx->reqs[idx];
 		uint32_t st = SR_REQ_QUEUED;
+		/* Pairs with the worker's CAS QUEUED -> RUNNING: one wins. */
 		if (sr_cas(&req->state, &st, SR_REQ_CANCELED, SR_ACQ_REL, SR_ACQUIRE))
 			sr_req_finish(ctx, req, -ECANCELED, SYSRING_ENGINE_THREADS);
 	}
@@ -407,6 +415,7 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 			if (sr_load_acquire(&w->exited))
 				continue;
 			alive++;
+			/* Acquire pairs with the worker's release of cur. */
 			req = sr_load_acquire(&w->cur);
 			if (req) {
 				sr_store_relaxed(&req->cancel, 1);
@@ -415,6 +424,7 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 		}
 		if (!alive)
 			break;
+		/* Release pairs with the workers' acquire of wake_seq. */
 		sr_fetch_add(&t->wake_seq, 1, SR_RELEASE);
 		sr_futex_wake(&t->wake_seq, INT32_MAX, false);
 		struct timespec ts = {0, 200 * 1000};
@@ -424,6 +434,8 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 		pthread_join(t->workers[i].thread, NULL);
 	pthread_mutex_lock(&ctx->lock);
 	pthread_mutex_unlock(&ctx->lock); /* a grow() starting the monitor is done */
+	/* Acquire pairs with grow()'s release of mon_started; the release of
+	 * mon_armed pairs with the monitor's acquire (it then sees stop). */
 	if (sr_load_acquire(&t->mon_started)) {
 		sr_store_release(&t->mon_armed, 1);
 		sr_futex_wake(&t->mon_armed, 1, false);

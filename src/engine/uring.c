@@ -130,6 +130,7 @@ unsigned int sr_uring_reap(struct sr_ctx *ctx, bool wait_lock)
 {
 	unsigned int n;
 
+	/* Acquire pairs with shutdown's release of reaper_only (under cq_lock). */
 	if (!sr_load_relaxed(&ctx->ur.ready) || sr_load_acquire(&ctx->ur.reaper_only) ||
 	    !sr_load_relaxed(&ctx->ur.inflight))
 		return 0;
@@ -140,6 +141,7 @@ unsigned int sr_uring_reap(struct sr_ctx *ctx, bool wait_lock)
 		pthread_mutex_lock(&ctx->ur.cq_lock);
 	else if (pthread_mutex_trylock(&ctx->ur.cq_lock))
 		return 0;
+	/* Re-checked under the lock: shutdown sets it holding cq_lock. */
 	n = sr_load_acquire(&ctx->ur.reaper_only) ? 0 : reap_locked(ctx);
 	pthread_mutex_unlock(&ctx->ur.cq_lock);
 	return n;
@@ -322,6 +324,7 @@ void sr_uring_shutdown(struct sr_ctx *ctx)
 	if (!ur->ready)
 		return;
 	/* Cancel everything still in the kernel, until nothing is. */
+	/* Acquire pairs with complete_cqe's release decrement of inflight. */
 	while (sr_load_acquire(&ur->inflight)) {
 		for (uint32_t i = 0; i < ctx->nr_events; i++) {
 			struct sr_req *req = &ctx->reqs[i];

@@ -209,7 +209,10 @@ SR_EXPORT int async_getevents(async_context_t h, long min_nr, long max_nr,
 	}
 	/* Announce ourselves so that destroy waits for us before freeing. */
 	sr_fetch_add(&ctx->users, 1, SR_SEQ_CST);
+	/* users++ is seq_cst and destroy's CAS of live too: either destroy
+	 * sees us in users, or we see live == 0 here. */
 	if (!sr_load_acquire(&ctx->live)) {
+		/* Release pairs with destroy's acquire of users. */
 		sr_fetch_sub(&ctx->users, 1, SR_RELEASE);
 		return sr_ret(-EINVAL);
 	}
@@ -236,6 +239,7 @@ SR_EXPORT int async_getevents(async_context_t h, long min_nr, long max_nr,
 		    sr_load_relaxed(&ctx->live))
 			r = sr_futex_wait(&ctx->cq_seq, key, dl, false);
 		__atomic_fetch_sub(&ctx->cq_waiters, 1, __ATOMIC_RELAXED);
+		/* Acquire pairs with destroy's CAS of live. */
 		if (!sr_load_acquire(&ctx->live))
 			break; /* destroyed under us: touch nothing more */
 		got += sr_cq_collect(ctx, events + got, max_nr - got);

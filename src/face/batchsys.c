@@ -95,6 +95,7 @@ static struct bs_handle *handle_get(int fd)
 {
 	if (fd < 0 || fd >= BS_MAX_HANDLES)
 		return NULL;
+	/* Acquire pairs with batchsys_open's release of the entry. */
 	return sr_load_acquire(&handles[fd]);
 }
 

@@ -242,6 +242,7 @@ SR_EXPORT int sysring_chan_open(const char *name, unsigned int entries, unsigned
 	} else {
 		int ok = 0;
 		for (int i = 0; i < 1000 && !ok; i++) {
+			/* Acquire pairs with the creator's release of magic. */
 			ok = sr_load_acquire(&seg->magic) == CH_MAGIC;
 			if (!ok)
 				usleep(1000);
@@ -323,9 +324,12 @@ static int receiver_state(struct ch_entry *e)
 static void reclaim(struct ch_entry *e)
 {
 	uint32_t st = CH_READY;
+	/* State CASes are acq_rel: each transition pairs with the previous
+	 * one's release (register's READY, reclaim/unregister's EMPTY). */
 	if (!sr_cas(&e->state, &st, CH_PENDING, SR_ACQ_REL, SR_RELAXED))
 		return; /* someone else is reclaiming or it changed */
 	uint64_t end = sr_now_ns() + CH_STUCK_NS;
+	/* Acquire pairs with the senders' release decrement of using. */
 	while (sr_load_acquire(&e->using) && sr_now_ns() < end)
 		usleep(100);
 	sr_store_relaxed(&e->using, 0);
@@ -364,6 +368,7 @@ SR_EXPORT int sysring_register(sysring_chan_t *c, uint64_t id)
 	for (uint32_t i = 0; i < c->nentries && mine < 0; i++) {
 		struct ch_entry *e = entry_at(c, i);
 		uint32_t st = CH_EMPTY;
+		/* acq_rel: pairs with the release of EMPTY by unregister/reclaim. */
 		if (sr_cas(&e->state, &st, CH_PENDING, SR_ACQ_REL, SR_RELAXED)) {
 			mine = (int)i;
 		} else if (st == CH_READY && receiver_state(e) == CH_DEAD) {
@@ -419,9 +424,11 @@ SR_EXPORT int sysring_unregister(sysring_chan_t *c)
 		return -EINVAL;
 	e = entry_at(c, (uint32_t)c->my_entry);
 	c->my_entry = -1;
+	/* acq_rel: pairs with register's release of READY. */
 	if (!sr_cas(&e->state, &st, CH_PENDING, SR_ACQ_REL, SR_RELAXED))
 		return -EIO; /* someone took our entry from us: corrupted */
 	uint64_t end = sr_now_ns() + CH_UNREG_WAIT_NS;
+	/* Acquire pairs with the senders' release decrement of using. */
 	while (sr_load_acquire(&e->using) && sr_now_ns() < end)
 		usleep(50);
 	sr_store_relaxed(&e->using, 0);
@@ -447,6 +454,7 @@ static int lookup(sysring_chan_t *c, uint64_t id, uint32_t *idx)
 	}
 	for (uint32_t i = 0; i < c->nentries; i++) {
 		struct ch_entry *e = entry_at(c, i);
+		/* Acquire pairs with register's release of READY. */
 		if (sr_load_acquire(&e->state) == CH_READY && sr_load_relaxed(&e->id) == id) {
 			c->cache[h].id = id;
 			c->cache[h].entry = i;
@@ -476,12 +484,14 @@ SR_EXPORT int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_sqe
 		 * Dekker pair; whichever comes second sees the other. */
 		__atomic_fetch_add(&e->using, 1, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&e->state, __ATOMIC_SEQ_CST) != CH_READY || sr_load_relaxed(&e->id) != id) {
+			/* Release pairs with unregister's acquire of using. */
 			sr_fetch_sub(&e->using, 1, SR_RELEASE);
 			continue; /* changed under us: look it up again */
 		}
 		ring_of(c, i, &ring);
 		r = sr_ring_push_slot(&ring, &ref);
 		if (r) {
+			/* Release pairs with unregister's acquire of using. */
 			sr_fetch_sub(&e->using, 1, SR_RELEASE);
 			/* Full: is anybody still draining it? */
 			if (receiver_state(e) == CH_DEAD) {
@@ -515,6 +525,7 @@ SR_EXPORT int sysring_sqe_release(sysring_chan_t *c, struct sysring_sqe *sqe)
 	ref.pos = sqe->pos_;
 	ref.data = NULL;
 	r = sr_ring_commit_cas(&ring, &ref);
+	/* Release pairs with unregister's acquire of using. */
 	sr_fetch_sub(&e->using, 1, SR_RELEASE);
 	sr_smp_mb(); /* Dekker with the receiver's rx_sleeping store then re-check */
 	if (sr_load_relaxed(&e->rx_sleeping)) {
@@ -583,6 +594,7 @@ SR_EXPORT int sysring_get_sqe_wait(sysring_chan_t *c, uint64_t id, struct sysrin
 static void wake_senders(struct ch_entry *e)
 {
 	if (__atomic_load_n(&e->tx_waiting, __ATOMIC_SEQ_CST)) {
+		/* Release pairs with the waiting sender's acquire of tx_futex. */
 		sr_fetch_add(&e->tx_futex, 1, SR_RELEASE);
 		sr_futex_wake(&e->tx_futex, INT_MAX, true);
 	}
@@ -629,6 +641,7 @@ SR_EXPORT int sysring_pop_multiple(sysring_chan_t *c, struct sysring_msg *out, l
 	if (c->my_entry < 0)
 		return -EINVAL;
 	e = entry_at(c, (uint32_t)c->my_entry);
+	/* Acquire pairs with register's release of READY (our own). */
 	if (sr_load_acquire(&e->state) != CH_READY || sr_load_relaxed(&e->id) != c->my_id)
 		return -EIO; /* our entry was changed by someone else */
 	ring_of(c, (uint32_t)c->my_entry, &ring);

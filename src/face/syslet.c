@@ -97,6 +97,7 @@ static unsigned int flush_locked(struct reg *r)
 			struct sr_req *req = r->ov_head;
 			sr_store_relaxed(&r->ov_head, req->ov_next);
 			sr_req_put(r->ctx, req);
+			/* Release pairs with async_wait's acquire of inflight. */
 			sr_fetch_sub(&r->inflight, 1, SR_RELEASE);
 		}
 		r->ov_tail = NULL;
@@ -118,6 +119,7 @@ static unsigned int flush_locked(struct reg *r)
 		if (!r->ov_head)
 			r->ov_tail = NULL;
 		sr_req_put(r->ctx, req);
+		/* Release pairs with async_wait's acquire of inflight. */
 		sr_fetch_sub(&r->inflight, 1, SR_RELEASE);
 		moved++;
 	}
@@ -148,6 +150,7 @@ static void syslet_complete(struct sr_ctx *ctx, struct sr_req *req)
 	pthread_mutex_lock(&r->lock);
 	if (req->cur->flags & SYSLET_NO_COMPLETE) {
 		sr_req_put(ctx, req);
+		/* Release pairs with async_wait's acquire of inflight. */
 		sr_fetch_sub(&r->inflight, 1, SR_RELEASE);
 	} else {
 		req->ov_next = NULL;
@@ -219,6 +222,7 @@ static struct reg *my_reg(void)
 {
 	struct reg *r = tls_reg;
 
+	/* Acquire pairs with async_unregister's release of gone. */
 	if (r && sr_load_acquire(&r->gone)) {
 		tls_reg = NULL;
 		pthread_setspecific(reg_key, NULL);
@@ -332,8 +336,11 @@ SR_EXPORT struct syslet_uatom *async_exec(struct syslet_uatom *atom)
 	sr_store_relaxed(&req->state, SR_REQ_INLINE);
 	sr_fetch_add(&r->ctx->st_submitted, 1, SR_RELAXED);
 	/* Counted before it can complete, so async_wait never sees 0 early. */
+	/* Ordered before the request can complete (its release pairs with
+	 * async_wait's acquire). */
 	sr_fetch_add(&r->inflight, 1, SR_ACQ_REL);
 	if (sr_ctx_exec_cached(r->ctx, req)) {
+		/* Release pairs with async_wait's acquire of inflight. */
 		sr_fetch_sub(&r->inflight, 1, SR_RELEASE);
 		sr_req_put(r->ctx, req);
 		return atom; /* cached: nothing queued, nothing in the ring */
@@ -345,6 +352,7 @@ static unsigned long ring_waiting(struct reg *r)
 {
 	unsigned long n = 0;
 	for (unsigned long i = 0; i < r->nslots; i++)
+		/* Acquire pairs with flush_locked's release store of the slot. */
 		if (__atomic_load_n(&r->ring[i], __ATOMIC_ACQUIRE))
 			n++;
 	return n;
@@ -365,6 +373,7 @@ SR_EXPORT long async_wait(unsigned long min_wait_events)
 
 		flush(r);
 		have = ring_waiting(r);
+		/* Acquire pairs with the completers' release decrement. */
 		if (have >= min_wait_events || !sr_load_acquire(&r->inflight))
 			return (long)have;
 		/* Wake us when enough more have been written. */
