@@ -198,9 +198,7 @@ struct sr_ctx {
 	int efd;           /* sysring_eventfd, or -1 */
 
 	/* Statistics (relaxed counters). */
-	uint64_t st_submitted sr_aligned_cacheline;
-	uint64_t st_reaped;
-	uint64_t st_engine[SYSRING_ENGINE__COUNT];
+	uint64_t st_engine[SYSRING_ENGINE__COUNT] sr_aligned_cacheline;
 };
 
 /* --- handles (ctx.c) --- */

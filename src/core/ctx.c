@@ -327,7 +327,6 @@ long sr_cq_collect(struct sr_ctx *ctx, struct async_event *events, long max)
 	}
 	if (n) {
 		left = (int64_t)sr_fetch_sub(&ctx->cq_ready, (uint64_t)n, SR_SEQ_CST) - n;
-		sr_fetch_add(&ctx->st_reaped, (uint64_t)n, SR_RELAXED);
 	} else {
 		left = (int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST);
 	}

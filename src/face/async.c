@@ -119,7 +119,6 @@ static long submit(struct sr_ctx *ctx, long nr, struct async_cb *cbps[], uint64_
 		}
 		if (!n)
 			break;
-		sr_fetch_add(&ctx->st_submitted, n, SR_RELAXED);
 		sr_ctx_dispatch(ctx, reqs, n);
 		done += n;
 	}

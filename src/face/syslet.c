@@ -334,7 +334,6 @@ SR_EXPORT struct syslet_uatom *async_exec(struct syslet_uatom *atom)
 	req->on_caller = 1;
 	sr_store_relaxed(&req->user, (void *)atom);
 	sr_store_relaxed(&req->state, SR_REQ_INLINE);
-	sr_fetch_add(&r->ctx->st_submitted, 1, SR_RELAXED);
 	/* Counted before it can complete, so async_wait never sees 0 early. */
 	/* Ordered before the request can complete (its release pairs with
 	 * async_wait's acquire). */
