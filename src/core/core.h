@@ -216,7 +216,7 @@ int sr_ctx_destroy(struct sr_ctx *ctx);
 static inline struct sr_req *sr_req_get(struct sr_ctx *ctx)
 {
 	uint32_t idx;
-	if (sr_ring_pop(&ctx->freeq, &idx))
+	if (sr_ring_pop_u32(&ctx->freeq, &idx))
 		return NULL;
 	return &ctx->reqs[idx];
 }
@@ -225,7 +225,7 @@ static inline void sr_req_put(struct sr_ctx *ctx, struct sr_req *req)
 {
 	sr_store_relaxed(&req->state, SR_REQ_FREE);
 	/* The free ring has a slot for every request (see sr_ring_push_wait). */
-	sr_ring_push_wait(&ctx->freeq, &req->idx);
+	sr_ring_push_wait_u32(&ctx->freeq, req->idx);
 }
 
 /* Route prepared requests (req->cur set) to the engine where each runs

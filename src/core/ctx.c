@@ -180,7 +180,7 @@ int sr_ctx_create(unsigned long nr_events, const struct sysring_params *p,
 		goto fail;
 	for (uint32_t i = 0; i < nr_events; i++) {
 		ctx->reqs[i].idx = i;
-		(void)sr_ring_push(&ctx->freeq, &i);
+		(void)sr_ring_push_u32(&ctx->freeq, i);
 	}
 	ret = sr_threads_init(ctx, ctx->cfg.threads);
 	if (ret)
@@ -294,7 +294,7 @@ void sr_cq_push(struct sr_ctx *ctx, struct sr_req *req)
 {
 	int64_t prev;
 
-	sr_ring_push_wait(&ctx->cq, &req->idx); /* never full, see core.h */
+	sr_ring_push_wait_u32(&ctx->cq, req->idx); /* never full, see core.h */
 	/* seq_cst: Dekker with async_getevents (cq_waiters++, load cq_ready). */
 	prev = (int64_t)sr_fetch_add(&ctx->cq_ready, 1, SR_SEQ_CST);
 	if (prev == 0)
@@ -314,7 +314,9 @@ long sr_cq_collect(struct sr_ctx *ctx, struct async_event *events, long max)
 
 	while (n < max) {
 		long want = max - n < 64 ? max - n : 64;
-		int k = sr_ring_pop_multiple(&ctx->cq, idx, want);
+		/* one at a time is the common case of a loop that submits one */
+		int k = want == 1 ? (sr_ring_pop_u32(&ctx->cq, idx) ? -EAGAIN : 1)
+				  : sr_ring_pop_multiple(&ctx->cq, idx, want);
 		if (k <= 0)
 			break;
 		for (int i = 0; i < k; i++) {

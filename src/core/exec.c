@@ -121,7 +121,9 @@ static void read_args(struct sr_req *req, const struct syslet_uatom *a, unsigned
 	unsigned int i;
 	for (i = 0; i < nargs && a->arg_ptr[i]; i++)
 		req->args[i] = (long)*a->arg_ptr[i];
-	for (; i < 6; i++)
+	/* Missing arguments are 0; those beyond nargs are never looked at
+	 * (not by the kernel, not by the io_uring column), so stay as they are. */
+	for (; i < nargs; i++)
 		req->args[i] = 0;
 }
 
@@ -236,6 +238,23 @@ void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 	struct sr_req *ur[64], *th[64];
 	unsigned int nur = 0, nth = 0;
 	struct fdcache fc = {.n = 0};
+
+	if (n == 1) { /* the common single call, without the batching below */
+		struct sr_req *req = reqs[0];
+		switch (route(ctx, req, &fc)) {
+		case SR_ROUTE_DONE:
+			return;
+		case SR_ROUTE_URING:
+			if (sr_uring_submit(ctx, reqs, 1) == 1)
+				return;
+			/* io_uring would not take it */
+			__attribute__((fallthrough));
+		case SR_ROUTE_THREADS:
+			sr_store_relaxed(&req->state, SR_REQ_QUEUED);
+			sr_threads_submit(ctx, reqs, 1);
+			return;
+		}
+	}
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct sr_req *req = reqs[i];

@@ -142,7 +142,7 @@ static void *worker_main(void *arg)
 	for (;;) {
 		uint32_t idx, key;
 
-		if (sr_ring_pop(&ctx->sq, &idx) == 0) {
+		if (sr_ring_pop_u32(&ctx->sq, &idx) == 0) {
 			struct sr_req *req = &ctx->reqs[idx];
 			uint32_t st = SR_REQ_QUEUED;
 
@@ -332,7 +332,7 @@ void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 	uint32_t idle;
 
 	for (unsigned int i = 0; i < n; i++)
-		sr_ring_push_wait(&ctx->sq, &reqs[i]->idx); /* never full, see core.h */
+		sr_ring_push_wait_u32(&ctx->sq, reqs[i]->idx); /* never full, see core.h */
 	sr_smp_mb(); /* Dekker with the worker's idle++ then re-check */
 	idle = sr_load_relaxed(&t->idle);
 	if (idle) {
@@ -391,7 +391,7 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 	pthread_mutex_unlock(&ctx->lock);
 
 	/* Nothing queued will run: each request completes -ECANCELED. */
-	while (sr_ring_pop(&ctx->sq, &idx) == 0) {
+	while (sr_ring_pop_u32(&ctx->sq, &idx) == 0) {
 		struct sr_req *req = &ctx->reqs[idx];
 		uint32_t st = SR_REQ_QUEUED;
 		/* Pairs with the worker's CAS QUEUED -> RUNNING: one wins. */

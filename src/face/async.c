@@ -73,16 +73,12 @@ static inline void prep_cb(struct sr_req *req, struct async_cb *cb, uint64_t dea
 {
 	struct syslet_uatom *a = &req->atom;
 	const struct sr_sysent *e = cb->number < 0 ? NULL : sr_sysent((unsigned long)cb->number);
-	unsigned int n = e ? e->nargs : 0, i;
+	/* Only as many vargs as the call takes are read (umem_add: 2). */
+	unsigned int n = e ? e->nargs : (cb->number == __NR_umem_add ? 2 : 0), i;
 
-	a->flags = 0;
-	a->nr = (unsigned long)cb->number;
-	a->ret_ptr = NULL;
-	a->next = NULL;
+	*a = (struct syslet_uatom){.nr = (unsigned long)cb->number};
 	for (i = 0; i < n && cb->vargs[i]; i++)
 		a->arg_ptr[i] = cb->vargs[i];
-	for (; i < 6; i++)
-		a->arg_ptr[i] = NULL;
 	if (sr_unlikely(cb->number < 0))
 		a->nr = ~0UL; /* no row: -ENOSYS */
 	req->cur = a;
