@@ -200,9 +200,9 @@ void bench_batch(void)
 	double u = bench_median(w_uring, NULL, n);
 	c.flags = 0;
 	double ba = bench_median(w_batch, &c, n);
-	c.flags = SYSRING_BATCH_EXEC_LOOP;
+	c.flags = SYSRING_BATCHSYS_EXEC_LOOP;
 	double bl = bench_median(w_batch, &c, n);
-	c.flags = SYSRING_BATCH_EXEC_URING;
+	c.flags = SYSRING_BATCHSYS_EXEC_URING;
 	double bu = bench_median(w_batch, &c, n);
 	snprintf(note, sizeof(note), "target: <= raw io_uring (%.2fx of it)", ba / u);
 	bench_add("batch", "10,000 x write 1 KiB (append), auto", "raw io_uring, 72/submit", u,
@@ -210,7 +210,7 @@ void bench_batch(void)
 	bench_add("batch", "10,000 x write 1 KiB (append), auto", "plain write", p, "batchsys post (auto)", ba, "");
 	bench_add("batch", "10,000 x write 1 KiB (append), loop", "plain write", p, "batchsys post (loop)", bl, "");
 	bench_add("batch", "10,000 x write 1 KiB (append), uring", "plain write", p, "batchsys post (uring)", bu, "");
-	c.flags = SYSRING_BATCH_EXEC_URING | SYSRING_BATCH_UNCHECKED_CACHE;
+	c.flags = SYSRING_BATCHSYS_EXEC_URING | SYSRING_BATCHSYS_UNCHECKED_CACHE;
 	double bun = bench_median(w_batch, &c, n);
 	bench_add("batch", "10,000 x write 1 KiB, uring, fd cache unchecked", "uring, checked cache", bu,
 		  "uring, unchecked cache", bun, "what the per-post fd check costs");
@@ -229,11 +229,11 @@ void bench_batch(void)
 		for (int i = 0; i < nl; i++) {
 			c.batch_len = lens[i];
 			long it = bench_iters(72 * 2000) / lens[i] * lens[i];
-			c.flags = SYSRING_BATCH_EXEC_LOOP;
+			c.flags = SYSRING_BATCHSYS_EXEC_LOOP;
 			double lo = bench_median(cheap_batch, &c, it);
 			double ur = 0, au = 0;
 			if (k == 0) {
-				c.flags = SYSRING_BATCH_EXEC_URING;
+				c.flags = SYSRING_BATCHSYS_EXEC_URING;
 				ur = bench_median(cheap_batch, &c, it);
 				c.flags = 0;
 				au = bench_median(cheap_batch, &c, it);

@@ -121,7 +121,7 @@ static double oneway_chan(long n, int sleep)
 		if (sysring_chan_open(seg, 0, 0, &cc))
 			_exit(1);
 		for (long i = 0; i < n; i++) {
-			struct sysring_sqe sqe;
+			struct sysring_chan_sqe sqe;
 			if (sysring_get_sqe_wait(cc, 1, &sqe, NULL))
 				_exit(2);
 			memcpy(sqe.msg->payload, msg.payload, MSG);

@@ -41,7 +41,7 @@ static int server(const char *seg)
 			return 3;
 		for (int i = 0; i < n; i++) {
 			struct sysring_msg *m = &req[i];
-			struct sysring_sqe sqe;
+			struct sysring_chan_sqe sqe;
 			uint64_t k = m->payload[0];
 			unsigned int h = (unsigned int)(k * 0x9e3779b97f4a7c15ull >> 52) % NKEYS;
 			if (m->type == KV_QUIT) {

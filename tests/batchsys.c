@@ -3,7 +3,7 @@
  * The batch face: all 18 operations against real files, pipes and loopback
  * TCP/UDP sockets, the generic push, results as {result, errno}, in order,
  * full batches, failures inside a batch (the rest still runs, or stops with
- * SYSRING_BATCH_STOP_ON_ERROR), the fd cache and its coherence (checked and
+ * SYSRING_BATCHSYS_STOP_ON_ERROR), the fd cache and its coherence (checked and
  * unchecked), and bad input. Runs under every executor
  * (SYSRING_BATCH_EXEC=loop|uring, and auto).
  */
@@ -127,14 +127,14 @@ int main(void)
 	batchsys_batch_reset(b);
 
 	/* ---- stop at the first failure (native option) ---- */
-	T_EQ(sysring_batch_set_flags(h, SYSRING_BATCH_STOP_ON_ERROR), 0);
+	T_EQ(sysring_batch_set_flags(h, SYSRING_BATCHSYS_STOP_ON_ERROR), 0);
 	const char *ex = getenv("SYSRING_BATCH_EXEC");
 	unsigned int keep = 0;
 	if (ex && !strcmp(ex, "loop"))
-		keep = SYSRING_BATCH_EXEC_LOOP;
+		keep = SYSRING_BATCHSYS_EXEC_LOOP;
 	else if (ex && !strcmp(ex, "uring"))
-		keep = SYSRING_BATCH_EXEC_URING;
-	T_EQ(sysring_batch_set_flags(h, SYSRING_BATCH_STOP_ON_ERROR | keep), 0);
+		keep = SYSRING_BATCHSYS_EXEC_URING;
+	T_EQ(sysring_batch_set_flags(h, SYSRING_BATCHSYS_STOP_ON_ERROR | keep), 0);
 	T_EQ(batchsys_push_pwrite(b, fd, "1", 1, 0), 1);
 	T_EQ(batchsys_push_pwrite(b, 9999, "2", 1, 0), 1);
 	T_EQ(batchsys_push_pwrite(b, fd, "3", 1, 1), 1);
@@ -284,8 +284,8 @@ int main(void)
 	 * an fd closed behind the library's back keeps reaching the OLD file —
 	 * the documented hazard of skipping the check */
 	const char *eng = getenv("SYSRING_ENGINE");
-	if (keep == SYSRING_BATCH_EXEC_URING && !(eng && !strcmp(eng, "threads"))) {
-		T_EQ(sysring_batch_set_flags(h, keep | SYSRING_BATCH_UNCHECKED_CACHE), 0);
+	if (keep == SYSRING_BATCHSYS_EXEC_URING && !(eng && !strcmp(eng, "threads"))) {
+		T_EQ(sysring_batch_set_flags(h, keep | SYSRING_BATCHSYS_UNCHECKED_CACHE), 0);
 		char p4[] = "/tmp/sysring-batch4-XXXXXX";
 		int f4 = mkstemp(p4);
 		/* 3 calls: short batches may still go to the loop, so force

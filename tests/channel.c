@@ -51,7 +51,7 @@ static int role_sender(char **argv)
 	if (sysring_chan_open(argv[2], 0, 0, &c))
 		return 2;
 	for (long i = 0; i < count; i++) {
-		struct sysring_sqe sqe;
+		struct sysring_chan_sqe sqe;
 		struct timespec to = {10, 0};
 		int r = sysring_get_sqe_wait(c, rid, &sqe, &to);
 		if (r)
@@ -118,7 +118,7 @@ static int role_hold(char **argv)
 static int role_reserve_and_die(char **argv)
 {
 	sysring_chan_t *c;
-	struct sysring_sqe sqe;
+	struct sysring_chan_sqe sqe;
 	if (sysring_chan_open(argv[2], 0, 0, &c) || sysring_get_sqe(c, strtoull(argv[3], NULL, 10), &sqe))
 		return 2;
 	_exit(0); /* never released */
@@ -173,7 +173,7 @@ static void test_basic(void)
 {
 	sysring_chan_t *c, *c2;
 	struct sysring_msg m = {.sender = 9, .type = 3}, out[64];
-	struct sysring_sqe sqe;
+	struct sysring_chan_sqe sqe;
 
 	T_EQ(sysring_chan_open(seg, 0, 8, &c), -EINVAL); /* creating needs a size */
 	T_EQ(sysring_chan_open(seg, 4, 6, &c), -EINVAL); /* not a power of two */
@@ -441,7 +441,7 @@ static void test_corrupted(void)
 		alarm(20);
 		struct timespec to = {0, 10 * 1000 * 1000};
 		for (int round = 0; round < 200; round++) {
-			struct sysring_sqe sqe;
+			struct sysring_chan_sqe sqe;
 			(void)sysring_pop_multiple(c, out, 16);
 			(void)sysring_recv(c, out, 16, &to);
 			if (sysring_get_sqe(c, (uint64_t)round % 4, &sqe) == 0)

@@ -6,7 +6,7 @@
  * result is the plain call's return value, error its errno (0 on success,
  * result == -1 on failure). Calls run synchronously and in order; a failing
  * call does not stop the batch (unless the handle has
- * SYSRING_BATCH_STOP_ON_ERROR). All 18 operations of Batchsys's header are
+ * SYSRING_BATCHSYS_STOP_ON_ERROR). All 18 operations of Batchsys's header are
  * live, plus batchsys_push_syscall for any call.
  *
  * The names, types, constants and layout are Batchsys's, so that programs
@@ -19,7 +19,7 @@
  * checks, once per distinct fd, that the fd still names the file that was
  * cached (kcmp), so a program that closes an fd behind the library's back
  * and reuses the number is safe: the stale entry is replaced. The unchecked
- * cache (SYSRING_BATCH_UNCHECKED_CACHE) skips that check: then an fd closed
+ * cache (SYSRING_BATCHSYS_UNCHECKED_CACHE) skips that check: then an fd closed
  * without batchsys_close_fd or a batched close keeps the old file alive in
  * the cache and calls on a reused number may reach the OLD file.
  */
@@ -300,7 +300,7 @@ SYSRING_API int batchsys_cached_fds(int batchsys_fd);
 
 /*
  * Run the batch: returns how many calls ran (all of them, or with
- * SYSRING_BATCH_STOP_ON_ERROR up to and including the first failure), or -1
+ * SYSRING_BATCHSYS_STOP_ON_ERROR up to and including the first failure), or -1
  * with errno EINVAL (bad handle or batch, malformed batch). Results are in
  * batch->params.outgoing. A batch posted again without a reset runs again.
  */
@@ -341,11 +341,11 @@ SYSRING_API int batchsys_push_socket_non_block_reuse(batchsys_batch_t *batch, in
 SYSRING_API int batchsys_push_syscall(batchsys_batch_t *batch, long nr, unsigned int nargs, ...);
 
 /* sysring: per-handle options (native, -errno). */
-#define SYSRING_BATCH_STOP_ON_ERROR 0x1u    /* stop at the first failing call */
-#define SYSRING_BATCH_UNCHECKED_CACHE 0x2u  /* skip the per-post fd check (see above) */
-#define SYSRING_BATCH_EXEC_LOOP 0x10u       /* force the plain loop on the caller */
-#define SYSRING_BATCH_EXEC_URING 0x20u      /* force io_uring (falls back per batch) */
-#define SYSRING_BATCH_EXEC_KMOD 0x40u       /* force the kernel module (falls back) */
+#define SYSRING_BATCHSYS_STOP_ON_ERROR 0x1u    /* stop at the first failing call */
+#define SYSRING_BATCHSYS_UNCHECKED_CACHE 0x2u  /* skip the per-post fd check (see above) */
+#define SYSRING_BATCHSYS_EXEC_LOOP 0x10u       /* force the plain loop on the caller */
+#define SYSRING_BATCHSYS_EXEC_URING 0x20u      /* force io_uring (falls back per batch) */
+#define SYSRING_BATCHSYS_EXEC_KMOD 0x40u       /* force the kernel module (falls back) */
 SYSRING_API int sysring_batch_set_flags(int batchsys_fd, unsigned int flags);
 
 /* Which executor ran the last post on this handle: "loop", "uring", "kmod". */

@@ -41,7 +41,7 @@ struct sysring_msg {
 typedef struct sysring_chan sysring_chan_t;
 
 /* A reserved slot: fill *msg, then sysring_sqe_release. */
-struct sysring_sqe {
+struct sysring_chan_sqe {
 	struct sysring_msg *msg;
 	uint64_t pos_;     /* private */
 	uint32_t entry_;   /* private */
@@ -74,13 +74,13 @@ SYSRING_API int sysring_unregister(sysring_chan_t *c);
 
 /* Reserve a slot in receiver `id`'s queue. -ENOENT (no such receiver, or
  * it died), -EAGAIN (queue full), -EIO (corrupted entry). */
-SYSRING_API int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_sqe *sqe);
+SYSRING_API int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_chan_sqe *sqe);
 /* The same, waiting up to `timeout` (NULL: forever) for room: -ETIMEDOUT. */
-SYSRING_API int sysring_get_sqe_wait(sysring_chan_t *c, uint64_t id, struct sysring_sqe *sqe,
+SYSRING_API int sysring_get_sqe_wait(sysring_chan_t *c, uint64_t id, struct sysring_chan_sqe *sqe,
 				     const struct timespec *timeout);
 /* Publish a reserved slot (wakes the receiver if it sleeps). -ETIMEDOUT if
  * the slot was reclaimed meanwhile (the sender was presumed dead). */
-SYSRING_API int sysring_sqe_release(sysring_chan_t *c, struct sysring_sqe *sqe);
+SYSRING_API int sysring_sqe_release(sysring_chan_t *c, struct sysring_chan_sqe *sqe);
 /* get_sqe + copy + release. */
 SYSRING_API int sysring_send(sysring_chan_t *c, uint64_t id, const struct sysring_msg *msg);
 

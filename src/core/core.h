@@ -60,6 +60,7 @@ enum sr_req_state {
 	SR_REQ_RUNNING,  /* on an executor thread */
 	SR_REQ_URING,    /* in io_uring */
 	SR_REQ_INLINE,   /* being routed or run on a submitting/completing thread */
+	SR_REQ_KMOD,     /* in the kernel module's ring */
 	SR_REQ_CANCELED, /* cancelled while QUEUED: the worker finishes it */
 	SR_REQ_DONE,
 };
@@ -190,6 +191,7 @@ struct sr_ctx {
 
 	struct sr_threads thr;
 	struct sr_uring ur;
+	struct sr_kmod *km; /* engine "kmod": the module's ring, or NULL */
 
 	/* Completion side: waiters sleep on cq_seq. */
 	uint32_t cq_seq sr_aligned_cacheline;
@@ -288,6 +290,14 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 unsigned int sr_uring_reap(struct sr_ctx *ctx, bool wait_lock);
 int sr_uring_cancel(struct sr_ctx *ctx, struct sr_req *req);
 void sr_uring_shutdown(struct sr_ctx *ctx);
+
+/* --- kmod engine (engine/kmod_ring.c): in-kernel workers --- */
+struct sr_kmod;
+int sr_kmod_init(struct sr_ctx *ctx);
+unsigned int sr_kmod_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n);
+unsigned int sr_kmod_reap(struct sr_ctx *ctx, bool wait_lock);
+void sr_kmod_interrupt(struct sr_ctx *ctx, struct sr_req *req);
+void sr_kmod_shutdown(struct sr_ctx *ctx);
 
 /* --- inline engine (engine/inline.c) --- */
 bool sr_nowait_needs_plain(sr_nowait_fn *fn, const long a[6]);

@@ -186,6 +186,8 @@ int sr_ctx_create(unsigned long nr_events, const struct sysring_params *p,
 	if (ret)
 		goto fail;
 	/* io_uring unless forced to threads; without it, threads do all. */
+	if (ctx->cfg.engine == SYSRING_ENGINE_KMOD)
+		(void)sr_kmod_init(ctx); /* without the module: threads, as for auto */
 	if (ctx->cfg.engine != SYSRING_ENGINE_THREADS)
 		(void)sr_uring_init(ctx);
 
@@ -214,6 +216,7 @@ int sr_ctx_destroy(struct sr_ctx *ctx)
 	/* io_uring first: a cancelled request's syslet could still hand its
 	 * next atom to the threads otherwise (routing sees !live and stops). */
 	sr_uring_shutdown(ctx);
+	sr_kmod_shutdown(ctx);
 	sr_threads_shutdown(ctx);
 
 	/* Wake and wait out every thread inside async_getevents. */
@@ -255,6 +258,7 @@ again:
 			break;
 		case SR_REQ_RUNNING:
 		case SR_REQ_URING:
+		case SR_REQ_KMOD:
 		case SR_REQ_INLINE:
 			/* One canceller wins; the engines read cancel relaxed
 			 * and re-check after the interrupting signal. */
@@ -266,6 +270,8 @@ again:
 				sr_threads_interrupt(ctx, req);
 			else if (st == SR_REQ_URING)
 				sr_uring_cancel(ctx, req);
+			else if (st == SR_REQ_KMOD)
+				sr_kmod_interrupt(ctx, req);
 			found++;
 			break;
 		case SR_REQ_CANCELED:

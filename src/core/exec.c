@@ -109,7 +109,7 @@ void sr_req_run(struct sr_ctx *ctx, struct sr_req *req, uint32_t engine)
 
 /* ---- routing: where each atom runs ---- */
 
-enum sr_route { SR_ROUTE_DONE, SR_ROUTE_URING, SR_ROUTE_THREADS };
+enum sr_route { SR_ROUTE_DONE, SR_ROUTE_URING, SR_ROUTE_KMOD, SR_ROUTE_THREADS };
 
 /* Atoms a syslet may run inline in a row before the rest is handed to the
  * executor threads, so that a loop of non-blocking atoms cannot keep a
@@ -216,12 +216,20 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct fdcach
 				goto have_args;
 			}
 		}
+		/* Engine "kmod" with the module present: in-kernel workers run
+		 * everything that does not complete inline. */
+		if (ctx->km) {
+			read_args(req, a, e->nargs);
+			return SR_ROUTE_KMOD;
+		}
 		if (!e->uring || !sr_load_relaxed(&ctx->ur.ready) || !sr_uring_has(e->uring->opcode))
 			return SR_ROUTE_THREADS;
 		read_args(req, a, e->nargs);
 		if (e->nowait && needs_plain(fc, e->nowait, req->args))
 			return SR_ROUTE_THREADS;
 have_args:
+		if (ctx->km)
+			return SR_ROUTE_KMOD;
 		if (!e->uring || !sr_load_relaxed(&ctx->ur.ready) || !sr_uring_has(e->uring->opcode))
 			return SR_ROUTE_THREADS;
 		/* "auto" keeps what io_uring would only hand to io-wq on
@@ -249,6 +257,11 @@ void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 				return;
 			/* io_uring would not take it */
 			__attribute__((fallthrough));
+		case SR_ROUTE_KMOD:
+			if (ctx->km && sr_kmod_submit(ctx, reqs, 1) == 1)
+				return;
+			/* the module's ring is full */
+			__attribute__((fallthrough));
 		case SR_ROUTE_THREADS:
 			sr_store_relaxed(&req->state, SR_REQ_QUEUED);
 			sr_threads_submit(ctx, reqs, 1);
@@ -265,6 +278,10 @@ void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 		case SR_ROUTE_URING:
 			ur[nur++] = req;
 			break;
+		case SR_ROUTE_KMOD:
+			if (sr_kmod_submit(ctx, &req, 1) == 1)
+				break;
+			__attribute__((fallthrough)); /* ring full: the threads */
 		case SR_ROUTE_THREADS:
 			sr_store_relaxed(&req->state, SR_REQ_QUEUED);
 			th[nth++] = req;
@@ -305,6 +322,8 @@ bool sr_ctx_exec_cached(struct sr_ctx *ctx, struct sr_req *req)
 	req->async = 1;
 	req->skip_inline = 1;
 	if (r == SR_ROUTE_URING && sr_uring_submit(ctx, &req, 1) == 1)
+		return false;
+	if (r == SR_ROUTE_KMOD && sr_kmod_submit(ctx, &req, 1) == 1)
 		return false;
 	sr_store_relaxed(&req->state, SR_REQ_QUEUED);
 	sr_threads_submit(ctx, &req, 1);

@@ -211,8 +211,10 @@ SR_EXPORT int async_getevents(async_context_t h, long min_nr, long max_nr,
 		sr_fetch_sub(&ctx->users, 1, SR_RELEASE);
 		return sr_ret(-EINVAL);
 	}
-	if (ctx->cfg.reap == SR_REAP_BOTH)
+	if (ctx->cfg.reap == SR_REAP_BOTH) {
 		sr_uring_reap(ctx, true);
+		sr_kmod_reap(ctx, false);
+	}
 	got = sr_cq_collect(ctx, events, max_nr);
 	if (got < min_nr && ctx->cfg.spin_ns) {
 		uint64_t end = sr_now_ns() + ctx->cfg.spin_ns;

@@ -24,7 +24,7 @@
  * kept. Before a post uses the cache, each distinct fd is compared with its
  * duplicate (kcmp KCMP_FILE: the same open file?) so that an fd closed and
  * reused behind the library's back is re-registered instead of reaching the
- * old file; SYSRING_BATCH_UNCHECKED_CACHE skips the comparison.
+ * old file; SYSRING_BATCHSYS_UNCHECKED_CACHE skips the comparison.
  *
  * Handles are eventfds (a real fd, as Batchsys's device fd was); the state is
  * found by fd number. A handle is meant to be used by one thread at a time;
@@ -63,7 +63,7 @@
  * io_uring, and 10,000 1 KiB appends 1131 ns against 3940 ns: in-order
  * execution means hard links, which serialise io_uring's work, and a loop of
  * raw calls is already one crossing per call with no hand-off. So "auto"
- * never picks io_uring here; SYSRING_BATCH_EXEC_URING forces it.
+ * never picks io_uring here; SYSRING_BATCHSYS_EXEC_URING forces it.
  */
 #define BS_URING_MIN_CALLS (BATCHSYS_MAX_RESULTS + 1)
 
@@ -144,9 +144,9 @@ SR_EXPORT int batchsys_open(void)
 	/* SYSRING_BATCH_EXEC=loop|uring forces an executor (tests, benchmarks). */
 	const char *ex = getenv("SYSRING_BATCH_EXEC");
 	if (ex && !strcmp(ex, "loop"))
-		h->flags |= SYSRING_BATCH_EXEC_LOOP;
+		h->flags |= SYSRING_BATCHSYS_EXEC_LOOP;
 	else if (ex && !strcmp(ex, "uring"))
-		h->flags |= SYSRING_BATCH_EXEC_URING;
+		h->flags |= SYSRING_BATCHSYS_EXEC_URING;
 	pthread_mutex_lock(&handles_lock);
 	/* A stale entry (its fd was closed with close(), not batchsys_close)
 	 * is leaked rather than torn down: its ring is not ours to close. */
@@ -627,7 +627,7 @@ static int exec_loop(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
 		post_hook(&calls[i], res);
 		set_result(b, i, res);
 		ran++;
-		if (res < 0 && (h->flags & SYSRING_BATCH_STOP_ON_ERROR))
+		if (res < 0 && (h->flags & SYSRING_BATCHSYS_STOP_ON_ERROR))
 			break;
 	}
 	h->last = "loop";
@@ -644,7 +644,7 @@ static int exec_kmod(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
 
 static int exec_uring(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *calls, int n, bool *fixed)
 {
-	bool stop = h->flags & SYSRING_BATCH_STOP_ON_ERROR;
+	bool stop = h->flags & SYSRING_BATCHSYS_STOP_ON_ERROR;
 	struct io_uring_cqe *cqe;
 	long res[BATCHSYS_MAX_RESULTS];
 	int got = 0, ran = 0, ret;
@@ -705,7 +705,7 @@ static bool uring_fits(struct bs_handle *h, struct bs_call *calls, int n, bool *
 {
 	long seen_fd[8];
 	int nseen = 0;
-	bool check = !(h->flags & SYSRING_BATCH_UNCHECKED_CACHE);
+	bool check = !(h->flags & SYSRING_BATCHSYS_UNCHECKED_CACHE);
 
 	if (!h->ring_ok)
 		return false;
@@ -763,11 +763,11 @@ SR_EXPORT int batchsys_post_batch(int batchsys_fd, batchsys_batch_t *batch)
 		}
 	pthread_mutex_lock(&h->lock);
 	ran = -ENODEV;
-	if (!(h->flags & (SYSRING_BATCH_EXEC_LOOP | SYSRING_BATCH_EXEC_URING)))
+	if (!(h->flags & (SYSRING_BATCHSYS_EXEC_LOOP | SYSRING_BATCHSYS_EXEC_URING)))
 		ran = exec_kmod(h, batch, calls, n);
 	if (ran < 0) {
-		bool want_uring = (h->flags & SYSRING_BATCH_EXEC_URING) ||
-				  (!(h->flags & SYSRING_BATCH_EXEC_LOOP) && n >= BS_URING_MIN_CALLS);
+		bool want_uring = (h->flags & SYSRING_BATCHSYS_EXEC_URING) ||
+				  (!(h->flags & SYSRING_BATCHSYS_EXEC_LOOP) && n >= BS_URING_MIN_CALLS);
 		if (want_uring && uring_fits(h, calls, n, fixed))
 			ran = exec_uring(h, batch, calls, n, fixed);
 		else {

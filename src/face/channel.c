@@ -466,7 +466,7 @@ static int lookup(sysring_chan_t *c, uint64_t id, uint32_t *idx)
 	return -ENOENT;
 }
 
-SR_EXPORT int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_sqe *sqe)
+SR_EXPORT int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_chan_sqe *sqe)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		struct sr_ring ring;
@@ -511,7 +511,7 @@ SR_EXPORT int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_sqe
 	return -ENOENT;
 }
 
-SR_EXPORT int sysring_sqe_release(sysring_chan_t *c, struct sysring_sqe *sqe)
+SR_EXPORT int sysring_sqe_release(sysring_chan_t *c, struct sysring_chan_sqe *sqe)
 {
 	struct sr_ring ring;
 	struct sr_ring_ref ref;
@@ -537,7 +537,7 @@ SR_EXPORT int sysring_sqe_release(sysring_chan_t *c, struct sysring_sqe *sqe)
 
 SR_EXPORT int sysring_send(sysring_chan_t *c, uint64_t id, const struct sysring_msg *msg)
 {
-	struct sysring_sqe sqe;
+	struct sysring_chan_sqe sqe;
 	int r;
 
 	if (!msg)
@@ -549,7 +549,7 @@ SR_EXPORT int sysring_send(sysring_chan_t *c, uint64_t id, const struct sysring_
 	return sysring_sqe_release(c, &sqe);
 }
 
-SR_EXPORT int sysring_get_sqe_wait(sysring_chan_t *c, uint64_t id, struct sysring_sqe *sqe,
+SR_EXPORT int sysring_get_sqe_wait(sysring_chan_t *c, uint64_t id, struct sysring_chan_sqe *sqe,
 				   const struct timespec *timeout)
 {
 	struct timespec dl, *dlp = NULL;
