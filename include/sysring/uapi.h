@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * sysring — the interface between the library (user space) and the sysring.ko
+ * module (/dev/sysring). Both sides compile this header: the module against
+ * the kernel's <linux/types.h>, the library against the UAPI copy of it.
+ *
+ * Compatibility rules, so that either side detects a mismatch instead of
+ * misreading memory:
+ *   - Every structure has fixed-width fields, explicit padding, and a size
+ *     that is a multiple of 8 (the same layout on every ABI).
+ *   - Every ioctl argument starts with `__u32 size`, which the caller sets to
+ *     sizeof() of the structure it was built with. The module accepts a
+ *     smaller (older) structure as long as it holds the first version's
+ *     fields, and a larger (newer) one only if the bytes it does not know
+ *     are zero (copy_struct_from_user; otherwise -E2BIG).
+ *   - Reserved fields and unknown flag bits must be zero (-EINVAL), so that a
+ *     later version can give them a meaning.
+ *   - SYSRING_IOC_INFO reports SYSRING_UAPI_VERSION; the library uses the
+ *     module only when the version is the one it was built with.
+ *   - The module dispatches on the ioctl's type and number; the size bits of
+ *     the command word are not used (the `size` field carries that
+ *     information), so a newer structure keeps the same command.
+ *
+ * Results are raw kernel convention everywhere: a call's return value, or
+ * -errno. Calls refused by the module (see "Refused calls" below) give
+ * -EPERM; numbers with no call give -ENOSYS.
+ *
+ * Memory ordering of the shared ring (SETUP/WORKER/WAIT) is at the ring's
+ * definition below.
+ */
+#ifndef SYSRING_UAPI_H
+#define SYSRING_UAPI_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define SYSRING_UAPI_VERSION 1
+#define SYSRING_DEVICE_PATH "/dev/sysring"
+
+/* Features reported by SYSRING_IOC_INFO. */
+#define SYSRING_FEAT_BATCH (1u << 0)
+#define SYSRING_FEAT_SYSLET (1u << 1)
+#define SYSRING_FEAT_RING (1u << 2)
+/* Policy: processes under a seccomp filter (or strict mode) are refused. */
+#define SYSRING_FEAT_SECCOMP_REFUSED (1u << 3)
+
+/* Bounds the module enforces (-EINVAL beyond them). */
+#define SYSRING_MAX_BATCH 4096u
+#define SYSRING_SYSLET_DEFAULT_ATOMS (1ull << 20)
+#define SYSRING_SYSLET_MAX_ATOMS (1ull << 40)
+#define SYSRING_RING_MAX_ENTRIES 4096u
+#define SYSRING_RING_MAX_SPIN_US 100000u
+
+/* ---- SYSRING_IOC_INFO: version and sizes -------------------------------- */
+
+struct sysring_info {
+	__u32 size;             /* in: sizeof(struct sysring_info) */
+	__u32 version;          /* out: SYSRING_UAPI_VERSION */
+	__u32 features;         /* out: SYSRING_FEAT_* */
+	__u32 nr_syscalls;      /* out: numbers at or above give -ENOSYS */
+	__u32 max_batch;        /* out: SYSRING_MAX_BATCH */
+	__u32 max_ring_entries; /* out: SYSRING_RING_MAX_ENTRIES */
+	__u32 call_size;        /* out: sizeof(struct sysring_call) */
+	__u32 atom_size;        /* out: sizeof(struct syslet_uatom) */
+	__u32 sqe_size;         /* out: sizeof(struct sysring_sqe) */
+	__u32 cqe_size;         /* out: sizeof(struct sysring_cqe) */
+	__u64 syslet_max_atoms; /* out: SYSRING_SYSLET_MAX_ATOMS */
+	__u64 resv[4];          /* out: zero */
+};
+
+/* ---- SYSRING_IOC_BATCH: N calls in one crossing ------------------------- */
+
+/* One call of a batch. The module reads nr, flags and args, runs the call,
+ * and writes result (raw: value or -errno). */
+struct sysring_call {
+	__u32 nr;
+	__u32 flags; /* must be 0: a call with other flags gets -EINVAL */
+	__u64 args[6];
+	__s64 result; /* out */
+};
+
+/* Stop after the first call whose result is negative (it is counted). */
+#define SYSRING_BATCH_STOP_ON_ERROR (1u << 0)
+#define SYSRING_BATCH_FLAGS_ALL (SYSRING_BATCH_STOP_ON_ERROR)
+
+/*
+ * Runs calls[0..count) in order on the calling thread. Returns how many ran
+ * (count unless stopped: STOP_ON_ERROR, or a fatal signal), and writes the
+ * same number to `ran`. -EINVAL: bad size/flags/resv or count above
+ * SYSRING_MAX_BATCH; -EFAULT: the array could not be read, or a result not
+ * written back (calls before it ran; `ran` says how many, if writable).
+ */
+struct sysring_batch {
+	__u32 size;  /* in: sizeof(struct sysring_batch) */
+	__u32 flags; /* in: SYSRING_BATCH_* */
+	__u64 calls; /* in: user address of struct sysring_call[count] */
+	__u32 count; /* in */
+	__u32 ran;   /* out */
+	__u64 resv[2];
+};
+
+/* ---- SYSRING_IOC_SYSLET: a syslet in one crossing ------------------------ */
+
+/*
+ * Runs the syslet whose first atom (struct syslet_uatom, <sysring/syslet.h>)
+ * is at user address `atom`, on the calling thread, with the semantics of
+ * the library's interpreter (src/core/interp.h): arguments read through
+ * arg_ptr up to the first NULL, the result stored through ret_ptr, stop
+ * conditions, SKIP_TO_NEXT_ON_STOP continuing at atom + 1, `next` chains and
+ * loops, the __NR_umem_add pseudo-call. SYSLET_ASYNC/SYNC/NO_COMPLETE have
+ * no effect here: every atom runs synchronously on the caller.
+ *
+ * Returns:
+ *   0                      the syslet ended; `done` is the atom that ended it
+ *                          and `res` its result; `next` is 0.
+ *   SYSRING_SYSLET_PAUSED  max_atoms atoms ran; `next` is the atom to resume at.
+ *   -EINTR                 a signal is pending (a fatal one, or one for the
+ *                          caller to handle); `next` is the atom to resume at.
+ *   -EFAULT                an atom could not be read (`next` is its address)
+ *                          or its result not stored (`done` is that atom).
+ *   -EINVAL                bad size/flags/resv, atom 0, max_atoms too large.
+ * `count` is the number of atoms that ran in this call.
+ * An argument pointer that cannot be read makes that atom's result -EFAULT
+ * (the call is not made) and the stop conditions apply, as for a call given
+ * a bad buffer.
+ */
+#define SYSRING_SYSLET_PAUSED 1
+
+struct sysring_syslet {
+	__u32 size;      /* in: sizeof(struct sysring_syslet) */
+	__u32 flags;     /* in: must be 0 */
+	__u64 atom;      /* in: first atom */
+	__u64 max_atoms; /* in: 0 = SYSRING_SYSLET_DEFAULT_ATOMS */
+	__u64 done;      /* out: the atom that ran last */
+	__u64 next;      /* out: where to resume, 0 when the syslet ended */
+	__u64 count;     /* out: atoms that ran */
+	__s64 res;       /* out: result of the atom that ran last */
+	__u64 resv[2];
+};
+
+/* ---- the shared ring: SETUP / mmap / WORKER / WAIT / WAKE / DESTROY ------ */
+
+/*
+ * One ring per open file of /dev/sysring. SETUP allocates it in the module;
+ * the process maps it with mmap(NULL, mmap_size, PROT_READ|PROT_WRITE,
+ * MAP_SHARED, fd, 0). Threads of that process enter SYSRING_IOC_WORKER and
+ * execute submission entries in their own context (their files, memory and
+ * credentials) until DESTROY, a signal, or a fatal signal.
+ *
+ * Submission (user produces, module consumes):
+ *   user:   write sqes[tail & sq_mask]; store-release sq_tail = tail + 1;
+ *           full fence; if (sq_flags & SYSRING_SQ_NEED_WAKEUP) ioctl(WAKE).
+ *   module: load-acquire sq_tail (pairs with the user's store-release),
+ *           copy the entry, store-release sq_head (the user may reuse the
+ *           slot after its load-acquire of sq_head).
+ *   A worker about to sleep sets NEED_WAKEUP, issues a full barrier and looks
+ *   at sq_tail once more (pairs with the user's fence between its sq_tail
+ *   store and its sq_flags load): either the worker sees the entry or the
+ *   user sees the flag. NEED_WAKEUP stays set while any worker sleeps.
+ * Completion (module produces, user consumes):
+ *   module: write cqes[tail & cq_mask]; store-release cq_tail.
+ *   user:   load-acquire cq_tail, read the entries, store-release cq_head
+ *           (the module load-acquires cq_head before reusing a slot).
+ * The user must keep at most cq_entries calls in flight (submitted and not
+ * yet consumed); a worker that finds the completion ring full waits for room.
+ * Counters are free-running __u32, compared by difference.
+ * The module keeps its own copies of head/tail/sizes: what the user writes
+ * into fields it does not own is ignored, except that an sq_tail more than
+ * sq_entries ahead of sq_head marks the ring broken (-EINVAL everywhere).
+ */
+
+struct sysring_sqe {
+	__u64 user_data;
+	__u32 nr;
+	__u32 flags; /* must be 0 (else the call completes with -EINVAL) */
+	__u64 args[6];
+};
+
+struct sysring_cqe {
+	__u64 user_data;
+	__s64 res;
+};
+
+#define SYSRING_SQ_NEED_WAKEUP (1u << 0)
+
+/* At offset 0 of the mapping; each producer/consumer field on its own
+ * 64-byte line. */
+struct sysring_ring_hdr {
+	__u32 sq_tail; /* user writes */
+	__u32 pad0[15];
+	__u32 sq_head;  /* module writes */
+	__u32 sq_flags; /* module writes: SYSRING_SQ_* */
+	__u32 pad1[14];
+	__u32 cq_tail; /* module writes */
+	__u32 pad2[15];
+	__u32 cq_head; /* user writes */
+	__u32 pad3[15];
+	/* module writes, informational */
+	__u64 st_calls;   /* entries executed */
+	__u64 st_sleeps;  /* times a worker went to sleep */
+	__u64 st_wakeups; /* WAKE ioctls that found a sleeping worker */
+	__u64 st_resv[5];
+};
+
+struct sysring_ring_setup {
+	__u32 size;       /* in: sizeof(struct sysring_ring_setup) */
+	__u32 flags;      /* in: must be 0 */
+	__u32 sq_entries; /* in: 1..SYSRING_RING_MAX_ENTRIES, rounded up to a power of 2; out */
+	__u32 cq_entries; /* in: 0 = 2 * sq_entries, else >= sq_entries; rounded up; out */
+	__u32 spin_us;    /* in: an idle worker polls this long before sleeping */
+	__u32 pad;
+	__u64 mmap_size; /* out: length to map at offset 0 */
+	__u64 sqes_off;  /* out: offset of struct sysring_sqe[sq_entries] */
+	__u64 cqes_off;  /* out: offset of struct sysring_cqe[cq_entries] */
+	__u64 resv[4];
+};
+
+/*
+ * WAIT: sleep until at least min_complete completions are ready, the
+ * timeout expires or a signal arrives. Returns the number ready (>=
+ * min_complete; after DESTROY, whatever is there), -ETIME, -EINTR.
+ */
+struct sysring_ring_wait {
+	__u32 size;         /* in: sizeof(struct sysring_ring_wait) */
+	__u32 min_complete; /* in: at most cq_entries */
+	__s64 timeout_ns;   /* in: relative; < 0 forever, 0 do not sleep */
+	__u32 flags;        /* in: must be 0 */
+	__u32 pad;
+	__u64 resv[2];
+};
+
+/* WAKE's argument (by value): wake every sleeping worker, not just one. */
+#define SYSRING_WAKE_ALL (1u << 0)
+
+/* ---- ioctl numbers --------------------------------------------------------- */
+
+#define SYSRING_IOC_MAGIC 0xB5
+#define SYSRING_IOC_INFO _IOWR(SYSRING_IOC_MAGIC, 0x00, struct sysring_info)
+#define SYSRING_IOC_BATCH _IOWR(SYSRING_IOC_MAGIC, 0x01, struct sysring_batch)
+#define SYSRING_IOC_SYSLET _IOWR(SYSRING_IOC_MAGIC, 0x02, struct sysring_syslet)
+#define SYSRING_IOC_SETUP _IOWR(SYSRING_IOC_MAGIC, 0x03, struct sysring_ring_setup)
+/* WORKER: no argument. 0 after DESTROY; -EINTR/-ERESTARTSYS on a signal. */
+#define SYSRING_IOC_WORKER _IO(SYSRING_IOC_MAGIC, 0x04)
+#define SYSRING_IOC_WAIT _IOWR(SYSRING_IOC_MAGIC, 0x05, struct sysring_ring_wait)
+/* WAKE: argument SYSRING_WAKE_* by value; returns 0. */
+#define SYSRING_IOC_WAKE _IO(SYSRING_IOC_MAGIC, 0x06)
+/* DESTROY: no argument; workers return 0, waiters wake. The memory stays
+ * mapped until munmap and close; a file holds at most one ring in its life. */
+#define SYSRING_IOC_DESTROY _IO(SYSRING_IOC_MAGIC, 0x07)
+
+/*
+ * Refused calls (-EPERM, never executed): the RF class of the library's
+ * table (src/table/syscalls.def): exit, exit_group, fork, vfork, clone,
+ * clone3, execve, execveat, rt_sigreturn, restart_syscall, set_tid_address,
+ * set_robust_list, rseq, arch_prctl, rt_sigprocmask, sigaltstack,
+ * rt_sigsuspend, unshare, setns, the raw credential calls and uretprobe.
+ * Calls through the module bypass seccomp, syscall audit and ptrace syscall
+ * tracing, so the module refuses every process under seccomp (each call is
+ * checked, so a filter installed by a call in a batch stops the rest).
+ * An ioctl on /dev/sysring made by a call that the module itself is running
+ * gets -EDEADLK (no nesting).
+ */
+
+#endif
