@@ -43,6 +43,7 @@
 #define SYSRING_FEAT_RING (1u << 2)
 /* Policy: processes under a seccomp filter (or strict mode) are refused. */
 #define SYSRING_FEAT_SECCOMP_REFUSED (1u << 3)
+#define SYSRING_FEAT_CANCEL (1u << 4)
 
 /* Bounds the module enforces (-EINVAL beyond them). */
 #define SYSRING_MAX_BATCH 4096u
@@ -161,8 +162,12 @@ struct sysring_syslet {
  *   module: write cqes[tail & cq_mask]; store-release cq_tail.
  *   user:   load-acquire cq_tail, read the entries, store-release cq_head
  *           (the module load-acquires cq_head before reusing a slot).
- * The user must keep at most cq_entries calls in flight (submitted and not
- * yet consumed); a worker that finds the completion ring full waits for room.
+ * A completion that finds the completion ring full is kept in the module, in
+ * order, and a worker holding one takes no new entry until it is in the ring
+ * (WAIT and every worker pass move it in): nothing is lost, but the process
+ * should keep at most cq_entries calls in flight for the ring to flow.
+ * A call that a signal interrupts on a worker completes with -EINTR: it is
+ * not restarted, even where SA_RESTART would restart it on a plain thread.
  * Counters are free-running __u32, compared by difference.
  * The module keeps its own copies of head/tail/sizes: what the user writes
  * into fields it does not own is ignored, except that an sq_tail more than
@@ -232,6 +237,23 @@ struct sysring_ring_wait {
 /* WAKE's argument (by value): wake every sleeping worker, not just one. */
 #define SYSRING_WAKE_ALL (1u << 0)
 
+/*
+ * CANCEL: the entries with this user_data. One still in the submission ring
+ * completes with -ECANCELED without running; one running on a worker is
+ * interrupted as a signal would interrupt it (no signal is sent: the worker
+ * stays in the module), and completes with -ECANCELED if the call was
+ * interrupted, or with its own result if it finished first. Returns how
+ * many entries were found (>= 1), or -ENOENT.
+ */
+#define SYSRING_CANCEL_ALL (1u << 0) /* every match, not just the first */
+
+struct sysring_ring_cancel {
+	__u32 size;  /* in: sizeof(struct sysring_ring_cancel) */
+	__u32 flags; /* in: SYSRING_CANCEL_* */
+	__u64 user_data;
+	__u64 resv[2];
+};
+
 /* ---- ioctl numbers --------------------------------------------------------- */
 
 #define SYSRING_IOC_MAGIC 0xB5
@@ -239,14 +261,19 @@ struct sysring_ring_wait {
 #define SYSRING_IOC_BATCH _IOWR(SYSRING_IOC_MAGIC, 0x01, struct sysring_batch)
 #define SYSRING_IOC_SYSLET _IOWR(SYSRING_IOC_MAGIC, 0x02, struct sysring_syslet)
 #define SYSRING_IOC_SETUP _IOWR(SYSRING_IOC_MAGIC, 0x03, struct sysring_ring_setup)
-/* WORKER: no argument. 0 after DESTROY; -EINTR/-ERESTARTSYS on a signal. */
+/* WORKER: no argument (ignored). 0 after DESTROY; on a signal -EINTR (or
+ * restarted, for an SA_RESTART handler); -EINVAL once the ring is broken. */
 #define SYSRING_IOC_WORKER _IO(SYSRING_IOC_MAGIC, 0x04)
 #define SYSRING_IOC_WAIT _IOWR(SYSRING_IOC_MAGIC, 0x05, struct sysring_ring_wait)
-/* WAKE: argument SYSRING_WAKE_* by value; returns 0. */
+/* WAKE: argument SYSRING_WAKE_* by value (pass 0, not nothing); returns 0. */
 #define SYSRING_IOC_WAKE _IO(SYSRING_IOC_MAGIC, 0x06)
-/* DESTROY: no argument; workers return 0, waiters wake. The memory stays
- * mapped until munmap and close; a file holds at most one ring in its life. */
+/* DESTROY: no argument (ignored). Calls running on workers are interrupted
+ * (as CANCEL does), entries still queued complete with -ECANCELED (so every
+ * entry submitted before DESTROY has exactly one completion; later ones are
+ * ignored), workers return 0, waiters wake. The memory stays mapped until
+ * munmap and close; a file holds at most one ring in its life. */
 #define SYSRING_IOC_DESTROY _IO(SYSRING_IOC_MAGIC, 0x07)
+#define SYSRING_IOC_CANCEL _IOWR(SYSRING_IOC_MAGIC, 0x08, struct sysring_ring_cancel)
 
 /*
  * Refused calls (-EPERM, never executed): the RF class of the library's

@@ -51,6 +51,7 @@
 
 #include "../core/core.h"
 #include "../core/rawsys.h"
+#include "../engine/kmod.h"
 #include "../table/table.h"
 
 #define BS_MAX_HANDLES 65536
@@ -634,12 +635,64 @@ static int exec_loop(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
 	return ran;
 }
 
-/* The kernel module's executor: one crossing per batch. The module issue
- * fills this in; without it the batch goes to the next executor. */
+/*
+ * The kernel module's executor (src/engine/kmod.c): the whole batch in one
+ * BATCH ioctl, run in order on this thread by sysring.ko, with the same
+ * verdicts as the loop (refused calls -EPERM, unknown numbers -ENOSYS). A
+ * call whose post_hook must act before the next call runs (SO_REUSEADDR on
+ * a new socket, before a bind later in the batch) ends a crossing, so such
+ * a batch takes one crossing per hook. -ENODEV when the module is absent or
+ * unusable (nothing ran): the other executors take the batch.
+ */
 static int exec_kmod(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *calls, int n)
 {
-	(void)h, (void)b, (void)calls, (void)n;
-	return -ENODEV;
+	struct sysring_call kc[BATCHSYS_MAX_RESULTS];
+	unsigned int flags = (h->flags & SYSRING_BATCHSYS_STOP_ON_ERROR) ? SYSRING_BATCH_STOP_ON_ERROR : 0;
+	int ran = 0, start = 0;
+
+	if (sr_kmod_open() < 0)
+		return -ENODEV;
+	for (int i = 0; i < n; i++) {
+		/* the cache counts fds used in batches on every executor */
+		if (calls[i].fd_arg >= 0)
+			cache_use(h, calls[i].a[calls[i].fd_arg], false);
+		/* a number beyond 32 bits must not wrap onto a real call */
+		kc[i].nr = (unsigned long)calls[i].nr <= UINT32_MAX ? (uint32_t)calls[i].nr : UINT32_MAX;
+		kc[i].flags = 0;
+		for (int k = 0; k < 6; k++)
+			kc[i].args[k] = (uint64_t)calls[i].a[k];
+		kc[i].result = 0;
+	}
+	while (start < n) {
+		int end = start;
+		while (end < n - 1 && !calls[end].reuse)
+			end++;
+		long r = sr_kmod_batch(&kc[start], (unsigned int)(end - start + 1), flags);
+		if (r < 0) {
+			if (ran == 0)
+				return -ENODEV;
+			/* the module went away mid-post: the rest on the loop */
+			for (int i = start; i < n; i++) {
+				long res = call_loop(&calls[i]);
+				post_hook(&calls[i], res);
+				set_result(b, i, res);
+				ran++;
+				if (res < 0 && flags)
+					break;
+			}
+			break;
+		}
+		for (int i = start; i < start + (int)r; i++) {
+			post_hook(&calls[i], kc[i].result);
+			set_result(b, i, kc[i].result);
+			ran++;
+		}
+		if (r < end - start + 1)
+			break; /* stopped at a failure */
+		start = end + 1;
+	}
+	h->last = "kmod";
+	return ran;
 }
 
 static int exec_uring(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *calls, int n, bool *fixed)

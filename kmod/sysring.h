@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sysring.ko internals, shared by the three files of the module:
+ *
+ *   sysring_main.c  the misc device, the ioctl dispatcher, the policy (who
+ *                   may use the module) and the no-nesting guard
+ *   sysring_exec.c  running a system call by number for the caller, the
+ *                   deny-list, the BATCH and SYSLET ioctls
+ *   sysring_ring.c  the shared ring: SETUP, mmap, WORKER, WAIT, WAKE, DESTROY
+ *
+ * Execution model: every call runs in the context of the thread that
+ * entered the ioctl (its current, files, mm, credentials, signal state),
+ * exactly as if that thread had made the call itself, except that seccomp,
+ * syscall audit and ptrace syscall tracing never see it: they hook the
+ * system-call entry, which the module does not go through. That is why the
+ * module refuses processes that run under seccomp (sr_policy_ok) and why
+ * the device is root-only unless the administrator says otherwise.
+ */
+#ifndef SYSRING_KMOD_H
+#define SYSRING_KMOD_H
+
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <linux/types.h>
+
+#include <sysring/uapi.h>
+
+struct sr_ring;
+
+/* Per open file of /dev/sysring. */
+struct sr_file {
+	struct mutex lock;    /* serialises SETUP */
+	struct sr_ring *ring; /* published once by SETUP; freed at release */
+};
+
+/*
+ * Calls through the module bypass seccomp, so a process under seccomp (a
+ * sandbox that may have allowed ioctl and open of the device by mistake) is
+ * refused. Checked at every ioctl and before every call, so that a filter
+ * installed by a call inside a batch, or on a worker thread by TSYNC, stops
+ * everything after it.
+ */
+static inline bool sr_policy_ok(void)
+{
+#ifdef CONFIG_SECCOMP
+	return READ_ONCE(current->seccomp.mode) == SECCOMP_MODE_DISABLED;
+#else
+	return true;
+#endif
+}
+
+/* sysring_exec.c */
+int sr_exec_init(void);
+long sr_call(struct pt_regs *regs, unsigned long nr, const u64 args[6]);
+void sr_resched(void);
+void sr_run_task_work(void);
+bool sr_nested(void);
+long sr_copy_arg(void *dst, size_t ksize, const void __user *src, size_t minsize);
+long sr_ioctl_batch(struct sysring_batch __user *ub);
+long sr_ioctl_syslet(struct sysring_syslet __user *us);
+extern unsigned int sr_nr_syscalls;
+
+/* sysring_ring.c */
+long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u);
+long sr_ring_worker(struct sr_file *f);
+long sr_ring_wait(struct sr_file *f, struct sysring_ring_wait __user *u);
+long sr_ring_wake(struct sr_file *f, unsigned long flags);
+long sr_ring_destroy(struct sr_file *f);
+long sr_ring_cancel(struct sr_file *f, struct sysring_ring_cancel __user *u);
+int sr_ring_mmap(struct sr_file *f, struct vm_area_struct *vma);
+void sr_ring_free(struct sr_ring *r);
+
+#endif

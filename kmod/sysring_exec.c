@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Running system calls by number on behalf of the calling thread, and the two
+ * ioctls built on it: BATCH (N calls in one crossing) and SYSLET (the syslet
+ * interpreter).
+ *
+ * How a call is made. The x86-64 system-call table is not exported, and
+ * neither is kallsyms_lookup_name; a kprobe registered on the latter's name
+ * yields its address (register_kprobe resolves symbol names), and from it
+ * sys_call_table. Each entry takes a struct pt_regs holding the arguments in
+ * the registers of the system-call ABI (di, si, dx, r10, r8, r9); we keep a
+ * zeroed one on the stack (per ioctl) and call the entry, with the number clamped by
+ * array_index_nospec so that a mispredicted bounds check cannot steer the
+ * indirect call. The call runs in the ioctl's context: current, its files,
+ * memory and credentials are the caller's, so nothing runs with anyone
+ * else's rights. What the call does not get is the system-call entry path:
+ * seccomp filters, syscall audit records and ptrace syscall stops are all
+ * bypassed (sr_policy_ok refuses processes under seccomp for that reason).
+ * A call whose implementation reads current_pt_regs() (the real user
+ * registers, i.e. those of the ioctl) instead of its arguments would act on
+ * the ioctl's frame; those are in the deny-list below.
+ *
+ * The deny-list is the RF ("refused") class of the library's table,
+ * src/table/syscalls.def, included here as an X-macro so that the library
+ * and the module refuse exactly the same calls (-EPERM, as the library
+ * does): exit and exit_group (would end the caller inside an ioctl that then
+ * writes results), fork, vfork, clone and clone3 (copy_thread takes the
+ * child's registers from current_pt_regs(): the child would return from the
+ * ioctl, not from fork), execve and execveat (replace the image under a
+ * running ioctl), rt_sigreturn (restores a signal frame from the user
+ * stack pointer of the ioctl), restart_syscall (only meaningful right after
+ * a signal), rt_sigsuspend (leaves a saved mask for the signal return path),
+ * and the calls that change per-thread identity, signal or credential state,
+ * which would diverge from what the library's threads expect when they run
+ * on a worker thread. The same table gives each call's argument count,
+ * which bounds how many arguments a syslet atom reads (as in the library).
+ *
+ * -ERESTART* results are for the system-call return path, which restarts
+ * the call after a signal; inside a batch the call cannot be restarted, so
+ * they become -EINTR (the signal is delivered when the ioctl returns).
+ *
+ * Loops (batches, syslets) call sr_resched() after every call: it runs
+ * queued task work (deferred fput of files closed by the calls, which would
+ * otherwise pile up until the ioctl returns) and cond_resched(). They stop
+ * on a fatal signal; a syslet also stops on any pending signal, returning
+ * -EINTR with the atom to resume at, so that a signal handler runs even
+ * while a syslet loops.
+ */
+#include <linux/hash.h>
+#include <linux/kernel.h>
+#include <linux/kprobes.h>
+#include <linux/list.h>
+#include <linux/nospec.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/uaccess.h>
+#include <asm/unistd.h>
+
+#include "sysring.h"
+
+#include <sysring/syslet.h>
+#include "core/interp.h"
+
+typedef long (*sr_syscall_fn)(const struct pt_regs *);
+
+static const sr_syscall_fn *sr_table;
+static void (*sr_task_work_run)(void);
+unsigned int sr_nr_syscalls;
+
+/* One row per number of the library's table. */
+struct sr_sysinfo {
+	u8 known : 1;   /* the table has a row: otherwise -ENOSYS */
+	u8 refused : 1; /* RF class: -EPERM, never executed */
+	u8 nargs : 3;
+};
+
+#define SR_TABLE_SIZE 512
+#define NB 0
+#define MB 0
+#define RF 1
+#define SR_SYSCALL(nr, name, na, cls) [nr] = { .known = 1, .refused = (cls), .nargs = (na) },
+static const struct sr_sysinfo sr_sys[SR_TABLE_SIZE] = {
+#include "table/syscalls.def"
+};
+#undef SR_SYSCALL
+#undef NB
+#undef MB
+#undef RF
+
+/* The calls the module must refuse whatever the table says; checked at load
+ * time so that an edit of syscalls.def cannot silently open them. */
+static const unsigned short sr_must_refuse[] = {
+	__NR_fork,	  __NR_vfork,	 __NR_clone,   __NR_clone3,	     __NR_execve,
+	__NR_execveat,	  __NR_exit,	 __NR_exit_group, __NR_rt_sigreturn, __NR_restart_syscall,
+	__NR_rt_sigsuspend,
+};
+
+static unsigned long sr_kallsyms_lookup(const char *name)
+{
+	static unsigned long (*lookup)(const char *name);
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+
+	if (!lookup) {
+		if (register_kprobe(&kp) < 0)
+			return 0;
+		lookup = (void *)kp.addr;
+		unregister_kprobe(&kp);
+	}
+	return lookup ? lookup(name) : 0;
+}
+
+int sr_exec_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sr_must_refuse); i++) {
+		if (!sr_sys[sr_must_refuse[i]].refused) {
+			pr_err("sysring: syscalls.def does not refuse call %u\n", sr_must_refuse[i]);
+			return -EINVAL;
+		}
+	}
+	sr_table = (const sr_syscall_fn *)sr_kallsyms_lookup("sys_call_table");
+	if (!sr_table) {
+		pr_err("sysring: sys_call_table not found\n");
+		return -ENOENT;
+	}
+	/* Not exported either. Loops run deferred work (fput of files their
+	 * calls closed) and ring workers consume cancel notifications with it. */
+	sr_task_work_run = (void *)sr_kallsyms_lookup("task_work_run");
+	if (!sr_task_work_run) {
+		pr_err("sysring: task_work_run not found\n");
+		return -ENOENT;
+	}
+	sr_nr_syscalls = min_t(unsigned int, NR_syscalls, SR_TABLE_SIZE);
+	return 0;
+}
+
+void sr_run_task_work(void)
+{
+	/* task_works is only ever added to by others; a racy read just means
+	 * the work runs at the next check or when the ioctl returns. */
+	if (unlikely(READ_ONCE(current->task_works))) {
+		__set_current_state(TASK_RUNNING);
+		sr_task_work_run();
+	}
+}
+
+void sr_resched(void)
+{
+	sr_run_task_work();
+	cond_resched();
+}
+
+/*
+ * No nesting. The only way back into our ioctl handler from a call we make
+ * is the ioctl system call (the device has no other file operation that
+ * runs calls), so while the module runs an ioctl call for a task, the task
+ * is in a small hash table, and sr_ioctl refuses an ioctl from a task that
+ * is there. The global count keeps the common case (no ioctl call in
+ * flight anywhere) to one atomic read: a nested entry always sees its own
+ * task's increment, made before the call in program order.
+ */
+#define SR_NEST_BITS 6
+
+struct sr_nest {
+	struct hlist_node node;
+	struct task_struct *task;
+};
+
+static atomic_t sr_nest_count = ATOMIC_INIT(0);
+static struct hlist_head sr_nest_tab[1 << SR_NEST_BITS];
+static DEFINE_SPINLOCK(sr_nest_lock);
+
+bool sr_nested(void)
+{
+	unsigned int b = hash_ptr(current, SR_NEST_BITS);
+	struct sr_nest *n;
+	bool found = false;
+
+	if (likely(!atomic_read(&sr_nest_count)))
+		return false;
+	spin_lock(&sr_nest_lock);
+	hlist_for_each_entry(n, &sr_nest_tab[b], node) {
+		if (n->task == current) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&sr_nest_lock);
+	return found;
+}
+
+static long sr_call_ioctl(struct pt_regs *regs)
+{
+	unsigned int b = hash_ptr(current, SR_NEST_BITS);
+	struct sr_nest me = { .task = current };
+	long ret;
+
+	spin_lock(&sr_nest_lock);
+	hlist_add_head(&me.node, &sr_nest_tab[b]);
+	atomic_inc(&sr_nest_count);
+	spin_unlock(&sr_nest_lock);
+
+	ret = sr_table[__NR_ioctl](regs);
+
+	spin_lock(&sr_nest_lock);
+	hlist_del(&me.node);
+	atomic_dec(&sr_nest_count);
+	spin_unlock(&sr_nest_lock);
+	return ret;
+}
+
+static inline long sr_fix_restart(long ret)
+{
+	switch (ret) {
+	case -ERESTARTSYS:
+	case -ERESTARTNOINTR:
+	case -ERESTARTNOHAND:
+	case -ERESTART_RESTARTBLOCK:
+		return -EINTR;
+	}
+	return ret;
+}
+
+/* Refusal checks shared by every way a call is made. */
+static inline long sr_check(unsigned long nr)
+{
+	if (unlikely(nr >= sr_nr_syscalls))
+		return -ENOSYS;
+	nr = array_index_nospec(nr, SR_TABLE_SIZE);
+	if (unlikely(!sr_sys[nr].known))
+		return -ENOSYS;
+	if (unlikely(sr_sys[nr].refused))
+		return -EPERM;
+	if (unlikely(!sr_policy_ok()))
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * Make the call. `regs` is the caller's scratch pt_regs, zeroed once per
+ * ioctl: the entry points only read the six argument registers (their
+ * parameter is const), so only those and orig_ax change between calls.
+ */
+static inline long sr_do_call(struct pt_regs *regs, unsigned long nr, const u64 a[6])
+{
+	regs->di = a[0];
+	regs->si = a[1];
+	regs->dx = a[2];
+	regs->r10 = a[3];
+	regs->r8 = a[4];
+	regs->r9 = a[5];
+	regs->orig_ax = nr;
+	regs->ax = -ENOSYS;
+	if (unlikely(nr == __NR_ioctl))
+		return sr_fix_restart(sr_call_ioctl(regs));
+	nr = array_index_nospec(nr, sr_nr_syscalls);
+	return sr_fix_restart(sr_table[nr](regs));
+}
+
+long sr_call(struct pt_regs *regs, unsigned long nr, const u64 args[6])
+{
+	long ret = sr_check(nr);
+
+	return ret ? ret : sr_do_call(regs, nr, args);
+}
+
+/*
+ * Copy an ioctl argument that starts with its own size: older (smaller)
+ * structs are accepted down to minsize, newer ones only if the bytes we do
+ * not know are zero (copy_struct_from_user gives -E2BIG otherwise).
+ */
+long sr_copy_arg(void *dst, size_t ksize, const void __user *src, size_t minsize)
+{
+	u64 *d = dst;
+	u32 usize;
+	size_t i;
+
+	if (get_user(usize, (const u32 __user *)src))
+		return -EFAULT;
+	if (usize < minsize)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	if (usize != ksize || !IS_ALIGNED(ksize, 8))
+		return copy_struct_from_user(dst, ksize, src, usize);
+	/* The common case, the caller's struct is ours: word loads in one
+	 * user-access window are cheaper than the string copy. */
+	if (!user_access_begin(src, ksize))
+		return -EFAULT;
+	for (i = 0; i < ksize / 8; i++)
+		unsafe_get_user(d[i], (const u64 __user *)src + i, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/* ---- BATCH -------------------------------------------------------------- */
+
+/* The in-part of struct sysring_call. */
+struct sr_call_in {
+	u32 nr;
+	u32 flags;
+	u64 args[6];
+};
+
+/*
+ * Read one entry with word-sized loads inside one user-access window rather
+ * than copy_from_user: for 56 bytes the string-copy routine costs more than
+ * the loads (and much more under emulation, where a rep movsb is a byte at a
+ * time). Any fault lands on the label: -EFAULT.
+ */
+static __always_inline int sr_get_call(struct sr_call_in *c, const struct sysring_call __user *u)
+{
+	if (!user_access_begin(u, offsetof(struct sysring_call, result)))
+		return -EFAULT;
+	unsafe_get_user(c->nr, &u->nr, efault);
+	unsafe_get_user(c->flags, &u->flags, efault);
+	unsafe_get_user(c->args[0], &u->args[0], efault);
+	unsafe_get_user(c->args[1], &u->args[1], efault);
+	unsafe_get_user(c->args[2], &u->args[2], efault);
+	unsafe_get_user(c->args[3], &u->args[3], efault);
+	unsafe_get_user(c->args[4], &u->args[4], efault);
+	unsafe_get_user(c->args[5], &u->args[5], efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+long sr_ioctl_batch(struct sysring_batch __user *ub)
+{
+	struct sysring_batch b;
+	struct sysring_call __user *uc;
+	struct pt_regs regs = {};
+	u32 i, ran = 0;
+	long err = 0, ret;
+
+	ret = sr_copy_arg(&b, sizeof(b), ub, sizeof(b));
+	if (ret)
+		return ret;
+	if ((b.flags & ~SYSRING_BATCH_FLAGS_ALL) || b.resv[0] || b.resv[1] || b.ran)
+		return -EINVAL;
+	if (b.count > SYSRING_MAX_BATCH)
+		return -EINVAL;
+	uc = u64_to_user_ptr(b.calls);
+
+	/* Each entry is read when its turn comes, so a call may fill in the
+	 * arguments of a later one (as in a syslet). */
+	for (i = 0; i < b.count; i++) {
+		struct sr_call_in c;
+		long res;
+
+		if (sr_get_call(&c, &uc[i])) {
+			err = -EFAULT;
+			break;
+		}
+		res = c.flags ? -EINVAL : sr_call(&regs, c.nr, c.args);
+		/* The call ran: it counts even if its result cannot be stored. */
+		ran++;
+		if (put_user(res, &uc[i].result)) {
+			err = -EFAULT;
+			break;
+		}
+		if (res < 0 && (b.flags & SYSRING_BATCH_STOP_ON_ERROR))
+			break;
+		if (unlikely(fatal_signal_pending(current)))
+			break;
+		sr_resched();
+	}
+	if (put_user(ran, &ub->ran) && !err)
+		err = -EFAULT;
+	return err ? err : ran;
+}
+
+/* ---- SYSLET ------------------------------------------------------------- */
+
+/*
+ * The umem_add pseudo-call: *uptr += inc, atomically (several syslets, or a
+ * syslet and the program, may share a counter, as in the library), result
+ * the new value. A user-space cmpxchg loop: the page is faulted in by
+ * get_user, and the cmpxchg itself has an exception-table fixup, so a page
+ * unmapped in between gives -EFAULT, not an oops. The address must be
+ * naturally aligned: a locked access split across cache lines can trap.
+ */
+static long sr_umem_add(unsigned long __user *uptr, unsigned long inc)
+{
+	unsigned long old;
+	unsigned int tries = 0;
+	int ret;
+
+	if (!uptr)
+		return -EFAULT;
+	if (!IS_ALIGNED((unsigned long)uptr, sizeof(*uptr)))
+		return -EINVAL;
+	if (get_user(old, uptr))
+		return -EFAULT;
+	if (!access_ok(uptr, sizeof(*uptr)))
+		return -EFAULT;
+	for (;;) {
+		/* 0: stored; 1: *uptr changed, old is updated; -EFAULT */
+		ret = __try_cmpxchg_user(uptr, &old, old + inc, sr_umem_fault);
+		if (ret == 0)
+			return (long)(old + inc);
+		if (ret < 0)
+			return -EFAULT;
+		if (++tries % 64 == 0) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			cond_resched();
+		}
+	}
+}
+
+/* Run one atom (already copied in): its result, raw. */
+static long sr_atom_exec(struct pt_regs *regs, const struct syslet_uatom *a)
+{
+	u64 args[6] = { 0 };
+	unsigned long nr = a->nr;
+	unsigned int i, nargs;
+	long ret;
+
+	if (unlikely(nr == (unsigned long)__NR_umem_add)) {
+		unsigned long __user *uptr;
+		unsigned long inc;
+
+		if (!a->arg_ptr[0] || !a->arg_ptr[1])
+			return -EINVAL;
+		if (get_user(uptr, (unsigned long __user *__user *)a->arg_ptr[0]) ||
+		    get_user(inc, a->arg_ptr[1]))
+			return -EFAULT;
+		return sr_umem_add(uptr, inc);
+	}
+	ret = sr_check(nr);
+	if (ret)
+		return ret;
+	/* Read when the call runs, so an argument may be a variable an
+	 * earlier atom filled; never past the call's count nor the first
+	 * NULL. An unreadable argument fails the atom like a bad buffer. */
+	nargs = sr_sys[array_index_nospec(nr, SR_TABLE_SIZE)].nargs;
+	for (i = 0; i < nargs && a->arg_ptr[i]; i++)
+		if (get_user(args[i], a->arg_ptr[i]))
+			return -EFAULT;
+	return sr_do_call(regs, nr, args);
+}
+
+/* Read an atom field by field (see sr_get_call). */
+static __always_inline int sr_get_atom(struct syslet_uatom *a, const struct syslet_uatom __user *u)
+{
+	if (!user_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_get_user(a->flags, &u->flags, efault);
+	unsafe_get_user(a->nr, &u->nr, efault);
+	unsafe_get_user(a->ret_ptr, &u->ret_ptr, efault);
+	unsafe_get_user(a->next, &u->next, efault);
+	unsafe_get_user(a->arg_ptr[0], &u->arg_ptr[0], efault);
+	unsafe_get_user(a->arg_ptr[1], &u->arg_ptr[1], efault);
+	unsafe_get_user(a->arg_ptr[2], &u->arg_ptr[2], efault);
+	unsafe_get_user(a->arg_ptr[3], &u->arg_ptr[3], efault);
+	unsafe_get_user(a->arg_ptr[4], &u->arg_ptr[4], efault);
+	unsafe_get_user(a->arg_ptr[5], &u->arg_ptr[5], efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+long sr_ioctl_syslet(struct sysring_syslet __user *us)
+{
+	struct sysring_syslet s;
+	struct syslet_uatom atom;
+	struct syslet_uatom __user *a, *done = NULL;
+	struct pt_regs regs = {};
+	u64 count = 0, max;
+	long res = 0, ret = 0;
+
+	ret = sr_copy_arg(&s, sizeof(s), us, sizeof(s));
+	if (ret)
+		return ret;
+	if (s.flags || s.resv[0] || s.resv[1] || !s.atom)
+		return -EINVAL;
+	max = s.max_atoms ? s.max_atoms : SYSRING_SYSLET_DEFAULT_ATOMS;
+	if (max > SYSRING_SYSLET_MAX_ATOMS)
+		return -EINVAL;
+	a = u64_to_user_ptr(s.atom);
+
+	for (;;) {
+		struct syslet_uatom *next;
+
+		if (count == max) {
+			ret = SYSRING_SYSLET_PAUSED;
+			break;
+		}
+		/* Any signal: let the caller handle it and resume at `a`. */
+		if (unlikely(signal_pending(current))) {
+			ret = -EINTR;
+			break;
+		}
+		if (sr_get_atom(&atom, a)) {
+			ret = -EFAULT;
+			break;
+		}
+		res = sr_atom_exec(&regs, &atom);
+		count++;
+		done = a;
+		if (atom.ret_ptr && put_user(res, atom.ret_ptr)) {
+			ret = -EFAULT;
+			a = NULL; /* cannot resume: the atom ran */
+			break;
+		}
+		/* The library's control flow (src/core/interp.h), on the
+		 * values copied in; nothing there dereferences a pointer. */
+		next = sr_syslet_next((struct syslet_uatom __force *)a, atom.flags,
+				      (struct syslet_uatom __force *)atom.next, res);
+		a = (struct syslet_uatom __user __force *)next;
+		if (!a)
+			break;
+		sr_resched();
+	}
+
+	if (put_user((u64)(unsigned long)done, &us->done) ||
+	    put_user((u64)(unsigned long)a, &us->next) || put_user(count, &us->count) ||
+	    put_user((s64)res, &us->res))
+		return -EFAULT;
+	return ret;
+}

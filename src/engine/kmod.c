@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kmod engine (see kmod.h): opening /dev/sysring once per process and
+ * the BATCH and SYSLET ioctls.
+ *
+ * The cached state is one int: SR_KMOD_UNKNOWN before the first use, then
+ * the descriptor (>= 0) or -errno for good. Two threads racing on the first
+ * use may both open the device; one wins the compare-and-swap and the other
+ * closes its descriptor. The descriptor is never closed by the library: a
+ * program that closes it behind our back (closefrom, a loop over all fds)
+ * makes the next ioctl fail with EBADF or ENOTTY, which resets the cache
+ * and opens the device again once.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kmod.h"
+
+#define SR_KMOD_UNKNOWN (-1000000)
+
+static int kmod_state = SR_KMOD_UNKNOWN;
+
+static long kmod_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	long r = syscall(SYS_ioctl, fd, cmd, arg);
+	return r < 0 ? -errno : r;
+}
+
+/* Open and check the device: the descriptor or -errno. */
+static int kmod_probe(void)
+{
+	struct sysring_info info;
+	const char *env = getenv("SYSRING_KMOD");
+	int fd;
+
+	if (env && !strcmp(env, "0"))
+		return -ENODEV;
+	/* The module refuses processes under seccomp (calls through it would
+	 * bypass the filter): do not even try. */
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) > 0)
+		return -EPERM;
+	fd = open(SYSRING_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENXIO ? -ENODEV : -errno;
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	if (kmod_ioctl(fd, SYSRING_IOC_INFO, &info) || info.version != SYSRING_UAPI_VERSION ||
+	    info.call_size != sizeof(struct sysring_call) ||
+	    info.atom_size != sizeof(struct syslet_uatom) || !(info.features & SYSRING_FEAT_BATCH)) {
+		close(fd);
+		return -ENODEV;
+	}
+	return fd;
+}
+
+int sr_kmod_open(void)
+{
+	int cur = __atomic_load_n(&kmod_state, __ATOMIC_ACQUIRE);
+	int fd;
+
+	if (cur != SR_KMOD_UNKNOWN)
+		return cur;
+	fd = kmod_probe();
+	if (!__atomic_compare_exchange_n(&kmod_state, &cur, fd, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		if (fd >= 0)
+			close(fd);
+		return cur;
+	}
+	return fd;
+}
+
+/* The descriptor stopped working: forget it (it is not ours any more, so
+ * it is not closed) and look again, once. */
+static int kmod_reopen(int stale)
+{
+	int cur = stale;
+
+	__atomic_compare_exchange_n(&kmod_state, &cur, SR_KMOD_UNKNOWN, false, __ATOMIC_ACQ_REL,
+				    __ATOMIC_ACQUIRE);
+	return sr_kmod_open();
+}
+
+static long kmod_call(unsigned long cmd, void *arg)
+{
+	int fd = sr_kmod_open();
+	long r;
+
+	if (fd < 0)
+		return -ENODEV;
+	r = kmod_ioctl(fd, cmd, arg);
+	if (r == -EBADF || r == -ENOTTY) {
+		fd = kmod_reopen(fd);
+		if (fd < 0)
+			return -ENODEV;
+		r = kmod_ioctl(fd, cmd, arg);
+	}
+	/* Refused as a whole (a seccomp filter installed since): nothing ran;
+	 * remember, so that later batches go elsewhere at once. */
+	if (r == -EPERM) {
+		__atomic_store_n(&kmod_state, -EPERM, __ATOMIC_RELEASE);
+		return -ENODEV;
+	}
+	return r;
+}
+
+long sr_kmod_batch(struct sysring_call *calls, unsigned int n, unsigned int flags)
+{
+	struct sysring_batch b;
+
+	if (n > SYSRING_MAX_BATCH)
+		return -EINVAL;
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.flags = flags;
+	b.calls = (uint64_t)(uintptr_t)calls;
+	b.count = n;
+	return kmod_call(SYSRING_IOC_BATCH, &b);
+}
+
+long sr_kmod_syslet(struct syslet_uatom *atom, uint64_t max_atoms, struct syslet_uatom **done,
+		    struct syslet_uatom **resume)
+{
+	struct sysring_syslet s;
+	long r;
+
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.atom = (uint64_t)(uintptr_t)atom;
+	s.max_atoms = max_atoms;
+	r = kmod_call(SYSRING_IOC_SYSLET, &s);
+	if (done)
+		*done = (struct syslet_uatom *)(uintptr_t)s.done;
+	if (resume)
+		*resume = (struct syslet_uatom *)(uintptr_t)s.next;
+	return r;
+}
