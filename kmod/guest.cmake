@@ -33,10 +33,8 @@ set_tests_properties(guest:kmod PROPERTIES LABELS "guest" TIMEOUT 600 SKIP_RETUR
 # Static builds of library tests for the guest: the library's objects and
 # liburing's archive (the pkg-config target names the shared object).
 find_library(SYSRING_URING_ARCHIVE NAMES liburing.a)
-# Not yet: cancel and async_wait on engine "kmod" (the engine cancels a
-# queued entry by signalling the workers, and async_wait counts executor
-# threads); run them by hand with scripts/guest/run.sh --run.
-set(_guest_lib_tests batchsys async_basic async_badinput async_destroy eventfd syslet syslet_sample)
+set(_guest_lib_tests batchsys async_basic async_badinput async_destroy async_wait cancel eventfd syslet
+  syslet_sample)
 set(_guest_runs "")
 foreach(t IN LISTS _guest_lib_tests)
   if(NOT SYSRING_URING_ARCHIVE OR NOT EXISTS ${PROJECT_SOURCE_DIR}/tests/${t}.c)

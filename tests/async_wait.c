@@ -109,7 +109,9 @@ int main(void)
 	}
 	struct sysring_stats st;
 	T_EQ(sysring_stats(ctx, &st), 0);
-	T_ASSERT(st.threads > 2 && st.threads <= 16);
+	const char *eng = getenv("SYSRING_ENGINE");
+	if (!eng || strcmp(eng, "kmod")) /* with the module, its workers run them */
+		T_ASSERT(st.threads > 2 && st.threads <= 16);
 	for (int i = 0; i < 32; i++)
 		async_cb_free(blk[i]);
 	T_EQ(async_destroy(ctx), 0);

@@ -10,6 +10,7 @@
 #include "core.h"
 #include "interp.h"
 #include "rawsys.h"
+#include "../engine/kmod.h"
 #include "../table/table.h"
 
 /* umem_add as an atom: arg0 holds the address of the counter, arg1 the
@@ -218,7 +219,7 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct fdcach
 		}
 		/* Engine "kmod" with the module present: in-kernel workers run
 		 * everything that does not complete inline. */
-		if (ctx->km) {
+		if (ctx->km && !req->deadline_ns) { /* timed calls: threads' timers */
 			read_args(req, a, e->nargs);
 			return SR_ROUTE_KMOD;
 		}
@@ -228,7 +229,7 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct fdcach
 		if (e->nowait && needs_plain(fc, e->nowait, req->args))
 			return SR_ROUTE_THREADS;
 have_args:
-		if (ctx->km)
+		if (ctx->km && !req->deadline_ns)
 			return SR_ROUTE_KMOD;
 		if (!e->uring || !sr_load_relaxed(&ctx->ur.ready) || !sr_uring_has(e->uring->opcode))
 			return SR_ROUTE_THREADS;
@@ -332,6 +333,21 @@ bool sr_ctx_exec_cached(struct sr_ctx *ctx, struct sr_req *req)
 
 void sr_syslet_run_sync(struct syslet_uatom *a)
 {
+	/* With the module: the whole syslet in one crossing (resuming after a
+	 * pause or an interrupting signal), the same interpreter in the kernel
+	 * (interp.h). Without it, or if the module cannot read an atom, the
+	 * rest runs here. */
+	while (a && sr_kmod_open() >= 0) {
+		struct syslet_uatom *resume = NULL;
+		long r = sr_kmod_syslet(a, 0, NULL, &resume);
+		if (r == 0)
+			return;
+		if ((r == SYSRING_SYSLET_PAUSED || r == -EINTR) && resume) {
+			a = resume;
+			continue;
+		}
+		break;
+	}
 	while (a) {
 		long res = sr_atom_exec(a);
 		if (a->ret_ptr)

@@ -32,6 +32,7 @@
 #include <sysring/uapi.h>
 
 #include "../core/core.h"
+#include "kmod.h"
 
 struct sr_kmod {
 	int fd;
@@ -51,25 +52,22 @@ struct sr_kmod {
 	uint64_t inflight;
 };
 
-/* The module's interface version, checked once per process. */
-static int kmod_usable(void)
+/* The module is usable (sr_kmod_open checked its interface version once per
+ * process) and has the ring; returns its features, or 0. */
+static uint32_t kmod_ring_features(void)
 {
-	static int state; /* 0 unknown, 1 yes, -1 no */
-	int s = sr_load_relaxed(&state);
-	if (s)
-		return s > 0;
-	int fd = open(SYSRING_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	static uint32_t feats = UINT32_MAX;
+	uint32_t f = sr_load_relaxed(&feats);
+	if (f != UINT32_MAX)
+		return f;
+	int fd = sr_kmod_open();
 	struct sysring_info info = {.size = sizeof(info)};
-	s = -1;
-	if (fd >= 0) {
-		if (ioctl(fd, SYSRING_IOC_INFO, &info) == 0 && info.version == SYSRING_UAPI_VERSION &&
-		    (info.features & SYSRING_FEAT_RING) && info.sqe_size == sizeof(struct sysring_sqe) &&
-		    info.cqe_size == sizeof(struct sysring_cqe))
-			s = 1;
-		close(fd);
-	}
-	sr_store_relaxed(&state, s);
-	return s > 0;
+	f = 0;
+	if (fd >= 0 && ioctl(fd, SYSRING_IOC_INFO, &info) == 0 && (info.features & SYSRING_FEAT_RING) &&
+	    info.sqe_size == sizeof(struct sysring_sqe) && info.cqe_size == sizeof(struct sysring_cqe))
+		f = info.features;
+	sr_store_relaxed(&feats, f);
+	return f;
 }
 
 static void *kworker_main(void *arg)
@@ -89,7 +87,7 @@ static void *kworker_main(void *arg)
 			me = i;
 	/* Acquire pairs with shutdown's release of stop. */
 	while (!sr_load_acquire(&k->stop)) {
-		int r = ioctl(k->fd, SYSRING_IOC_WORKER);
+		int r = ioctl(k->fd, SYSRING_IOC_WORKER, 0);
 		if (r == 0)
 			break; /* the ring was destroyed */
 		if (errno != EINTR && errno != ERESTART)
@@ -173,7 +171,7 @@ int sr_kmod_init(struct sr_ctx *ctx)
 	struct sysring_ring_setup su = {.size = sizeof(su)};
 	sigset_t all, old;
 
-	if (!kmod_usable())
+	if (!kmod_ring_features())
 		return -ENODEV;
 	k = calloc(1, sizeof(*k));
 	if (!k)
@@ -181,7 +179,9 @@ int sr_kmod_init(struct sr_ctx *ctx)
 	k->fd = open(SYSRING_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	if (k->fd < 0)
 		goto fail;
-	su.sq_entries = ctx->nr_events;
+	/* The module's ring holds at most SYSRING_RING_MAX_ENTRIES; a larger
+	 * context sends what does not fit to the threads. */
+	su.sq_entries = ctx->nr_events < SYSRING_RING_MAX_ENTRIES ? ctx->nr_events : SYSRING_RING_MAX_ENTRIES;
 	su.cq_entries = 0;
 	if (ioctl(k->fd, SYSRING_IOC_SETUP, &su))
 		goto fail;
@@ -254,13 +254,21 @@ unsigned int sr_kmod_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned i
 	return done;
 }
 
-/* Interrupt the in-kernel worker running req (cancel): the workers are
- * signalled with the cancel signal until the request is no longer in the
- * module; a call that finished first keeps its result. */
+/* Cancel req in the module: still queued, it completes -ECANCELED without
+ * running; running, its call is interrupted (no signal needed) and completes
+ * -ECANCELED, or with its own result if it finished first. A module without
+ * CANCEL: the workers are signalled until the request is out of the ring. */
 void sr_kmod_interrupt(struct sr_ctx *ctx, struct sr_req *req)
 {
 	struct sr_kmod *k = ctx->km;
 	int sig = sr_threads_cancel_signal();
+
+	if (kmod_ring_features() & SYSRING_FEAT_CANCEL) {
+		struct sysring_ring_cancel c = {.size = sizeof(c), .user_data = (uint64_t)req->idx + 1};
+		ioctl(k->fd, SYSRING_IOC_CANCEL, &c);
+		return;
+	}
+	/* Acquire pairs with the reaper's completion of the request. */
 	for (int tries = 0; tries < 5000 && sr_load_acquire(&req->state) == SR_REQ_KMOD; tries++) {
 		for (uint32_t i = 0; i < k->nworkers; i++)
 			if (!sr_load_acquire(&k->exited[i]))
