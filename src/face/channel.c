@@ -299,35 +299,51 @@ static int check_state(uint32_t st)
 
 enum { CH_ALIVE, CH_DEAD, CH_CORRUPT };
 
-/* Is the receiver of entry e alive? Takes and releases its owner mutex if
- * the owner is gone. */
-static int receiver_state(struct ch_entry *e)
+/*
+ * Is the receiver of the READY entry e alive? Takes and releases its owner
+ * mutex if the owner is gone. The entry may be unregistered and registered
+ * again while we look (our trylock can even succeed on the new
+ * registration's mutex before it locks it), so a "dead" verdict holds only
+ * if the entry is still READY with the generation we started with; *gen
+ * returns that generation for reclaim.
+ */
+static int receiver_state(struct ch_entry *e, uint32_t *gen)
 {
+	/* Acquires pair with register's gen++ then release of READY. */
+	uint32_t g = sr_load_acquire(&e->gen);
+	if (sr_load_acquire(&e->state) != CH_READY)
+		return CH_ALIVE; /* nothing to reclaim */
 	int r = pthread_mutex_trylock(&e->owner);
 	if (r == EBUSY)
 		return CH_ALIVE;
-	if (r == EOWNERDEAD) {
+	if (r == EOWNERDEAD)
 		pthread_mutex_consistent(&e->owner);
-		pthread_mutex_unlock(&e->owner);
-		return CH_DEAD;
-	}
-	if (r == 0) {
-		/* Nobody holds it: the entry says READY but has no receiver. */
-		pthread_mutex_unlock(&e->owner);
-		return CH_DEAD;
-	}
-	return CH_CORRUPT;
+	else if (r != 0)
+		return CH_CORRUPT;
+	pthread_mutex_unlock(&e->owner);
+	if (sr_load_acquire(&e->state) != CH_READY || sr_load_acquire(&e->gen) != g)
+		return CH_ALIVE; /* registered again meanwhile */
+	*gen = g;
+	return CH_DEAD;
 }
 
-/* READY (of a dead receiver) -> PENDING -> EMPTY. Senders caught inside get
- * a bounded grace period; a dead sender's using count is then forgotten. */
-static void reclaim(struct ch_entry *e)
+/* READY (of a dead receiver of generation gen) -> PENDING -> EMPTY. Senders
+ * caught inside get a bounded grace period; a dead sender's using count is
+ * then forgotten. */
+static void reclaim(struct ch_entry *e, uint32_t gen)
 {
 	uint32_t st = CH_READY;
+	if (sr_load_acquire(&e->gen) != gen)
+		return; /* a new registration: not ours to take */
 	/* State CASes are acq_rel: each transition pairs with the previous
 	 * one's release (register's READY, reclaim/unregister's EMPTY). */
 	if (!sr_cas(&e->state, &st, CH_PENDING, SR_ACQ_REL, SR_RELAXED))
 		return; /* someone else is reclaiming or it changed */
+	if (sr_load_acquire(&e->gen) != gen) {
+		/* Lost a race with a re-registration after all: give it back. */
+		sr_store_release(&e->state, CH_READY);
+		return;
+	}
 	uint64_t end = sr_now_ns() + CH_STUCK_NS;
 	/* Acquire pairs with the senders' release decrement of using. */
 	while (sr_load_acquire(&e->using) && sr_now_ns() < end)
@@ -358,21 +374,22 @@ SR_EXPORT int sysring_register(sysring_chan_t *c, uint64_t id)
 		if (!check_state(st))
 			continue; /* corrupted: never followed, never taken */
 		if (st == CH_READY && sr_load_relaxed(&e->id) == id) {
-			int rs = receiver_state(e);
+			uint32_t g;
+			int rs = receiver_state(e, &g);
 			if (rs == CH_ALIVE)
 				return -EEXIST;
 			if (rs == CH_DEAD)
-				reclaim(e);
+				reclaim(e, g);
 		}
 	}
 	for (uint32_t i = 0; i < c->nentries && mine < 0; i++) {
 		struct ch_entry *e = entry_at(c, i);
-		uint32_t st = CH_EMPTY;
+		uint32_t st = CH_EMPTY, g;
 		/* acq_rel: pairs with the release of EMPTY by unregister/reclaim. */
 		if (sr_cas(&e->state, &st, CH_PENDING, SR_ACQ_REL, SR_RELAXED)) {
 			mine = (int)i;
-		} else if (st == CH_READY && receiver_state(e) == CH_DEAD) {
-			reclaim(e); /* a dead receiver's entry: then try it again */
+		} else if (st == CH_READY && receiver_state(e, &g) == CH_DEAD) {
+			reclaim(e, g); /* a dead receiver's entry: then try it again */
 			st = CH_EMPTY;
 			if (sr_cas(&e->state, &st, CH_PENDING, SR_ACQ_REL, SR_RELAXED))
 				mine = (int)i;
@@ -400,10 +417,11 @@ SR_EXPORT int sysring_register(sysring_chan_t *c, uint64_t id)
 	 * READY sees the formatted ring and the id. */
 	sr_store_release(&e->state, CH_READY);
 	/* Two registrations of one id that raced: the lower entry wins. */
+	uint32_t og;
 	for (uint32_t i = 0; i < (uint32_t)mine; i++) {
 		struct ch_entry *o = entry_at(c, i);
 		if (sr_load_acquire(&o->state) == CH_READY && sr_load_relaxed(&o->id) == id &&
-		    receiver_state(o) == CH_ALIVE) {
+		    receiver_state(o, &og) == CH_ALIVE) {
 			c->my_entry = mine;
 			sysring_unregister(c);
 			return -EEXIST;
@@ -494,8 +512,9 @@ SR_EXPORT int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_cha
 			/* Release pairs with unregister's acquire of using. */
 			sr_fetch_sub(&e->using, 1, SR_RELEASE);
 			/* Full: is anybody still draining it? */
-			if (receiver_state(e) == CH_DEAD) {
-				reclaim(e);
+			uint32_t g;
+			if (receiver_state(e, &g) == CH_DEAD) {
+				reclaim(e, g);
 				return -ENOENT;
 			}
 			return -EAGAIN;
