@@ -257,4 +257,5 @@ void bench_batch(void)
 	svg_plot("batch.svg", "sysring batches: ns per call vs batch length (median)", lens, nl, series, names, 6);
 	fprintf(stderr, "  [batch] plot written to batch.svg\n");
 	batchsys_close(c.h);
+	sync(); /* leave no writeback behind for the next section */
 }

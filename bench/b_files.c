@@ -483,4 +483,5 @@ void bench_files(void)
 	free(uvjobs);
 	free(srjobs);
 	remove_tree();
+	sync();
 }

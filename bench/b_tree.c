@@ -108,4 +108,5 @@ void bench_tree(void)
 	snprintf(cmdline, sizeof(cmdline), "rm -rf %s", root);
 	if (system(cmdline))
 		fprintf(stderr, "could not remove %s\n", root);
+	sync();
 }
