@@ -277,6 +277,8 @@ void sr_threads_free(struct sr_ctx *ctx);
 void sr_threads_interrupt(struct sr_ctx *ctx, struct sr_req *req);
 int sr_threads_cancel_signal(void);
 uint32_t sr_threads_idle(const struct sr_ctx *ctx);
+/* Workers started eagerly per CPU before growth waits for a stall. */
+void sr_threads_set_eager(struct sr_ctx *ctx, uint32_t per_cpu);
 
 /* --- uring engine (engine/uring.c) --- */
 /* Whether the running kernel's io_uring has this opcode (probed once). */
