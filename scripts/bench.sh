@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 cmake --build build-release -j"$(nproc)" --target sysring-bench >/dev/null
-exec build-release/bench/sysring-bench "$@"
+# Run from the build directory: plots (batch.svg) are written there.
+cd build-release
+exec bench/sysring-bench "$@"

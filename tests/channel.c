@@ -135,9 +135,13 @@ static int role_churn(char **argv)
 		int r = sysring_register(c, id);
 		if (r == 0) {
 			won++;
-			if (sysring_unregister(c))
+			r = sysring_unregister(c);
+			if (r) {
+				fprintf(stderr, "churn: unregister: %d\n", r);
 				return 3;
+			}
 		} else if (r != -EEXIST && r != -ENOSPC) {
+			fprintf(stderr, "churn: register: %d\n", r);
 			return 4;
 		}
 	}
@@ -411,7 +415,8 @@ static void test_races(void)
 			if (waitpid(p[i], &st, WNOHANG) == 0) {
 				done = 0;
 			} else {
-				T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+				if (!WIFEXITED(st) || WEXITSTATUS(st))
+					T_FAIL("churn process: status %#x", st);
 				p[i] = -1;
 			}
 		}

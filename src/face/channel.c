@@ -24,7 +24,7 @@
  *                   re-check READY and id, reserve a slot; release publishes
  *                   (CAS commit) and does using--
  * Liveness: the receiver holds a robust, process-shared mutex in its entry
- * while registered. If its thread dies the kernel marks the mutex
+ * while registered (initialised once, by the segment's creator). If its thread dies the kernel marks the mutex
  * owner-dead; register and senders that find the queue full try the mutex
  * (a user-space CAS when it is held: no system call) and reclaim the entry of
  * a dead receiver. A sender that dies between reserving a slot and
@@ -237,6 +237,18 @@ SR_EXPORT int sysring_chan_open(const char *name, unsigned int entries, unsigned
 		seg->entry_stride = entry_stride_for(capacity);
 		seg->entries_off = 64;
 		seg->total_bytes = (uint64_t)st.st_size;
+		/* Each entry's owner mutex: robust and process-shared, set up once
+		 * here, before the segment is published (magic), and never again. */
+		pthread_mutexattr_t ma;
+		pthread_mutexattr_init(&ma);
+		pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+		pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+		for (uint32_t i = 0; i < entries; i++) {
+			struct ch_entry *e = (struct ch_entry *)((unsigned char *)base + 64 +
+								 (size_t)i * seg->entry_stride);
+			pthread_mutex_init(&e->owner, &ma);
+		}
+		pthread_mutexattr_destroy(&ma);
 		/* Release pairs with the openers' acquire of magic. */
 		sr_store_release(&seg->magic, CH_MAGIC);
 	} else {
@@ -358,7 +370,6 @@ static void reclaim(struct ch_entry *e, uint32_t gen)
 
 SR_EXPORT int sysring_register(sysring_chan_t *c, uint64_t id)
 {
-	pthread_mutexattr_t ma;
 	struct sr_ring_hdr *rh;
 	int mine = -1;
 
@@ -398,12 +409,15 @@ SR_EXPORT int sysring_register(sysring_chan_t *c, uint64_t id)
 	if (mine < 0)
 		return -ENOSPC;
 	struct ch_entry *e = entry_at(c, (uint32_t)mine);
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
-	pthread_mutex_init(&e->owner, &ma);
-	pthread_mutexattr_destroy(&ma);
-	pthread_mutex_lock(&e->owner);
+	/* The mutex was initialised once with the segment and is never
+	 * re-initialised (an observer may hold it for an instant right now). */
+	int lr = pthread_mutex_lock(&e->owner);
+	if (lr == EOWNERDEAD)
+		pthread_mutex_consistent(&e->owner);
+	else if (lr) {
+		sr_store_release(&e->state, CH_EMPTY); /* a corrupted mutex: give up */
+		return -EIO;
+	}
 	rh = (struct sr_ring_hdr *)((unsigned char *)e + CH_RING_OFF);
 	sr_ring_format(rh, sr_ring_bytes(c->capacity, sizeof(struct ch_payload)), c->capacity,
 		       sizeof(struct ch_payload));
