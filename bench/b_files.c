@@ -125,18 +125,24 @@ static void uv_stat_cb(uv_fs_t *req)
 		uv_stat_start(j);
 }
 
-static double uv_stat_run(void *arg, long iters)
+/* Keep WINDOW libuv chains going until `iters` are done; returns ns. */
+static double uv_window(void (*start)(struct uvjob *), long iters)
 {
-	(void)arg;
 	uv_next = uv_done = 0;
 	uv_total = iters;
 	uint64_t t0 = bench_now();
 	for (int k = 0; k < WINDOW && uv_next < uv_total; k++)
-		uv_stat_start(&uvjobs[k]);
+		start(&uvjobs[k]);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	if (uv_done != iters)
 		abort();
 	return (double)(bench_now() - t0);
+}
+
+static double uv_stat_run(void *arg, long iters)
+{
+	(void)arg;
+	return uv_window(uv_stat_start, iters);
 }
 
 static void uv_ofrc_open(struct uvjob *j);
@@ -180,15 +186,7 @@ static void uv_ofrc_cb(uv_fs_t *req)
 static double uv_ofrc_run(void *arg, long iters)
 {
 	(void)arg;
-	uv_next = uv_done = 0;
-	uv_total = iters;
-	uint64_t t0 = bench_now();
-	for (int k = 0; k < WINDOW && uv_next < uv_total; k++)
-		uv_ofrc_open(&uvjobs[k]);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	if (uv_done != iters)
-		abort();
-	return (double)(bench_now() - t0);
+	return uv_window(uv_ofrc_open, iters);
 }
 
 /* ---- sysring ---- */

@@ -682,6 +682,7 @@ long sr_ring_wake(struct sr_file *f, unsigned long flags)
 
 long sr_ring_destroy(struct sr_file *f)
 {
+	/* Pairs with the store-release in sr_ring_setup, as in sr_ring_get. */
 	struct sr_ring *r = smp_load_acquire(&f->ring);
 	struct sysring_sqe sqe;
 	bool cancelled;
