@@ -343,6 +343,7 @@ SYSRING_API int batchsys_push_syscall(batchsys_batch_t *batch, long nr, unsigned
 /* sysring: per-handle options (native, -errno). */
 #define SYSRING_BATCHSYS_STOP_ON_ERROR 0x1u    /* stop at the first failing call */
 #define SYSRING_BATCHSYS_UNCHECKED_CACHE 0x2u  /* skip the per-post fd check (see above) */
+#define SYSRING_BATCHSYS_NO_MERGE 0x4u         /* one system call per pushed call (see below) */
 #define SYSRING_BATCHSYS_EXEC_LOOP 0x10u       /* force the plain loop on the caller */
 #define SYSRING_BATCHSYS_EXEC_URING 0x20u      /* force io_uring (falls back per batch) */
 #define SYSRING_BATCHSYS_EXEC_KMOD 0x40u       /* force the kernel module (falls back) */
@@ -350,6 +351,24 @@ SYSRING_API int sysring_batch_set_flags(int batchsys_fd, unsigned int flags);
 
 /* Which executor ran the last post on this handle: "loop", "uring", "kmod". */
 SYSRING_API const char *sysring_batch_last_executor(int batchsys_fd);
+
+/*
+ * Merged runs. On the loop executor, consecutive calls of one kind on one
+ * regular file -- read, write, or pread/pwrite at contiguous offsets -- run
+ * as one readv/writev (preadv/pwritev). For a regular file that is what the
+ * sequence of plain calls does, in one crossing and under one inode lock;
+ * each call gets the result the plain call would have given: a vectored call
+ * that comes back short (a bad buffer, RLIMIT_FSIZE, end of file) credits
+ * the calls it covered, and the rest run on, one by one from the first call
+ * it did not reach, so every errno is the plain call's own. Pipes, sockets
+ * and devices are never merged (their partial transfers and message
+ * boundaries differ). SYSRING_BATCHSYS_NO_MERGE turns it off (one system
+ * call per pushed call, for instance under a seccomp filter or strace that
+ * expects them). A batch with such runs prefers the loop to the module.
+ * Returns how many calls of this handle's posts ran merged, ever, or -1 with
+ * errno EINVAL (not a handle).
+ */
+SYSRING_API long sysring_batch_merged_calls(int batchsys_fd);
 
 #ifdef __cplusplus
 }

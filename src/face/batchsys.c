@@ -11,7 +11,8 @@
  *          hard-linked (IOSQE_IO_HARDLINK: in order, a failure does not stop
  *          the rest; IOSQE_IO_LINK with STOP_ON_ERROR), cached fds as fixed
  *          files
- *   loop   a plain loop of raw calls on the caller
+ *   loop   a plain loop of raw calls on the caller, runs of reads or writes
+ *          on one regular file merged into one vectored call (exec_run)
  *
  * Which one runs a batch is decided per batch from what was measured on this
  * machine (README "Batches"): the loop unless the batch is long enough and
@@ -35,6 +36,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/kcmp.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -45,6 +47,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <sysring/batchsys.h>
@@ -85,6 +88,7 @@ struct bs_handle {
 	int *dup_of; /* per fd: our duplicate of the cached file, -1 if none */
 	unsigned int ncached;
 	const char *last;
+	uint64_t merged; /* calls answered by a merged run, ever (under lock) */
 	pthread_mutex_t lock;
 	union sr_aux aux[BATCHSYS_MAX_RESULTS];
 };
@@ -243,6 +247,21 @@ SR_EXPORT int sysring_batch_set_flags(int batchsys_fd, unsigned int flags)
 		return -EINVAL;
 	h->flags = flags;
 	return 0;
+}
+
+SR_EXPORT long sysring_batch_merged_calls(int batchsys_fd)
+{
+	struct bs_handle *h = handle_get(batchsys_fd);
+	long n;
+
+	if (!h) {
+		errno = EINVAL;
+		return -1;
+	}
+	pthread_mutex_lock(&h->lock);
+	n = (long)h->merged;
+	pthread_mutex_unlock(&h->lock);
+	return n;
 }
 
 SR_EXPORT const char *sysring_batch_last_executor(int batchsys_fd)
@@ -620,19 +639,157 @@ static void set_result(batchsys_batch_t *b, int i, long res)
 	memcpy(&b->params.outgoing.results[i], &r, sizeof(r));
 }
 
-static int exec_loop(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *calls, int n)
+/* ---- merged runs (the loop executor; batchsys.h "Merged runs") ---- */
+
+/* A run carries at most this many bytes: the kernel caps one transfer at
+ * MAX_RW_COUNT (2 GiB - 4 KiB), and well below it a vectored call's total is
+ * exactly the sum of its calls. */
+#define BS_RUN_MAX_BYTES (1L << 30)
+
+/* Which fds of this post are regular files: one fstat per distinct fd. */
+struct regfd {
+	long fd[8];
+	bool reg[8];
+	unsigned int n;
+};
+
+static bool is_regular(struct regfd *rf, long fd)
 {
-	int ran = 0;
-	for (int i = 0; i < n; i++) {
+	struct stat st;
+	bool reg;
+
+	for (unsigned int i = 0; i < rf->n; i++)
+		if (rf->fd[i] == fd)
+			return rf->reg[i];
+	reg = fd >= 0 && fd <= INT_MAX && !fstat((int)fd, &st) && S_ISREG(st.st_mode);
+	if (rf->n < 8) { /* beyond 8 distinct fds: asked each time */
+		rf->fd[rf->n] = fd;
+		rf->reg[rf->n++] = reg;
+	}
+	return reg;
+}
+
+static long run_vectored_nr(long nr)
+{
+	return nr == SR_NR_write ? SR_NR_writev : nr == SR_NR_read ? SR_NR_readv :
+	       nr == SR_NR_pwrite64 ? SR_NR_pwritev : nr == SR_NR_pread64 ? SR_NR_preadv : -1;
+}
+
+/* The end (exclusive) of the run that starts at calls[i]; i + 1 when there
+ * is nothing to merge. A run: the same call on the same regular file, every
+ * length non-zero (a zero-length call answers without touching its buffer,
+ * which a vectored call cannot reproduce), offsets contiguous for
+ * pread/pwrite. */
+static int run_end(const struct bs_call *calls, int i, int n, struct regfd *rf)
+{
+	const struct bs_call *c = &calls[i];
+	bool pos = c->nr == SR_NR_pread64 || c->nr == SR_NR_pwrite64;
+	long total = c->a[2], end = 0;
+	int j;
+
+	if (i + 1 >= n || run_vectored_nr(c->nr) < 0 || c->a[2] <= 0 || c->a[2] > BS_RUN_MAX_BYTES ||
+	    (pos && (c->a[3] < 0 || __builtin_add_overflow(c->a[3], c->a[2], &end))))
+		return i + 1;
+	for (j = i + 1; j < n; j++) {
+		const struct bs_call *d = &calls[j];
+		if (d->nr != c->nr || d->a[0] != c->a[0] || d->a[2] <= 0 || d->a[2] > BS_RUN_MAX_BYTES - total)
+			break;
+		if (pos && (d->a[3] != end || __builtin_add_overflow(end, d->a[2], &end)))
+			break;
+		total += d->a[2];
+	}
+	if (j - i < 2 || !is_regular(rf, c->a[0]))
+		return i + 1;
+	return j;
+}
+
+/*
+ * Run calls[i..j) as one vectored call and give each call what the plain
+ * call would have returned. Returns the index to go on from; *solo is set
+ * when that call must run on its own: the vectored call stopped right at its
+ * start, so only the call itself can say whether that was an error (a bad
+ * buffer, EFBIG) or end of file.
+ */
+static int exec_run(struct bs_handle *h, batchsys_batch_t *b, const struct bs_call *calls, int i, int j,
+		    bool *solo)
+{
+	struct iovec iov[BATCHSYS_MAX_RESULTS];
+	long r;
+	int k;
+
+	*solo = false;
+	for (k = i; k < j; k++)
+		iov[k - i] = (struct iovec){(void *)calls[k].a[1], (size_t)calls[k].a[2]};
+	/* pos_h is 0: on 64-bit the whole offset travels in pos_l. */
+	r = sr_rawsys6(run_vectored_nr(calls[i].nr), calls[i].a[0], (long)iov, j - i, calls[i].a[3], 0, 0);
+	if (r < 0) {
+		/* Nothing was transferred: that is the first call's own answer. */
+		set_result(b, i, r);
+		h->merged++;
+		return i + 1;
+	}
+	for (k = i; k < j; k++) {
+		long len = calls[k].a[2];
+		if (r >= len) {
+			set_result(b, k, len);
+			r -= len;
+			h->merged++;
+			continue;
+		}
+		if (r > 0) {
+			/* A short transfer inside this call is the plain call's
+			 * answer too (it stops at the same byte). */
+			set_result(b, k, r);
+			h->merged++;
+			return k + 1;
+		}
+		*solo = true;
+		return k;
+	}
+	return j;
+}
+
+static bool has_run(const struct bs_call *calls, int n, struct regfd *rf)
+{
+	for (int i = 0; i + 1 < n; i++)
+		if (run_end(calls, i, n, rf) > i + 1)
+			return true;
+	return false;
+}
+
+static int exec_loop(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *calls, int n, struct regfd *rf)
+{
+	bool stop = h->flags & SYSRING_BATCHSYS_STOP_ON_ERROR;
+	bool merge = !(h->flags & SYSRING_BATCHSYS_NO_MERGE), solo = false;
+	int i = 0;
+
+	while (i < n) {
+		int j = merge && !solo ? run_end(calls, i, n, rf) : i + 1;
+		if (j > i + 1) {
+			int next = exec_run(h, b, calls, i, j, &solo);
+			i = next;
+			if (stop && !solo) {
+				syscall_result_t r;
+				memcpy(&r, &b->params.outgoing.results[next - 1], sizeof(r));
+				if (r.result < 0)
+					break;
+			}
+			continue;
+		}
 		long res = call_loop(&calls[i]);
 		post_hook(&calls[i], res);
 		set_result(b, i, res);
-		ran++;
-		if (res < 0 && (h->flags & SYSRING_BATCHSYS_STOP_ON_ERROR))
+		/* A call that had to run alone and met end of file: the rest of
+		 * this post would meet it too, one by one. */
+		if (solo && res == 0 && (calls[i].nr == SR_NR_read || calls[i].nr == SR_NR_pread64))
+			merge = false;
+		solo = false;
+		i++;
+		if (res < 0 && stop)
 			break;
 	}
 	h->last = "loop";
-	return ran;
+	return i;
 }
 
 /*
@@ -795,6 +952,7 @@ SR_EXPORT int batchsys_post_batch(int batchsys_fd, batchsys_batch_t *batch)
 	struct bs_handle *h = handle_get(batchsys_fd);
 	struct bs_call calls[BATCHSYS_MAX_RESULTS];
 	bool fixed[BATCHSYS_MAX_RESULTS];
+	struct regfd rf = {.n = 0};
 	uint32_t off = 0;
 	int n, ran;
 
@@ -816,7 +974,11 @@ SR_EXPORT int batchsys_post_batch(int batchsys_fd, batchsys_batch_t *batch)
 		}
 	pthread_mutex_lock(&h->lock);
 	ran = -ENODEV;
-	if (!(h->flags & (SYSRING_BATCHSYS_EXEC_LOOP | SYSRING_BATCHSYS_EXEC_URING)))
+	/* A batch with runs to merge goes to the loop: one vectored call saves
+	 * the run's crossings and its per-call work (one inode lock, one
+	 * position update), more than the module's one crossing saves. */
+	if (!(h->flags & (SYSRING_BATCHSYS_EXEC_LOOP | SYSRING_BATCHSYS_EXEC_URING)) &&
+	    ((h->flags & (SYSRING_BATCHSYS_NO_MERGE | SYSRING_BATCHSYS_EXEC_KMOD)) || !has_run(calls, n, &rf)))
 		ran = exec_kmod(h, batch, calls, n);
 	if (ran < 0) {
 		bool want_uring = (h->flags & SYSRING_BATCHSYS_EXEC_URING) ||
@@ -831,7 +993,7 @@ SR_EXPORT int batchsys_post_batch(int batchsys_fd, batchsys_batch_t *batch)
 			ran = -EAGAIN;
 		}
 		if (ran < 0)
-			ran = exec_loop(h, batch, calls, n);
+			ran = exec_loop(h, batch, calls, n, &rf);
 	}
 	/* batched closes leave the cache coherent */
 	for (int i = 0; i < ran; i++) {
