@@ -33,7 +33,7 @@ set_tests_properties(guest:kmod PROPERTIES LABELS "guest" TIMEOUT 600 SKIP_RETUR
 # Static builds of library tests for the guest: the library's objects and
 # liburing's archive (the pkg-config target names the shared object).
 find_library(SYSRING_URING_ARCHIVE NAMES liburing.a)
-set(_guest_lib_tests batchsys async_basic async_badinput async_destroy async_wait cancel eventfd syslet
+set(_guest_lib_tests batchsys batch_merge async_basic async_badinput async_destroy async_wait cancel eventfd syslet
   syslet_sample)
 set(_guest_runs "")
 foreach(t IN LISTS _guest_lib_tests)
@@ -45,9 +45,12 @@ foreach(t IN LISTS _guest_lib_tests)
   target_include_directories(tg_${t} PRIVATE ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src
     ${CMAKE_BINARY_DIR}/gen ${PROJECT_SOURCE_DIR}/tests)
   target_link_options(tg_${t} PRIVATE -static)
-  if(t STREQUAL "batchsys")
-    # engine auto: the batch face picks the module's BATCH executor
+  if(t MATCHES "^batch")
+    # engine auto: the batch face picks the module's BATCH executor (the
+    # loop for runs it merges); then the module forced for every batch
     list(APPEND _guest_runs --run lib:${t} "SYSRING_TEST_SCALE=0.2" $<TARGET_FILE:tg_${t}>)
+    list(APPEND _guest_runs --run lib:${t}:exec=kmod "SYSRING_BATCH_EXEC=kmod SYSRING_TEST_SCALE=0.2"
+      $<TARGET_FILE:tg_${t}>)
   else()
     list(APPEND _guest_runs --run lib:${t}:kmod "SYSRING_ENGINE=kmod SYSRING_TEST_SCALE=0.2"
       $<TARGET_FILE:tg_${t}>)

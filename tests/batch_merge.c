@@ -189,6 +189,8 @@ int main(void)
 		keep = SYSRING_BATCHSYS_EXEC_LOOP;
 	else if (exec && !strcmp(exec, "uring"))
 		keep = SYSRING_BATCHSYS_EXEC_URING;
+	else if (exec && !strcmp(exec, "kmod"))
+		keep = SYSRING_BATCHSYS_EXEC_KMOD;
 #define CHECK_MERGED(expr)                                                               \
 	do {                                                                             \
 		if (!strcmp(sysring_batch_last_executor(h), "loop"))                     \

@@ -146,12 +146,14 @@ SR_EXPORT int batchsys_open(void)
 			h->nslots = 0; /* no cache, still a ring */
 	}
 	h->last = "none";
-	/* SYSRING_BATCH_EXEC=loop|uring forces an executor (tests, benchmarks). */
+	/* SYSRING_BATCH_EXEC=loop|uring|kmod forces an executor (tests, benchmarks). */
 	const char *ex = getenv("SYSRING_BATCH_EXEC");
 	if (ex && !strcmp(ex, "loop"))
 		h->flags |= SYSRING_BATCHSYS_EXEC_LOOP;
 	else if (ex && !strcmp(ex, "uring"))
 		h->flags |= SYSRING_BATCHSYS_EXEC_URING;
+	else if (ex && !strcmp(ex, "kmod"))
+		h->flags |= SYSRING_BATCHSYS_EXEC_KMOD;
 	pthread_mutex_lock(&handles_lock);
 	/* A stale entry (its fd was closed with close(), not batchsys_close)
 	 * is leaked rather than torn down: its ring is not ours to close. */
