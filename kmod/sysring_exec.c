@@ -46,8 +46,13 @@
  * -EINTR with the atom to resume at, so that a signal handler runs even
  * while a syslet loops.
  */
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/hash.h>
 #include <linux/kernel.h>
+#include <linux/net.h>
+#include <linux/socket.h>
 #include <linux/kprobes.h>
 #include <linux/list.h>
 #include <linux/nospec.h>
@@ -56,6 +61,7 @@
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include <asm/unistd.h>
+#include <linux/openat2.h>
 
 #include "sysring.h"
 
@@ -72,14 +78,16 @@ unsigned int sr_nr_syscalls;
 struct sr_sysinfo {
 	u8 known : 1;   /* the table has a row: otherwise -ENOSYS */
 	u8 refused : 1; /* RF class: -EPERM, never executed */
+	u8 nb : 1;      /* NB class: never blocks (cached syslets run it) */
 	u8 nargs : 3;
 };
 
 #define SR_TABLE_SIZE 512
-#define NB 0
-#define MB 0
-#define RF 1
-#define SR_SYSCALL(nr, name, na, cls) [nr] = { .known = 1, .refused = (cls), .nargs = (na) },
+#define NB 1
+#define MB 2
+#define RF 3
+#define SR_SYSCALL(nr, name, na, cls) \
+	[nr] = { .known = 1, .refused = (cls) == RF, .nb = (cls) == NB, .nargs = (na) },
 static const struct sr_sysinfo sr_sys[SR_TABLE_SIZE] = {
 #include "table/syscalls.def"
 };
@@ -448,6 +456,237 @@ static long sr_atom_exec(struct pt_regs *regs, const struct syslet_uatom *a)
 	return sr_do_call(regs, nr, args);
 }
 
+/* ---- cached execution: the non-blocking column ------------------------- */
+
+/*
+ * The kernel's side of src/table/nowait.def: the same calls, the same
+ * attempts as src/engine/inline.c, made with the module's call path. Each
+ * returns 1 when the call is answered (*res: its result, or a final error)
+ * or 0 when it would block, having transferred nothing. `scratch` is user
+ * memory (the ioctl argument's scratch words) for the iovec or open_how an
+ * attempt needs: the calls read their arguments from user memory, and the
+ * caller's own must not be changed.
+ */
+struct sr_nw {
+	struct pt_regs *regs;
+	u64 __user *scratch;
+};
+
+typedef int sr_knowait_fn(struct sr_nw *w, const u64 a[6], long *res);
+
+/* The plain call on fd would itself say EAGAIN rather than wait: an
+ * O_NONBLOCK file that is not a regular file or block device. */
+static bool sr_nonblocking_stream(u64 fd)
+{
+	struct file *f;
+	bool r = false;
+
+	if (fd > INT_MAX)
+		return false;
+	f = fget((unsigned int)fd);
+	if (f) {
+		umode_t m = file_inode(f)->i_mode;
+		r = (f->f_flags & O_NONBLOCK) && !S_ISREG(m) && !S_ISBLK(m);
+		fput(f);
+	}
+	return r;
+}
+
+static int sr_nw_rw(struct sr_nw *w, unsigned long nr, u64 fd, u64 iov, u64 cnt, s64 off, u64 flags,
+		    long *res)
+{
+	u64 b[6] = { fd, iov, cnt, (u64)off, 0, flags | RWF_NOWAIT };
+	long r = sr_do_call(w->regs, nr, b);
+
+	if (r == -EAGAIN) {
+		if (!sr_nonblocking_stream(fd))
+			return 0;
+	} else if (r == -EOPNOTSUPP) {
+		return 0; /* this file has no RWF_NOWAIT: the call may be fine */
+	} else if (r == -EINVAL && (flags & ~(u64)(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND))) {
+		return 0; /* flags refused with NOWAIT: let the call say it */
+	}
+	*res = r;
+	return 1;
+}
+
+/* read/write/pread64/pwrite64: one iovec in the scratch words. */
+static int sr_nw_rw1(struct sr_nw *w, unsigned long nr, const u64 a[6], s64 off, long *res)
+{
+	if (put_user(a[1], &w->scratch[0]) || put_user(a[2], &w->scratch[1]))
+		return 0;
+	return sr_nw_rw(w, nr, a[0], (u64)(unsigned long)w->scratch, 1, off, 0, res);
+}
+
+static int ksr_nw_read(struct sr_nw *w, const u64 a[6], long *res)
+{
+	return sr_nw_rw1(w, __NR_preadv2, a, -1, res);
+}
+static int ksr_nw_pread64(struct sr_nw *w, const u64 a[6], long *res)
+{
+	return (s64)a[3] < 0 ? 0 : sr_nw_rw1(w, __NR_preadv2, a, (s64)a[3], res);
+}
+static int ksr_nw_readv(struct sr_nw *w, const u64 a[6], long *res)
+{
+	return sr_nw_rw(w, __NR_preadv2, a[0], a[1], a[2], -1, 0, res);
+}
+static int ksr_nw_preadv(struct sr_nw *w, const u64 a[6], long *res)
+{
+	return (s64)a[3] < 0 ? 0 : sr_nw_rw(w, __NR_preadv2, a[0], a[1], a[2], (s64)a[3], 0, res);
+}
+static int ksr_nw_preadv2(struct sr_nw *w, const u64 a[6], long *res)
+{
+	return sr_nw_rw(w, __NR_preadv2, a[0], a[1], a[2], (s64)a[3], a[5], res);
+}
+static int ksr_nw_write(struct sr_nw *w, const u64 a[6], long *res)
+{
+	return sr_nw_rw1(w, __NR_pwritev2, a, -1, res);
+}
+static int ksr_nw_pwrite64(struct sr_nw *w, const u64 a[6], long *res)
+{
+	return (s64)a[3] < 0 ? 0 : sr_nw_rw1(w, __NR_pwritev2, a, (s64)a[3], res);
+}
+static int ksr_nw_writev(struct sr_nw *w, const u64 a[6], long *res)
+{
+	return sr_nw_rw(w, __NR_pwritev2, a[0], a[1], a[2], -1, 0, res);
+}
+static int ksr_nw_pwritev(struct sr_nw *w, const u64 a[6], long *res)
+{
+	return (s64)a[3] < 0 ? 0 : sr_nw_rw(w, __NR_pwritev2, a[0], a[1], a[2], (s64)a[3], 0, res);
+}
+static int ksr_nw_pwritev2(struct sr_nw *w, const u64 a[6], long *res)
+{
+	return sr_nw_rw(w, __NR_pwritev2, a[0], a[1], a[2], (s64)a[3], a[5], res);
+}
+
+/* Sockets: the same call with MSG_DONTWAIT in its flags argument. */
+static int sr_nw_sock(struct sr_nw *w, unsigned long nr, const u64 a[6], int flags_arg, long *res)
+{
+	u64 b[6];
+	long r;
+
+	memcpy(b, a, sizeof(b));
+	b[flags_arg] |= MSG_DONTWAIT;
+	r = sr_do_call(w->regs, nr, b);
+	if (r == -EAGAIN && !(a[flags_arg] & MSG_DONTWAIT) && !sr_nonblocking_stream(a[0]))
+		return 0;
+	*res = r;
+	return 1;
+}
+
+static int ksr_nw_recvfrom(struct sr_nw *w, const u64 a[6], long *res)
+{
+	return sr_nw_sock(w, __NR_recvfrom, a, 3, res);
+}
+static int ksr_nw_sendto(struct sr_nw *w, const u64 a[6], long *res)
+{
+	return sr_nw_sock(w, __NR_sendto, a, 3, res);
+}
+static int ksr_nw_recvmsg(struct sr_nw *w, const u64 a[6], long *res)
+{
+	return sr_nw_sock(w, __NR_recvmsg, a, 2, res);
+}
+static int ksr_nw_sendmsg(struct sr_nw *w, const u64 a[6], long *res)
+{
+	return sr_nw_sock(w, __NR_sendmsg, a, 2, res);
+}
+
+/* Opens: openat2 with RESOLVE_CACHED, which fails with EAGAIN unless the
+ * whole lookup is in the dcache; it refuses O_CREAT, O_TRUNC and O_TMPFILE
+ * outright. open/openat ignore unknown flags where openat2 refuses them, so
+ * only flags openat2 takes unchanged are tried (openat2 itself adds
+ * O_LARGEFILE on 64-bit, as open does). */
+#define SR_OPEN_VALID_FLAGS                                                                    \
+	(O_RDONLY | O_WRONLY | O_RDWR | O_NOCTTY | O_APPEND | O_NONBLOCK | O_DSYNC | __O_SYNC |  \
+	 O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH |   \
+	 FASYNC)
+
+static int sr_nw_open(struct sr_nw *w, u64 dfd, u64 path, struct open_how *how, long *res)
+{
+	u64 b[6] = { dfd, path, (u64)(unsigned long)w->scratch, sizeof(*how), 0, 0 };
+	long r;
+
+	if (how->flags & (O_CREAT | O_TRUNC | __O_TMPFILE))
+		return 0;
+	how->resolve |= RESOLVE_CACHED;
+	if (copy_to_user(w->scratch, how, sizeof(*how)))
+		return 0;
+	r = sr_do_call(w->regs, __NR_openat2, b);
+	if (r == -EAGAIN || r == -EINVAL || r == -ENOSYS || r == -E2BIG)
+		return 0;
+	*res = r;
+	return 1;
+}
+
+static bool sr_open_flags_ok(u64 flags)
+{
+	return !(flags & ~(u64)SR_OPEN_VALID_FLAGS) && (flags & O_ACCMODE) != O_ACCMODE;
+}
+
+static int ksr_nw_open(struct sr_nw *w, const u64 a[6], long *res)
+{
+	struct open_how how = { .flags = a[1] };
+
+	return sr_open_flags_ok(a[1]) ? sr_nw_open(w, AT_FDCWD, a[0], &how, res) : 0;
+}
+static int ksr_nw_openat(struct sr_nw *w, const u64 a[6], long *res)
+{
+	struct open_how how = { .flags = a[2] };
+
+	return sr_open_flags_ok(a[2]) ? sr_nw_open(w, a[0], a[1], &how, res) : 0;
+}
+static int ksr_nw_openat2(struct sr_nw *w, const u64 a[6], long *res)
+{
+	struct open_how how;
+
+	if (a[3] != sizeof(how) || !a[2] || copy_from_user(&how, u64_to_user_ptr(a[2]), sizeof(how)))
+		return 0; /* the plain call gives its own error */
+	return sr_nw_open(w, a[0], a[1], &how, res);
+}
+
+#define SR_NOWAIT(call, fn) [__NR_##call] = k##fn,
+static sr_knowait_fn *const sr_nowait[SR_TABLE_SIZE] = {
+#include "table/nowait.def"
+};
+#undef SR_NOWAIT
+
+/*
+ * Cached execution of one atom (already copied in): 1 when it ran (*res its
+ * result), 0 when it would block and nothing ran. The order is the
+ * library's route(): umem_add, unknown and refused calls answer at once;
+ * SYSLET_SYNC runs even if it blocks; SYSLET_ASYNC never runs here; then
+ * the never-blocks class, then the non-blocking attempt.
+ */
+static int sr_atom_cached(struct sr_nw *w, const struct syslet_uatom *a, long *res)
+{
+	unsigned long nr = a->nr;
+	u64 args[6] = { 0 };
+	unsigned int i, nargs;
+	sr_knowait_fn *fn;
+
+	if (nr == (unsigned long)__NR_umem_add || sr_check(nr) || (a->flags & SYSLET_SYNC)) {
+		*res = sr_atom_exec(w->regs, a);
+		return 1;
+	}
+	if (a->flags & SYSLET_ASYNC)
+		return 0;
+	nr = array_index_nospec(nr, SR_TABLE_SIZE);
+	if (sr_sys[nr].nb) {
+		*res = sr_atom_exec(w->regs, a);
+		return 1;
+	}
+	fn = sr_nowait[nr];
+	if (!fn)
+		return 0;
+	nargs = sr_sys[nr].nargs;
+	for (i = 0; i < nargs && a->arg_ptr[i]; i++)
+		if (get_user(args[i], a->arg_ptr[i])) {
+			*res = -EFAULT; /* as sr_atom_exec answers it */
+			return 1;
+		}
+	return fn(w, args, res);
+}
+
 /* Read an atom field by field (see sr_get_call). */
 static __always_inline int sr_get_atom(struct syslet_uatom *a, const struct syslet_uatom __user *u)
 {
@@ -478,12 +717,20 @@ long sr_ioctl_syslet(struct sysring_syslet __user *us)
 	struct pt_regs regs = {};
 	u64 count = 0, max;
 	long res = 0, ret = 0;
+	struct sr_nw nw;
+	bool cached;
 
-	ret = sr_copy_arg(&s, sizeof(s), us, sizeof(s));
+	/* down to the struct before it had scratch words */
+	ret = sr_copy_arg(&s, sizeof(s), us, offsetof(struct sysring_syslet, scratch));
 	if (ret)
 		return ret;
-	if (s.flags || s.resv[0] || s.resv[1] || !s.atom)
+	if ((s.flags & ~SYSRING_SYSLET_FLAGS_ALL) || s.resv[0] || s.resv[1] || !s.atom)
 		return -EINVAL;
+	cached = s.flags & SYSRING_SYSLET_CACHED;
+	if (cached && s.size < sizeof(s))
+		return -EINVAL; /* no scratch words to use */
+	nw.regs = &regs;
+	nw.scratch = us->scratch;
 	max = s.max_atoms ? s.max_atoms : SYSRING_SYSLET_DEFAULT_ATOMS;
 	if (max > SYSRING_SYSLET_MAX_ATOMS)
 		return -EINVAL;
@@ -505,7 +752,14 @@ long sr_ioctl_syslet(struct sysring_syslet __user *us)
 			ret = -EFAULT;
 			break;
 		}
-		res = sr_atom_exec(&regs, &atom);
+		if (cached) {
+			if (!sr_atom_cached(&nw, &atom, &res)) {
+				ret = SYSRING_SYSLET_WOULDBLOCK; /* `a` did not run */
+				break;
+			}
+		} else {
+			res = sr_atom_exec(&regs, &atom);
+		}
 		count++;
 		done = a;
 		if (atom.ret_ptr && put_user(res, atom.ret_ptr)) {

@@ -61,7 +61,7 @@ static long sr_info(struct sysring_info __user *u)
 	i.size = sizeof(i);
 	i.version = SYSRING_UAPI_VERSION;
 	i.features = SYSRING_FEAT_BATCH | SYSRING_FEAT_SYSLET | SYSRING_FEAT_RING |
-		     SYSRING_FEAT_CANCEL;
+		     SYSRING_FEAT_CANCEL | SYSRING_FEAT_SYSLET_CACHED;
 	if (IS_ENABLED(CONFIG_SECCOMP))
 		i.features |= SYSRING_FEAT_SECCOMP_REFUSED;
 	i.nr_syscalls = sr_nr_syscalls;

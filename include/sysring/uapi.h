@@ -44,6 +44,7 @@
 /* Policy: processes under a seccomp filter (or strict mode) are refused. */
 #define SYSRING_FEAT_SECCOMP_REFUSED (1u << 3)
 #define SYSRING_FEAT_CANCEL (1u << 4)
+#define SYSRING_FEAT_SYSLET_CACHED (1u << 5)
 
 /* Bounds the module enforces (-EINVAL beyond them). */
 #define SYSRING_MAX_BATCH 4096u
@@ -124,19 +125,39 @@ struct sysring_batch {
  * An argument pointer that cannot be read makes that atom's result -EFAULT
  * (the call is not made) and the stop conditions apply, as for a call given
  * a bad buffer.
+ *
+ * With SYSRING_SYSLET_CACHED in `flags` (SYSRING_FEAT_SYSLET_CACHED; the
+ * struct must then be the full size, with `scratch`), this is the syslet
+ * design's "cached" execution: an atom runs only if it completes without
+ * blocking -- a call of the table's never-blocks class, an unknown or
+ * refused call (its errno), umem_add, an atom flagged SYSLET_SYNC (it may
+ * block: the caller asked), or an honest non-blocking attempt that succeeds,
+ * the same column the library's inline engine uses (src/table/nowait.def:
+ * the read/write family as preadv2/pwritev2 with RWF_NOWAIT, the send/recv
+ * family with MSG_DONTWAIT, the open family as openat2 with RESOLVE_CACHED).
+ * At the first atom that would block, or one flagged SYSLET_ASYNC, the
+ * ioctl returns SYSRING_SYSLET_WOULDBLOCK with `next` that atom: its attempt
+ * (if any) transferred nothing, so the caller runs it elsewhere, once.
+ * `scratch` is user memory the module writes an iovec or a struct open_how
+ * into for those attempts; its contents on return mean nothing.
  */
 #define SYSRING_SYSLET_PAUSED 1
+#define SYSRING_SYSLET_WOULDBLOCK 2
+
+#define SYSRING_SYSLET_CACHED (1u << 0)
+#define SYSRING_SYSLET_FLAGS_ALL SYSRING_SYSLET_CACHED
 
 struct sysring_syslet {
-	__u32 size;      /* in: sizeof(struct sysring_syslet) */
-	__u32 flags;     /* in: must be 0 */
+	__u32 size;      /* in: sizeof(struct sysring_syslet) (80: without scratch) */
+	__u32 flags;     /* in: SYSRING_SYSLET_CACHED or 0 */
 	__u64 atom;      /* in: first atom */
 	__u64 max_atoms; /* in: 0 = SYSRING_SYSLET_DEFAULT_ATOMS */
 	__u64 done;      /* out: the atom that ran last */
 	__u64 next;      /* out: where to resume, 0 when the syslet ended */
 	__u64 count;     /* out: atoms that ran */
 	__s64 res;       /* out: result of the atom that ran last */
-	__u64 resv[2];
+	__u64 resv[2];   /* in: zero */
+	__u64 scratch[4]; /* the module's scratch (CACHED), see above */
 };
 
 /* ---- the shared ring: SETUP / mmap / WORKER / WAIT / WAKE / DESTROY ------ */

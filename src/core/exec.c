@@ -309,11 +309,66 @@ void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 	}
 }
 
+/*
+ * Cached execution through the module (SYSRING_SYSLET_CACHED): the
+ * syslet's non-blocking prefix in one crossing, with the same rules as
+ * route()'s inline part. Only for syslets of more than one atom: one atom
+ * costs a crossing either way, and the ioctl's is dearer.
+ */
+enum sr_kcached { SR_KC_DONE, SR_KC_ASYNC, SR_KC_THREADS, SR_KC_HERE };
+
+static enum sr_kcached kmod_cached(struct sr_ctx *ctx, struct sr_req *req)
+{
+	struct syslet_uatom *a = req->cur, *done = NULL, *resume = NULL;
+	long res = 0, r;
+
+	if (!ctx->cfg.inline_calls || (!a->next && !(a->flags & SYSLET_SKIP_TO_NEXT_ON_STOP)))
+		return SR_KC_HERE;
+	r = sr_kmod_syslet_cached(a, SR_INLINE_BUDGET, &done, &resume, &res);
+	switch (r) {
+	case 0: /* the whole syslet ran in the kernel */
+		req->cur = done;
+		sr_req_finish(ctx, req, res, SYSRING_ENGINE_KMOD);
+		return SR_KC_DONE;
+	case SYSRING_SYSLET_WOULDBLOCK:
+		/* resume's non-blocking attempt was made in the kernel */
+		req->cur = resume;
+		req->skip_inline = 1;
+		return SR_KC_ASYNC;
+	case SYSRING_SYSLET_PAUSED: /* the inline budget, as in route() */
+		req->cur = resume;
+		return SR_KC_THREADS;
+	case -EFAULT:
+		if (!resume) { /* an atom ran and its result could not be stored */
+			req->cur = done;
+			sr_req_finish(ctx, req, -EFAULT, SYSRING_ENGINE_KMOD);
+			return SR_KC_DONE;
+		}
+		__attribute__((fallthrough));
+	case -EINTR: /* a signal for the caller: go on here, from resume */
+		if (resume)
+			req->cur = resume;
+		return SR_KC_HERE;
+	default: /* -ENODEV and the like: nothing ran */
+		return SR_KC_HERE;
+	}
+}
+
 bool sr_ctx_exec_cached(struct sr_ctx *ctx, struct sr_req *req)
 {
 	struct fdcache fc = {.n = 0};
-	enum sr_route r = route(ctx, req, &fc);
+	enum sr_route r;
 
+	switch (kmod_cached(ctx, req)) {
+	case SR_KC_DONE:
+		return true;
+	case SR_KC_THREADS:
+		r = SR_ROUTE_THREADS;
+		break;
+	default:
+		r = route(ctx, req, &fc);
+		break;
+	}
 	if (r == SR_ROUTE_DONE)
 		return true;
 	/* From here on the syslet runs elsewhere and reports to the ring.

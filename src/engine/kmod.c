@@ -28,6 +28,9 @@
 #define SR_KMOD_UNKNOWN (-1000000)
 
 static int kmod_state = SR_KMOD_UNKNOWN;
+/* SYSRING_FEAT_* of the module, written before kmod_state publishes the
+ * descriptor (release/acquire on kmod_state orders it). */
+static uint32_t kmod_features;
 
 static long kmod_ioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -59,7 +62,13 @@ static int kmod_probe(void)
 		close(fd);
 		return -ENODEV;
 	}
+	__atomic_store_n(&kmod_features, info.features, __ATOMIC_RELAXED);
 	return fd;
+}
+
+bool sr_kmod_has(uint32_t feature)
+{
+	return sr_kmod_open() >= 0 && (__atomic_load_n(&kmod_features, __ATOMIC_RELAXED) & feature) == feature;
 }
 
 int sr_kmod_open(void)
@@ -127,14 +136,15 @@ long sr_kmod_batch(struct sysring_call *calls, unsigned int n, unsigned int flag
 	return kmod_call(SYSRING_IOC_BATCH, &b);
 }
 
-long sr_kmod_syslet(struct syslet_uatom *atom, uint64_t max_atoms, struct syslet_uatom **done,
-		    struct syslet_uatom **resume)
+static long kmod_syslet(struct syslet_uatom *atom, uint64_t max_atoms, uint32_t flags,
+			struct syslet_uatom **done, struct syslet_uatom **resume, long *res)
 {
 	struct sysring_syslet s;
 	long r;
 
 	memset(&s, 0, sizeof(s));
 	s.size = sizeof(s);
+	s.flags = flags;
 	s.atom = (uint64_t)(uintptr_t)atom;
 	s.max_atoms = max_atoms;
 	r = kmod_call(SYSRING_IOC_SYSLET, &s);
@@ -142,5 +152,21 @@ long sr_kmod_syslet(struct syslet_uatom *atom, uint64_t max_atoms, struct syslet
 		*done = (struct syslet_uatom *)(uintptr_t)s.done;
 	if (resume)
 		*resume = (struct syslet_uatom *)(uintptr_t)s.next;
+	if (res)
+		*res = (long)s.res;
 	return r;
+}
+
+long sr_kmod_syslet(struct syslet_uatom *atom, uint64_t max_atoms, struct syslet_uatom **done,
+		    struct syslet_uatom **resume)
+{
+	return kmod_syslet(atom, max_atoms, 0, done, resume, NULL);
+}
+
+long sr_kmod_syslet_cached(struct syslet_uatom *atom, uint64_t max_atoms, struct syslet_uatom **done,
+			   struct syslet_uatom **resume, long *res)
+{
+	if (!sr_kmod_has(SYSRING_FEAT_SYSLET_CACHED))
+		return -ENODEV;
+	return kmod_syslet(atom, max_atoms, SYSRING_SYSLET_CACHED, done, resume, res);
 }

@@ -12,6 +12,7 @@
 #ifndef SYSRING_ENGINE_KMOD_H
 #define SYSRING_ENGINE_KMOD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <sysring/syslet.h>
@@ -41,5 +42,18 @@ long sr_kmod_batch(struct sysring_call *calls, unsigned int n, unsigned int flag
  */
 long sr_kmod_syslet(struct syslet_uatom *atom, uint64_t max_atoms, struct syslet_uatom **done,
 		    struct syslet_uatom **resume);
+
+/*
+ * The same, "cached" (SYSRING_SYSLET_CACHED): atoms run only while each
+ * completes without blocking. Also SYSRING_SYSLET_WOULDBLOCK with *resume
+ * the atom that would block (it did not run; its non-blocking attempt, if
+ * any, transferred nothing). *res: the result of the atom that ran last.
+ * -ENODEV without a module that offers it.
+ */
+long sr_kmod_syslet_cached(struct syslet_uatom *atom, uint64_t max_atoms, struct syslet_uatom **done,
+			   struct syslet_uatom **resume, long *res);
+
+/* Whether the usable module offers every bit of `feature` (SYSRING_FEAT_*). */
+bool sr_kmod_has(uint32_t feature);
 
 #endif

@@ -5,11 +5,15 @@
  * conditions, SKIP_TO_NEXT_ON_STOP to atom + 1, loops with umem_add, the
  * max-atoms bound and resuming, chains into unmapped or kernel memory
  * (-EFAULT), and a loop that only a signal ends: a handled signal returns
- * -EINTR with the atom to resume at, SIGKILL kills the process promptly.
+ * -EINTR with the atom to resume at, SIGKILL kills the process promptly;
+ * and cached execution (SYSRING_SYSLET_CACHED).
  */
 #include "gt.h"
 
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 static int fd;
 
@@ -163,7 +167,7 @@ static void test_bound_and_resume(void)
 	s.max_atoms = SYSRING_SYSLET_MAX_ATOMS + 1;
 	GT_EQ(gt_ioctl(fd, SYSRING_IOC_SYSLET, &s), -EINVAL);
 	s.max_atoms = 1;
-	s.flags = 1;
+	s.flags = 0x80; /* unknown */
 	GT_EQ(gt_ioctl(fd, SYSRING_IOC_SYSLET, &s), -EINVAL);
 	s.flags = 0;
 	s.resv[1] = 1;
@@ -296,6 +300,141 @@ static void test_signals(void)
 	GT_OK("endless loop: -EINTR on a handled signal, SIGKILL kills promptly");
 }
 
+static long gt_syslet_cached(struct syslet_uatom *atom, uint64_t max, struct sysring_syslet *out)
+{
+	struct sysring_syslet s = { .size = sizeof(s), .flags = SYSRING_SYSLET_CACHED,
+				    .atom = (uintptr_t)atom, .max_atoms = max };
+	long r = gt_ioctl(fd, SYSRING_IOC_SYSLET, &s);
+	if (out)
+		*out = s;
+	return r;
+}
+
+/*
+ * SYSRING_SYSLET_CACHED: atoms run while each completes without blocking;
+ * the first that would block is handed back, not run, nothing of it done.
+ */
+static void test_cached(void)
+{
+	struct syslet_uatom a[3];
+	struct sysring_syslet out;
+	long r0, r1, r2, one = 1, cnt = 0, cp = (long)&cnt;
+	char buf[64] = { 0 };
+	long bufp = (long)buf, len = sizeof(buf), pfd;
+	int p[2];
+
+	/* a stream socket pair: recvfrom has its honest attempt (MSG_DONTWAIT)
+	 * on every kernel, where RWF_NOWAIT on a pipe is newer than 6.1 */
+	GT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
+	pfd = p[0];
+
+	/* never-blocks calls and umem_add: everything runs */
+	gt_atom(&a[0], 0, SYS_getppid, &r0, &a[1], NULL, NULL, NULL, NULL);
+	gt_atom(&a[1], 0, __NR_umem_add, &r1, &a[2], &cp, &one, NULL, NULL);
+	gt_atom(&a[2], 0, SYS_getpid, &r2, NULL, NULL, NULL, NULL, NULL);
+	GT_EQ(gt_syslet_cached(a, 0, &out), 0);
+	GT_EQ(out.count, 3);
+	GT_EQ(r0, getppid());
+	GT_EQ(r1, 1);
+	GT_EQ(r2, getpid());
+	GT_EQ(out.done, (uintptr_t)&a[2]);
+
+	/* a receive on an empty socket would block: handed back, not run */
+	long zero = 0;
+	gt_atom(&a[0], 0, SYS_getpid, &r0, &a[1], NULL, NULL, NULL, NULL);
+	gt_atom(&a[1], 0, SYS_recvfrom, &r1, &a[2], &pfd, &bufp, &len, &zero);
+	r0 = r1 = r2 = 777;
+	GT_EQ(gt_syslet_cached(a, 0, &out), SYSRING_SYSLET_WOULDBLOCK);
+	GT_EQ(out.next, (uintptr_t)&a[1]);
+	GT_EQ(out.count, 1);
+	GT_EQ(r0, getpid());
+	GT_EQ(r1, 777);
+	GT_EQ(r2, 777);
+	/* with data waiting it completes without blocking: all of it runs */
+	GT_EQ(write(p[1], "hello", 5), 5);
+	GT_EQ(gt_syslet_cached(a, 0, &out), 0);
+	GT_EQ(out.count, 3);
+	GT_EQ(r1, 5);
+	GT_ASSERT(!memcmp(buf, "hello", 5));
+	/* an O_NONBLOCK socket: EAGAIN is the plain call's own answer */
+	GT_EQ(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	GT_EQ(gt_syslet_cached(a, 0, &out), 0);
+	GT_EQ(r1, -EAGAIN);
+	GT_EQ(fcntl(p[0], F_SETFL, 0), 0);
+	/* SYSLET_ASYNC never runs cached */
+	a[0].flags = SYSLET_ASYNC;
+	GT_EQ(gt_syslet_cached(a, 0, &out), SYSRING_SYSLET_WOULDBLOCK);
+	GT_EQ(out.next, (uintptr_t)&a[0]);
+	GT_EQ(out.count, 0);
+	a[0].flags = 0;
+
+	/* SYSLET_SYNC runs even though it blocks: a child writes later */
+	a[1].flags = SYSLET_SYNC;
+	pid_t pid = fork();
+	if (pid == 0) {
+		usleep(50 * 1000);
+		_exit(write(p[1], "late", 4) == 4 ? 0 : 1);
+	}
+	GT_EQ(gt_syslet_cached(a, 0, &out), 0);
+	GT_EQ(r1, 4);
+	GT_ASSERT(!memcmp(buf, "late", 4));
+	int st;
+	GT_EQ(gt_wait_child(pid, 5000, &st), 0);
+	a[1].flags = 0;
+
+	/* unknown and refused calls answer at once, with their errno */
+	gt_atom(&a[0], 0, SYS_fork, &r0, &a[1], NULL, NULL, NULL, NULL);
+	gt_atom(&a[1], 0, 0x7ffffff0L, &r1, NULL, NULL, NULL, NULL, NULL);
+	GT_EQ(gt_syslet_cached(a, 0, &out), 0);
+	GT_EQ(r0, -EPERM);
+	GT_EQ(r1, -ENOSYS);
+
+	/* opens: a path in the dcache opens (RESOLVE_CACHED); O_CREAT would
+	 * need I/O and is handed back, the file not created */
+	long dirfd = AT_FDCWD, path = (long)"/init", oflags = O_RDONLY, fdv = -1, nread = -1;
+	struct stat sb;
+	GT_EQ(stat("/init", &sb), 0); /* now in the dcache */
+	gt_atom(&a[0], SYSLET_STOP_ON_NEGATIVE, SYS_openat, &fdv, &a[1], &dirfd, &path, &oflags, NULL);
+	gt_atom(&a[1], 0, SYS_read, &nread, NULL, &fdv, &bufp, &len, NULL);
+	long r = gt_syslet_cached(a, 0, &out);
+	GT_ASSERT(fdv >= 0);
+	/* the read runs if this file system offers RWF_NOWAIT, else it is
+	 * handed back; either way nothing ran twice */
+	if (r == 0) {
+		GT_EQ(nread, sb.st_size < 64 ? sb.st_size : 64);
+	} else {
+		GT_EQ(r, SYSRING_SYSLET_WOULDBLOCK);
+		GT_EQ(out.next, (uintptr_t)&a[1]);
+		GT_EQ(nread, -1);
+	}
+	close((int)fdv);
+	path = (long)"/cached-create-test";
+	oflags = O_RDWR | O_CREAT;
+	fdv = 777;
+	GT_EQ(gt_syslet_cached(a, 0, &out), SYSRING_SYSLET_WOULDBLOCK);
+	GT_EQ(out.next, (uintptr_t)&a[0]);
+	GT_EQ(fdv, 777);
+	GT_EQ(access("/cached-create-test", F_OK), -1);
+
+	/* bad input: the short struct has no scratch; unknown flags */
+	struct sysring_syslet s = { .size = offsetof(struct sysring_syslet, scratch),
+				    .flags = SYSRING_SYSLET_CACHED,
+				    .atom = (uintptr_t)a };
+	GT_EQ(gt_ioctl(fd, SYSRING_IOC_SYSLET, &s), -EINVAL);
+	s.size = sizeof(s);
+	s.flags = 0x80;
+	GT_EQ(gt_ioctl(fd, SYSRING_IOC_SYSLET, &s), -EINVAL);
+	/* the struct of before (no scratch) still works without CACHED */
+	gt_atom(&a[0], 0, SYS_getpid, &r0, NULL, NULL, NULL, NULL, NULL);
+	s.size = offsetof(struct sysring_syslet, scratch);
+	s.flags = 0;
+	GT_EQ(gt_ioctl(fd, SYSRING_IOC_SYSLET, &s), 0);
+	GT_EQ(r0, getpid());
+	close(p[0]);
+	close(p[1]);
+	GT_OK("cached: never-blocks and non-blocking attempts run, the first that would block is handed back");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -306,6 +445,7 @@ int main(void)
 	test_bound_and_resume();
 	test_faults();
 	test_signals();
+	test_cached();
 	close(fd);
 	printf("kmod_syslet: all passed\n");
 	return 0;
