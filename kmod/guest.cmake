@@ -34,6 +34,7 @@ set_tests_properties(guest:kmod PROPERTIES LABELS "guest" TIMEOUT 600 SKIP_RETUR
 # liburing's archive (the pkg-config target names the shared object).
 find_library(SYSRING_URING_ARCHIVE NAMES liburing.a)
 set(_guest_lib_tests batchsys batch_merge async_basic async_badinput async_destroy async_wait cancel eventfd syslet
+  syslet_fio
   syslet_sample)
 set(_guest_runs "")
 foreach(t IN LISTS _guest_lib_tests)
