@@ -69,10 +69,14 @@ static void complete_atom(struct syslet_uatom *last)
 static void reap_ring(void)
 {
 	for (;;) {
-		struct syslet_uatom *a = ring[user_ring_idx];
+		/* fio read and cleared the slot with plain accesses (the
+		 * kernel wrote it); with a library thread writing it, C needs
+		 * the acquire load (pairs with the library's release store of
+		 * the slot) and an atomic clear. */
+		struct syslet_uatom *a = __atomic_load_n(&ring[user_ring_idx], __ATOMIC_ACQUIRE);
 		if (!a)
 			break;
-		ring[user_ring_idx] = NULL;
+		__atomic_store_n(&ring[user_ring_idx], NULL, __ATOMIC_RELAXED);
 		if (++user_ring_idx == DEPTH)
 			user_ring_idx = 0;
 		complete_atom(a);
