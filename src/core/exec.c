@@ -322,7 +322,8 @@ static enum sr_kcached kmod_cached(struct sr_ctx *ctx, struct sr_req *req)
 	struct syslet_uatom *a = req->cur, *done = NULL, *resume = NULL;
 	long res = 0, r;
 
-	if (!ctx->cfg.inline_calls || (!a->next && !(a->flags & SYSLET_SKIP_TO_NEXT_ON_STOP)))
+	if (!ctx->cfg.inline_calls || !ctx->cfg.kmod_cached ||
+	    (!a->next && !(a->flags & SYSLET_SKIP_TO_NEXT_ON_STOP)))
 		return SR_KC_HERE;
 	r = sr_kmod_syslet_cached(a, SR_INLINE_BUDGET, &done, &resume, &res);
 	switch (r) {

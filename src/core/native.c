@@ -119,6 +119,12 @@ void sr_config_resolve(struct sr_config *cfg, const struct sysring_params *p)
 		cfg->inline_calls = atoi(env) ? 1 : 0;
 	if (cfg->inline_calls < 0)
 		cfg->inline_calls = 1;
+	/* The cached part of multi-atom syslets through the module: on by
+	 * default (one crossing instead of one per atom); measured only under
+	 * emulation here, where it loses (README "The kernel module"), so it
+	 * can be switched off. */
+	env = getenv("SYSRING_KMOD_CACHED");
+	cfg->kmod_cached = !(env && *env && !atoi(env));
 	env = getenv("SYSRING_SQPOLL");
 	if (env && *env)
 		cfg->flags = atoi(env) ? cfg->flags | SYSRING_F_SQPOLL : cfg->flags & ~SYSRING_F_SQPOLL;
