@@ -179,9 +179,9 @@ static void uring_rows(const char *what, long nr, int fd, long iters)
 		async_destroy(c.ctx);
 		snprintf(name, sizeof(name), "%s, batch %d", what, c.batch);
 		snprintf(note, sizeof(note), "target <= 1.1x");
-		bench_add("uring", name, "raw liburing", raw, "uring, reaper thread", thr, note);
-		snprintf(name, sizeof(name), "%s, batch %d", what, c.batch);
-		bench_add("uring", name, "raw liburing", raw, "uring, reaper + waiters", both, "");
+		bench_add("uring", name, "raw liburing", raw, "uring (default)", both, note);
+		bench_add("uring", name, "raw liburing", raw, "uring, reaper alone", thr,
+			  "SYSRING_REAP=thread");
 		if (c.batch == 64) {
 			c.ctx = mk_ctx(SYSRING_ENGINE_URING, 0, SYSRING_F_SQPOLL);
 			double sq = bench_median(sr_batch, &c, iters);

@@ -120,6 +120,14 @@ struct sr_uring {
 	pthread_t reaper;
 	uint32_t reaper_started;
 	int efd; /* registered with the ring: the reaper sleeps on it */
+	/* Quiet windows (uring.c): submitters inside their submit-and-reap
+	 * window, the eventfd switched off meanwhile; `toggled` says a window
+	 * was opened since the reaper last looked, `reaper_forever` that the
+	 * reaper sleeps without a timeout. */
+	uint32_t quiet;
+	uint32_t toggled;
+	uint32_t reaper_forever;
+	uint32_t use_quiet;
 };
 
 /* What a face does with a finished request; runs exactly once per request,

@@ -17,6 +17,23 @@
  * reaps, if the lock is free, and saves a hand-off. The default is chosen by
  * measurement (README, "Completion delivery").
  *
+ * Quiet windows. The eventfd wakes the reaper for every submit whose calls
+ * io_uring finishes inline, although the submitter delivers those itself;
+ * on this VM the wake-up (an IPI to the reaper's idle CPU) costs the
+ * submitter more than the rest of its submit. So a submitter switches the
+ * eventfd off (IORING_CQ_EVENTFD_DISABLED) for its submit-and-reap window,
+ * counted in ur->quiet; the last one out switches it back on, then reaps
+ * what was posted meanwhile. A completion posted right at that moment can
+ * still be missed by both sides: the kernel (6.1) reads the flag after its
+ * CQ-tail store without a full barrier, so it may see "off" while we do
+ * not yet see its CQE. The reaper is the backstop: while windows are being
+ * opened (ur->toggled) it sleeps with a 10 ms timeout and reaps on expiry,
+ * so such a completion is late by at most that, never lost. When it goes
+ * back to sleeping without a timeout it says so (reaper_forever), and the
+ * next window to open kicks it through the eventfd: a Dekker pair of
+ * seq_cst stores and loads (toggled vs reaper_forever) so that one of the
+ * two always sees the other.
+ *
  * Requests in io_uring are counted in ur->inflight (incremented before the
  * SQE is visible, decremented after the completion is delivered); shutdown
  * cancels everything, waits for inflight to drop to zero, then stops the
@@ -30,6 +47,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -122,7 +140,10 @@ static unsigned int reap_locked(struct sr_ctx *ctx)
 		for (unsigned int i = 0; i < n; i++)
 			complete_cqe(ctx, ud[i], res[i]);
 		total += n;
-	} while (n == 64);
+		/* Until empty: a delivery may submit (a syslet's next atom), and
+		 * what that submit finished inline, in a quiet window, is ours
+		 * to deliver (its own reap cannot take cq_lock from us). */
+	} while (n);
 	return total;
 }
 
@@ -147,30 +168,71 @@ unsigned int sr_uring_reap(struct sr_ctx *ctx, bool wait_lock)
 	return n;
 }
 
+/* How long the reaper sleeps while quiet windows are being opened. */
+#define SR_QUIET_BACKSTOP_MS 10
+
 static void *reaper_main(void *arg)
 {
 	struct sr_ctx *ctx = arg;
+	struct sr_uring *ur = &ctx->ur;
 	sigset_t all;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	/* Acquire pairs with the release in complete_cqe(SR_UD_STOP). */
-	while (!sr_load_acquire(&ctx->ur.stop)) {
+	while (!sr_load_acquire(&ur->stop)) {
+		struct pollfd pfd = {.fd = ur->efd, .events = POLLIN};
+		int timeout = -1;
 		eventfd_t v;
-		/* The kernel signals this eventfd for every CQE it posts; the
-		 * reaper never touches the CQ outside cq_lock (liburing's CQ
-		 * side is single-consumer, io_uring_wait_cqe would read it
-		 * while a waiter advances it). */
-		if (eventfd_read(ctx->ur.efd, &v) < 0 && errno != EINTR && errno != EAGAIN) {
+
+		if (__atomic_exchange_n(&ur->toggled, 0, __ATOMIC_SEQ_CST)) {
+			timeout = SR_QUIET_BACKSTOP_MS;
+		} else if (ur->use_quiet) {
+			/* seq_cst store, then load: Dekker with quiet_enter's
+			 * store of toggled and load of reaper_forever. */
+			__atomic_store_n(&ur->reaper_forever, 1, __ATOMIC_SEQ_CST);
+			if (__atomic_exchange_n(&ur->toggled, 0, __ATOMIC_SEQ_CST))
+				timeout = SR_QUIET_BACKSTOP_MS;
+		}
+		/* The kernel signals this eventfd for every CQE it posts
+		 * outside quiet windows; the reaper never touches the CQ
+		 * outside cq_lock (liburing's CQ side is single-consumer). */
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
 			struct timespec ts = {0, 1000 * 1000};
 			nanosleep(&ts, NULL); /* should not happen; do not spin */
-			continue;
 		}
-		pthread_mutex_lock(&ctx->ur.cq_lock);
+		__atomic_store_n(&ur->reaper_forever, 0, __ATOMIC_SEQ_CST);
+		(void)eventfd_read(ur->efd, &v); /* non-blocking: EAGAIN on a timeout */
+		pthread_mutex_lock(&ur->cq_lock);
 		reap_locked(ctx);
-		pthread_mutex_unlock(&ctx->ur.cq_lock);
+		pthread_mutex_unlock(&ur->cq_lock);
 	}
 	return NULL;
+}
+
+/* Open a submitter's quiet window (see the top of the file). */
+static void quiet_enter(struct sr_uring *ur)
+{
+	sr_fetch_add(&ur->quiet, 1, SR_SEQ_CST);
+	/* The kernel only reads the CQ flags, and this is the only one. */
+	__atomic_store_n(ur->ring.cq.kflags, IORING_CQ_EVENTFD_DISABLED, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&ur->toggled, __ATOMIC_RELAXED) &&
+	    !__atomic_exchange_n(&ur->toggled, 1, __ATOMIC_SEQ_CST) &&
+	    __atomic_load_n(&ur->reaper_forever, __ATOMIC_SEQ_CST))
+		eventfd_write(ur->efd, 1); /* into the backstop's timed sleep */
+}
+
+/* Close it; the last one out switches the eventfd back on (the caller
+ * then reaps what was posted while it was off). */
+static void quiet_leave(struct sr_uring *ur)
+{
+	if (sr_fetch_sub(&ur->quiet, 1, SR_SEQ_CST) != 1)
+		return;
+	/* A window opened since may be switched on early by this (a spare
+	 * wake-up, harmless); it is never left off: a window's "off" comes
+	 * before its own decrement, and the "on" of whoever brings the count
+	 * to zero after that comes later still (all seq_cst). */
+	__atomic_store_n(ur->ring.cq.kflags, 0, __ATOMIC_SEQ_CST);
 }
 
 /* ---- set-up ---- */
@@ -206,7 +268,7 @@ int sr_uring_init(struct sr_ctx *ctx)
 	}
 	if (ret)
 		return ret;
-	ur->efd = eventfd(0, EFD_CLOEXEC);
+	ur->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ur->efd < 0 || io_uring_register_eventfd(&ur->ring, ur->efd)) {
 		ret = ur->efd < 0 ? -errno : -EINVAL;
 		if (ur->efd >= 0)
@@ -214,6 +276,13 @@ int sr_uring_init(struct sr_ctx *ctx)
 		io_uring_queue_exit(&ur->ring);
 		return ret;
 	}
+	/* Quiet windows need submitters that reap (not SYSRING_REAP=thread)
+	 * and completions posted by the submit itself (not SQPOLL); decided
+	 * before the reaper starts, which reads it. SYSRING_NO_QUIET=1 turns
+	 * them off (for comparison). */
+	const char *nq = getenv("SYSRING_NO_QUIET");
+	ur->use_quiet = !ur->sqpoll && ctx->cfg.reap == SR_REAP_BOTH && ur->ring.cq.kflags &&
+			!(nq && *nq && atoi(nq));
 	pthread_mutex_init(&ur->sq_lock, NULL);
 	/* Adaptive: cq_lock is held only while CQEs are delivered, by a
 	 * thread that is running (the reaper on the other core, typically);
@@ -271,6 +340,7 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 {
 	struct sr_uring *ur = &ctx->ur;
 	unsigned int done = 0;
+	bool quiet;
 
 	pthread_mutex_lock(&ur->sq_lock);
 	for (; done < n; done++) {
@@ -302,14 +372,22 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 			}
 		}
 	}
+	/* Acquire pairs with shutdown's release of reaper_only: from then on
+	 * nobody but the reaper reaps, so it must hear of every CQE. */
+	quiet = done && ur->use_quiet && !sr_load_acquire(&ur->reaper_only);
+	if (quiet)
+		quiet_enter(ur);
 	if (done)
 		submit_all(ur);
 	pthread_mutex_unlock(&ur->sq_lock);
+	if (quiet)
+		quiet_leave(ur);
 	/* Calls that io_uring finished inline during the submit (a cached
 	 * read, a write to /dev/null) are delivered right here when nobody
 	 * else is reaping: their events are ready when async_submit returns,
 	 * and a waiter does not sleep for the reaper's hand-off. trylock: a
-	 * completion continuing a syslet submits while holding cq_lock. */
+	 * completion continuing a syslet submits while holding cq_lock, and
+	 * whoever holds it reaps until the CQ is empty. */
 	if (done)
 		sr_uring_reap(ctx, false);
 	return done;
