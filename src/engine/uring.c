@@ -26,11 +26,12 @@
  * what was posted meanwhile. A completion posted right at that moment can
  * still be missed by both sides: the kernel (6.1) reads the flag after its
  * CQ-tail store without a full barrier, so it may see "off" while we do
- * not yet see its CQE. The reaper is the backstop: while windows are being
- * opened (ur->toggled) it sleeps with a 10 ms timeout and reaps on expiry,
- * so such a completion is late by at most that, never lost. When it goes
- * back to sleeping without a timeout it says so (reaper_forever), and the
- * next window to open kicks it through the eventfd: a Dekker pair of
+ * not yet see its CQE. The reaper is the backstop: until 10 ms after the
+ * last window opened or closed (ur->toggled restarts the clock), and while
+ * any window is open, it sleeps with a timeout and reaps on expiry, so such
+ * a completion is late by at most that, never lost. When it goes back to
+ * sleeping without a timeout it says so (reaper_forever), and the next
+ * window to open or close kicks it through the eventfd: a Dekker pair of
  * seq_cst stores and loads (toggled vs reaper_forever) so that one of the
  * two always sees the other.
  *
@@ -168,13 +169,15 @@ unsigned int sr_uring_reap(struct sr_ctx *ctx, bool wait_lock)
 	return n;
 }
 
-/* How long the reaper sleeps while quiet windows are being opened. */
+/* How long after the last window opened or closed the reaper keeps a timed
+ * sleep (the backstop). */
 #define SR_QUIET_BACKSTOP_MS 10
 
 static void *reaper_main(void *arg)
 {
 	struct sr_ctx *ctx = arg;
 	struct sr_uring *ur = &ctx->ur;
+	uint64_t until = 0; /* keep the timed sleep until then */
 	sigset_t all;
 
 	sigfillset(&all);
@@ -182,17 +185,31 @@ static void *reaper_main(void *arg)
 	/* Acquire pairs with the release in complete_cqe(SR_UD_STOP). */
 	while (!sr_load_acquire(&ur->stop)) {
 		struct pollfd pfd = {.fd = ur->efd, .events = POLLIN};
+		uint64_t now = sr_now_ns();
 		int timeout = -1;
 		eventfd_t v;
 
-		if (__atomic_exchange_n(&ur->toggled, 0, __ATOMIC_SEQ_CST)) {
-			timeout = SR_QUIET_BACKSTOP_MS;
-		} else if (ur->use_quiet) {
-			/* seq_cst store, then load: Dekker with quiet_enter's
-			 * store of toggled and load of reaper_forever. */
-			__atomic_store_n(&ur->reaper_forever, 1, __ATOMIC_SEQ_CST);
+		if (ur->use_quiet) {
+			/* A window opened or closed since we last looked: the
+			 * backstop runs for another SR_QUIET_BACKSTOP_MS from
+			 * now. An early wake-up does not end it. */
 			if (__atomic_exchange_n(&ur->toggled, 0, __ATOMIC_SEQ_CST))
-				timeout = SR_QUIET_BACKSTOP_MS;
+				until = now + SR_QUIET_BACKSTOP_MS * 1000000ull;
+			if (now >= until && !__atomic_load_n(&ur->quiet, __ATOMIC_SEQ_CST)) {
+				/* seq_cst store, then load: Dekker with the
+				 * windows' store of toggled and load of
+				 * reaper_forever (quiet_enter, quiet_leave). */
+				__atomic_store_n(&ur->reaper_forever, 1, __ATOMIC_SEQ_CST);
+				if (__atomic_exchange_n(&ur->toggled, 0, __ATOMIC_SEQ_CST) ||
+				    __atomic_load_n(&ur->quiet, __ATOMIC_SEQ_CST))
+					until = now + SR_QUIET_BACKSTOP_MS * 1000000ull;
+			}
+			if (now < until)
+				timeout = (int)((until - now + 999999) / 1000000);
+			else if (__atomic_load_n(&ur->quiet, __ATOMIC_SEQ_CST))
+				timeout = SR_QUIET_BACKSTOP_MS; /* a long window */
+			if (timeout >= 0)
+				__atomic_store_n(&ur->reaper_forever, 0, __ATOMIC_SEQ_CST);
 		}
 		/* The kernel signals this eventfd for every CQE it posts
 		 * outside quiet windows; the reaper never touches the CQ
@@ -210,16 +227,24 @@ static void *reaper_main(void *arg)
 	return NULL;
 }
 
+/* A window opened or closed: make sure the backstop is running. The
+ * relaxed first load only skips the exchange when toggled is already set
+ * (the reaper has not consumed it yet, so it will time its sleep). */
+static void quiet_toggled(struct sr_uring *ur)
+{
+	if (!__atomic_load_n(&ur->toggled, __ATOMIC_RELAXED) &&
+	    !__atomic_exchange_n(&ur->toggled, 1, __ATOMIC_SEQ_CST) &&
+	    __atomic_load_n(&ur->reaper_forever, __ATOMIC_SEQ_CST))
+		eventfd_write(ur->efd, 1); /* into the backstop's timed sleep */
+}
+
 /* Open a submitter's quiet window (see the top of the file). */
 static void quiet_enter(struct sr_uring *ur)
 {
 	sr_fetch_add(&ur->quiet, 1, SR_SEQ_CST);
 	/* The kernel only reads the CQ flags, and this is the only one. */
 	__atomic_store_n(ur->ring.cq.kflags, IORING_CQ_EVENTFD_DISABLED, __ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&ur->toggled, __ATOMIC_RELAXED) &&
-	    !__atomic_exchange_n(&ur->toggled, 1, __ATOMIC_SEQ_CST) &&
-	    __atomic_load_n(&ur->reaper_forever, __ATOMIC_SEQ_CST))
-		eventfd_write(ur->efd, 1); /* into the backstop's timed sleep */
+	quiet_toggled(ur);
 }
 
 /* Close it; the last one out switches the eventfd back on (the caller
@@ -233,6 +258,9 @@ static void quiet_leave(struct sr_uring *ur)
 	 * before its own decrement, and the "on" of whoever brings the count
 	 * to zero after that comes later still (all seq_cst). */
 	__atomic_store_n(ur->ring.cq.kflags, 0, __ATOMIC_SEQ_CST);
+	/* The race the backstop covers happens here, as the window closes:
+	 * restart its clock. */
+	quiet_toggled(ur);
 }
 
 /* ---- set-up ---- */
