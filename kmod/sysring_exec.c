@@ -291,8 +291,15 @@ long sr_copy_arg(void *dst, size_t ksize, const void __user *src, size_t minsize
 		return -EINVAL;
 	if (usize > PAGE_SIZE)
 		return -E2BIG;
-	if (usize != ksize || !IS_ALIGNED(ksize, 8))
-		return copy_struct_from_user(dst, ksize, src, usize);
+	if (usize != ksize || !IS_ALIGNED(ksize, 8)) {
+		long ret = copy_struct_from_user(dst, ksize, src, usize);
+
+		/* The size field was read again by the copy: keep the one
+		 * that was checked (another thread may have changed it). */
+		if (!ret)
+			*(u32 *)dst = usize;
+		return ret;
+	}
 	/* The common case, the caller's struct is ours: word loads in one
 	 * user-access window are cheaper than the string copy. */
 	if (!user_access_begin(src, ksize))
@@ -653,9 +660,10 @@ static sr_knowait_fn *const sr_nowait[SR_TABLE_SIZE] = {
 /*
  * Cached execution of one atom (already copied in): 1 when it ran (*res its
  * result), 0 when it would block and nothing ran. The order is the
- * library's route(): umem_add, unknown and refused calls answer at once;
- * SYSLET_SYNC runs even if it blocks; SYSLET_ASYNC never runs here; then
- * the never-blocks class, then the non-blocking attempt.
+ * library's route(), except that SYSLET_SYNC and SYSLET_ASYNC atoms are
+ * handed back (the caller runs a SYNC atom itself); then umem_add, unknown
+ * and refused calls answer at once; then the never-blocks class, then the
+ * non-blocking attempt.
  */
 static int sr_atom_cached(struct sr_nw *w, const struct syslet_uatom *a, long *res)
 {
@@ -664,12 +672,14 @@ static int sr_atom_cached(struct sr_nw *w, const struct syslet_uatom *a, long *r
 	unsigned int i, nargs;
 	sr_knowait_fn *fn;
 
-	if (nr == (unsigned long)__NR_umem_add || sr_check(nr) || (a->flags & SYSLET_SYNC)) {
+	/* SYSLET_SYNC may block, and blocked here a signal's SA_RESTART could
+	 * not restart it (-ERESTART* becomes -EINTR): the caller runs it. */
+	if (a->flags & (SYSLET_ASYNC | SYSLET_SYNC))
+		return 0;
+	if (nr == (unsigned long)__NR_umem_add || sr_check(nr)) {
 		*res = sr_atom_exec(w->regs, a);
 		return 1;
 	}
-	if (a->flags & SYSLET_ASYNC)
-		return 0;
 	nr = array_index_nospec(nr, SR_TABLE_SIZE);
 	if (sr_sys[nr].nb) {
 		*res = sr_atom_exec(w->regs, a);

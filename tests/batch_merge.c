@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -44,6 +45,8 @@ struct side {
 	int ran;
 };
 
+static int extra_fl; /* status flags both sides' files get (O_DIRECT) */
+
 static void side_open(struct side *s, const char *init, size_t initlen)
 {
 	for (int k = 0; k < 2; k++) {
@@ -53,6 +56,8 @@ static void side_open(struct side *s, const char *init, size_t initlen)
 		if (initlen)
 			T_EQ(write(s->fd[k], init, initlen), (long)initlen);
 		T_EQ(lseek(s->fd[k], 0, SEEK_SET), 0);
+		if (extra_fl)
+			T_EQ(fcntl(s->fd[k], F_SETFL, extra_fl), 0);
 	}
 	memset(s->rbuf, 0x55, sizeof(s->rbuf));
 }
@@ -112,6 +117,7 @@ static void run_batch(struct side *s, const struct op *ops, int n)
 static void file_contents(int fd, char *out, size_t max, long *len)
 {
 	struct stat st;
+	T_EQ(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_DIRECT), 0); /* any buffer */
 	T_EQ(fstat(fd, &st), 0);
 	*len = st.st_size;
 	T_ASSERT((size_t)st.st_size <= max);
@@ -292,7 +298,74 @@ int main(void)
 	batchsys_close_fd(h, pf[0]);
 	batchsys_close_fd(h, pf[1]);
 
-	/* 10. SYSRING_BATCHSYS_NO_MERGE: the same results, nothing merged */
+	/* 10. O_DIRECT: one misaligned buffer fails a vectored call as a
+	 * whole, where the plain calls before it succeed: never merged */
+	char probe[] = "/tmp/sysring-merge-dio-XXXXXX";
+	int pfd = mkstemp(probe);
+	T_ASSERT(pfd >= 0);
+	bool dio = fcntl(pfd, F_SETFL, O_DIRECT) == 0;
+	close(pfd);
+	unlink(probe);
+	if (dio) {
+		char *al = NULL;
+		T_EQ(posix_memalign((void **)&al, 4096, 6 * 4096), 0);
+		memset(al, 'd', 6 * 4096);
+		extra_fl = O_DIRECT;
+		for (n = 0; n < 5; n++)
+			ops[n] = (struct op){OP_PWRITE, 0, al + n * 4096, 4096, 4096L * n};
+		ops[3].buf = al + 3 * 4096 + 1; /* misaligned */
+		m = scenario("O_DIRECT pwrites", ops, n, NULL, 0, false);
+		CHECK_MERGED(m == 0);
+		extra_fl = 0;
+		free(al);
+	} else {
+		printf("batch_merge: no O_DIRECT on /tmp here, that case not run\n");
+	}
+
+	/* 11. /proc/self/comm is a regular file whose every write is a
+	 * command: two writes stay two */
+	int cfd = open("/proc/self/comm", O_WRONLY);
+	T_ASSERT(cfd >= 0);
+	long m1 = sysring_batch_merged_calls(h);
+	batchsys_batch_reset(b);
+	T_EQ(batchsys_push_write(b, cfd, "abc", 3), 1);
+	T_EQ(batchsys_push_write(b, cfd, "xyz", 3), 1);
+	T_EQ(batchsys_post_batch(h, b), 2);
+	T_EQ(batch_batch_get_result(b, 0)->result, 3);
+	T_EQ(batch_batch_get_result(b, 1)->result, 3);
+	T_EQ(sysring_batch_merged_calls(h), m1);
+	char comm[32] = {0};
+	int rfd = open("/proc/self/comm", O_RDONLY);
+	T_ASSERT(read(rfd, comm, sizeof(comm) - 1) > 0);
+	close(rfd);
+	T_EQ(strcmp(comm, "xyz\n"), 0);
+	batchsys_close_fd(h, cfd);
+
+	/* 12. a call of the batch changes what the fd names: dup2 of a
+	 * datagram socket over a regular file, then two writes: two
+	 * datagrams, not one merged */
+	int dg[2];
+	char dpath[] = "/tmp/sysring-merge-dup-XXXXXX";
+	int dfd = mkstemp(dpath);
+	T_ASSERT(dfd >= 0);
+	unlink(dpath);
+	T_EQ(socketpair(AF_UNIX, SOCK_DGRAM, 0, dg), 0);
+	batchsys_batch_reset(b);
+	T_EQ(batchsys_push_syscall(b, SYS_dup2, 2, (long)dg[0], (long)dfd), 1);
+	T_EQ(batchsys_push_write(b, dfd, "a", 1), 1);
+	T_EQ(batchsys_push_write(b, dfd, "b", 1), 1);
+	T_EQ(batchsys_post_batch(h, b), 3);
+	T_EQ(batch_batch_get_result(b, 0)->result, dfd);
+	T_EQ(batch_batch_get_result(b, 1)->result, 1);
+	T_EQ(batch_batch_get_result(b, 2)->result, 1);
+	char dgb[8];
+	T_EQ(recv(dg[1], dgb, sizeof(dgb), MSG_DONTWAIT), 1);
+	T_EQ(recv(dg[1], dgb, sizeof(dgb), MSG_DONTWAIT), 1);
+	batchsys_close_fd(h, dfd);
+	close(dg[0]);
+	close(dg[1]);
+
+	/* 13. SYSRING_BATCHSYS_NO_MERGE: the same results, nothing merged */
 	T_EQ(sysring_batch_set_flags(h, keep | SYSRING_BATCHSYS_NO_MERGE), 0);
 	for (n = 0; n < 30; n++)
 		ops[n] = (struct op){OP_WRITE, 0, NULL, 10, 0};

@@ -130,13 +130,15 @@ struct sysring_batch {
  * struct must then be the full size, with `scratch`), this is the syslet
  * design's "cached" execution: an atom runs only if it completes without
  * blocking -- a call of the table's never-blocks class, an unknown or
- * refused call (its errno), umem_add, an atom flagged SYSLET_SYNC (it may
- * block: the caller asked), or an honest non-blocking attempt that succeeds,
+ * refused call (its errno), umem_add, or an honest non-blocking attempt
+ * that succeeds,
  * the same column the library's inline engine uses (src/table/nowait.def:
  * the read/write family as preadv2/pwritev2 with RWF_NOWAIT, the send/recv
  * family with MSG_DONTWAIT, the open family as openat2 with RESOLVE_CACHED).
- * At the first atom that would block, or one flagged SYSLET_ASYNC, the
- * ioctl returns SYSRING_SYSLET_WOULDBLOCK with `next` that atom: its attempt
+ * At the first atom that would block, or one flagged SYSLET_ASYNC or
+ * SYSLET_SYNC (the caller runs a SYNC atom itself, where a signal with
+ * SA_RESTART restarts the call instead of ending it with EINTR), the ioctl
+ * returns SYSRING_SYSLET_WOULDBLOCK with `next` that atom: its attempt
  * (if any) transferred nothing, so the caller runs it elsewhere, once.
  * `scratch` is user memory the module writes an iovec or a struct open_how
  * into for those attempts; its contents on return mean nothing.
@@ -148,7 +150,7 @@ struct sysring_batch {
 #define SYSRING_SYSLET_FLAGS_ALL SYSRING_SYSLET_CACHED
 
 struct sysring_syslet {
-	__u32 size;      /* in: sizeof(struct sysring_syslet) (80: without scratch) */
+	__u32 size;      /* in: sizeof(struct sysring_syslet) (72: without scratch) */
 	__u32 flags;     /* in: SYSRING_SYSLET_CACHED or 0 */
 	__u64 atom;      /* in: first atom */
 	__u64 max_atoms; /* in: 0 = SYSRING_SYSLET_DEFAULT_ATOMS */

@@ -45,7 +45,11 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -648,22 +652,62 @@ static void set_result(batchsys_batch_t *b, int i, long res)
  * exactly the sum of its calls. */
 #define BS_RUN_MAX_BYTES (1L << 30)
 
-/* Which fds of this post are regular files: one fstat per distinct fd. */
+/* Which fds of this post may have their runs merged: one check per
+ * distinct fd, valid until a call of the batch that can change what an fd
+ * number names runs (exec_loop forgets the answers then). */
 struct regfd {
 	long fd[8];
 	bool reg[8];
 	unsigned int n;
 };
 
-static bool is_regular(struct regfd *rf, long fd)
+/*
+ * A sequence of reads or writes equals one vectored call only where the file
+ * is a byte stream the page cache serves: a regular file on a local file
+ * system known to behave so (kernfs, procfs and cgroupfs parse each write
+ * as one command; FUSE and network file systems decide partial transfers
+ * themselves), and not O_DIRECT (a vectored call fails as a whole on one
+ * misaligned buffer) nor synchronous (O_SYNC, O_DSYNC, a sync mount or
+ * inode: a failed flush after the data went in would be reported for the
+ * whole run).
+ */
+static bool mergeable_file(int fd)
 {
 	struct stat st;
+	struct statfs sf;
+	int fl, iflags = 0;
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return false;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & (O_DIRECT | O_SYNC | O_DSYNC)))
+		return false;
+	if (fstatfs(fd, &sf) || (sf.f_flags & ST_SYNCHRONOUS))
+		return false;
+	switch ((unsigned long)sf.f_type) {
+	case 0xEF53UL:     /* ext2/3/4 */
+	case 0x58465342UL: /* xfs */
+	case 0x9123683EUL: /* btrfs */
+	case 0x01021994UL: /* tmpfs */
+	case 0xF2F52010UL: /* f2fs */
+		break;
+	default:
+		return false;
+	}
+	/* chattr +S: a synchronous inode (not every file system answers) */
+	if (!ioctl(fd, FS_IOC_GETFLAGS, &iflags) && (iflags & FS_SYNC_FL))
+		return false;
+	return true;
+}
+
+static bool is_regular(struct regfd *rf, long fd)
+{
 	bool reg;
 
 	for (unsigned int i = 0; i < rf->n; i++)
 		if (rf->fd[i] == fd)
 			return rf->reg[i];
-	reg = fd >= 0 && fd <= INT_MAX && !fstat((int)fd, &st) && S_ISREG(st.st_mode);
+	reg = fd >= 0 && fd <= INT_MAX && mergeable_file((int)fd);
 	if (rf->n < 8) { /* beyond 8 distinct fds: asked each time */
 		rf->fd[rf->n] = fd;
 		rf->reg[rf->n++] = reg;
@@ -725,10 +769,11 @@ static int exec_run(struct bs_handle *h, batchsys_batch_t *b, const struct bs_ca
 	/* pos_h is 0: on 64-bit the whole offset travels in pos_l. */
 	r = sr_rawsys6(run_vectored_nr(calls[i].nr), calls[i].a[0], (long)iov, j - i, calls[i].a[3], 0, 0);
 	if (r < 0) {
-		/* Nothing was transferred: that is the first call's own answer. */
-		set_result(b, i, r);
-		h->merged++;
-		return i + 1;
+		/* An error of the whole vectored call need not be the first
+		 * call's (a limit or a bad buffer further on may fail it as a
+		 * whole): the first call runs alone and gives its own. */
+		*solo = true;
+		return i;
 	}
 	for (k = i; k < j; k++) {
 		long len = calls[k].a[2];
@@ -781,6 +826,10 @@ static int exec_loop(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
 		long res = call_loop(&calls[i]);
 		post_hook(&calls[i], res);
 		set_result(b, i, res);
+		/* Any other call may have changed what an fd number names
+		 * (dup2, close, open, socket, ...): check the files again. */
+		if (run_vectored_nr(calls[i].nr) < 0)
+			rf->n = 0;
 		/* A call that had to run alone and met end of file: the rest of
 		 * this post would meet it too, one by one. */
 		if (solo && res == 0 && (calls[i].nr == SR_NR_read || calls[i].nr == SR_NR_pread64))
