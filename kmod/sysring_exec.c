@@ -53,6 +53,7 @@
 #include <linux/kernel.h>
 #include <linux/net.h>
 #include <linux/socket.h>
+#include <linux/uio.h>
 #include <linux/kprobes.h>
 #include <linux/list.h>
 #include <linux/nospec.h>
@@ -499,6 +500,73 @@ static bool sr_nonblocking_stream(u64 fd)
 	return r;
 }
 
+/* Whether a short transfer is the plain call's own answer: a read of
+ * anything but a regular file or block device (pipes, sockets, ttys return
+ * what is there), a write to a non-blocking stream. */
+static bool sr_short_is_final(unsigned long nr, u64 fd)
+{
+	struct file *f;
+	bool r = true;
+
+	if (nr == __NR_pwritev2)
+		return sr_nonblocking_stream(fd);
+	if (fd > INT_MAX)
+		return true;
+	f = fget((unsigned int)fd);
+	if (f) {
+		umode_t m = file_inode(f)->i_mode;
+		r = !S_ISREG(m) && !S_ISBLK(m);
+		fput(f);
+	}
+	return r;
+}
+
+/*
+ * The attempt moved `done` bytes of a longer request and the plain call
+ * would have moved on (src/engine/inline.c, rw_finish): move the rest with
+ * the blocking call, segment by segment through the scratch iovec.
+ */
+static long sr_nw_rw_finish(struct sr_nw *w, unsigned long nr, u64 fd, u64 iov, u64 cnt, s64 off,
+			    u64 flags, long done)
+{
+	struct iovec __user *uv = u64_to_user_ptr(iov);
+	long skip = done;
+	u64 i;
+
+	for (i = 0; i < cnt && i < UIO_MAXIOV; i++) {
+		struct iovec v;
+		u64 b[6];
+		long r;
+
+		if (copy_from_user(&v, &uv[i], sizeof(v)))
+			break;
+		if ((size_t)skip >= v.iov_len) {
+			skip -= (long)v.iov_len;
+			continue;
+		}
+		v.iov_base = (char __user *)v.iov_base + skip;
+		v.iov_len -= (size_t)skip;
+		skip = 0;
+		if (put_user((u64)(unsigned long)v.iov_base, &w->scratch[0]) ||
+		    put_user((u64)v.iov_len, &w->scratch[1]))
+			break;
+		b[0] = fd;
+		b[1] = (u64)(unsigned long)w->scratch;
+		b[2] = 1;
+		b[3] = (u64)(off < 0 ? -1 : off + done);
+		b[4] = 0;
+		b[5] = flags;
+		r = sr_do_call(w->regs, nr, b);
+		if (r <= 0)
+			break;
+		done += r;
+		if ((size_t)r < v.iov_len || fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	return done;
+}
+
 static int sr_nw_rw(struct sr_nw *w, unsigned long nr, u64 fd, u64 iov, u64 cnt, s64 off, u64 flags,
 		    long *res)
 {
@@ -512,6 +580,22 @@ static int sr_nw_rw(struct sr_nw *w, unsigned long nr, u64 fd, u64 iov, u64 cnt,
 		return 0; /* this file has no RWF_NOWAIT: the call may be fine */
 	} else if (r == -EINVAL && (flags & ~(u64)(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND))) {
 		return 0; /* flags refused with NOWAIT: let the call say it */
+	}
+	if (r > 0) {
+		struct iovec __user *uv = u64_to_user_ptr(iov);
+		size_t want = 0;
+		u64 i;
+
+		for (i = 0; i < cnt && i < UIO_MAXIOV; i++) {
+			size_t len;
+			if (get_user(len, &uv[i].iov_len))
+				break;
+			want += len;
+		}
+		/* The scratch iovec of a single-buffer call is overwritten
+		 * by the finish: the original buffer is (iov_base, want). */
+		if ((size_t)r < want && !sr_short_is_final(nr, fd))
+			r = sr_nw_rw_finish(w, nr, fd, iov, cnt, off, flags, r);
 	}
 	*res = r;
 	return 1;
@@ -572,11 +656,28 @@ static int sr_nw_sock(struct sr_nw *w, unsigned long nr, const u64 a[6], int fla
 	u64 b[6];
 	long r;
 
+	/* What the library's sock_attempt does: MSG_WAITALL receives wait for
+	 * all of it; sendmsg is left to the library, which can finish a
+	 * partial one; a partial sendto on a blocking stream sends the rest. */
+	if (!(a[flags_arg] & MSG_DONTWAIT) &&
+	    (nr == __NR_sendmsg || ((nr == __NR_recvfrom || nr == __NR_recvmsg) && (a[flags_arg] & MSG_WAITALL))))
+		return 0;
 	memcpy(b, a, sizeof(b));
 	b[flags_arg] |= MSG_DONTWAIT;
 	r = sr_do_call(w->regs, nr, b);
 	if (r == -EAGAIN && !(a[flags_arg] & MSG_DONTWAIT) && !sr_nonblocking_stream(a[0]))
 		return 0;
+	if (nr == __NR_sendto && r > 0 && r < (long)a[2] && !(a[flags_arg] & MSG_DONTWAIT) &&
+	    !sr_nonblocking_stream(a[0])) {
+		long rest;
+
+		memcpy(b, a, sizeof(b));
+		b[1] += r;
+		b[2] -= r;
+		rest = sr_do_call(w->regs, nr, b);
+		if (rest > 0)
+			r += rest;
+	}
 	*res = r;
 	return 1;
 }

@@ -88,6 +88,7 @@ struct sr_req {
 	struct syslet_uatom *cur;
 	void *user; /* face cookie: the async_cb *, or the first atom */
 	long res;   /* result of the last atom that ran */
+	long partial; /* uring: bytes a partial write moved before its rest was resubmitted */
 	uint32_t idx;
 	uint32_t state;  /* enum sr_req_state, changed by CAS */
 	uint32_t engine; /* enum sysring_engine that finished it */

@@ -33,7 +33,7 @@
 #include "../core/rawsys.h"
 #include "../table/table.h"
 
-sr_nowait_fn sr_nw_open, sr_nw_openat, sr_nw_openat2;
+sr_nowait_fn sr_nw_open, sr_nw_openat, sr_nw_openat2, sr_nw_writev;
 
 #define NOWAIT_FD_BITS 65536
 static uint64_t no_nowait[NOWAIT_FD_BITS / 64];
@@ -86,9 +86,62 @@ bool sr_nowait_needs_plain(sr_nowait_fn *fn, const long a[6])
 {
 	if (fn == sr_nw_open || fn == sr_nw_openat || fn == sr_nw_openat2)
 		return false;
+	/* io_uring hands a partial writev to a pipe or socket back as the
+	 * result, where writev(2) on a blocking one writes everything (the
+	 * uring engine resubmits the rest of a plain write itself). */
+	if (fn == sr_nw_writev) {
+		struct stat st;
+		if (!sr_rawsys6(SYS_fstat, a[0], (long)&st, 0, 0, 0, 0) &&
+		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+			return true;
+	}
 	if (fd_lacks_nowait(a[0]))
 		return false; /* a file without RWF_NOWAIT is no stream socket or pipe */
 	return fd_nonblocking_stream(a[0]);
+}
+
+/*
+ * A non-blocking attempt that moved part of the data: what would the plain
+ * call have done? A read of a pipe, socket or tty returns what is there, as
+ * the attempt did; a read of a regular file or block device reads on to the
+ * requested length or end of file, and a write to anything but a
+ * non-blocking stream writes everything. Then the rest is moved here, with
+ * the blocking call -- the submitting thread waits for it, the price of the
+ * plain call's answer. Returns the call's result.
+ */
+static bool short_is_final(long nr, long fd)
+{
+	struct stat st;
+	if (nr == SYS_pwritev2)
+		return fd_nonblocking_stream(fd);
+	return sr_rawsys6(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) < 0 ||
+	       !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+}
+
+static long rw_finish(long nr, long fd, const struct iovec *iov, long cnt, long off, long flags, long done)
+{
+	struct iovec one;
+	long skip = done;
+
+	/* Segment by segment from where the attempt stopped: one call each,
+	 * without RWF_NOWAIT; a short one (end of file, an error after some
+	 * data) ends it with what was moved, as the plain call would. */
+	for (long i = 0; i < cnt; i++) {
+		if ((size_t)skip >= iov[i].iov_len) {
+			skip -= (long)iov[i].iov_len;
+			continue;
+		}
+		one.iov_base = (char *)iov[i].iov_base + skip;
+		one.iov_len = iov[i].iov_len - (size_t)skip;
+		skip = 0;
+		long r = sr_rawsys6(nr, fd, (long)&one, 1, off < 0 ? -1 : off + done, 0, flags);
+		if (r <= 0)
+			break;
+		done += r;
+		if ((size_t)r < one.iov_len)
+			break;
+	}
+	return done;
 }
 
 static int rw_attempt(long nr, long fd, const struct iovec *iov, long cnt, long off, long flags,
@@ -108,6 +161,13 @@ static int rw_attempt(long nr, long fd, const struct iovec *iov, long cnt, long 
 	}
 	if (r == -EINVAL && (flags & ~(long)(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND)))
 		return 0; /* flags this kernel rejects with NOWAIT: let the call say it */
+	if (r > 0 && cnt > 0) {
+		size_t want = 0;
+		for (long i = 0; i < cnt; i++)
+			want += iov[i].iov_len;
+		if ((size_t)r < want && !short_is_final(nr, fd))
+			r = rw_finish(nr, fd, iov, cnt, off, flags, r);
+	}
 	*res = r;
 	return 1;
 }
@@ -167,11 +227,49 @@ int sr_nw_pwritev2(const long a[6], long *res)
 
 /* ---- sockets: the same call with MSG_DONTWAIT ---- */
 
+static long send_finish(long nr, const long a[6], long done)
+{
+	if (nr == SYS_sendto) {
+		if ((size_t)done >= (size_t)a[2] || fd_nonblocking_stream(a[0]))
+			return done;
+		long r = sr_rawsys6(SYS_sendto, a[0], a[1] + done, a[2] - done, a[3], a[4], a[5]);
+		return r > 0 ? done + r : done;
+	}
+	/* sendmsg: the rest of the iovecs, segment by segment */
+	const struct msghdr *m = (const struct msghdr *)a[1];
+	size_t want = 0;
+	for (size_t i = 0; i < m->msg_iovlen; i++)
+		want += m->msg_iov[i].iov_len;
+	if ((size_t)done >= want || fd_nonblocking_stream(a[0]))
+		return done;
+	long skip = done;
+	for (size_t i = 0; i < m->msg_iovlen; i++) {
+		if ((size_t)skip >= m->msg_iov[i].iov_len) {
+			skip -= (long)m->msg_iov[i].iov_len;
+			continue;
+		}
+		size_t len = m->msg_iov[i].iov_len - (size_t)skip;
+		long r = sr_rawsys6(SYS_sendto, a[0], (long)m->msg_iov[i].iov_base + skip, (long)len, a[2], 0, 0);
+		skip = 0;
+		if (r <= 0)
+			break;
+		done += r;
+		if ((size_t)r < len)
+			break;
+	}
+	return done;
+}
+
 static int sock_attempt(long nr, const long a[6], int flags_arg, long *res)
 {
 	long b[6];
 	long r;
 
+	/* A receive with MSG_WAITALL waits for all of it: an attempt would
+	 * return what is there. */
+	if ((nr == SYS_recvfrom || nr == SYS_recvmsg) && (a[flags_arg] & MSG_WAITALL) &&
+	    !(a[flags_arg] & MSG_DONTWAIT))
+		return 0;
 	memcpy(b, a, sizeof(b));
 	b[flags_arg] |= MSG_DONTWAIT;
 	r = sr_rawsys(nr, b);
@@ -182,6 +280,10 @@ static int sock_attempt(long nr, const long a[6], int flags_arg, long *res)
 		}
 		return eagain_verdict(a[0], res);
 	}
+	/* A send that moved part of the data on a blocking stream socket:
+	 * the plain send would have sent it all; send the rest, blocking. */
+	if (r > 0 && (nr == SYS_sendto || nr == SYS_sendmsg) && !(a[flags_arg] & MSG_DONTWAIT))
+		r = send_finish(nr, a, r);
 	*res = r;
 	return 1;
 }

@@ -54,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,6 +96,12 @@ static bool uring_available(void)
 
 /* ---- completions ---- */
 
+static bool stream_fd(long fd)
+{
+	struct stat st;
+	return !fstat((int)fd, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
 static void complete_cqe(struct sr_ctx *ctx, uint64_t ud, long res)
 {
 	struct sr_req *req;
@@ -109,6 +116,26 @@ static void complete_cqe(struct sr_ctx *ctx, uint64_t ud, long res)
 	(void)sr_load_acquire(&req->state); /* pairs with sr_uring_submit's release */
 	if (req->uop->done)
 		res = req->uop->done(res, req->args, &req->aux);
+	/* io_uring hands a partial write to a pipe or socket back as the
+	 * result (it retries only regular files), where write(2) on a
+	 * blocking one writes everything (non-blocking ones never come
+	 * here): send the rest, and answer with the total. */
+	if (res > 0 && req->cur->nr == SR_NR_write && res < req->args[2] && !sr_load_relaxed(&req->cancel) &&
+	    stream_fd(req->args[0])) {
+		req->partial += res;
+		req->args[1] += res;
+		req->args[2] -= res;
+		if (sr_uring_submit(ctx, &req, 1) == 1) {
+			/* Release: as below; the resubmission counted itself. */
+			sr_fetch_sub(&ctx->ur.inflight, 1, SR_RELEASE);
+			return;
+		}
+		res = 0; /* not resubmitted: what was written */
+	}
+	if (req->partial) {
+		res = res < 0 ? req->partial : res + req->partial;
+		req->partial = 0;
+	}
 	if (res == -ECANCELED && req->deadline_ns && !sr_load_relaxed(&req->cancel))
 		res = -ETIME; /* the link timeout fired, not a cancel */
 	if (res == -EINTR && sr_load_relaxed(&req->cancel))

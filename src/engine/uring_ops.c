@@ -496,7 +496,11 @@ static int prep_sendto(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 	(void)x;
 	if ((unsigned long)a[2] > 0xffffffffUL || (a[4] && ((unsigned long)a[5] > 0xffff)))
 		return -EOPNOTSUPP;
-	io_uring_prep_send(s, (int)a[0], P(a[1]), (size_t)a[2], (int)a[3]);
+	/* MSG_WAITALL: io_uring returns a partial send on a stream socket
+	 * unless asked to retry, where the plain send(2) on a blocking socket
+	 * (the only kind routed here) sends everything. Send paths ignore the
+	 * flag otherwise. */
+	io_uring_prep_send(s, (int)a[0], P(a[1]), (size_t)a[2], (int)a[3] | MSG_WAITALL);
 	if (a[4])
 		io_uring_prep_send_set_addr(s, P(a[4]), (__u16)a[5]);
 	return 0;
@@ -531,7 +535,7 @@ static long done_recvfrom(long res, const long a[6], union sr_aux *x)
 static int prep_sendmsg(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
-	io_uring_prep_sendmsg(s, (int)a[0], P(a[1]), (unsigned)a[2]);
+	io_uring_prep_sendmsg(s, (int)a[0], P(a[1]), (unsigned)a[2] | MSG_WAITALL); /* see prep_sendto */
 	return 0;
 }
 static int prep_recvmsg(struct io_uring_sqe *s, const long a[6], union sr_aux *x)

@@ -379,6 +379,50 @@ static void test_cached(void)
 	GT_EQ(recv(p[0], buf, sizeof(buf), 0), 4);
 	a[1].flags = 0;
 
+	/* a partial send is not the plain call's answer on a blocking
+	 * stream socket: the rest is sent, blocking (a child drains) */
+	{
+		static char big[65536];
+		int q[2], sz = 8192;
+		long qfd, qbuf = (long)big, qlen = sizeof(big), qfl = 0, sent = 0, pre = 0;
+
+		memset(big, 'q', sizeof(big));
+		GT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, q), 0);
+		GT_EQ(setsockopt(q[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)), 0);
+		for (;;) {
+			long n = send(q[0], big, 1024, MSG_DONTWAIT);
+			if (n < 0)
+				break;
+			pre += n;
+		}
+		/* some room, less than the send: the attempt moves part */
+		static char t[65536];
+		GT_EQ(read(q[1], t, 4096), 4096);
+		pre -= 4096;
+		qfd = q[0];
+		gt_atom(&a[0], 0, SYS_sendto, &sent, NULL, &qfd, &qbuf, &qlen, &qfl);
+		pid_t pid = fork();
+		if (pid == 0) {
+			long got = 0;
+			close(q[0]); /* EOF, not a hang, if the parent fails */
+			usleep(50 * 1000);
+			while (got < pre + (long)sizeof(big)) {
+				long n = read(q[1], t, sizeof(t));
+				if (n <= 0)
+					_exit(1);
+				got += n;
+			}
+			_exit(0);
+		}
+		GT_EQ(gt_syslet_cached(a, 0, &out), 0);
+		GT_EQ(sent, (long)sizeof(big));
+		int st;
+		GT_EQ(gt_wait_child(pid, 5000, &st), 0);
+		GT_EQ(WEXITSTATUS(st), 0);
+		close(q[0]);
+		close(q[1]);
+	}
+
 	/* unknown and refused calls answer at once, with their errno */
 	gt_atom(&a[0], 0, SYS_fork, &r0, &a[1], NULL, NULL, NULL, NULL);
 	gt_atom(&a[1], 0, 0x7ffffff0L, &r1, NULL, NULL, NULL, NULL, NULL);
