@@ -109,13 +109,24 @@ bool sr_nowait_needs_plain(sr_nowait_fn *fn, const long a[6])
  * the blocking call -- the submitting thread waits for it, the price of the
  * plain call's answer. Returns the call's result.
  */
-static bool short_is_final(long nr, long fd)
+static bool short_is_final(long nr, long fd, long off, long moved)
 {
 	struct stat st;
+	long pos;
+
 	if (nr == SYS_pwritev2)
 		return fd_nonblocking_stream(fd);
-	return sr_rawsys6(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) < 0 ||
-	       !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+	if (sr_rawsys6(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+		return true;
+	if (!S_ISREG(st.st_mode))
+		return false;
+	/* A regular file: at end of file the short read is the answer. The
+	 * common case (a whole small file into a larger buffer) is decided
+	 * by the size alone: the read started at 0 or later. */
+	if (moved >= st.st_size)
+		return true;
+	pos = off >= 0 ? off + moved : sr_rawsys6(SYS_lseek, fd, 0, SEEK_CUR, 0, 0, 0);
+	return pos < 0 || pos >= st.st_size;
 }
 
 static long rw_finish(long nr, long fd, const struct iovec *iov, long cnt, long off, long flags, long done)
@@ -165,7 +176,7 @@ static int rw_attempt(long nr, long fd, const struct iovec *iov, long cnt, long 
 		size_t want = 0;
 		for (long i = 0; i < cnt; i++)
 			want += iov[i].iov_len;
-		if ((size_t)r < want && !short_is_final(nr, fd))
+		if ((size_t)r < want && !short_is_final(nr, fd, off, r))
 			r = rw_finish(nr, fd, iov, cnt, off, flags, r);
 	}
 	*res = r;
