@@ -170,6 +170,7 @@ struct sr_config {
 	uint32_t threads;   /* maximum executor threads */
 	int32_t inline_calls; /* resolved: 0 or 1 */
 	int32_t kmod_cached;  /* syslets' cached part through the module (SYSRING_KMOD_CACHED) */
+	int32_t quiet;        /* uring quiet windows (SYSRING_NO_QUIET=1 turns them off) */
 	uint32_t flags;
 	uint32_t spin_ns; /* spin this long before sleeping (workers, getevents) */
 	uint32_t reap;    /* SR_REAP_*: who turns CQEs into completions */

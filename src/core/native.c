@@ -125,6 +125,8 @@ void sr_config_resolve(struct sr_config *cfg, const struct sysring_params *p)
 	 * can be switched off. */
 	env = getenv("SYSRING_KMOD_CACHED");
 	cfg->kmod_cached = !(env && *env && !atoi(env));
+	env = getenv("SYSRING_NO_QUIET");
+	cfg->quiet = !(env && *env && atoi(env));
 	env = getenv("SYSRING_SQPOLL");
 	if (env && *env)
 		cfg->flags = atoi(env) ? cfg->flags | SYSRING_F_SQPOLL : cfg->flags & ~SYSRING_F_SQPOLL;

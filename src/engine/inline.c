@@ -129,30 +129,38 @@ static bool short_is_final(long nr, long fd, long off, long moved)
 	return pos < 0 || pos >= st.st_size;
 }
 
-static long rw_finish(long nr, long fd, const struct iovec *iov, long cnt, long off, long flags, long done)
+/* Move what `iov` holds beyond its first `done` bytes, one segment at a
+ * time with move(p, base, len, done), the blocking call; a short or failed
+ * segment ends it with what was moved, as the plain call would. Returns the
+ * total moved. */
+typedef long sr_move_fn(const long p[4], void *base, size_t len, long done);
+
+static long move_rest(const struct iovec *iov, size_t cnt, long done, sr_move_fn *move, const long p[4])
 {
-	struct iovec one;
 	long skip = done;
 
-	/* Segment by segment from where the attempt stopped: one call each,
-	 * without RWF_NOWAIT; a short one (end of file, an error after some
-	 * data) ends it with what was moved, as the plain call would. */
-	for (long i = 0; i < cnt; i++) {
+	for (size_t i = 0; i < cnt; i++) {
 		if ((size_t)skip >= iov[i].iov_len) {
 			skip -= (long)iov[i].iov_len;
 			continue;
 		}
-		one.iov_base = (char *)iov[i].iov_base + skip;
-		one.iov_len = iov[i].iov_len - (size_t)skip;
+		size_t len = iov[i].iov_len - (size_t)skip;
+		long r = move(p, (char *)iov[i].iov_base + skip, len, done);
 		skip = 0;
-		long r = sr_rawsys6(nr, fd, (long)&one, 1, off < 0 ? -1 : off + done, 0, flags);
 		if (r <= 0)
 			break;
 		done += r;
-		if ((size_t)r < one.iov_len)
+		if ((size_t)r < len)
 			break;
 	}
 	return done;
+}
+
+/* p: {preadv2 or pwritev2, fd, offset (-1: the file position), flags} */
+static long move_rw(const long p[4], void *base, size_t len, long done)
+{
+	struct iovec one = {base, len};
+	return sr_rawsys6(p[0], p[1], (long)&one, 1, p[2] < 0 ? -1 : p[2] + done, 0, p[3]);
 }
 
 static int rw_attempt(long nr, long fd, const struct iovec *iov, long cnt, long off, long flags,
@@ -176,8 +184,10 @@ static int rw_attempt(long nr, long fd, const struct iovec *iov, long cnt, long 
 		size_t want = 0;
 		for (long i = 0; i < cnt; i++)
 			want += iov[i].iov_len;
-		if ((size_t)r < want && !short_is_final(nr, fd, off, r))
-			r = rw_finish(nr, fd, iov, cnt, off, flags, r);
+		if ((size_t)r < want && !short_is_final(nr, fd, off, r)) {
+			const long p[4] = {nr, fd, off, flags};
+			r = move_rest(iov, (size_t)cnt, r, move_rw, p);
+		}
 	}
 	*res = r;
 	return 1;
@@ -238,82 +248,72 @@ int sr_nw_pwritev2(const long a[6], long *res)
 
 /* ---- sockets: the same call with MSG_DONTWAIT ---- */
 
-static long send_finish(long nr, const long a[6], long done)
+/* p: {fd, flags, destination address, its length} */
+static long move_send(const long p[4], void *base, size_t len, long done)
 {
-	if (nr == SYS_sendto) {
-		if ((size_t)done >= (size_t)a[2] || fd_nonblocking_stream(a[0]))
-			return done;
-		long r = sr_rawsys6(SYS_sendto, a[0], a[1] + done, a[2] - done, a[3], a[4], a[5]);
-		return r > 0 ? done + r : done;
-	}
-	/* sendmsg: the rest of the iovecs, segment by segment */
-	const struct msghdr *m = (const struct msghdr *)a[1];
-	size_t want = 0;
-	for (size_t i = 0; i < m->msg_iovlen; i++)
-		want += m->msg_iov[i].iov_len;
-	if ((size_t)done >= want || fd_nonblocking_stream(a[0]))
-		return done;
-	long skip = done;
-	for (size_t i = 0; i < m->msg_iovlen; i++) {
-		if ((size_t)skip >= m->msg_iov[i].iov_len) {
-			skip -= (long)m->msg_iov[i].iov_len;
-			continue;
-		}
-		size_t len = m->msg_iov[i].iov_len - (size_t)skip;
-		long r = sr_rawsys6(SYS_sendto, a[0], (long)m->msg_iov[i].iov_base + skip, (long)len, a[2], 0, 0);
-		skip = 0;
-		if (r <= 0)
-			break;
-		done += r;
-		if ((size_t)r < len)
-			break;
-	}
-	return done;
+	(void)done;
+	return sr_rawsys6(SYS_sendto, p[0], (long)base, (long)len, p[1], p[2], p[3]);
 }
 
-static int sock_attempt(long nr, const long a[6], int flags_arg, long *res)
+/*
+ * The attempt: the call with MSG_DONTWAIT in argument flags_arg. A send
+ * that moved part of its data on a blocking stream socket sends the rest,
+ * blocking, since the plain send would have sent it all. A receive with
+ * MSG_WAITALL is not attempted: it waits for all of it, where an attempt
+ * would return what is there. The data of a send is found by its calling
+ * convention: flags in argument 3, (buf, len, addr, addrlen) as sendto; in
+ * argument 2, a struct msghdr as sendmsg -- read only after the kernel
+ * accepted it.
+ */
+static int sock_attempt(long nr, const long a[6], int flags_arg, bool send, long *res)
 {
+	bool dontwait = a[flags_arg] & MSG_DONTWAIT;
 	long b[6];
 	long r;
 
-	/* A receive with MSG_WAITALL waits for all of it: an attempt would
-	 * return what is there. */
-	if ((nr == SYS_recvfrom || nr == SYS_recvmsg) && (a[flags_arg] & MSG_WAITALL) &&
-	    !(a[flags_arg] & MSG_DONTWAIT))
+	if (!send && (a[flags_arg] & MSG_WAITALL) && !dontwait)
 		return 0;
 	memcpy(b, a, sizeof(b));
 	b[flags_arg] |= MSG_DONTWAIT;
 	r = sr_rawsys(nr, b);
 	if (r == -EAGAIN) {
-		if (a[flags_arg] & MSG_DONTWAIT) {
+		if (dontwait) {
 			*res = r; /* the caller asked for exactly this */
 			return 1;
 		}
 		return eagain_verdict(a[0], res);
 	}
-	/* A send that moved part of the data on a blocking stream socket:
-	 * the plain send would have sent it all; send the rest, blocking. */
-	if (r > 0 && (nr == SYS_sendto || nr == SYS_sendmsg) && !(a[flags_arg] & MSG_DONTWAIT))
-		r = send_finish(nr, a, r);
+	if (r > 0 && send && !dontwait) {
+		struct iovec one = {(void *)a[1], (size_t)a[2]};
+		const struct msghdr *m = (const struct msghdr *)a[1];
+		const struct iovec *v = flags_arg == 3 ? &one : m->msg_iov;
+		size_t cnt = flags_arg == 3 ? 1 : m->msg_iovlen, want = 0;
+		/* the rest of a stream needs no address */
+		const long p[4] = {a[0], a[flags_arg], flags_arg == 3 ? a[4] : 0, flags_arg == 3 ? a[5] : 0};
+		for (size_t i = 0; i < cnt; i++)
+			want += v[i].iov_len;
+		if ((size_t)r < want && !fd_nonblocking_stream(a[0]))
+			r = move_rest(v, cnt, r, move_send, p);
+	}
 	*res = r;
 	return 1;
 }
 
 int sr_nw_recvfrom(const long a[6], long *res)
 {
-	return sock_attempt(SYS_recvfrom, a, 3, res);
+	return sock_attempt(SYS_recvfrom, a, 3, false, res);
 }
 int sr_nw_sendto(const long a[6], long *res)
 {
-	return sock_attempt(SYS_sendto, a, 3, res);
+	return sock_attempt(SYS_sendto, a, 3, true, res);
 }
 int sr_nw_recvmsg(const long a[6], long *res)
 {
-	return sock_attempt(SYS_recvmsg, a, 2, res);
+	return sock_attempt(SYS_recvmsg, a, 2, false, res);
 }
 int sr_nw_sendmsg(const long a[6], long *res)
 {
-	return sock_attempt(SYS_sendmsg, a, 2, res);
+	return sock_attempt(SYS_sendmsg, a, 2, true, res);
 }
 
 /* ---- opens: RESOLVE_CACHED (5.12) fails with EAGAIN unless the whole

@@ -120,7 +120,7 @@ static void complete_cqe(struct sr_ctx *ctx, uint64_t ud, long res)
 	 * result (it retries only regular files), where write(2) on a
 	 * blocking one writes everything (non-blocking ones never come
 	 * here): send the rest, and answer with the total. */
-	if (res > 0 && req->cur->nr == SR_NR_write && res < req->args[2] && !sr_load_relaxed(&req->cancel) &&
+	if (res > 0 && req->uop->rest && res < req->args[2] && !sr_load_relaxed(&req->cancel) &&
 	    stream_fd(req->args[0])) {
 		req->partial += res;
 		req->args[1] += res;
@@ -268,8 +268,12 @@ static void quiet_toggled(struct sr_uring *ur)
 /* Open a submitter's quiet window (see the top of the file). */
 static void quiet_enter(struct sr_uring *ur)
 {
+	/* seq_cst, as the decrement in quiet_leave: the order of the count's
+	 * changes orders the flag's stores (see there). */
 	sr_fetch_add(&ur->quiet, 1, SR_SEQ_CST);
-	/* The kernel only reads the CQ flags, and this is the only one. */
+	/* The kernel only reads the CQ flags (io_eventfd_signal), and this is
+	 * the only one. Its read pairs with nothing of ours that it is
+	 * guaranteed to see in time: hence the backstop (top of the file). */
 	__atomic_store_n(ur->ring.cq.kflags, IORING_CQ_EVENTFD_DISABLED, __ATOMIC_SEQ_CST);
 	quiet_toggled(ur);
 }
@@ -334,10 +338,8 @@ int sr_uring_init(struct sr_ctx *ctx)
 	/* Quiet windows need submitters that reap (not SYSRING_REAP=thread)
 	 * and completions posted by the submit itself (not SQPOLL); decided
 	 * before the reaper starts, which reads it. SYSRING_NO_QUIET=1 turns
-	 * them off (for comparison). */
-	const char *nq = getenv("SYSRING_NO_QUIET");
-	ur->use_quiet = !ur->sqpoll && ctx->cfg.reap == SR_REAP_BOTH && ur->ring.cq.kflags &&
-			!(nq && *nq && atoi(nq));
+	 * them off (cfg.quiet, for comparison). */
+	ur->use_quiet = !ur->sqpoll && ctx->cfg.reap == SR_REAP_BOTH && ur->ring.cq.kflags && ctx->cfg.quiet;
 	pthread_mutex_init(&ur->sq_lock, NULL);
 	/* Adaptive: cq_lock is held only while CQEs are delivered, by a
 	 * thread that is running (the reaper on the other core, typically);

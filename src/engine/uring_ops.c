@@ -125,7 +125,7 @@ OP(pread64, IORING_OP_READ, prep_pread, NULL);
 OP(readv, IORING_OP_READV, prep_readv, NULL);
 OP(preadv, IORING_OP_READV, prep_preadv, NULL);
 OP(preadv2, IORING_OP_READV, prep_preadv2, NULL);
-OP(write, IORING_OP_WRITE, prep_write, NULL);
+const struct sr_uring_op sr_uop_write = {.opcode = IORING_OP_WRITE, .rest = 1, .prep = prep_write};
 OP(pwrite64, IORING_OP_WRITE, prep_pwrite, NULL);
 OP(writev, IORING_OP_WRITEV, prep_writev, NULL);
 OP(pwritev, IORING_OP_WRITEV, prep_pwritev, NULL);

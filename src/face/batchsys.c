@@ -715,37 +715,41 @@ static bool is_regular(struct regfd *rf, long fd)
 	return reg;
 }
 
-static long run_vectored_nr(long nr)
+/* The vectored call a run of calls[i]'s call becomes (table column
+ * vector.def), or NULL. */
+static const struct sr_sysent *vec_of(const struct bs_call *c)
 {
-	return nr == SR_NR_write ? SR_NR_writev : nr == SR_NR_read ? SR_NR_readv :
-	       nr == SR_NR_pwrite64 ? SR_NR_pwritev : nr == SR_NR_pread64 ? SR_NR_preadv : -1;
+	const struct sr_sysent *e = sr_sysent((unsigned long)c->nr);
+	return e && e->vec_nr ? e : NULL;
 }
 
-/* The end (exclusive) of the run that starts at calls[i]; i + 1 when there
- * is nothing to merge. A run: the same call on the same regular file, every
- * length non-zero (a zero-length call answers without touching its buffer,
- * which a vectored call cannot reproduce), offsets contiguous for
- * pread/pwrite. */
-static int run_end(const struct bs_call *calls, int i, int n, struct regfd *rf)
+/* The run that starts at calls[i]: returns its end (exclusive; i + 1 when
+ * calls[i] starts none) and sets *ok when calls[i..end) may be one vectored
+ * call. A run: the same call on the same fd, every length non-zero (a
+ * zero-length call answers without touching its buffer, which a vectored
+ * call cannot reproduce), offsets contiguous for pread/pwrite; it may be
+ * merged if it is two calls or more on a file mergeable_file accepts. The
+ * end is returned either way, so that callers step over a whole run. */
+static int run_end(const struct bs_call *calls, int i, int n, struct regfd *rf, bool *ok)
 {
 	const struct bs_call *c = &calls[i];
-	bool pos = c->nr == SR_NR_pread64 || c->nr == SR_NR_pwrite64;
+	const struct sr_sysent *e = vec_of(c);
 	long total = c->a[2], end = 0;
 	int j;
 
-	if (i + 1 >= n || run_vectored_nr(c->nr) < 0 || c->a[2] <= 0 || c->a[2] > BS_RUN_MAX_BYTES ||
-	    (pos && (c->a[3] < 0 || __builtin_add_overflow(c->a[3], c->a[2], &end))))
+	*ok = false;
+	if (i + 1 >= n || !e || c->a[2] <= 0 || c->a[2] > BS_RUN_MAX_BYTES ||
+	    (e->vec_pos && (c->a[3] < 0 || __builtin_add_overflow(c->a[3], c->a[2], &end))))
 		return i + 1;
 	for (j = i + 1; j < n; j++) {
 		const struct bs_call *d = &calls[j];
 		if (d->nr != c->nr || d->a[0] != c->a[0] || d->a[2] <= 0 || d->a[2] > BS_RUN_MAX_BYTES - total)
 			break;
-		if (pos && (d->a[3] != end || __builtin_add_overflow(end, d->a[2], &end)))
+		if (e->vec_pos && (d->a[3] != end || __builtin_add_overflow(end, d->a[2], &end)))
 			break;
 		total += d->a[2];
 	}
-	if (j - i < 2 || !is_regular(rf, c->a[0]))
-		return i + 1;
+	*ok = j - i >= 2 && is_regular(rf, c->a[0]);
 	return j;
 }
 
@@ -767,7 +771,7 @@ static int exec_run(struct bs_handle *h, batchsys_batch_t *b, const struct bs_ca
 	for (k = i; k < j; k++)
 		iov[k - i] = (struct iovec){(void *)calls[k].a[1], (size_t)calls[k].a[2]};
 	/* pos_h is 0: on 64-bit the whole offset travels in pos_l. */
-	r = sr_rawsys6(run_vectored_nr(calls[i].nr), calls[i].a[0], (long)iov, j - i, calls[i].a[3], 0, 0);
+	r = sr_rawsys6(vec_of(&calls[i])->vec_nr, calls[i].a[0], (long)iov, j - i, calls[i].a[3], 0, 0);
 	if (r < 0) {
 		/* An error of the whole vectored call need not be the first
 		 * call's (a limit or a bad buffer further on may fail it as a
@@ -798,9 +802,13 @@ static int exec_run(struct bs_handle *h, batchsys_batch_t *b, const struct bs_ca
 
 static bool has_run(const struct bs_call *calls, int n, struct regfd *rf)
 {
-	for (int i = 0; i + 1 < n; i++)
-		if (run_end(calls, i, n, rf) > i + 1)
+	for (int i = 0; i + 1 < n;) {
+		bool ok;
+		int j = run_end(calls, i, n, rf, &ok);
+		if (ok)
 			return true;
+		i = j;
+	}
 	return false;
 }
 
@@ -808,31 +816,36 @@ static int exec_loop(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
 {
 	bool stop = h->flags & SYSRING_BATCHSYS_STOP_ON_ERROR;
 	bool merge = !(h->flags & SYSRING_BATCHSYS_NO_MERGE), solo = false;
-	int i = 0;
+	int i = 0, plain_until = 0; /* calls before plain_until: a run not to merge */
 
 	while (i < n) {
-		int j = merge && !solo ? run_end(calls, i, n, rf) : i + 1;
-		if (j > i + 1) {
-			int next = exec_run(h, b, calls, i, j, &solo);
-			i = next;
-			if (stop && !solo) {
-				syscall_result_t r;
-				memcpy(&r, &b->params.outgoing.results[next - 1], sizeof(r));
-				if (r.result < 0)
-					break;
+		if (merge && !solo && i >= plain_until) {
+			bool ok;
+			int j = run_end(calls, i, n, rf, &ok);
+			if (ok) {
+				int next = exec_run(h, b, calls, i, j, &solo);
+				i = next;
+				if (stop && !solo) {
+					syscall_result_t r;
+					memcpy(&r, &b->params.outgoing.results[next - 1], sizeof(r));
+					if (r.result < 0)
+						break;
+				}
+				continue;
 			}
-			continue;
+			plain_until = j;
 		}
+		const struct sr_sysent *v = vec_of(&calls[i]);
 		long res = call_loop(&calls[i]);
 		post_hook(&calls[i], res);
 		set_result(b, i, res);
 		/* Any other call may have changed what an fd number names
 		 * (dup2, close, open, socket, ...): check the files again. */
-		if (run_vectored_nr(calls[i].nr) < 0)
+		if (!v)
 			rf->n = 0;
 		/* A call that had to run alone and met end of file: the rest of
 		 * this post would meet it too, one by one. */
-		if (solo && res == 0 && (calls[i].nr == SR_NR_read || calls[i].nr == SR_NR_pread64))
+		if (solo && res == 0 && v && v->vec_read)
 			merge = false;
 		solo = false;
 		i++;

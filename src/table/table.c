@@ -35,6 +35,10 @@ const struct sr_sysent sr_systab[SR_NR_MAX] = {
 #define SR_NOWAIT(nm, fn) [SR_NR_##nm].nowait = fn,
 #include "nowait.def"
 #undef SR_NOWAIT
+#define SR_VECTOR(nm, vec, pos, rd) \
+	[SR_NR_##nm].vec_nr = SR_NR_##vec, [SR_NR_##nm].vec_pos = (pos), [SR_NR_##nm].vec_read = (rd),
+#include "vector.def"
+#undef SR_VECTOR
 };
 
 int sr_table_check(void)

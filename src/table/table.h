@@ -36,6 +36,10 @@ struct sr_uring_op {
 	uint8_t punts;  /* io_uring always hands it to its io-wq threads (no
 			 * non-blocking issue); "auto" prefers sysring's own
 			 * threads for these, measured faster (README) */
+	uint8_t rest;   /* a partial result on a pipe or socket is not the
+			 * plain call's (write(2) on a blocking one writes it
+			 * all): the engine resubmits the rest; args 1 and 2
+			 * are the buffer and its length */
 	int (*prep)(struct io_uring_sqe *sqe, const long a[6], union sr_aux *aux);
 	long (*done)(long res, const long a[6], union sr_aux *aux);
 };
@@ -52,6 +56,9 @@ struct sr_sysent {
 	const char *name; /* NULL: no such call */
 	uint8_t nargs;
 	uint8_t cls;
+	uint8_t vec_pos;  /* vectored column (vector.def): positioned */
+	uint8_t vec_read; /* ... and a read */
+	uint16_t vec_nr;  /* ... the vectored call, 0: none */
 	const struct sr_uring_op *uring; /* NULL: io_uring cannot run it */
 	sr_nowait_fn *nowait;            /* NULL: no honest non-blocking attempt */
 };
