@@ -155,9 +155,11 @@ struct sr_threads {
 	uint32_t max;
 	uint32_t started;       /* workers created so far (grows up to max) */
 	uint32_t stop;          /* set once by shutdown */
-	uint32_t idle sr_aligned_cacheline; /* workers parked or about to park */
+	/* Parking state, one word so that it changes as a whole (threads.c):
+	 * low half: workers parked or about to park; high half: wake-ups
+	 * issued and not yet taken, never more than the low half. */
+	uint64_t park sr_aligned_cacheline;
 	uint32_t wake_seq;      /* futex word the idle workers sleep on */
-	uint32_t waking;        /* wake-ups issued and not yet taken by a worker */
 	uint32_t eager;         /* workers started as soon as work waits */
 	uint64_t popped;        /* requests taken by workers (for the monitor) */
 	uint32_t mon_armed;     /* futex word: the monitor watches for a stall */

@@ -10,12 +10,27 @@
  * so a burst of blocking calls spreads over the pool quickly.
  *
  * Parking (an eventcount on thr.wake_seq):
- *   worker:    key = wake_seq; idle++ (seq_cst); re-check sq; futex_wait(key)
- *   submitter: push; fence (seq_cst); if idle: wake_seq++; futex_wake
+ *   worker:    key = wake_seq; idle++ (seq_cst); re-check sq; futex_wait(key);
+ *              leave: idle--, take one wake-up if any are pending
+ *   submitter: push; fence (seq_cst); if idle > waking: waking += k;
+ *              wake_seq++; futex_wake(k)
  * The seq_cst increment of `idle` and the submitter's full fence form a
  * Dekker pair: either the worker's re-check sees the new entry or the
  * submitter sees idle > 0 and wakes. A submitter that finds no idle worker
- * makes no system call at all.
+ * makes no system call at all, and one that finds every idle worker already
+ * being woken makes none either: a worker being woken looks at the ring
+ * after it leaves, and its leaving comes after that submitter's look.
+ *
+ * `idle` and `waking` share one 64-bit word (thr.park) and change together
+ * by CAS. Kept apart they leaked: a worker that announced itself idle, saw
+ * work on its re-check and left without sleeping could take its "no wake-up
+ * pending" reading just before a submitter, still seeing it idle, counted a
+ * wake-up for it; that wake-up was never taken, so later submitters, seeing
+ * every idle worker "being woken", left the worker asleep with work queued
+ * (tests/threads_park.c). In one word the submitter's CAS fails if the
+ * worker left in between, and leaving clamps `waking` to the workers still
+ * idle, so a wake-up is never counted for a worker that is gone. Fewer
+ * counted wake-ups than real ones is harmless (an extra futex_wake later).
  *
  * Interruption: workers block every signal but SR_CANCEL_SIGNAL, whose
  * handler is installed without SA_RESTART. To stop a call blocked in the
@@ -76,9 +91,29 @@ int sr_threads_cancel_signal(void)
 	return sr_cancel_signal;
 }
 
+#define PARK_IDLE(w) ((uint32_t)(w))
+#define PARK_WAKING(w) ((uint32_t)((w) >> 32))
+#define PARK(idle, waking) ((uint64_t)(idle) | (uint64_t)(waking) << 32)
+
 uint32_t sr_threads_idle(const struct sr_ctx *ctx)
 {
-	return sr_load_relaxed(&ctx->thr.idle);
+	return PARK_IDLE(sr_load_relaxed(&ctx->thr.park));
+}
+
+/* A worker back from parking (slept, woken, or saw work on its re-check):
+ * one fewer idle, one pending wake-up taken, and never more wake-ups
+ * pending than idle workers left to take them. Seq_cst: the worker's next
+ * look at the ring must see what a submitter pushed before it read the
+ * word as it was before this change (the submitter's fence pairs). */
+static void park_leave(struct sr_threads *t)
+{
+	uint64_t w = sr_load_relaxed(&t->park), nw;
+
+	do {
+		uint32_t idle = PARK_IDLE(w) - 1;
+		uint32_t waking = PARK_WAKING(w) ? PARK_WAKING(w) - 1 : 0;
+		nw = PARK(idle, waking < idle ? waking : idle);
+	} while (!sr_cas_weak(&t->park, &w, nw, SR_SEQ_CST, SR_RELAXED));
 }
 
 static void maybe_start_worker(struct sr_ctx *ctx);
@@ -147,7 +182,7 @@ static void *worker_main(void *arg)
 			uint32_t st = SR_REQ_QUEUED;
 
 			sr_fetch_add(&t->popped, 1, SR_RELAXED);
-			if (sr_ring_count(&ctx->sq) && !sr_load_relaxed(&t->idle))
+			if (sr_ring_count(&ctx->sq) && !sr_threads_idle(ctx))
 				grow(ctx);
 			/* Publish cur before claiming, so a canceller that sees
 			 * RUNNING also finds the worker to signal. */
@@ -172,16 +207,14 @@ static void *worker_main(void *arg)
 			continue;
 		/* Acquire pairs with the submitter's increment of wake_seq. */
 		key = sr_load_acquire(&t->wake_seq);
-		sr_fetch_add(&t->idle, 1, SR_SEQ_CST);
+		sr_fetch_add(&t->park, PARK(1, 0), SR_SEQ_CST);
 		sr_smp_mb(); /* Dekker with the fence in sr_threads_submit */
 		if (sr_ring_count(&ctx->sq) == 0 && !sr_load_acquire(&t->stop))
 			sr_futex_wait(&t->wake_seq, key, NULL, false);
 		/* Back from idle: one pending wake-up (if any) was for us or is
 		 * now pointless, since we are about to look at the ring. */
-		uint32_t pend = sr_load_relaxed(&t->waking);
-		while (pend && !sr_cas_weak(&t->waking, &pend, pend - 1, SR_RELAXED, SR_RELAXED))
-			;
-		sr_fetch_sub(&t->idle, 1, SR_RELAXED);
+		park_leave(t);
+		sr_smp_mb(); /* the look at the ring follows the leave (see park_leave) */
 	}
 	if (w->timer_ok)
 		timer_delete(w->timer);
@@ -266,7 +299,7 @@ static void *monitor_main(void *arg)
 		uint64_t before = sr_load_relaxed(&t->popped);
 		struct timespec ts = {0, interval};
 		nanosleep(&ts, NULL);
-		if (sr_ring_count(&ctx->sq) && !sr_load_relaxed(&t->idle) &&
+		if (sr_ring_count(&ctx->sq) && !sr_threads_idle(ctx) &&
 		    sr_load_relaxed(&t->popped) == before && sr_load_relaxed(&t->started) < t->max) {
 			maybe_start_worker(ctx); /* stalled: everyone is blocked */
 			interval = 50 * 1000;    /* and look again soon */
@@ -339,23 +372,26 @@ void sr_threads_set_eager(struct sr_ctx *ctx, uint32_t per_cpu)
 void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 {
 	struct sr_threads *t = &ctx->thr;
+	uint64_t w;
 	uint32_t idle;
 
 	for (unsigned int i = 0; i < n; i++)
 		sr_ring_push_wait_u32(&ctx->sq, reqs[i]->idx); /* never full, see core.h */
 	sr_smp_mb(); /* Dekker with the worker's idle++ then re-check */
-	idle = sr_load_relaxed(&t->idle);
-	if (idle) {
+	w = sr_load_relaxed(&t->park);
+	for (;;) {
+		idle = PARK_IDLE(w);
 		/* Workers already being woken will look at the ring anyway:
 		 * wake only the rest, so a burst of submissions does not pay a
 		 * futex_wake each for the same sleeper. */
-		uint32_t waking = sr_load_relaxed(&t->waking);
-		if (idle > waking) {
-			uint32_t k = idle - waking < n ? idle - waking : n;
-			sr_fetch_add(&t->waking, k, SR_RELAXED);
+		if (idle <= PARK_WAKING(w))
+			break;
+		uint32_t k = idle - PARK_WAKING(w) < n ? idle - PARK_WAKING(w) : n;
+		if (sr_cas_weak(&t->park, &w, w + PARK(0, k), SR_RELAXED, SR_RELAXED)) {
 			/* Release pairs with the worker's acquire of wake_seq. */
 			sr_fetch_add(&t->wake_seq, 1, SR_RELEASE);
 			sr_futex_wake(&t->wake_seq, (int)k, false);
+			break;
 		}
 	}
 	if (idle < n && sr_load_relaxed(&t->started) < t->max)
