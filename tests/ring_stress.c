@@ -43,12 +43,39 @@ static uint64_t mix(uint64_t x)
 	return x;
 }
 
+static struct ent mk(uint32_t id, uint64_t s)
+{
+	return (struct ent){.prod = id, .seq = s, .check = mix(((uint64_t)id << 40) ^ s)};
+}
+
 static void *producer(void *arg)
 {
 	uint32_t id = (uint32_t)(uintptr_t)arg;
 	for (uint64_t s = 0; s < per_prod; s++) {
-		struct ent e = {.prod = id, .seq = s, .check = mix(((uint64_t)id << 40) ^ s)};
+		struct ent e = mk(id, s);
 		int use_slot = (s & 1);
+
+		/* Every fourth entry starts a block of up to 5 pushed with
+		 * push_multiple, which may take only part of it. */
+		if (s % 4 == 0 && per_prod - s > 1) {
+			struct ent blk[5];
+			uint64_t k = per_prod - s < 5 ? per_prod - s : 5;
+			for (uint64_t i = 0; i < k; i++)
+				blk[i] = mk(id, s + i);
+			uint64_t sent = 0;
+			while (sent < k) {
+				int r = sr_ring_push_multiple(&ring, &blk[sent], (long)(k - sent));
+				if (r > 0) {
+					sent += (uint64_t)r;
+					continue;
+				}
+				if (r != -EAGAIN)
+					T_FAIL("push_multiple: %d", r);
+				sched_yield();
+			}
+			s += k - 1;
+			continue;
+		}
 		for (;;) {
 			int r;
 			if (use_slot) {

@@ -93,6 +93,33 @@ int main(void)
 		T_EQ(m.a, next_out++);
 	T_EQ(next_in, next_out);
 
+	/* push_multiple: takes what fits, in order, then -EAGAIN when full */
+	struct msg blk[12];
+	for (int i = 0; i < 12; i++)
+		blk[i] = (struct msg){.a = 2000 + (uint64_t)i, .b = ~(2000 + (uint64_t)i)};
+	T_EQ(sr_ring_push_multiple(&r, blk, 0), 0);
+	T_EQ(sr_ring_push_multiple(&r, blk, 3), 3);
+	T_EQ(sr_ring_push_multiple(&r, blk + 3, 9), 5); /* 8 slots */
+	T_EQ(sr_ring_push_multiple(&r, blk + 8, 4), -EAGAIN);
+	T_EQ(sr_ring_pop_multiple(&r, out, 2), 2);
+	T_EQ(sr_ring_push_multiple(&r, blk + 8, 4), 2); /* the two freed slots, across the wrap */
+	T_EQ(sr_ring_pop_multiple(&r, out, -1), 8);
+	for (int i = 0; i < 8; i++) {
+		T_EQ(out[i].a, 2002 + (uint64_t)i);
+		T_EQ(out[i].b, ~(2002 + (uint64_t)i));
+	}
+	/* a reserved, unpublished slot is not free: the run stops before it */
+	T_EQ(sr_ring_push_slot(&r, &ref), 0);
+	sr_ring_commit(&r, &ref);
+	T_EQ(sr_ring_pop_slot(&r, &ref), 0); /* claimed, not yet released */
+	T_EQ(sr_ring_push_multiple(&r, blk, 12), 7);
+	T_EQ(sr_ring_push_multiple(&r, blk, 1), -EAGAIN);
+	sr_ring_release(&r, &ref);
+	T_EQ(sr_ring_push_multiple(&r, blk + 7, 1), 1);
+	T_EQ(sr_ring_pop_multiple(&r, out, -1), 8);
+	for (int i = 0; i < 8; i++)
+		T_EQ(out[i].a, 2000 + (uint64_t)i);
+
 	/* a corrupted header is refused, never followed */
 	struct sr_ring_hdr *h = mem;
 	struct sr_ring r2;

@@ -129,7 +129,16 @@ struct sr_uring {
 	uint32_t toggled;
 	uint32_t reaper_forever;
 	uint32_t use_quiet;
+	/* The probe's answer, copied at set-up (written before `ready`, never
+	 * after): one bit per opcode, read on every routed call. */
+	uint64_t ops[4];
 };
+
+/* This context's io_uring exists and performs `opcode`. */
+static inline bool sr_uring_ctx_has(const struct sr_uring *ur, unsigned int opcode)
+{
+	return sr_load_relaxed(&ur->ready) && opcode < 256 && (ur->ops[opcode / 64] >> (opcode % 64) & 1);
+}
 
 /* What a face does with a finished request; runs exactly once per request,
  * on whichever thread finished it. */
@@ -236,6 +245,24 @@ static inline struct sr_req *sr_req_get(struct sr_ctx *ctx)
 	return &ctx->reqs[idx];
 }
 
+/* Up to max free requests at once (one CAS), their indices in idx[]. */
+static inline int sr_req_get_multiple(struct sr_ctx *ctx, uint32_t *idx, long max)
+{
+	if (max == 1) /* the common single call: the inline pop */
+		return sr_ring_pop_u32(&ctx->freeq, idx) ? 0 : 1;
+	int n = sr_ring_pop_multiple(&ctx->freeq, idx, max);
+	return n > 0 ? n : 0;
+}
+
+/* Give back n requests already marked SR_REQ_FREE. */
+static inline void sr_req_put_multiple(struct sr_ctx *ctx, const uint32_t *idx, long n)
+{
+	if (n == 1)
+		sr_ring_push_wait_u32(&ctx->freeq, idx[0]);
+	else
+		sr_ring_push_multiple_wait(&ctx->freeq, idx, n);
+}
+
 static inline void sr_req_put(struct sr_ctx *ctx, struct sr_req *req)
 {
 	sr_store_relaxed(&req->state, SR_REQ_FREE);
@@ -277,6 +304,19 @@ long sr_atom_exec(const struct syslet_uatom *atom);
 
 /* --- the completion queue used by the async face (ctx.c) --- */
 void sr_cq_push(struct sr_ctx *ctx, struct sr_req *req);
+/* A thread delivering many completions of one context at once (the uring
+ * engine's reap) brackets them: pushes in between are published together
+ * at sr_cq_batch_end, with one count update and one wake-up check. Nothing
+ * is visible to collectors before the end; the end comes before the
+ * bracketing call returns. Brackets do not nest (an inner begin is a no-op
+ * and returns false; pass its answer to the matching end). */
+struct sr_cq_batch {
+	struct sr_ctx *ctx;
+	uint32_t n;
+	uint32_t idx[64];
+};
+bool sr_cq_batch_begin(struct sr_ctx *ctx, struct sr_cq_batch *b);
+void sr_cq_batch_end(struct sr_cq_batch *b, bool began);
 /* Move up to max finished requests into events; returns the count. */
 long sr_cq_collect(struct sr_ctx *ctx, struct async_event *events, long max);
 

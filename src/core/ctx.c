@@ -296,13 +296,11 @@ static void efd_signal(struct sr_ctx *ctx)
 		eventfd_write(fd, 1);
 }
 
-void sr_cq_push(struct sr_ctx *ctx, struct sr_req *req)
+/* The pushed entries are in the ring: count them, then signal. */
+static void cq_published(struct sr_ctx *ctx, uint32_t n)
 {
-	int64_t prev;
-
-	sr_ring_push_wait_u32(&ctx->cq, req->idx); /* never full, see core.h */
 	/* seq_cst: Dekker with async_getevents (cq_waiters++, load cq_ready). */
-	prev = (int64_t)sr_fetch_add(&ctx->cq_ready, 1, SR_SEQ_CST);
+	int64_t prev = (int64_t)sr_fetch_add(&ctx->cq_ready, n, SR_SEQ_CST);
 	if (prev == 0)
 		efd_signal(ctx);
 	if (__atomic_load_n(&ctx->cq_waiters, __ATOMIC_SEQ_CST)) {
@@ -310,6 +308,51 @@ void sr_cq_push(struct sr_ctx *ctx, struct sr_req *req)
 		sr_fetch_add(&ctx->cq_seq, 1, SR_RELEASE);
 		sr_futex_wake(&ctx->cq_seq, INT_MAX, false);
 	}
+}
+
+/* This thread's open bracket (sr_cq_batch_begin), if any. Initial-exec:
+ * a plain %fs access on the hot path, not a __tls_get_addr call. */
+static __thread struct sr_cq_batch *sr_cq_open __attribute__((tls_model("initial-exec")));
+
+static void cq_batch_flush(struct sr_cq_batch *b)
+{
+	if (!b->n)
+		return;
+	sr_ring_push_multiple_wait(&b->ctx->cq, b->idx, b->n); /* never full, see core.h */
+	cq_published(b->ctx, b->n);
+	b->n = 0;
+}
+
+bool sr_cq_batch_begin(struct sr_ctx *ctx, struct sr_cq_batch *b)
+{
+	if (sr_cq_open)
+		return false;
+	b->ctx = ctx;
+	b->n = 0;
+	sr_cq_open = b;
+	return true;
+}
+
+void sr_cq_batch_end(struct sr_cq_batch *b, bool began)
+{
+	if (!began)
+		return;
+	sr_cq_open = NULL;
+	cq_batch_flush(b);
+}
+
+void sr_cq_push(struct sr_ctx *ctx, struct sr_req *req)
+{
+	struct sr_cq_batch *b = sr_cq_open;
+
+	if (b && b->ctx == ctx) {
+		if (b->n == 64)
+			cq_batch_flush(b);
+		b->idx[b->n++] = req->idx;
+		return;
+	}
+	sr_ring_push_wait_u32(&ctx->cq, req->idx); /* never full, see core.h */
+	cq_published(ctx, 1);
 }
 
 long sr_cq_collect(struct sr_ctx *ctx, struct async_event *events, long max)
@@ -330,8 +373,9 @@ long sr_cq_collect(struct sr_ctx *ctx, struct async_event *events, long max)
 			events[n].cbp = req->user;
 			events[n].res = req->res;
 			n++;
-			sr_req_put(ctx, req);
+			sr_store_relaxed(&req->state, SR_REQ_FREE);
 		}
+		sr_req_put_multiple(ctx, idx, k);
 	}
 	if (n) {
 		left = (int64_t)sr_fetch_sub(&ctx->cq_ready, (uint64_t)n, SR_SEQ_CST) - n;

@@ -223,16 +223,18 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct fdcach
 			read_args(req, a, e->nargs);
 			return SR_ROUTE_KMOD;
 		}
-		if (!e->uring || !sr_load_relaxed(&ctx->ur.ready) || !sr_uring_has(e->uring->opcode))
+		if (!e->uring || !sr_uring_ctx_has(&ctx->ur, e->uring->opcode))
 			return SR_ROUTE_THREADS;
 		read_args(req, a, e->nargs);
 		if (e->nowait && needs_plain(fc, e->nowait, req->args))
 			return SR_ROUTE_THREADS;
-have_args:
+		goto uring;
+have_args: /* from a non-blocking attempt that would have blocked */
 		if (ctx->km && !req->deadline_ns)
 			return SR_ROUTE_KMOD;
-		if (!e->uring || !sr_load_relaxed(&ctx->ur.ready) || !sr_uring_has(e->uring->opcode))
+		if (!e->uring || !sr_uring_ctx_has(&ctx->ur, e->uring->opcode))
 			return SR_ROUTE_THREADS;
+uring:
 		/* "auto" keeps what io_uring would only hand to io-wq on
 		 * sysring's own threads, which are cheaper for it here. */
 		if (e->uring->punts && ctx->cfg.engine == SYSRING_ENGINE_AUTO)

@@ -102,15 +102,18 @@ static bool stream_fd(long fd)
 	return !fstat((int)fd, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
-static void complete_cqe(struct sr_ctx *ctx, uint64_t ud, long res)
+/* Deliver one CQE. Returns 1 if it finished a request's stay in io_uring
+ * (the caller then takes it off ur->inflight, after the delivery is
+ * published), 0 for the engine's own CQEs. */
+static unsigned int complete_cqe(struct sr_ctx *ctx, uint64_t ud, long res)
 {
 	struct sr_req *req;
 
 	if (ud == SR_UD_IGNORE)
-		return;
+		return 0;
 	if (ud == SR_UD_STOP) {
 		sr_store_release(&ctx->ur.stop, 1); /* pairs with the reaper's acquire */
-		return;
+		return 0;
 	}
 	req = (struct sr_req *)(uintptr_t)ud;
 	(void)sr_load_acquire(&req->state); /* pairs with sr_uring_submit's release */
@@ -125,11 +128,8 @@ static void complete_cqe(struct sr_ctx *ctx, uint64_t ud, long res)
 		req->partial += res;
 		req->args[1] += res;
 		req->args[2] -= res;
-		if (sr_uring_submit(ctx, &req, 1) == 1) {
-			/* Release: as below; the resubmission counted itself. */
-			sr_fetch_sub(&ctx->ur.inflight, 1, SR_RELEASE);
-			return;
-		}
+		if (sr_uring_submit(ctx, &req, 1) == 1)
+			return 1; /* the resubmission counted itself */
 		res = 0; /* not resubmitted: what was written */
 	}
 	if (req->partial) {
@@ -141,15 +141,15 @@ static void complete_cqe(struct sr_ctx *ctx, uint64_t ud, long res)
 	if (res == -EINTR && sr_load_relaxed(&req->cancel))
 		res = -ECANCELED;
 	sr_req_atom_done(ctx, req, res, SYSRING_ENGINE_URING);
-	/* Release: the completion above is delivered before shutdown, which
-	 * waits for inflight == 0, may free what it touched. */
-	sr_fetch_sub(&ctx->ur.inflight, 1, SR_RELEASE);
+	return 1;
 }
 
 static unsigned int reap_locked(struct sr_ctx *ctx)
 {
 	struct io_uring_cqe *cqes[64];
-	unsigned int total = 0, n;
+	struct sr_cq_batch batch;
+	unsigned int total = 0, n, reqs = 0;
+	bool began = sr_cq_batch_begin(ctx, &batch);
 
 	do {
 		n = io_uring_peek_batch_cqe(&ctx->ur.ring, cqes, 64);
@@ -166,12 +166,18 @@ static unsigned int reap_locked(struct sr_ctx *ctx)
 		}
 		io_uring_cq_advance(&ctx->ur.ring, n);
 		for (unsigned int i = 0; i < n; i++)
-			complete_cqe(ctx, ud[i], res[i]);
+			reqs += complete_cqe(ctx, ud[i], res[i]);
 		total += n;
 		/* Until empty: a delivery may submit (a syslet's next atom), and
 		 * what that submit finished inline, in a quiet window, is ours
 		 * to deliver (its own reap cannot take cq_lock from us). */
 	} while (n);
+	/* The async face's events of this reap go out together. */
+	sr_cq_batch_end(&batch, began);
+	/* Release: the completions above are delivered before shutdown, which
+	 * waits for inflight == 0, may free what they touched. */
+	if (reqs)
+		sr_fetch_sub(&ctx->ur.inflight, reqs, SR_RELEASE);
 	return total;
 }
 
@@ -360,6 +366,9 @@ int sr_uring_init(struct sr_ctx *ctx)
 		return -ret;
 	}
 	ur->reaper_started = 1;
+	for (unsigned int op = 0; op < 256; op++)
+		if (probe_ops[op])
+			ur->ops[op / 64] |= 1ull << (op % 64);
 	sr_store_relaxed(&ur->ready, 1);
 	return 0;
 }
@@ -412,7 +421,6 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 			break;
 		memcpy(sqe, &tmp, sizeof(tmp));
 		io_uring_sqe_set_data(sqe, req);
-		sr_fetch_add(&ur->inflight, 1, SR_RELAXED);
 		/* Release pairs with the acquire in complete_cqe: the kernel
 		 * orders submit before completion, this tells TSan so too. */
 		sr_store_release(&req->state, SR_REQ_URING);
@@ -431,6 +439,11 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 	}
 	/* Acquire pairs with shutdown's release of reaper_only: from then on
 	 * nobody but the reaper reaps, so it must hear of every CQE. */
+	/* Counted before io_uring_submit makes the SQEs visible to the kernel
+	 * (get_sqe only moved liburing's private tail), so a completion never
+	 * brings the count below its own request. */
+	if (done)
+		sr_fetch_add(&ur->inflight, done, SR_RELAXED);
 	quiet = done && ur->use_quiet && !sr_load_acquire(&ur->reaper_only);
 	if (quiet)
 		quiet_enter(ur);
@@ -474,7 +487,7 @@ void sr_uring_shutdown(struct sr_ctx *ctx)
 	if (!ur->ready)
 		return;
 	/* Cancel everything still in the kernel, until nothing is. */
-	/* Acquire pairs with complete_cqe's release decrement of inflight. */
+	/* Acquire pairs with reap_locked's release decrement of inflight. */
 	while (sr_load_acquire(&ur->inflight)) {
 		for (uint32_t i = 0; i < ctx->nr_events; i++) {
 			struct sr_req *req = &ctx->reqs[i];

@@ -105,17 +105,15 @@ static long submit(struct sr_ctx *ctx, long nr, struct async_cb *cbps[], uint64_
 			return -EINVAL;
 
 	while (done < nr) {
-		unsigned int n = 0;
-		while (n < 64 && done + n < nr) {
-			struct sr_req *req = sr_req_get(ctx);
-			if (!req)
-				break;
-			prep_cb(req, cbps[done + n], deadline_ns);
-			reqs[n++] = req;
-		}
+		uint32_t idx[64];
+		int n = sr_req_get_multiple(ctx, idx, nr - done < 64 ? nr - done : 64);
 		if (!n)
 			break;
-		sr_ctx_dispatch(ctx, reqs, n);
+		for (int i = 0; i < n; i++) {
+			reqs[i] = &ctx->reqs[idx[i]];
+			prep_cb(reqs[i], cbps[done + i], deadline_ns);
+		}
+		sr_ctx_dispatch(ctx, reqs, (unsigned int)n);
 		done += n;
 	}
 	if (!done && nr)

@@ -113,3 +113,47 @@ int sr_ring_pop_multiple(struct sr_ring *r, void *out, long max)
 	}
 	return (int)n;
 }
+
+int sr_ring_push_multiple(struct sr_ring *r, const void *in, long max)
+{
+	uint64_t limit = (max < 0 || (uint64_t)max > r->capacity) ? r->capacity : (uint64_t)max;
+	uint64_t pos, n;
+	uint32_t spin;
+
+	if (limit == 0)
+		return 0;
+	pos = sr_load_relaxed(&r->hdr->tail);
+	for (spin = 0; spin < SR_RING_MAX_SPIN; spin++) {
+		/* Count the run of free slots starting at pos. Each acquire
+		 * pairs with the consumer's release in sr_ring_release: last
+		 * lap's payload has been read before we overwrite it. */
+		for (n = 0; n < limit; n++) {
+			struct sr_ring_slot *s = sr_ring_slot_at(r, pos + n);
+			if (sr_load_acquire(&s->seq) != pos + n)
+				break;
+		}
+		if (n == 0) {
+			uint64_t seq = sr_load_acquire(&sr_ring_slot_at(r, pos)->seq);
+			if ((int64_t)(seq - pos) < 0)
+				return -EAGAIN; /* last lap's entry is still there: full */
+			pos = sr_load_relaxed(&r->hdr->tail); /* stale pos: another producer took it */
+			continue;
+		}
+		/* Producers claim only by moving tail: if it is still pos, the
+		 * run [pos, pos+n) is ours. */
+		if (sr_cas_weak(&r->hdr->tail, &pos, pos + n, SR_RELAXED, SR_RELAXED))
+			break;
+	}
+	if (spin == SR_RING_MAX_SPIN)
+		return -EAGAIN;
+
+	for (uint64_t i = 0; i < n; i++) {
+		struct sr_ring_ref ref = {.data = sr_ring_slot_at(r, pos + i)->data, .pos = pos + i};
+		if (r->slot_size == sizeof(uint32_t)) /* the core's index rings: no memcpy call */
+			*(uint32_t *)ref.data = ((const uint32_t *)in)[i];
+		else
+			memcpy(ref.data, (const unsigned char *)in + i * r->slot_size, r->slot_size);
+		sr_ring_commit(r, &ref);
+	}
+	return (int)n;
+}

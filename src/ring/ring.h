@@ -313,6 +313,33 @@ static inline int sr_ring_skip(struct sr_ring *r, uint64_t pos)
  */
 int sr_ring_pop_multiple(struct sr_ring *r, void *out, long max);
 
+/*
+ * Push up to `n` entries from in[] (slot_size bytes each) at consecutive
+ * positions, claimed with one CAS on tail: the run of free slots from tail,
+ * as pop_multiple claims a run of published ones. Returns how many were
+ * pushed (the first ones of in[]), or -EAGAIN when the next slot is not free.
+ */
+int sr_ring_push_multiple(struct sr_ring *r, const void *in, long n);
+
+/* Push all n, waiting out slots still held by last lap's consumers (see
+ * sr_ring_push_wait: only for rings that cannot be logically full). */
+static inline void sr_ring_push_multiple_wait(struct sr_ring *r, const void *in, long n)
+{
+	const unsigned char *p = in;
+	for (unsigned int i = 0; n > 0;) {
+		int k = sr_ring_push_multiple(r, p, n);
+		if (k > 0) {
+			p += (size_t)k * r->slot_size;
+			n -= k;
+			continue;
+		}
+		if (i++ < 128)
+			sr_cpu_relax();
+		else
+			sched_yield();
+	}
+}
+
 /* Entries published or reserved and not yet consumed (advisory). */
 static inline uint64_t sr_ring_count(const struct sr_ring *r)
 {
