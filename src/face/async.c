@@ -76,7 +76,15 @@ static inline void prep_cb(struct sr_req *req, struct async_cb *cb, uint64_t dea
 	/* Only as many vargs as the call takes are read (umem_add: 2). */
 	unsigned int n = e ? e->nargs : (cb->number == __NR_umem_add ? 2 : 0), i;
 
-	*a = (struct syslet_uatom){.nr = (unsigned long)cb->number};
+	/* Field by field: a compound literal here compiles to `rep stos`,
+	 * whose start-up cost showed in the inline path's profile. */
+	a->flags = 0;
+	a->nr = (unsigned long)cb->number;
+	a->ret_ptr = NULL;
+	a->next = NULL;
+	a->private = NULL;
+	a->arg_ptr[0] = a->arg_ptr[1] = a->arg_ptr[2] = NULL;
+	a->arg_ptr[3] = a->arg_ptr[4] = a->arg_ptr[5] = NULL;
 	for (i = 0; i < n && cb->vargs[i]; i++)
 		a->arg_ptr[i] = cb->vargs[i];
 	if (sr_unlikely(cb->number < 0))
