@@ -9,6 +9,8 @@
  */
 #include <sys/wait.h>
 
+#include <pthread.h>
+
 #include "t.h"
 
 #include <sysring/channel.h>
@@ -470,6 +472,60 @@ static void test_corrupted(void)
 	sysring_chan_close(c); /* must cope with its entry being garbage */
 }
 
+/* Two threads of the receiver in sysring_recv on one queue, both asleep:
+ * each message must wake one of them, whichever woke for the one before. */
+static sysring_chan_t *mt_c;
+static int mt_got;
+static uint64_t mt_last_ns;
+
+static void *mt_receiver(void *arg)
+{
+	struct sysring_msg out[8];
+	struct timespec to = {5, 0};
+	(void)arg;
+	int r = sysring_recv(mt_c, out, 1, &to);
+	if (r != 1)
+		T_FAIL("receiver thread: %d", r);
+	/* The last one in records when it had its message. */
+	if (__atomic_add_fetch(&mt_got, 1, __ATOMIC_ACQ_REL) == 2)
+		__atomic_store_n(&mt_last_ns, t_now_ns(), __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_threads_receiving(void)
+{
+	sysring_chan_t *tx;
+	struct sysring_msg m = {.sender = 5, .type = 1};
+	pthread_t th[2];
+
+	T_EQ(sysring_chan_open(seg, 4, 8, &mt_c), 0);
+	T_EQ(sysring_chan_open(seg, 0, 0, &tx), 0);
+	T_EQ(sysring_register(mt_c, 42), 0);
+	T_EQ(sysring_chan_set_spin(mt_c, 0), 0); /* straight to the futex */
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, mt_receiver, NULL);
+	usleep(100 * 1000); /* both asleep */
+	T_EQ(sysring_send(tx, 42, &m), 0);
+	uint64_t t0 = t_now_ns();
+	while (__atomic_load_n(&mt_got, __ATOMIC_ACQUIRE) < 1) {
+		if (t_now_ns() - t0 > 3000000000ull)
+			T_FAIL("first message not received");
+		usleep(1000);
+	}
+	uint64_t sent = t_now_ns();
+	T_EQ(sysring_send(tx, 42, &m), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	T_EQ(mt_got, 2);
+	/* Not found only when the sleeper's 5 s timeout expired. */
+	if (mt_last_ns - sent > 2000000000ull)
+		T_FAIL("the second message waited %.1f s for a sleeping receiver",
+		       (double)(mt_last_ns - sent) / 1e9);
+	T_EQ(sysring_unregister(mt_c), 0);
+	sysring_chan_close(tx);
+	sysring_chan_close(mt_c);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1) {
@@ -491,6 +547,7 @@ int main(int argc, char **argv)
 	snprintf(seg, sizeof(seg), "/sysring-test-%d", getpid());
 	sysring_chan_unlink(seg);
 	test_basic();
+	test_threads_receiving();
 	test_killed_receiver();
 	test_crashed_sender();
 	test_races();

@@ -116,7 +116,7 @@ static void park_leave(struct sr_threads *t)
 	} while (!sr_cas_weak(&t->park, &w, nw, SR_SEQ_CST, SR_RELAXED));
 }
 
-static void maybe_start_worker(struct sr_ctx *ctx);
+static bool maybe_start_worker(struct sr_ctx *ctx);
 static void grow(struct sr_ctx *ctx);
 
 /*
@@ -254,16 +254,22 @@ static int start_worker_locked(struct sr_ctx *ctx)
 	return 0;
 }
 
-static void maybe_start_worker(struct sr_ctx *ctx)
+/* Start a worker unless the pool is full or ctx->lock is taken. True if
+ * this call started one. */
+static bool maybe_start_worker(struct sr_ctx *ctx)
 {
+	int ret;
+
 	if (sr_load_relaxed(&ctx->thr.started) >= ctx->thr.max)
-		return;
-	/* Never wait for the lock on a hot path: whoever holds it is starting
-	 * a worker already. */
+		return false;
+	/* Never wait for the lock on a hot path. Whoever holds it may be
+	 * starting a worker, but not necessarily one for this request:
+	 * grow() arms the monitor when this fails. */
 	if (pthread_mutex_trylock(&ctx->lock))
-		return;
-	start_worker_locked(ctx);
+		return false;
+	ret = start_worker_locked(ctx);
 	pthread_mutex_unlock(&ctx->lock);
+	return ret == 0;
 }
 
 /*
@@ -305,9 +311,19 @@ static void *monitor_main(void *arg)
 			interval = 50 * 1000;    /* and look again soon */
 			continue;
 		}
-		if (!sr_ring_count(&ctx->sq) || sr_load_relaxed(&t->started) >= t->max)
+		if (!sr_ring_count(&ctx->sq) || sr_load_relaxed(&t->started) >= t->max) {
 			sr_store_release(&t->mon_armed, 0);
-		else if (interval < 1600 * 1000)
+			/* A submitter that pushed just after our look at the
+			 * ring may have seen mon_armed still 1 in grow() and
+			 * left the arming to us: look again after the store
+			 * (Dekker with the fence in sr_threads_submit between
+			 * its push and grow()'s load of mon_armed), and stay
+			 * armed if work waits. */
+			sr_smp_mb();
+			uint32_t zero = 0;
+			if (sr_ring_count(&ctx->sq) && sr_load_relaxed(&t->started) < t->max)
+				sr_cas(&t->mon_armed, &zero, 1, SR_ACQ_REL, SR_RELAXED);
+		} else if (interval < 1600 * 1000)
 			interval *= 2; /* busy but moving: look less often */
 	}
 	return NULL;
@@ -318,10 +334,12 @@ static void grow(struct sr_ctx *ctx)
 	struct sr_threads *t = &ctx->thr;
 	uint32_t zero = 0;
 
-	if (sr_load_relaxed(&t->started) < t->eager) {
-		maybe_start_worker(ctx);
+	/* Below `eager`, start one now. If that fails (the lock was busy,
+	 * or pthread_create failed), the monitor is armed instead: otherwise
+	 * a request queued behind workers that all block could wait for the
+	 * next submission, forever if it is what they wait for. */
+	if (sr_load_relaxed(&t->started) < t->eager && maybe_start_worker(ctx))
 		return;
-	}
 	if (sr_load_relaxed(&t->mon_armed) || sr_load_relaxed(&t->started) >= t->max)
 		return;
 	/* Pairs with the monitor's acquire of mon_armed: one arming, one wake. */

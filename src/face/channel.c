@@ -33,10 +33,13 @@
  * by a live but very slow sender then fails with -ETIMEDOUT instead of
  * corrupting the ring). PIDs can be reused; a reused pid only delays that.
  *
- * Sleeping: the receiver sleeps on rx_futex (a shared futex) after setting
- * rx_sleeping; a sender wakes it only when rx_sleeping is set (Dekker: the
- * sender's publish then full fence then load, the receiver's store then
- * re-check of the ring). Senders waiting for room sleep on tx_futex the same
+ * Sleeping: the receiver sleeps on rx_futex (a shared futex) after counting
+ * itself in rx_sleeping; a sender wakes one sleeper only when rx_sleeping is
+ * not zero (Dekker: the sender's publish then full fence then load, the
+ * receiver's increment then re-check of the ring). It is a count, not a
+ * flag, because several threads may receive on one handle: with a flag, the
+ * first one woken cleared it while another still slept, and the next
+ * message woke nobody. Senders waiting for room sleep on tx_futex the same
  * way, woken by the receiver after it pops.
  */
 #ifndef _GNU_SOURCE
@@ -86,7 +89,7 @@ struct ch_entry {
 	int32_t pid;
 	uint32_t gen;
 	uint32_t rx_futex;
-	uint32_t rx_sleeping;
+	uint32_t rx_sleeping; /* receivers asleep on rx_futex */
 	uint32_t tx_futex;
 	uint32_t tx_waiting;
 	pthread_mutex_t owner; /* robust, process-shared; held by the receiver */
@@ -560,7 +563,7 @@ SR_EXPORT int sysring_sqe_release(sysring_chan_t *c, struct sysring_chan_sqe *sq
 	r = sr_ring_commit_cas(&ring, &ref);
 	/* Release pairs with unregister's acquire of using. */
 	sr_fetch_sub(&e->using, 1, SR_RELEASE);
-	sr_smp_mb(); /* Dekker with the receiver's rx_sleeping store then re-check */
+	sr_smp_mb(); /* Dekker with the receiver's rx_sleeping increment then re-check */
 	if (sr_load_relaxed(&e->rx_sleeping)) {
 		sr_fetch_add(&e->rx_futex, 1, SR_RELEASE);
 		sr_futex_wake(&e->rx_futex, 1, true);
@@ -704,6 +707,16 @@ SR_EXPORT int sysring_pop(sysring_chan_t *c, struct sysring_msg *out)
 	return r > 0 ? 0 : r;
 }
 
+/* A receiver is no longer asleep. Saturating: re-registration resets the
+ * count while a thread of the old receiver may still be asleep, and a peer
+ * may write anything here; a wrong count only costs or saves a wake-up. */
+static void rx_awake(struct ch_entry *e)
+{
+	uint32_t v = sr_load_relaxed(&e->rx_sleeping);
+	while (v && !sr_cas_weak(&e->rx_sleeping, &v, v - 1, SR_RELAXED, SR_RELAXED))
+		;
+}
+
 /* How long sysring_recv polls before it sleeps: SYSRING_CHAN_SPIN_NS, or
  * CH_SPIN_NS (measured: README, "Channels"). */
 #define CH_SPIN_NS 20000u
@@ -755,10 +768,10 @@ SR_EXPORT int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
 		ring_of(c, (uint32_t)c->my_entry, &ring);
 		/* Acquire pairs with the sender's increment of rx_futex. */
 		uint32_t key = sr_load_acquire(&e->rx_futex);
-		__atomic_store_n(&e->rx_sleeping, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&e->rx_sleeping, 1, __ATOMIC_SEQ_CST);
 		sr_smp_mb(); /* Dekker with sysring_sqe_release */
 		if (sr_ring_count(&ring)) {
-			__atomic_store_n(&e->rx_sleeping, 0, __ATOMIC_RELAXED);
+			rx_awake(e);
 			if (!c->stuck_since)
 				continue;
 		}
@@ -771,7 +784,7 @@ SR_EXPORT int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
 				w = &step;
 		}
 		r = sr_futex_wait(&e->rx_futex, key, w, true);
-		__atomic_store_n(&e->rx_sleeping, 0, __ATOMIC_RELAXED);
+		rx_awake(e);
 		if (r == -EINTR)
 			return -EINTR;
 		if (dlp && sr_deadline_passed(dlp)) {
