@@ -5,7 +5,8 @@
  * once with checksums (10^6 messages); several receivers; a receiver killed
  * with SIGKILL and its id registered again; a sender that dies holding a
  * reserved slot; register/unregister races; a segment scribbled over by a
- * hostile peer; blocking receive with timeouts.
+ * hostile peer; blocking receive with timeouts, and two threads receiving
+ * on one handle.
  */
 #include <sys/wait.h>
 

@@ -86,7 +86,9 @@ SYSRING_API int sysring_send(sysring_chan_t *c, uint64_t id, const struct sysrin
 
 /* This handle's queue: one message (-EAGAIN if none), up to `max`
  * (-1: all available; the array must hold the queue's capacity), or wait up
- * to `timeout` (NULL: forever) for at least one (-ETIMEDOUT, -EINTR). */
+ * to `timeout` (NULL: forever) for at least one (-ETIMEDOUT, -EINTR).
+ * Several threads may receive on one handle at once: each message goes to
+ * exactly one of them, and each message sent wakes one that sleeps. */
 SYSRING_API int sysring_pop(sysring_chan_t *c, struct sysring_msg *out);
 SYSRING_API int sysring_pop_multiple(sysring_chan_t *c, struct sysring_msg *out, long max);
 SYSRING_API int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,

@@ -296,13 +296,49 @@ static void efd_signal(struct sr_ctx *ctx)
 		eventfd_write(fd, 1);
 }
 
+/*
+ * The eventfd must be readable exactly while events wait, once everyone is
+ * done with it. Completers write it (the count went up from zero) after
+ * their events are already collectable, collectors drain it when they leave
+ * nothing behind; either may act on a count the other has changed since.
+ * So whoever touches the eventfd and then sees no event waiting drains it,
+ * looks again, writes it back if one arrived meanwhile, looks again, ...
+ * and stops only when its last touch agrees with a count read after it.
+ * Every change of the count that could disagree is made by a thread that
+ * touches the eventfd afterwards (a completer taking the count up from
+ * zero, a collector leaving nothing), so the last one to touch it leaves it
+ * right. Without this a collector could take an event between its
+ * completer's push and write, and the fd stayed readable with nothing to
+ * collect (tests/eventfd.c). The loop turns only while other threads keep
+ * changing the count under it.
+ */
+static void efd_settle(struct sr_ctx *ctx)
+{
+	eventfd_t v;
+
+	if (sr_load_relaxed(&ctx->efd) < 0)
+		return;
+	for (;;) {
+		eventfd_read(ctx->efd, &v); /* non-blocking: EAGAIN if already empty */
+		if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) <= 0)
+			return;
+		efd_signal(ctx);
+		if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) > 0)
+			return;
+	}
+}
+
 /* The pushed entries are in the ring: count them, then signal. */
 static void cq_published(struct sr_ctx *ctx, uint32_t n)
 {
 	/* seq_cst: Dekker with async_getevents (cq_waiters++, load cq_ready). */
 	int64_t prev = (int64_t)sr_fetch_add(&ctx->cq_ready, n, SR_SEQ_CST);
-	if (prev == 0)
+	if (prev == 0) {
 		efd_signal(ctx);
+		/* Collected before our write landed? (efd_settle) */
+		if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) <= 0)
+			efd_settle(ctx);
+	}
 	if (__atomic_load_n(&ctx->cq_waiters, __ATOMIC_SEQ_CST)) {
 		/* Release pairs with the waiter's acquire of cq_seq. */
 		sr_fetch_add(&ctx->cq_seq, 1, SR_RELEASE);
@@ -386,11 +422,7 @@ long sr_cq_collect(struct sr_ctx *ctx, struct async_event *events, long max)
 	 * that raced with the drain must leave it readable. An empty collect
 	 * drains too: a completer's write can land after the collect that took
 	 * its event, and an epoll loop must not spin on that. */
-	if (left <= 0 && sr_load_relaxed(&ctx->efd) >= 0) {
-		eventfd_t v;
-		eventfd_read(ctx->efd, &v);
-		if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) > 0)
-			efd_signal(ctx);
-	}
+	if (left <= 0)
+		efd_settle(ctx);
 	return n;
 }

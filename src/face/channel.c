@@ -645,23 +645,27 @@ static bool pid_alive(int32_t pid)
  * and it has been stuck long enough. Returns true if it skipped. */
 static bool unstick(sysring_chan_t *c, struct sr_ring *ring)
 {
+	/* Several threads may receive on one handle: stuck_pos/stuck_since
+	 * are relaxed atomics, and a race between them only moves the moment
+	 * a position is given up (sr_ring_skip itself is a CAS: one wins). */
 	uint64_t pos;
 	if (!sr_ring_head_unpublished(ring, &pos)) {
-		c->stuck_since = 0;
+		sr_store_relaxed(&c->stuck_since, 0);
 		return false;
 	}
 	uint64_t now = sr_now_ns();
-	if (!c->stuck_since || c->stuck_pos != pos) {
-		c->stuck_pos = pos;
-		c->stuck_since = now;
+	uint64_t since = sr_load_relaxed(&c->stuck_since);
+	if (!since || sr_load_relaxed(&c->stuck_pos) != pos) {
+		sr_store_relaxed(&c->stuck_pos, pos);
+		sr_store_relaxed(&c->stuck_since, now);
 		return false;
 	}
-	if (now - c->stuck_since < CH_STUCK_NS)
+	if (now - since < CH_STUCK_NS)
 		return false;
 	struct ch_payload *pl = (struct ch_payload *)sr_ring_slot_at(ring, pos)->data;
 	if (pid_alive(sr_load_relaxed(&pl->owner)))
 		return false; /* slow, not dead */
-	c->stuck_since = 0;
+	sr_store_relaxed(&c->stuck_since, 0);
 	return sr_ring_skip(ring, pos) == 0;
 }
 
@@ -772,12 +776,12 @@ SR_EXPORT int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
 		sr_smp_mb(); /* Dekker with sysring_sqe_release */
 		if (sr_ring_count(&ring)) {
 			rx_awake(e);
-			if (!c->stuck_since)
+			if (!sr_load_relaxed(&c->stuck_since))
 				continue;
 		}
 		/* While a position is stuck, look again when it may be given up. */
 		struct timespec step, *w = dlp;
-		if (c->stuck_since) {
+		if (sr_load_relaxed(&c->stuck_since)) {
 			struct timespec rel = {0, (long)CH_STUCK_NS};
 			sr_deadline_from_rel(&step, &rel);
 			if (!dlp || step.tv_sec < dl.tv_sec || (step.tv_sec == dl.tv_sec && step.tv_nsec < dl.tv_nsec))

@@ -292,7 +292,10 @@ static inline int sr_ring_head_unpublished(struct sr_ring *r, uint64_t *pos)
 	return 1;
 }
 
-/* Single consumer only: give up the unpublished position pos at the head. */
+/* Give up the unpublished position pos at the head. Other consumers may run
+ * meanwhile: the CAS on seq lets one thread give it up (a second one, or a
+ * late publish, fails), and until the winner moves head the others see the
+ * slot neither published nor free and re-read head (pop's bounded retry). */
 static inline int sr_ring_skip(struct sr_ring *r, uint64_t pos)
 {
 	struct sr_ring_slot *s = sr_ring_slot_at(r, pos);
