@@ -493,6 +493,18 @@ static void *mt_receiver(void *arg)
 	return NULL;
 }
 
+static int mt_forever_done;
+static int mt_forever_ret;
+
+static void *mt_forever(void *arg)
+{
+	struct sysring_msg out[1];
+	(void)arg;
+	mt_forever_ret = sysring_recv(mt_c, out, 1, NULL);
+	__atomic_store_n(&mt_forever_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
 static void test_threads_receiving(void)
 {
 	sysring_chan_t *tx;
@@ -522,9 +534,64 @@ static void test_threads_receiving(void)
 	if (mt_last_ns - sent > 2000000000ull)
 		T_FAIL("the second message waited %.1f s for a sleeping receiver",
 		       (double)(mt_last_ns - sent) / 1e9);
+	/* A thread asleep with no timeout when the handle is unregistered
+	 * wakes and returns -EINVAL. */
+	mt_got = 0;
+	pthread_create(&th[0], NULL, mt_forever, NULL);
+	usleep(50 * 1000);
 	T_EQ(sysring_unregister(mt_c), 0);
+	t0 = t_now_ns();
+	while (!__atomic_load_n(&mt_forever_done, __ATOMIC_ACQUIRE)) {
+		if (t_now_ns() - t0 > 2000000000ull)
+			T_FAIL("a receiving thread slept on after unregister");
+		usleep(1000);
+	}
+	pthread_join(th[0], NULL);
+	T_EQ(mt_forever_ret, -EINVAL);
 	sysring_chan_close(tx);
 	sysring_chan_close(mt_c);
+}
+
+/* A receiver asleep behind a reserved, unpublished head is woken by that
+ * slot's release at once (not after the 50 ms step meant for dead
+ * senders). */
+static sysring_chan_t *rh_rx;
+static uint64_t rh_got_ns;
+
+static void *rh_receiver(void *arg)
+{
+	struct sysring_msg out[1];
+	struct timespec to = {5, 0};
+	(void)arg;
+	T_EQ(sysring_recv(rh_rx, out, 1, &to), 1);
+	T_EQ(out[0].sender, 1234);
+	__atomic_store_n(&rh_got_ns, t_now_ns(), __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_reserved_head(void)
+{
+	sysring_chan_t *tx;
+	struct sysring_chan_sqe sqe;
+	pthread_t th;
+
+	T_EQ(sysring_chan_open(seg, 4, 8, &rh_rx), 0);
+	T_EQ(sysring_chan_open(seg, 0, 0, &tx), 0);
+	T_EQ(sysring_register(rh_rx, 44), 0);
+	T_EQ(sysring_chan_set_spin(rh_rx, 0), 0);
+	T_EQ(sysring_get_sqe(tx, 44, &sqe), 0); /* the head, reserved */
+	pthread_create(&th, NULL, rh_receiver, NULL);
+	usleep(10 * 1000); /* the receiver sleeps behind it */
+	sqe.msg->sender = 1234;
+	uint64_t rel = t_now_ns();
+	T_EQ(sysring_sqe_release(tx, &sqe), 0);
+	pthread_join(th, NULL);
+	if (rh_got_ns - rel > 25 * 1000 * 1000ull)
+		T_FAIL("released head reached the sleeping receiver after %.1f ms",
+		       (double)(rh_got_ns - rel) / 1e6);
+	T_EQ(sysring_unregister(rh_rx), 0);
+	sysring_chan_close(tx);
+	sysring_chan_close(rh_rx);
 }
 
 int main(int argc, char **argv)
@@ -549,6 +616,7 @@ int main(int argc, char **argv)
 	sysring_chan_unlink(seg);
 	test_basic();
 	test_threads_receiving();
+	test_reserved_head();
 	test_killed_receiver();
 	test_crashed_sender();
 	test_races();

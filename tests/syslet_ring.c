@@ -3,7 +3,8 @@
  * The completion ring: smaller than the number of syslets in flight, so it
  * wraps and completions wait for their slot — none is lost, none is
  * overwritten, each appears exactly once; and several threads, each with
- * its own ring, at the same time.
+ * its own ring, at the same time; and an owner in async_wait whose
+ * registration another thread takes away.
  */
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -91,10 +92,79 @@ static void *worker(void *arg)
 	return (void *)cached;
 }
 
+/*
+ * async_unregister from another thread while the owner sits in async_wait
+ * with a completion waiting in the overflow (its one-slot ring is full):
+ * the owner must return, not sleep on for a completion that was dropped
+ * with the ring.
+ */
+static struct async_head_user uw_ahu;
+static struct syslet_uatom *uw_ring[1];
+static int uw_state; /* 1: both syslets finished; 2: async_wait returned */
+static long uw_ret;
+
+static void *uw_owner(void *arg)
+{
+	int fd = (int)(uintptr_t)arg;
+	static char b[2];
+	static long res[2];
+	static long lfd, p0 = (long)&b[0], p1 = (long)&b[1], one = 1;
+	static struct syslet_uatom a[2];
+
+	lfd = fd;
+	uw_ahu = (struct async_head_user){uw_ring, sizeof(uw_ring), 2};
+	T_EQ(async_register(&uw_ahu, sizeof(uw_ahu)), 0);
+	for (int i = 0; i < 2; i++) {
+		memset(&a[i], 0, sizeof(a[i]));
+		a[i].nr = SYS_read;
+		a[i].flags = SYSLET_ASYNC;
+		a[i].arg_ptr[0] = (unsigned long *)&lfd;
+		a[i].arg_ptr[1] = (unsigned long *)(i ? &p1 : &p0);
+		a[i].arg_ptr[2] = (unsigned long *)&one;
+		a[i].ret_ptr = &res[i];
+		T_ASSERT(async_exec(&a[i]) == NULL);
+	}
+	/* Wait until both finished: one in the ring (the library stores the
+	 * slot with release), then give the other time to reach the overflow. */
+	while (!__atomic_load_n(&uw_ring[0], __ATOMIC_ACQUIRE))
+		usleep(1000);
+	usleep(50 * 1000);
+	__atomic_store_n(&uw_state, 1, __ATOMIC_RELEASE);
+	uw_ret = async_wait(2); /* only one can ever be in the ring */
+	__atomic_store_n(&uw_state, 2, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_unregister_while_waiting(void)
+{
+	pthread_t th;
+	int pfd[2];
+
+	T_EQ(pipe(pfd), 0);
+	pthread_create(&th, NULL, uw_owner, (void *)(uintptr_t)pfd[0]);
+	usleep(20 * 1000);
+	T_EQ(write(pfd[1], "xy", 2), 2);
+	while (__atomic_load_n(&uw_state, __ATOMIC_ACQUIRE) < 1)
+		usleep(1000);
+	usleep(50 * 1000); /* the owner is in async_wait by now */
+	T_EQ(async_unregister(&uw_ahu, sizeof(uw_ahu)), 0);
+	uint64_t t0 = t_now_ns();
+	while (__atomic_load_n(&uw_state, __ATOMIC_ACQUIRE) < 2)
+		if (t_now_ns() - t0 > 3000000000ull)
+			T_FAIL("async_wait did not return after its registration was unregistered");
+		else
+			usleep(1000);
+	pthread_join(th, NULL);
+	T_EQ(uw_ret, 1);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
 int main(void)
 {
 	pthread_t th[NTHREADS];
 	t_watchdog(120);
+	test_unregister_while_waiting();
 	for (long i = 0; i < NTHREADS; i++)
 		pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)i);
 	for (int i = 0; i < NTHREADS; i++)

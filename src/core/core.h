@@ -129,6 +129,7 @@ struct sr_uring {
 	uint32_t toggled;
 	uint32_t reaper_forever;
 	uint32_t use_quiet;
+	uint32_t reap_pending; /* a trylock of cq_lock failed: the holder reaps again (uring.c) */
 	/* The probe's answer, copied at set-up (written before `ready`, never
 	 * after): one bit per opcode, read on every routed call. */
 	uint64_t ops[4];

@@ -305,8 +305,8 @@ static void efd_signal(struct sr_ctx *ctx)
  * looks again, writes it back if one arrived meanwhile, looks again, ...
  * and stops only when its last touch agrees with a count read after it.
  * Every change of the count that could disagree is made by a thread that
- * touches the eventfd afterwards (a completer taking the count up from
- * zero, a collector leaving nothing), so the last one to touch it leaves it
+ * touches the eventfd afterwards (a completer taking the count above
+ * zero from zero or below, a collector leaving nothing), so the last one to touch it leaves it
  * right. Without this a collector could take an event between its
  * completer's push and write, and the fd stayed readable with nothing to
  * collect (tests/eventfd.c). The loop turns only while other threads keep
@@ -333,7 +333,11 @@ static void cq_published(struct sr_ctx *ctx, uint32_t n)
 {
 	/* seq_cst: Dekker with async_getevents (cq_waiters++, load cq_ready). */
 	int64_t prev = (int64_t)sr_fetch_add(&ctx->cq_ready, n, SR_SEQ_CST);
-	if (prev == 0) {
+	/* The count crossed from nothing waiting to something: it can start
+	 * below zero (a collector took an entry between its push and its
+	 * completer's add) and a batch adds several at once, so a test of
+	 * prev == 0 alone would miss -1 -> 2. */
+	if (prev <= 0 && prev + (int64_t)n > 0) {
 		efd_signal(ctx);
 		/* Collected before our write landed? (efd_settle) */
 		if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) <= 0)

@@ -192,6 +192,10 @@ SR_EXPORT int sysring_eventfd(async_context_t h)
 		} else {
 			/* Release pairs with the completer's acquire of efd. */
 			sr_store_release(&ctx->efd, fd);
+			/* Dekker with cq_published (its seq_cst add to cq_ready,
+			 * then its load of efd): either it sees the fd and
+			 * writes it, or we see its count here. */
+			sr_smp_mb();
 			/* Events that finished before the fd existed. */
 			if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) > 0)
 				eventfd_write(fd, 1);

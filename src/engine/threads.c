@@ -354,6 +354,10 @@ static void grow(struct sr_ctx *ctx)
 			pthread_sigmask(SIG_SETMASK, &all, &old);
 			if (pthread_create(&t->monitor, NULL, monitor_main, ctx) == 0)
 				sr_store_release(&t->mon_started, 1);
+			else
+				/* No monitor: disarm, so that a later grow() tries again
+				 * instead of finding it armed forever. */
+				sr_store_release(&t->mon_armed, 0);
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
 		}
 		pthread_mutex_unlock(&ctx->lock);

@@ -181,6 +181,33 @@ static unsigned int reap_locked(struct sr_ctx *ctx)
 	return total;
 }
 
+/*
+ * Leave cq_lock. A thread that failed to take it (a submitter delivering
+ * what io_uring finished inline in its quiet window) set reap_pending and
+ * left that delivery to the holder, which may already have made its last
+ * peek at the CQ: so look at the flag after unlocking, and reap again if
+ * it is set and the lock can be had (if it cannot, the new holder will see
+ * the flag at its own unlock). Dekker: the submitter stores the flag, then
+ * tries the lock; the holder unlocks, fences, then loads the flag.
+ */
+static unsigned int cq_unlock(struct sr_ctx *ctx)
+{
+	struct sr_uring *ur = &ctx->ur;
+	unsigned int n = 0;
+
+	for (;;) {
+		pthread_mutex_unlock(&ur->cq_lock);
+		sr_smp_mb(); /* pairs with the store then trylock in sr_uring_reap */
+		if (!__atomic_load_n(&ur->reap_pending, __ATOMIC_SEQ_CST) ||
+		    pthread_mutex_trylock(&ur->cq_lock))
+			return n;
+		__atomic_store_n(&ur->reap_pending, 0, __ATOMIC_SEQ_CST);
+		/* Acquire pairs with shutdown's release of reaper_only. */
+		if (!sr_load_acquire(&ur->reaper_only))
+			n += reap_locked(ctx);
+	}
+}
+
 unsigned int sr_uring_reap(struct sr_ctx *ctx, bool wait_lock)
 {
 	unsigned int n;
@@ -192,14 +219,18 @@ unsigned int sr_uring_reap(struct sr_ctx *ctx, bool wait_lock)
 	/* A waiter takes the lock even if the reaper holds it: the reaper
 	 * holds it only while delivering, and what it delivers is what the
 	 * waiter wants; sleeping on the futex instead costs a wake-up. */
-	if (wait_lock)
+	if (wait_lock) {
 		pthread_mutex_lock(&ctx->ur.cq_lock);
-	else if (pthread_mutex_trylock(&ctx->ur.cq_lock))
-		return 0;
+	} else {
+		/* seq_cst store, then the trylock's locked RMW: see cq_unlock. */
+		__atomic_store_n(&ctx->ur.reap_pending, 1, __ATOMIC_SEQ_CST);
+		if (pthread_mutex_trylock(&ctx->ur.cq_lock))
+			return 0; /* the holder reaps for us at its unlock */
+	}
+	__atomic_store_n(&ctx->ur.reap_pending, 0, __ATOMIC_SEQ_CST);
 	/* Re-checked under the lock: shutdown sets it holding cq_lock. */
 	n = sr_load_acquire(&ctx->ur.reaper_only) ? 0 : reap_locked(ctx);
-	pthread_mutex_unlock(&ctx->ur.cq_lock);
-	return n;
+	return n + cq_unlock(ctx);
 }
 
 /* How long after the last window opened or closed the reaper keeps a timed
@@ -254,8 +285,9 @@ static void *reaper_main(void *arg)
 		__atomic_store_n(&ur->reaper_forever, 0, __ATOMIC_SEQ_CST);
 		(void)eventfd_read(ur->efd, &v); /* non-blocking: EAGAIN on a timeout */
 		pthread_mutex_lock(&ur->cq_lock);
+		__atomic_store_n(&ur->reap_pending, 0, __ATOMIC_SEQ_CST);
 		reap_locked(ctx);
-		pthread_mutex_unlock(&ur->cq_lock);
+		cq_unlock(ctx);
 	}
 	return NULL;
 }
@@ -456,8 +488,8 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 	 * read, a write to /dev/null) are delivered right here when nobody
 	 * else is reaping: their events are ready when async_submit returns,
 	 * and a waiter does not sleep for the reaper's hand-off. trylock: a
-	 * completion continuing a syslet submits while holding cq_lock, and
-	 * whoever holds it reaps until the CQ is empty. */
+	 * completion continuing a syslet submits while holding cq_lock; a
+	 * failed trylock leaves the delivery to the holder (cq_unlock). */
 	if (done)
 		sr_uring_reap(ctx, false);
 	return done;

@@ -364,6 +364,8 @@ static void reclaim(struct ch_entry *e, uint32_t gen)
 	while (sr_load_acquire(&e->using) && sr_now_ns() < end)
 		usleep(100);
 	sr_store_relaxed(&e->using, 0);
+	/* The receiver's process is dead, and its threads asleep with it. */
+	sr_store_relaxed(&e->rx_sleeping, 0);
 	/* Senders waiting for room learn it is gone. */
 	sr_fetch_add(&e->tx_futex, 1, SR_SEQ_CST);
 	sr_futex_wake(&e->tx_futex, INT_MAX, true);
@@ -427,8 +429,10 @@ SR_EXPORT int sysring_register(sysring_chan_t *c, uint64_t id)
 	sr_store_relaxed(&e->id, id);
 	sr_store_relaxed(&e->pid, c->pid);
 	sr_store_relaxed(&e->using, 0);
-	sr_store_relaxed(&e->rx_sleeping, 0);
-	sr_store_relaxed(&e->tx_waiting, 0);
+	/* rx_sleeping and tx_waiting are left alone: every sleeper takes out
+	 * exactly what it put in, across registrations (a reset here made a
+	 * late sleeper of the previous registration take the new one's
+	 * count). Only reclaim, after a receiver died, clears rx_sleeping. */
 	sr_fetch_add(&e->gen, 1, SR_RELAXED);
 	/* Release pairs with the senders' acquire of state: a sender that sees
 	 * READY sees the formatted ring and the id. */
@@ -444,8 +448,8 @@ SR_EXPORT int sysring_register(sysring_chan_t *c, uint64_t id)
 			return -EEXIST;
 		}
 	}
-	c->my_entry = mine;
 	c->my_id = id;
+	sr_store_relaxed(&c->my_entry, mine);
 	c->stuck_since = 0;
 	return 0;
 }
@@ -455,10 +459,16 @@ SR_EXPORT int sysring_unregister(sysring_chan_t *c)
 	struct ch_entry *e;
 	uint32_t st = CH_READY;
 
-	if (!c || c->my_entry < 0)
+	int mine = c ? sr_load_relaxed(&c->my_entry) : -1;
+	if (mine < 0)
 		return -EINVAL;
-	e = entry_at(c, (uint32_t)c->my_entry);
-	c->my_entry = -1;
+	e = entry_at(c, (uint32_t)mine);
+	/* Relaxed atomic: other threads of this handle may be receiving. */
+	sr_store_relaxed(&c->my_entry, -1);
+	/* Those asleep in sysring_recv wake, find the handle unregistered and
+	 * return -EINVAL (each takes its own count out of rx_sleeping). */
+	sr_fetch_add(&e->rx_futex, 1, SR_SEQ_CST);
+	sr_futex_wake(&e->rx_futex, INT_MAX, true);
 	/* acq_rel: pairs with register's release of READY. */
 	if (!sr_cas(&e->state, &st, CH_PENDING, SR_ACQ_REL, SR_RELAXED))
 		return -EIO; /* someone took our entry from us: corrupted */
@@ -678,13 +688,14 @@ SR_EXPORT int sysring_pop_multiple(sysring_chan_t *c, struct sysring_msg *out, l
 
 	if (!c || !out || max == 0 || max < -1)
 		return max == 0 && c && out ? 0 : -EINVAL;
-	if (c->my_entry < 0)
+	int mine = sr_load_relaxed(&c->my_entry);
+	if (mine < 0)
 		return -EINVAL;
-	e = entry_at(c, (uint32_t)c->my_entry);
+	e = entry_at(c, (uint32_t)mine);
 	/* Acquire pairs with register's release of READY (our own). */
 	if (sr_load_acquire(&e->state) != CH_READY || sr_load_relaxed(&e->id) != c->my_id)
 		return -EIO; /* our entry was changed by someone else */
-	ring_of(c, (uint32_t)c->my_entry, &ring);
+	ring_of(c, (uint32_t)mine, &ring);
 	long limit = max < 0 ? (long)c->capacity : max;
 	for (int round = 0; got < limit && round < 4; round++) {
 		long want = limit - got < 32 ? limit - got : 32;
@@ -711,9 +722,9 @@ SR_EXPORT int sysring_pop(sysring_chan_t *c, struct sysring_msg *out)
 	return r > 0 ? 0 : r;
 }
 
-/* A receiver is no longer asleep. Saturating: re-registration resets the
- * count while a thread of the old receiver may still be asleep, and a peer
- * may write anything here; a wrong count only costs or saves a wake-up. */
+/* A receiver is no longer asleep: take out its own count. Saturating,
+ * since reclaim clears the count and a peer may write anything here; a
+ * wrong count only costs or saves a wake-up. */
 static void rx_awake(struct ch_entry *e)
 {
 	uint32_t v = sr_load_relaxed(&e->rx_sleeping);
@@ -745,7 +756,7 @@ SR_EXPORT int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
 	struct sr_ring ring;
 	struct ch_entry *e;
 
-	if (!c || c->my_entry < 0)
+	if (!c || sr_load_relaxed(&c->my_entry) < 0)
 		return -EINVAL;
 	if (timeout) {
 		sr_deadline_from_rel(&dl, timeout);
@@ -768,16 +779,29 @@ SR_EXPORT int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
 				sr_cpu_relax();
 			continue;
 		}
-		e = entry_at(c, (uint32_t)c->my_entry);
-		ring_of(c, (uint32_t)c->my_entry, &ring);
+		int mine = sr_load_relaxed(&c->my_entry);
+		if (mine < 0)
+			return -EINVAL; /* unregistered by another thread */
+		e = entry_at(c, (uint32_t)mine);
+		ring_of(c, (uint32_t)mine, &ring);
 		/* Acquire pairs with the sender's increment of rx_futex. */
 		uint32_t key = sr_load_acquire(&e->rx_futex);
 		__atomic_fetch_add(&e->rx_sleeping, 1, __ATOMIC_SEQ_CST);
 		sr_smp_mb(); /* Dekker with sysring_sqe_release */
-		if (sr_ring_count(&ring)) {
+		/* Something to pop, unless the head is only reserved: then we
+		 * sleep counted, so that its sender's release (publish, fence,
+		 * load of rx_sleeping) wakes us at once, or our look at the
+		 * head after the increment sees it published. The 50 ms step
+		 * below is for a sender that died holding it. */
+		uint64_t hpos;
+		if (sr_ring_count(&ring) &&
+		    (!sr_load_relaxed(&c->stuck_since) || !sr_ring_head_unpublished(&ring, &hpos))) {
 			rx_awake(e);
-			if (!sr_load_relaxed(&c->stuck_since))
-				continue;
+			continue;
+		}
+		if (sr_load_relaxed(&c->my_entry) < 0) {
+			rx_awake(e); /* unregistered meanwhile: its wake-up may be past */
+			return -EINVAL;
 		}
 		/* While a position is stuck, look again when it may be given up. */
 		struct timespec step, *w = dlp;

@@ -178,9 +178,17 @@ static void reg_teardown(struct reg *r)
 		r->ctx = NULL;
 	}
 	/* What did not fit is dropped: the ring is being given back. Its
-	 * requests died with the context. */
+	 * requests died with the context (the list must not be walked), and
+	 * every other one has left `inflight` already, since destroy returns
+	 * once all have completed: so nothing is in flight now. An
+	 * async_wait in the owner thread (unregistered from another thread)
+	 * must see that, or it sleeps on for completions that will not come. */
+	pthread_mutex_lock(&r->lock);
 	sr_store_relaxed(&r->ov_head, NULL);
 	r->ov_tail = NULL;
+	/* Release pairs with async_wait's acquire of inflight. */
+	sr_store_release(&r->inflight, 0);
+	pthread_mutex_unlock(&r->lock);
 }
 
 static void reg_free(struct reg *r)
@@ -195,14 +203,17 @@ static void reg_thread_exit(void *arg)
 {
 	struct reg *r = arg, **pp;
 
+	/* Under regs_lock: an async_unregister from another thread is either
+	 * done with r (gone is set) or has not found it (we unlink it). */
 	pthread_mutex_lock(&regs_lock);
 	for (pp = &regs; *pp; pp = &(*pp)->next)
 		if (*pp == r) {
 			*pp = r->next;
 			break;
 		}
+	bool gone = sr_load_acquire(&r->gone);
 	pthread_mutex_unlock(&regs_lock);
-	if (!r->gone) {
+	if (!gone) {
 		pthread_mutex_lock(&r->lock);
 		r->nslots = 0; /* flush_locked writes nothing from now on */
 		pthread_mutex_unlock(&r->lock);
@@ -282,7 +293,12 @@ SR_EXPORT long async_unregister(struct async_head_user *ahu, unsigned int len)
 
 	if (!ahu || len != sizeof(*ahu))
 		return sr_ret_long(-EINVAL);
-	/* Identified by the ring's address, from any thread. */
+	/* Identified by the ring's address, from any thread. regs_lock is
+	 * held to the end: the owner thread, woken by notify, may exit at
+	 * once, and its exit handler (reg_thread_exit) frees the
+	 * registration only after taking regs_lock, so not while we still
+	 * touch it; my_reg frees it only once it sees `gone`, our last
+	 * touch. (Lock order: regs_lock -> reg->lock, as everywhere.) */
 	pthread_mutex_lock(&regs_lock);
 	for (pp = &regs; *pp; pp = &(*pp)->next)
 		if ((*pp)->ring == ahu->completion_ring && !(*pp)->gone) {
@@ -290,9 +306,10 @@ SR_EXPORT long async_unregister(struct async_head_user *ahu, unsigned int len)
 			*pp = r->next;
 			break;
 		}
-	pthread_mutex_unlock(&regs_lock);
-	if (!r)
+	if (!r) {
+		pthread_mutex_unlock(&regs_lock);
 		return sr_ret_long(-EINVAL);
+	}
 	reg_teardown(r);
 	notify(r);
 	if (r == tls_reg) {
@@ -303,6 +320,7 @@ SR_EXPORT long async_unregister(struct async_head_user *ahu, unsigned int len)
 		/* Release pairs with my_reg's acquire in the owner thread. */
 		sr_store_release(&r->gone, 1);
 	}
+	pthread_mutex_unlock(&regs_lock);
 	return 0;
 }
 
@@ -373,14 +391,19 @@ SR_EXPORT long async_wait(unsigned long min_wait_events)
 		struct timespec poll, *dl = NULL;
 		int ret;
 
+		/* Read before the ring is scanned: a completion written after
+		 * this read and seen by the scan then only lowers `want` (a
+		 * spurious wake-up); read after the scan, one written between
+		 * the two would be counted in `written` but not in `have`, and
+		 * `want` would ask for one more than needed: no wake-up. */
+		uint64_t written = __atomic_load_n(&r->written, __ATOMIC_SEQ_CST);
 		flush(r);
 		have = ring_waiting(r);
 		/* Acquire pairs with the completers' release decrement. */
 		if (have >= min_wait_events || !sr_load_acquire(&r->inflight))
 			return (long)have;
 		/* Wake us when enough more have been written. */
-		__atomic_store_n(&r->want, __atomic_load_n(&r->written, __ATOMIC_SEQ_CST) +
-						   (min_wait_events - have), __ATOMIC_SEQ_CST);
+		__atomic_store_n(&r->want, written + (min_wait_events - have), __ATOMIC_SEQ_CST);
 		__atomic_fetch_add(&r->waiters, 1, __ATOMIC_SEQ_CST);
 		if (sr_load_relaxed(&r->ov_head)) {
 			/* Slots are freed by plain stores: poll for them. */
