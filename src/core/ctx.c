@@ -337,7 +337,8 @@ static void cq_published(struct sr_ctx *ctx, uint32_t n)
 	 * below zero (a collector took an entry between its push and its
 	 * completer's add) and a batch adds several at once, so a test of
 	 * prev == 0 alone would miss -1 -> 2. */
-	if (prev <= 0 && prev + (int64_t)n > 0) {
+	/* Acquire pairs with the release store of efd in sysring_eventfd. */
+	if (prev <= 0 && prev + (int64_t)n > 0 && sr_load_acquire(&ctx->efd) >= 0) {
 		efd_signal(ctx);
 		/* Collected before our write landed? (efd_settle) */
 		if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) <= 0)
