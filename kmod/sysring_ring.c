@@ -40,8 +40,12 @@
  * Every entry submitted before DESTROY yields exactly one completion.
  *
  * Locks: sq_lock (sq_head, nr_idle, sq_flags, the cancel bitmap), cq_lock
- * (cq_tail, overflow) and run_lock (the running workers) are never nested
- * and never held across a call or a sleep.
+ * (cq_tail, overflow) and run_lock (the running workers) are never held
+ * across a call or a sleep. The only nesting is sq_lock -> run_lock, in
+ * sr_sq_pop: a worker takes an entry and shows it as running in one step,
+ * so that CANCEL (which scans the queue, then the running workers) and
+ * DESTROY (which sets `dead`, then interrupts the running workers) cannot
+ * fall between the two and leave the call running uninterrupted.
  */
 #include <linux/gfp.h>
 #include <linux/io.h>
@@ -264,29 +268,49 @@ static inline bool sr_sq_pending(struct sr_ring *r)
 
 /* Take one submission entry: 1 (copied to *sqe; *cancelled if CANCEL
  * marked it while queued), 0 (none), -EINVAL (broken). */
-static int sr_sq_pop(struct sr_ring *r, struct sysring_sqe *sqe, bool *cancelled)
+static int sr_sq_pop(struct sr_ring *r, struct sysring_sqe *sqe, bool *cancelled,
+		     struct sr_worker *w)
 {
 	u32 head, tail, slot;
 	bool more;
 
 	spin_lock(&r->sq_lock);
+	if (w) {
+		spin_lock(&r->run_lock);
+		/* Under run_lock: DESTROY sets `dead` before it takes run_lock
+		 * to interrupt the running workers, so either it finds this
+		 * worker busy below or we see `dead` here and take nothing
+		 * (DESTROY drains the queue itself). */
+		if (READ_ONCE(r->dead)) {
+			spin_unlock(&r->run_lock);
+			spin_unlock(&r->sq_lock);
+			return 0;
+		}
+	}
 	head = r->sq_head;
 	/* Pairs with the user's store-release of sq_tail after it wrote the
 	 * entry: the entry's contents are visible below. */
 	tail = smp_load_acquire(&r->hdr->sq_tail);
-	if (tail == head) {
+	if (tail == head || tail - head > r->sq_entries) {
+		if (w)
+			spin_unlock(&r->run_lock);
+		if (tail != head)
+			WRITE_ONCE(r->broken, true);
 		spin_unlock(&r->sq_lock);
-		return 0;
-	}
-	if (tail - head > r->sq_entries) {
-		WRITE_ONCE(r->broken, true);
-		spin_unlock(&r->sq_lock);
-		return -EINVAL;
+		return tail == head ? 0 : -EINVAL;
 	}
 	slot = head & r->sq_mask;
 	/* The process may be rewriting the slot: we only use this copy. */
 	memcpy(sqe, &r->sqes[slot], sizeof(*sqe));
 	*cancelled = __test_and_clear_bit(slot, r->sq_cancelled);
+	if (w) {
+		/* Running from now on, for CANCEL and DESTROY (see above). */
+		if (!*cancelled) {
+			w->user_data = sqe->user_data;
+			w->busy = true;
+		}
+		spin_unlock(&r->run_lock);
+	}
 	WRITE_ONCE(r->sq_head, head + 1);
 	/* Pairs with the user's load-acquire of sq_head before it reuses the
 	 * slot: our copy is complete before the slot is handed back. */
@@ -454,14 +478,8 @@ static s64 sr_worker_run(struct sr_ring *r, struct sr_worker *w, struct pt_regs 
 	bool cancelled, queued;
 	long res;
 
-	if (sqe->flags)
-		return -EINVAL;
-	spin_lock(&r->run_lock);
-	w->user_data = sqe->user_data;
-	w->busy = true;
-	spin_unlock(&r->run_lock);
-
-	res = sr_call(regs, sqe->nr, sqe->args);
+	/* sr_sq_pop marked us busy with this entry. */
+	res = sqe->flags ? -EINVAL : sr_call(regs, sqe->nr, sqe->args);
 
 	spin_lock(&r->run_lock);
 	w->busy = false;
@@ -500,9 +518,12 @@ static long sr_worker_loop(struct sr_ring *r, struct sr_worker *w)
 		if (!sr_cq_flush(r)) {
 			wait_event_interruptible_timeout(r->space_wq,
 							 sr_cq_room(r) || READ_ONCE(r->dead), HZ / 50);
+			/* The process can make room appear and vanish (cq_head
+			 * is its to write): never loop without yielding. */
+			sr_resched();
 			continue;
 		}
-		got = sr_sq_pop(r, &sqe, &cancelled);
+		got = sr_sq_pop(r, &sqe, &cancelled, w);
 		if (got < 0)
 			return got;
 		if (got) {
@@ -512,8 +533,10 @@ static long sr_worker_loop(struct sr_ring *r, struct sr_worker *w)
 			sr_resched();
 			continue;
 		}
-		if (r->spin_ns && sr_worker_spin(r))
+		if (r->spin_ns && sr_worker_spin(r)) {
+			sr_resched(); /* the hint and the pop can disagree */
 			continue;
+		}
 
 		sr_set_idle(r, true);
 		/* The flag is set (under sq_lock) before prepare_to_wait's
@@ -686,6 +709,7 @@ long sr_ring_destroy(struct sr_file *f)
 	struct sr_ring *r = smp_load_acquire(&f->ring);
 	struct sysring_sqe sqe;
 	bool cancelled;
+	u32 n;
 
 	if (!r)
 		return -ENXIO;
@@ -698,9 +722,20 @@ long sr_ring_destroy(struct sr_file *f)
 	spin_unlock(&r->run_lock);
 	/* ...and whatever is still queued completes with -ECANCELED, so that
 	 * every entry submitted before DESTROY has exactly one completion (a
-	 * worker that took one before seeing `dead` runs it). */
-	while (sr_sq_pop(r, &sqe, &cancelled) > 0)
+	 * worker that took one before `dead` runs it, interrupted above).
+	 * Workers take nothing once `dead` is set. The queue is measured
+	 * once: the process can keep moving sq_tail, and entries it submits
+	 * after DESTROY are ignored; at most sq_entries are drained, so the
+	 * overflow they may need is bounded too. */
+	spin_lock(&r->sq_lock);
+	n = smp_load_acquire(&r->hdr->sq_tail) - r->sq_head; /* as in sr_sq_pop */
+	spin_unlock(&r->sq_lock);
+	if (n > r->sq_entries)
+		n = 0; /* a scribbled tail: nothing we can trust to drain */
+	while (n-- && sr_sq_pop(r, &sqe, &cancelled, NULL) > 0) {
 		sr_cq_post(r, sqe.user_data, -ECANCELED);
+		cond_resched();
+	}
 	/* wake_up_all takes each queue's lock: sleepers re-test `dead` after. */
 	wake_up_all(&r->sq_wq);
 	wake_up_all(&r->cq_wq);

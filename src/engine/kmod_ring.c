@@ -49,7 +49,12 @@ struct sr_kmod {
 	uint32_t *exited;
 	pthread_t reaper;
 	uint32_t stop;
+	uint32_t broken; /* WAKE refused (seccomp since setup, a broken ring): no more submits */
 	uint64_t inflight;
+	struct kw_arg {
+		struct sr_ctx *ctx;
+		uint32_t index;
+	} *wargs;
 };
 
 /* The module is usable (sr_kmod_open checked its interface version once per
@@ -72,9 +77,10 @@ static uint32_t kmod_ring_features(void)
 
 static void *kworker_main(void *arg)
 {
-	struct sr_ctx *ctx = arg;
+	struct kw_arg *a = arg;
+	struct sr_ctx *ctx = a->ctx;
 	struct sr_kmod *k = ctx->km;
-	uint32_t me = 0;
+	uint32_t me = a->index; /* not looked up in workers[]: the creator may still be writing it */
 	sigset_t set;
 
 	/* Only the cancel signal gets through: it interrupts the call this
@@ -82,9 +88,6 @@ static void *kworker_main(void *arg)
 	sigfillset(&set);
 	sigdelset(&set, sr_threads_cancel_signal());
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
-	for (uint32_t i = 0; i < k->nworkers; i++)
-		if (pthread_equal(k->workers[i], pthread_self()))
-			me = i;
 	/* Acquire pairs with shutdown's release of stop. */
 	while (!sr_load_acquire(&k->stop)) {
 		int r = ioctl(k->fd, SYSRING_IOC_WORKER, 0);
@@ -112,6 +115,11 @@ static unsigned int kmod_reap_locked(struct sr_ctx *ctx)
 		if (c.user_data == 0 || c.user_data > ctx->nr_events)
 			continue; /* not ours: ignored */
 		struct sr_req *req = &ctx->reqs[c.user_data - 1];
+		/* Acquire pairs with the submitter's release of SR_REQ_KMOD. A
+		 * request no longer in the module (shutdown completed it) is not
+		 * completed twice, nor taken off inflight twice. */
+		if (sr_load_acquire(&req->state) != SR_REQ_KMOD)
+			continue;
 		long res = c.res;
 		if (res == -EINTR && sr_load_relaxed(&req->cancel))
 			res = -ECANCELED;
@@ -155,8 +163,15 @@ static void *kreaper_main(void *arg)
 		kmod_reap_locked(ctx);
 		pthread_mutex_unlock(&k->cq_lock);
 		/* Acquire pairs with shutdown's release of stop. */
-		if (sr_load_acquire(&k->stop) && !sr_load_acquire(&k->inflight))
-			break;
+		if (sr_load_acquire(&k->stop)) {
+			if (!sr_load_acquire(&k->inflight))
+				break;
+			/* The ring is destroyed: WAIT returns at once from now
+			 * on, and shutdown completes what is left. */
+			struct timespec ts = {0, 1000 * 1000};
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		if (r < 0 && errno != EINTR && errno != ETIME && errno != ETIMEDOUT) {
 			struct timespec ts = {0, 1000 * 1000};
 			nanosleep(&ts, NULL); /* destroyed, or broken: do not spin */
@@ -200,12 +215,24 @@ int sr_kmod_init(struct sr_ctx *ctx)
 	k->nworkers = ctx->cfg.threads;
 	k->workers = calloc(k->nworkers, sizeof(*k->workers));
 	k->exited = calloc(k->nworkers, sizeof(*k->exited));
+	k->wargs = calloc(k->nworkers, sizeof(*k->wargs));
+	if (!k->workers || !k->exited || !k->wargs) {
+		free(k->workers);
+		free(k->exited);
+		free(k->wargs);
+		munmap(k->map, k->map_size);
+		close(k->fd);
+		free(k);
+		return -ENOMEM;
+	}
 	ctx->km = k;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (uint32_t i = 0; i < k->nworkers; i++)
-		if (pthread_create(&k->workers[i], NULL, kworker_main, ctx))
+	for (uint32_t i = 0; i < k->nworkers; i++) {
+		k->wargs[i] = (struct kw_arg){.ctx = ctx, .index = i};
+		if (pthread_create(&k->workers[i], NULL, kworker_main, &k->wargs[i]))
 			k->exited[i] = 2; /* never started */
+	}
 	pthread_create(&k->reaper, NULL, kreaper_main, ctx);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;
@@ -226,6 +253,8 @@ unsigned int sr_kmod_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned i
 	struct sr_kmod *k = ctx->km;
 	unsigned int done = 0;
 
+	if (sr_load_relaxed(&k->broken))
+		return 0;
 	pthread_mutex_lock(&k->sq_lock);
 	for (; done < n; done++) {
 		/* Acquire pairs with the module's store-release of sq_head. */
@@ -247,8 +276,14 @@ unsigned int sr_kmod_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned i
 		/* Release pairs with the module's load-acquire of sq_tail. */
 		__atomic_store_n(&k->hdr->sq_tail, k->sq_tail, __ATOMIC_RELEASE);
 		sr_smp_mb(); /* pairs with the worker's barrier after setting NEED_WAKEUP */
-		if (__atomic_load_n(&k->hdr->sq_flags, __ATOMIC_RELAXED) & SYSRING_SQ_NEED_WAKEUP)
-			ioctl(k->fd, SYSRING_IOC_WAKE, done > 1 ? SYSRING_WAKE_ALL : 0);
+		if ((__atomic_load_n(&k->hdr->sq_flags, __ATOMIC_RELAXED) & SYSRING_SQ_NEED_WAKEUP) &&
+		    ioctl(k->fd, SYSRING_IOC_WAKE, done > 1 ? SYSRING_WAKE_ALL : 0) &&
+		    (errno == EPERM || errno == EINVAL))
+			/* The module no longer takes our ioctls (a seccomp filter
+			 * installed since setup) or the ring broke: later calls go
+			 * to the threads. What is queued runs when a worker looks
+			 * again, or completes -ECANCELED at shutdown. */
+			sr_store_relaxed(&k->broken, 1);
 	}
 	pthread_mutex_unlock(&k->sq_lock);
 	return done;
@@ -306,10 +341,16 @@ void sr_kmod_shutdown(struct sr_ctx *ctx)
 	for (uint32_t i = 0; i < k->nworkers; i++)
 		if (k->exited[i] != 2)
 			pthread_join(k->workers[i], NULL);
-	/* What the module never ran completes -ECANCELED; what it finished
-	 * is delivered by the reaper, which then leaves. */
+	/* What the module finished is delivered, including what waits in
+	 * its overflow list (WAIT moves it into the ring as room appears);
+	 * what it never ran completes -ECANCELED. Then the reaper leaves. */
 	pthread_mutex_lock(&k->cq_lock);
-	kmod_reap_locked(ctx);
+	for (unsigned int rounds = 0; rounds < 1024; rounds++) {
+		struct sysring_ring_wait w = {.size = sizeof(w), .min_complete = 0, .timeout_ns = 0};
+		ioctl(k->fd, SYSRING_IOC_WAIT, &w);
+		if (!kmod_reap_locked(ctx))
+			break;
+	}
 	for (uint32_t i = 0; i < ctx->nr_events; i++) {
 		struct sr_req *req = &ctx->reqs[i];
 		if (sr_load_relaxed(&req->state) == SR_REQ_KMOD) {
@@ -325,6 +366,7 @@ void sr_kmod_shutdown(struct sr_ctx *ctx)
 	close(k->fd);
 	free(k->workers);
 	free(k->exited);
+	free(k->wargs);
 	pthread_mutex_destroy(&k->sq_lock);
 	pthread_mutex_destroy(&k->cq_lock);
 	free(k);

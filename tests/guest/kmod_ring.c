@@ -5,7 +5,9 @@
  * a system call while workers are awake (NEED_WAKEUP clear); a blocked call
  * on one worker does not hold up the others; WAIT with min_nr and timeout;
  * a full completion ring loses nothing; signals; CANCEL of queued and of
- * running entries; DESTROY interrupts and completes everything; a corrupted ring;
+ * running entries, also racing the worker's take; DESTROY interrupts and
+ * completes everything, and returns even while the process keeps pushing
+ * the tail; a corrupted ring;
  * other processes cannot serve or map the ring; process exit and SIGKILL
  * with workers inside the module.
  */
@@ -395,6 +397,80 @@ static void test_cancel(void)
 	GT_OK("CANCEL queued and running entries (worker stays in); DESTROY completes everything");
 }
 
+/* CANCEL right after submitting, racing the worker that takes the entry:
+ * it is found every time, queued or running, never missed in between (a
+ * missed blocking read would never complete). */
+static void test_cancel_race(void)
+{
+	int fd = gt_open(), p[2];
+	struct gt_ring r;
+	struct wk w[1];
+	struct sysring_cqe cq[4];
+	char ch;
+
+	GT_EQ(pipe(p), 0);
+	GT_EQ(gt_ring_init(&r, fd, 8, 0, 0), 0);
+	start_workers(w, 1, fd);
+	wait_sleepers(&r, 1);
+	for (uint64_t i = 1; i <= 300; i++) {
+		GT_EQ(gt_ring_submit(&r, i, SYS_read, p[0], (long)&ch, 1, 0, 0, 0), 0);
+		for (volatile int k = 0; k < (int)(i % 7) * 50; k++)
+			; /* vary where the cancel lands */
+		long c = ring_cancel(fd, i, 0);
+		if (c != 1)
+			GT_FAIL("round %llu: CANCEL of a just-submitted read gave %ld", (unsigned long long)i, c);
+		GT_EQ(gt_ring_wait(&r, 1, 5ll * 1000000000), 1);
+		GT_EQ(gt_ring_reap(&r, cq, 4), 1);
+		GT_EQ(cq[0].user_data, i);
+		GT_EQ(cq[0].res, -ECANCELED);
+	}
+	GT_EQ(gt_ioctl(fd, SYSRING_IOC_DESTROY, 0), 0);
+	pthread_join(w[0].th, NULL);
+	close(p[0]);
+	close(p[1]);
+	munmap(r.mem, r.s.mmap_size);
+	close(fd);
+	GT_OK("CANCEL racing the worker's take: found every time (300 rounds)");
+}
+
+/* DESTROY while the process keeps pushing sq_tail ahead: it drains what
+ * was queued when it looked and returns, it does not chase the tail. */
+static volatile int hostile_stop;
+static struct gt_ring *hostile_r;
+
+static void *hostile_tail(void *arg)
+{
+	(void)arg;
+	while (!hostile_stop) {
+		uint32_t head = __atomic_load_n(&hostile_r->hdr->sq_head, __ATOMIC_ACQUIRE);
+		__atomic_store_n(&hostile_r->hdr->sq_tail, head + hostile_r->s.sq_entries, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void test_destroy_hostile_tail(void)
+{
+	int fd = gt_open();
+	struct gt_ring r;
+	pthread_t th;
+
+	GT_EQ(gt_ring_init(&r, fd, 8, 8, 0), 0);
+	for (uint64_t i = 1; i <= 8; i++)
+		GT_EQ(gt_ring_submit(&r, i, SYS_getpid, 0, 0, 0, 0, 0, 0), 0);
+	hostile_r = &r;
+	hostile_stop = 0;
+	GT_EQ(pthread_create(&th, NULL, hostile_tail, NULL), 0);
+	usleep(10000);
+	uint64_t t0 = gt_now_ns();
+	GT_EQ(gt_ioctl(fd, SYSRING_IOC_DESTROY, 0), 0);
+	GT_ASSERT(gt_now_ns() - t0 < 5000000000ull);
+	hostile_stop = 1;
+	pthread_join(th, NULL);
+	munmap(r.mem, r.s.mmap_size);
+	close(fd);
+	GT_OK("DESTROY with a tail pushed ahead all the time returns");
+}
+
 static void on_usr1(int s)
 {
 	(void)s;
@@ -529,6 +605,8 @@ int main(void)
 	test_pingpong();
 	test_cq_full();
 	test_cancel();
+	test_cancel_race();
+	test_destroy_hostile_tail();
 	test_signals_and_corruption();
 	test_other_process();
 	test_exit_with_workers();
