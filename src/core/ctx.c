@@ -305,9 +305,9 @@ static void efd_signal(struct sr_ctx *ctx)
  * looks again, writes it back if one arrived meanwhile, looks again, ...
  * and stops only when its last touch agrees with a count read after it.
  * Every change of the count that could disagree is made by a thread that
- * touches the eventfd afterwards (a completer taking the count above
- * zero from zero or below, a collector leaving nothing), so the last one to touch it leaves it
- * right. Without this a collector could take an event between its
+ * touches the eventfd afterwards (a completer taking the count from zero
+ * or below to above zero, a collector leaving nothing), so the last one to
+ * touch it leaves it right. Without this a collector could take an event between its
  * completer's push and write, and the fd stayed readable with nothing to
  * collect (tests/eventfd.c). The loop turns only while other threads keep
  * changing the count under it.

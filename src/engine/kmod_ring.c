@@ -185,6 +185,7 @@ int sr_kmod_init(struct sr_ctx *ctx)
 	struct sr_kmod *k;
 	struct sysring_ring_setup su = {.size = sizeof(su)};
 	sigset_t all, old;
+	int ret = -ENODEV;
 
 	if (!kmod_ring_features())
 		return -ENODEV;
@@ -210,21 +211,16 @@ int sr_kmod_init(struct sr_ctx *ctx)
 	k->sq_entries = su.sq_entries;
 	k->cq_entries = su.cq_entries;
 	k->sq_tail = k->hdr->sq_tail;
-	pthread_mutex_init(&k->sq_lock, NULL);
-	pthread_mutex_init(&k->cq_lock, NULL);
 	k->nworkers = ctx->cfg.threads;
 	k->workers = calloc(k->nworkers, sizeof(*k->workers));
 	k->exited = calloc(k->nworkers, sizeof(*k->exited));
 	k->wargs = calloc(k->nworkers, sizeof(*k->wargs));
 	if (!k->workers || !k->exited || !k->wargs) {
-		free(k->workers);
-		free(k->exited);
-		free(k->wargs);
-		munmap(k->map, k->map_size);
-		close(k->fd);
-		free(k);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto fail;
 	}
+	pthread_mutex_init(&k->sq_lock, NULL);
+	pthread_mutex_init(&k->cq_lock, NULL);
 	ctx->km = k;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -241,9 +237,12 @@ fail:
 		munmap(k->map, su.mmap_size);
 	if (k->fd >= 0)
 		close(k->fd);
+	free(k->workers);
+	free(k->exited);
+	free(k->wargs);
 	free(k);
 	ctx->km = NULL;
-	return -ENODEV;
+	return ret;
 }
 
 /* Queue requests (req->args read) into the module's ring; returns how many

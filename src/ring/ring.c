@@ -71,89 +71,74 @@ int sr_ring_attach(struct sr_ring *r, void *mem, size_t mem_bytes)
 	return 0;
 }
 
-int sr_ring_pop_multiple(struct sr_ring *r, void *out, long max)
+/*
+ * Claim the run of up to `max` consecutive positions from *index (head for
+ * consumers, tail for producers) whose slots are ready for us: seq == pos +
+ * `ready`, with ready 1 for a consumer (published) and 0 for a producer
+ * (free). One CAS on *index claims the run. Each acquire of seq pairs with
+ * the other side's release (sr_ring_commit for consumers, sr_ring_release
+ * for producers). Returns the run's length and its first position, or
+ * -EAGAIN when the first slot is not ready (empty or full).
+ */
+static int claim_run(struct sr_ring *r, uint64_t *index, uint64_t ready, long max, uint64_t *first)
 {
 	uint64_t limit = (max < 0 || (uint64_t)max > r->capacity) ? r->capacity : (uint64_t)max;
 	uint64_t pos, n;
-	uint32_t spin;
 
 	if (limit == 0)
 		return 0;
-	pos = sr_load_relaxed(&r->hdr->head);
-	for (spin = 0; spin < SR_RING_MAX_SPIN; spin++) {
-		/* Count the run of published positions starting at pos. Each
-		 * acquire pairs with the producer's release in sr_ring_commit. */
+	pos = sr_load_relaxed(index);
+	for (uint32_t spin = 0; spin < SR_RING_MAX_SPIN; spin++) {
 		for (n = 0; n < limit; n++) {
 			struct sr_ring_slot *s = sr_ring_slot_at(r, pos + n);
-			if (sr_load_acquire(&s->seq) != pos + n + 1)
+			if (sr_load_acquire(&s->seq) != pos + n + ready)
 				break;
 		}
 		if (n == 0) {
 			uint64_t seq = sr_load_acquire(&sr_ring_slot_at(r, pos)->seq);
-			if ((int64_t)(seq - (pos + 1)) < 0)
-				return -EAGAIN;
-			pos = sr_load_relaxed(&r->hdr->head); /* stale pos: someone consumed it */
+			if ((int64_t)(seq - (pos + ready)) < 0)
+				return -EAGAIN; /* not yet published, or last lap's entry still there */
+			pos = sr_load_relaxed(index); /* stale pos: another thread claimed it */
 			continue;
 		}
-		/* Nobody else can have claimed [pos, pos+n) if head is still pos:
-		 * consumers claim only by moving head. */
-		if (sr_cas_weak(&r->hdr->head, &pos, pos + n, SR_RELAXED, SR_RELAXED))
-			break;
+		/* Nobody else can have claimed [pos, pos+n) if *index is still
+		 * pos: each side claims only by moving its index. */
+		if (sr_cas_weak(index, &pos, pos + n, SR_RELAXED, SR_RELAXED)) {
+			*first = pos;
+			return (int)n;
+		}
 	}
-	if (spin == SR_RING_MAX_SPIN)
-		return -EAGAIN;
+	return -EAGAIN;
+}
 
-	for (uint64_t i = 0; i < n; i++) {
-		struct sr_ring_ref ref = {.data = sr_ring_slot_at(r, pos + i)->data, .pos = pos + i};
+int sr_ring_pop_multiple(struct sr_ring *r, void *out, long max)
+{
+	uint64_t pos;
+	int n = claim_run(r, &r->hdr->head, 1, max, &pos);
+
+	for (int i = 0; i < n; i++) {
+		struct sr_ring_ref ref = {.data = sr_ring_slot_at(r, pos + (uint64_t)i)->data, .pos = pos + (uint64_t)i};
 		if (r->slot_size == sizeof(uint32_t)) /* the core's index rings: no memcpy call */
 			((uint32_t *)out)[i] = *(const uint32_t *)ref.data;
 		else
-			memcpy((unsigned char *)out + i * r->slot_size, ref.data, r->slot_size);
+			memcpy((unsigned char *)out + (size_t)i * r->slot_size, ref.data, r->slot_size);
 		sr_ring_release(r, &ref);
 	}
-	return (int)n;
+	return n;
 }
 
 int sr_ring_push_multiple(struct sr_ring *r, const void *in, long max)
 {
-	uint64_t limit = (max < 0 || (uint64_t)max > r->capacity) ? r->capacity : (uint64_t)max;
-	uint64_t pos, n;
-	uint32_t spin;
+	uint64_t pos;
+	int n = claim_run(r, &r->hdr->tail, 0, max, &pos);
 
-	if (limit == 0)
-		return 0;
-	pos = sr_load_relaxed(&r->hdr->tail);
-	for (spin = 0; spin < SR_RING_MAX_SPIN; spin++) {
-		/* Count the run of free slots starting at pos. Each acquire
-		 * pairs with the consumer's release in sr_ring_release: last
-		 * lap's payload has been read before we overwrite it. */
-		for (n = 0; n < limit; n++) {
-			struct sr_ring_slot *s = sr_ring_slot_at(r, pos + n);
-			if (sr_load_acquire(&s->seq) != pos + n)
-				break;
-		}
-		if (n == 0) {
-			uint64_t seq = sr_load_acquire(&sr_ring_slot_at(r, pos)->seq);
-			if ((int64_t)(seq - pos) < 0)
-				return -EAGAIN; /* last lap's entry is still there: full */
-			pos = sr_load_relaxed(&r->hdr->tail); /* stale pos: another producer took it */
-			continue;
-		}
-		/* Producers claim only by moving tail: if it is still pos, the
-		 * run [pos, pos+n) is ours. */
-		if (sr_cas_weak(&r->hdr->tail, &pos, pos + n, SR_RELAXED, SR_RELAXED))
-			break;
-	}
-	if (spin == SR_RING_MAX_SPIN)
-		return -EAGAIN;
-
-	for (uint64_t i = 0; i < n; i++) {
-		struct sr_ring_ref ref = {.data = sr_ring_slot_at(r, pos + i)->data, .pos = pos + i};
+	for (int i = 0; i < n; i++) {
+		struct sr_ring_ref ref = {.data = sr_ring_slot_at(r, pos + (uint64_t)i)->data, .pos = pos + (uint64_t)i};
 		if (r->slot_size == sizeof(uint32_t)) /* the core's index rings: no memcpy call */
 			*(uint32_t *)ref.data = ((const uint32_t *)in)[i];
 		else
-			memcpy(ref.data, (const unsigned char *)in + i * r->slot_size, r->slot_size);
+			memcpy(ref.data, (const unsigned char *)in + (size_t)i * r->slot_size, r->slot_size);
 		sr_ring_commit(r, &ref);
 	}
-	return (int)n;
+	return n;
 }
