@@ -59,7 +59,7 @@ struct sysring_params {
 	uint32_t flags;       /* SYSRING_F_* */
 	uint32_t spin_ns;     /* executor threads and async_getevents spin this long
 			       * before sleeping; 0 (default): sleep at once.
-			       * SYSRING_SPIN_NS overrides. See README "Spinning". */
+			       * SYSRING_SPIN_NS overrides. See docs/engines.md (SYSRING_SPIN_NS). */
 	uint32_t reserved[10];
 };
 

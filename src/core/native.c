@@ -121,7 +121,7 @@ void sr_config_resolve(struct sr_config *cfg, const struct sysring_params *p)
 		cfg->inline_calls = 1;
 	/* The cached part of multi-atom syslets through the module: on by
 	 * default (one crossing instead of one per atom); measured only under
-	 * emulation here, where it loses (README "The kernel module"), so it
+	 * emulation here, where it loses (docs/kmod.md), so it
 	 * can be switched off. */
 	env = getenv("SYSRING_KMOD_CACHED");
 	cfg->kmod_cached = !(env && *env && !atoi(env));
@@ -134,7 +134,7 @@ void sr_config_resolve(struct sr_config *cfg, const struct sysring_params *p)
 	if (env && *env)
 		cfg->flags = !strcmp(env, "thread") ? cfg->flags | SYSRING_F_REAPER_ONLY
 						    : cfg->flags & ~SYSRING_F_REAPER_ONLY;
-	/* Measured (README "Completion delivery"): waiters reaping too beats
+	/* Measured (docs/engines.md, "Completion delivery"): waiters reaping too beats
 	 * the reaper alone at every batch size; SYSRING_REAP=thread keeps the
 	 * reaper alone for comparison. */
 	cfg->reap = (cfg->flags & SYSRING_F_REAPER_ONLY) ? SR_REAP_THREAD : SR_REAP_BOTH;

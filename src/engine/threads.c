@@ -371,7 +371,7 @@ int sr_threads_init(struct sr_ctx *ctx, uint32_t max)
 
 	memset(t, 0, sizeof(*t));
 	t->max = max ? max : 1;
-	/* Two per CPU by default (the async face: measured, README "Engines",
+	/* Two per CPU by default (the async face: measured, docs/engines.md,
 	 * one per CPU leaves CPUs idle while a worker waits on a short kernel
 	 * lock); the syslet face, whose submitter itself runs the cached atoms,
 	 * keeps one per CPU (sr_threads_set_eager). */

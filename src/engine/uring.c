@@ -15,7 +15,7 @@
  * (events, result locations, the eventfd) whether or not the application is
  * waiting; with SR_REAP_BOTH a thread about to wait in async_getevents also
  * reaps, if the lock is free, and saves a hand-off. The default is chosen by
- * measurement (README, "Completion delivery").
+ * measurement (docs/engines.md, "Completion delivery").
  *
  * Quiet windows. The eventfd wakes the reaper for every submit whose calls
  * io_uring finishes inline, although the submitter delivers those itself;

@@ -15,7 +15,7 @@
  *          on one regular file merged into one vectored call (exec_run)
  *
  * Which one runs a batch is decided per batch from what was measured on this
- * machine (README "Batches"): the loop unless the batch is long enough and
+ * machine (docs/batches.md): the loop unless the batch is long enough and
  * every call is one io_uring runs natively (the table's io_uring column) and
  * no call's fd is a non-blocking stream (io_uring would wait where the plain
  * call says EAGAIN).

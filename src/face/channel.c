@@ -733,7 +733,7 @@ static void rx_awake(struct ch_entry *e)
 }
 
 /* How long sysring_recv polls before it sleeps: SYSRING_CHAN_SPIN_NS, or
- * CH_SPIN_NS (measured: README, "Channels"). */
+ * CH_SPIN_NS (measured: docs/channels.md). */
 #define CH_SPIN_NS 20000u
 static uint32_t chan_spin_ns(void)
 {
@@ -768,7 +768,7 @@ SR_EXPORT int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
 		if (r != -EAGAIN)
 			return r;
 		/* Poll a little before sleeping: a wake-up costs a system call
-		 * on the sender and a context switch here (README, "Channels").
+		 * on the sender and a context switch here (docs/channels.md).
 		 * The clock is read only once the queue is found empty: a
 		 * receiver that keeps up calls this for a few messages at a
 		 * time, and the read would cost as much as the messages. */

@@ -276,7 +276,7 @@ SR_EXPORT long async_register(struct async_head_user *ahu, unsigned int len)
 	}
 	r->ctx->face = r;
 	/* The submitting thread runs cached atoms itself: one eager worker per
-	 * CPU (measured, README "Engines"). */
+	 * CPU (measured, docs/engines.md). */
 	sr_threads_set_eager(r->ctx, 1);
 	pthread_mutex_lock(&regs_lock);
 	r->next = regs;

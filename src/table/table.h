@@ -35,7 +35,7 @@ struct sr_uring_op {
 	uint8_t opcode; /* used only where the running kernel's probe has it */
 	uint8_t punts;  /* io_uring always hands it to its io-wq threads (no
 			 * non-blocking issue); "auto" prefers sysring's own
-			 * threads for these, measured faster (README) */
+			 * threads for these, measured faster (docs/engines.md) */
 	uint8_t rest;   /* a partial result on a pipe or socket is not the
 			 * plain call's (write(2) on a blocking one writes it
 			 * all): the engine resubmits the rest; args 1 and 2
