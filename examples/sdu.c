@@ -1,16 +1,38 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sdu — a `du -s` built on syslets. For every directory, one syslet
+ * sdu — `du -s` built on syslets. For every directory, one syslet
  * openat -> getdents64 runs asynchronously (the fd flows from the first atom
- * into the second); for every batch of entries it returns, one syslet of
+ * into the second); for every buffer of entries it returns, one syslet of
  * chained statx atoms (one per entry, all on the directory's fd) stats them
  * without a round trip to the program between calls. Many directories are in
  * flight at once; completions arrive in the thread's completion ring.
  *
- *   sdu [--plain] DIR     prints "<KiB>\tDIR" like du -s (--plain: the same
- *                         walk with ordinary sequential calls, to compare)
+ *   sdu [OPTION]... [FILE]...
  *
- * Hard links are counted once (by device and inode), as du does.
+ * prints one line "<size>\t<FILE>" per FILE, in order, as GNU `du -s` does,
+ * for the options it accepts: -h, -c, -x, --apparent-size (and -s, -k, -b).
+ * What it counts is what du counts:
+ *   - the sum of st_blocks * 512 (with --apparent-size, of st_size), shown in
+ *     KiB rounded up (-h: du's human-readable form, powers of 1024, rounded
+ *     up);
+ *   - files with several hard links once; with more than one FILE, every
+ *     file and directory once over the whole command line (a FILE already
+ *     counted under an earlier one prints no line), as du does;
+ *   - symbolic links themselves, never their targets (a FILE ending in '/'
+ *     names the directory a link points to, as with du);
+ *   - with -x, nothing on another file system than its FILE (a mount point
+ *     is left out entirely, as du leaves it out).
+ * An entry that cannot be read is reported on stderr the way du reports it
+ * ("cannot read directory", "cannot access"); the totals that could be
+ * computed are still printed and the exit status is 1.
+ *
+ * --plain does the same walk with ordinary sequential system calls (the
+ * benchmark compares the two, and the tests compare both with du).
+ *
+ * Ownership: a struct dir is freed when its reference count reaches zero.
+ * References are held by: the walk itself (root), each syslet in flight on
+ * it (open+getdents, or a stat batch of its entries), and each child not yet
+ * opened (which needs the parent's fd as its openat's dirfd).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -18,12 +40,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <sysring.h>
@@ -39,9 +65,81 @@ struct linux_dirent64 {
 	char d_name[];
 };
 
-/* ---- hard links: an open-addressing set of (dev, ino) ---- */
-static struct {
+/* ---- options and results ---- */
+
+static int opt_human, opt_total, opt_xdev, opt_apparent, opt_plain;
+static int hash_all;         /* more than one FILE: every file counted once overall */
+static int exit_status;
+static uint64_t cur_bytes;   /* the current FILE's total */
+static dev_t root_dev;       /* the current FILE's device (for -x) */
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n);
+	if (!p) {
+		fprintf(stderr, "sdu: memory exhausted\n");
+		exit(1);
+	}
+	return p;
+}
+
+static void *xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz);
+	if (!p) {
+		fprintf(stderr, "sdu: memory exhausted\n");
+		exit(1);
+	}
+	return p;
+}
+
+/* du quotes file names in messages for the shell: 'name', or "name" when
+ * the name holds a single quote (and nothing "..." would expand). */
+static void print_quoted(const char *s)
+{
+	int sq = strchr(s, '\'') != NULL;
+	if (!sq) {
+		fprintf(stderr, "'%s'", s);
+	} else if (!strpbrk(s, "\"$`\\")) {
+		fprintf(stderr, "\"%s\"", s);
+	} else {
+		fputc('\'', stderr);
+		for (; *s; s++) {
+			if (*s == '\'')
+				fputs("'\\''", stderr);
+			else
+				fputc(*s, stderr);
+		}
+		fputc('\'', stderr);
+	}
+}
+
+static void report(const char *what, const char *path, int err)
+{
+	fprintf(stderr, "sdu: %s ", what);
+	print_quoted(path);
+	fprintf(stderr, ": %s\n", strerror(err));
+	exit_status = 1;
+}
+
+/* parent + "/" + name, without doubling a slash the parent ends with. */
+static char *join(const char *parent, const char *name)
+{
+	size_t lp = strlen(parent), ln = strlen(name);
+	int slash = lp && parent[lp - 1] == '/';
+	char *p = xmalloc(lp + ln + 2);
+	memcpy(p, parent, lp);
+	if (!slash)
+		p[lp++] = '/';
+	memcpy(p + lp, name, ln + 1);
+	return p;
+}
+
+/* ---- files counted once: an open-addressing set of (dev, ino) ---- */
+
+static struct seen_slot {
 	uint64_t dev, ino;
+	int used;
 } *seen;
 static size_t seen_cap, seen_n;
 
@@ -49,59 +147,119 @@ static int seen_add(uint64_t dev, uint64_t ino)
 {
 	if (seen_n * 2 >= seen_cap) {
 		size_t oc = seen_cap;
-		__typeof__(seen) old = seen;
+		struct seen_slot *old = seen;
 		seen_cap = seen_cap ? seen_cap * 2 : 1024;
-		seen = calloc(seen_cap, sizeof(*seen));
+		seen = xcalloc(seen_cap, sizeof(*seen));
 		seen_n = 0;
 		for (size_t i = 0; i < oc; i++)
-			if (old[i].ino)
+			if (old[i].used)
 				seen_add(old[i].dev, old[i].ino);
 		free(old);
 	}
-	size_t h = (size_t)((ino * 0x9e3779b97f4a7c15ull) ^ dev) & (seen_cap - 1);
-	while (seen[h].ino) {
+	size_t h = (size_t)((ino * 0x9e3779b97f4a7c15ull) ^ (dev * 0xff51afd7ed558ccdull)) & (seen_cap - 1);
+	while (seen[h].used) {
 		if (seen[h].ino == ino && seen[h].dev == dev)
 			return 0;
 		h = (h + 1) & (seen_cap - 1);
 	}
 	seen[h].dev = dev;
 	seen[h].ino = ino;
+	seen[h].used = 1;
 	seen_n++;
 	return 1;
 }
 
-static uint64_t total_blocks;
-
-static void account(uint64_t dev, uint64_t ino, uint32_t nlink, uint64_t blocks)
+/*
+ * du's rule for one file: on another file system with -x, it is left out;
+ * a file seen before (a hard link; with several FILEs, anything) adds
+ * nothing. Returns 1 if the file was counted (a directory is then
+ * descended), 0 if not.
+ */
+static int visit(dev_t dev, uint64_t ino, int is_dir, uint64_t nlink, uint64_t blocks, int64_t size,
+		 int top)
 {
-	if (nlink > 1 && !seen_add(dev, ino))
+	if (opt_xdev && !top && dev != root_dev)
+		return 0;
+	if ((hash_all || (!is_dir && nlink > 1)) && !seen_add((uint64_t)dev, ino))
+		return 0;
+	cur_bytes += opt_apparent ? (uint64_t)(size > 0 ? size : 0) : blocks * 512;
+	return 1;
+}
+
+/* ---- output: du's -k (KiB, rounded up) and -h forms ---- */
+
+static void format_size(uint64_t bytes, char *out, size_t n)
+{
+	static const char units[] = "KMGTPEZY";
+	if (!opt_human) {
+		snprintf(out, n, "%" PRIu64, bytes / 1024 + (bytes % 1024 != 0));
 		return;
-	total_blocks += blocks;
+	}
+	if (bytes < 1024) {
+		snprintf(out, n, "%" PRIu64, bytes);
+		return;
+	}
+	/* The smallest unit in which the value, rounded up, stays below 1024;
+	 * below 10 it keeps one decimal (rounded up), as du -h prints. */
+	unsigned __int128 unit = 1024;
+	for (int e = 0; e < 8; e++, unit *= 1024) {
+		unsigned __int128 tenths = ((unsigned __int128)bytes * 10 + unit - 1) / unit;
+		if (tenths < 100) {
+			snprintf(out, n, "%u.%u%c", (unsigned)(tenths / 10), (unsigned)(tenths % 10), units[e]);
+			return;
+		}
+		unsigned __int128 whole = (bytes + unit - 1) / unit;
+		if (whole < 1024) {
+			snprintf(out, n, "%u%c", (unsigned)whole, units[e]);
+			return;
+		}
+	}
+	snprintf(out, n, "%" PRIu64, bytes);
+}
+
+static void print_line(uint64_t bytes, const char *label)
+{
+	char buf[64];
+	format_size(bytes, buf, sizeof(buf));
+	printf("%s\t%s\n", buf, label);
 }
 
 /* ---- the plain walker ---- */
 
-static void plain_walk(int dfd)
+static void plain_walk(int dfd, const char *path)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *de;
 
 	if (!d) {
+		report("cannot read directory", path, errno);
 		close(dfd);
 		return;
 	}
-	while ((de = readdir(d))) {
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno)
+				report("cannot read directory", path, errno);
+			break;
+		}
 		struct stat st;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
-			continue;
-		account(st.st_dev, st.st_ino, (uint32_t)st.st_nlink, (uint64_t)st.st_blocks);
-		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub >= 0)
-				plain_walk(sub);
+		char *sub = join(path, de->d_name);
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
+			report("cannot access", sub, errno);
+		} else if (visit(st.st_dev, st.st_ino, S_ISDIR(st.st_mode), st.st_nlink, (uint64_t)st.st_blocks,
+				 st.st_size, 0) &&
+			   S_ISDIR(st.st_mode)) {
+			int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0)
+				report("cannot read directory", sub, errno);
+			else
+				plain_walk(fd, sub);
 		}
+		free(sub);
 	}
 	closedir(d);
 }
@@ -109,18 +267,21 @@ static void plain_walk(int dfd)
 /* ---- the syslet walker ---- */
 
 struct dir {
-	struct dir *parent;
-	long parent_fd; /* arg of openat: the parent's fd (or AT_FDCWD) */
-	long name;      /* arg of openat: char * */
-	long fd;        /* result of openat, then an arg of the rest */
-	long bufp, bufsz, gd_ret, open_ret;
-	int refs;       /* batches in flight + children not yet opened */
+	struct dir *parent; /* referenced until our openat has run */
+	char *path;         /* for messages */
+	long parent_fd;     /* arg of openat: the parent's fd (or AT_FDCWD) */
+	long name;          /* arg of openat: char * */
+	long open_flags;    /* arg of openat */
+	long fd;            /* result of openat, then an arg of getdents and statx */
+	long bufp, bufsz, gd_ret;
+	int refs;
+	int opened;         /* openat has run (fd is its result) */
 	char *buf;
 	char namebuf[256];
 	struct syslet_uatom open_atom, gd_atom;
 };
 
-/* A batch of entries being stat'ed: one syslet of chained statx atoms. */
+/* A buffer of entries being stat'ed: one syslet of chained statx atoms. */
 struct batch {
 	struct dir *dir;
 	int n;
@@ -130,10 +291,14 @@ struct batch {
 	struct syslet_uatom *atoms;
 };
 
-static const long c_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, c_zero = 0,
-		  c_stat_flags = AT_SYMLINK_NOFOLLOW,
-		  c_mask = STATX_TYPE | STATX_INO | STATX_NLINK | STATX_BLOCKS;
+static const long c_zero = 0, c_stat_flags = AT_SYMLINK_NOFOLLOW,
+		  c_mask = STATX_TYPE | STATX_INO | STATX_NLINK | STATX_BLOCKS | STATX_SIZE;
 static long inflight;
+/* Directories open at once (each holds a descriptor until its entries are
+ * read and stat'ed and its subdirectories are open) are kept within a budget
+ * under RLIMIT_NOFILE; the ready list is a stack, so the walk goes deep
+ * first and a chain of open directories finishes before others start. */
+static long open_dirs, open_budget = 1024;
 static struct dir **ready; /* dirs whose open+getdents must be issued */
 static size_t nready, capready;
 
@@ -141,9 +306,31 @@ static void push_ready(struct dir *d)
 {
 	if (nready == capready) {
 		capready = capready ? capready * 2 : 256;
-		ready = realloc(ready, capready * sizeof(*ready));
+		struct dir **n = realloc(ready, capready * sizeof(*ready));
+		if (!n) {
+			fprintf(stderr, "sdu: memory exhausted\n");
+			exit(1);
+		}
+		ready = n;
 	}
 	ready[nready++] = d;
+}
+
+static struct dir **deferred; /* dirs to issue again after a completion */
+static size_t ndeferred, capdeferred;
+
+static void push_deferred(struct dir *d)
+{
+	if (ndeferred == capdeferred) {
+		capdeferred = capdeferred ? capdeferred * 2 : 64;
+		struct dir **n = realloc(deferred, capdeferred * sizeof(*deferred));
+		if (!n) {
+			fprintf(stderr, "sdu: memory exhausted\n");
+			exit(1);
+		}
+		deferred = n;
+	}
+	deferred[ndeferred++] = d;
 }
 
 static void atom_init(struct syslet_uatom *a, long nr, const long *a0, const long *a1, const long *a2,
@@ -163,13 +350,33 @@ static void atom_init(struct syslet_uatom *a, long nr, const long *a0, const lon
 	a->private = priv;
 }
 
+static struct dir *dir_new(struct dir *parent, const char *path, const char *name, long parent_fd, long oflags)
+{
+	struct dir *d = xcalloc(1, sizeof(*d));
+	d->parent = parent;
+	d->path = xmalloc(strlen(path) + 1);
+	strcpy(d->path, path);
+	d->parent_fd = parent_fd;
+	snprintf(d->namebuf, sizeof(d->namebuf), "%s", name);
+	d->name = (long)d->namebuf;
+	d->open_flags = oflags;
+	d->fd = -1;
+	d->buf = xmalloc(BUFSZ);
+	if (parent)
+		parent->refs++; /* the child needs our fd until it is open */
+	return d;
+}
+
 static void dir_put(struct dir *d)
 {
 	while (d && --d->refs == 0) {
 		struct dir *p = d->parent;
-		if (d->fd >= 0)
+		if (d->opened && d->fd >= 0)
 			close((int)d->fd);
+		if (d->opened)
+			open_dirs--;
 		free(d->buf);
+		free(d->path);
 		free(d);
 		d = p;
 	}
@@ -179,26 +386,25 @@ static void on_done(struct syslet_uatom *end);
 
 static void run(struct syslet_uatom *first, struct syslet_uatom *last)
 {
-	struct syslet_uatom *r = async_exec(first);
-	if (r) {
-		on_done(last); /* cached: ran to its end here */
-	} else {
+	if (async_exec(first))
+		on_done(last); /* cached: ran to its end on this thread */
+	else
 		inflight++;
-	}
 }
 
-/* Issue openat -> getdents64 for a directory (or only getdents64 when it
- * is open already and has more entries). */
+/* Issue openat -> getdents64 for a directory, or only getdents64 when it is
+ * open already and may have more entries. */
 static void issue_dir(struct dir *d)
 {
 	d->bufp = (long)d->buf;
 	d->bufsz = BUFSZ;
-	d->refs++;
+	d->refs++; /* the syslet */
 	atom_init(&d->gd_atom, SYS_getdents64, &d->fd, &d->bufp, &d->bufsz, NULL, NULL, &d->gd_ret, 0, NULL,
 		  d);
-	if (d->fd < 0) {
-		atom_init(&d->open_atom, SYS_openat, &d->parent_fd, &d->name, &c_flags, &c_zero, NULL, &d->fd,
-			  SYSLET_STOP_ON_NEGATIVE, &d->gd_atom, d);
+	if (!d->opened) {
+		open_dirs++; /* given back when d is freed, or when its open fails */
+		atom_init(&d->open_atom, SYS_openat, &d->parent_fd, &d->name, &d->open_flags, &c_zero, NULL,
+			  &d->fd, SYSLET_STOP_ON_NEGATIVE, &d->gd_atom, d);
 		run(&d->open_atom, &d->gd_atom);
 	} else {
 		run(&d->gd_atom, &d->gd_atom);
@@ -207,26 +413,27 @@ static void issue_dir(struct dir *d)
 
 static void batch_done(struct batch *b)
 {
+	struct dir *d = b->dir;
+
 	for (int i = 0; i < b->n; i++) {
 		struct statx *sx = &b->stx[i];
-		if (b->ret[i] < 0)
+		const char *nm = (const char *)b->namep[i];
+		if (b->ret[i] < 0) {
+			char *p = join(d->path, nm);
+			report("cannot access", p, (int)-b->ret[i]);
+			free(p);
 			continue;
-		account(((uint64_t)sx->stx_dev_major << 32) | sx->stx_dev_minor, sx->stx_ino, sx->stx_nlink,
-			sx->stx_blocks);
-		if (S_ISDIR(sx->stx_mode)) {
-			struct dir *c = calloc(1, sizeof(*c));
-			const char *nm = (const char *)b->namep[i];
-			c->parent = b->dir;
-			c->parent_fd = b->dir->fd;
-			snprintf(c->namebuf, sizeof(c->namebuf), "%s", nm);
-			c->name = (long)c->namebuf;
-			c->fd = -1;
-			c->buf = malloc(BUFSZ);
-			b->dir->refs++; /* the child needs our fd until it is open */
-			push_ready(c);
 		}
+		int is_dir = S_ISDIR(sx->stx_mode);
+		if (!visit(makedev(sx->stx_dev_major, sx->stx_dev_minor), sx->stx_ino, is_dir, sx->stx_nlink,
+			   sx->stx_blocks, (int64_t)sx->stx_size, 0) ||
+		    !is_dir)
+			continue;
+		char *p = join(d->path, nm);
+		push_ready(dir_new(d, p, nm, d->fd, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+		free(p);
 	}
-	dir_put(b->dir);
+	dir_put(d);
 	free(b->buf);
 	free(b->namep);
 	free(b->stxp);
@@ -236,18 +443,40 @@ static void batch_done(struct batch *b)
 	free(b);
 }
 
-static void gd_done(struct dir *d)
+/* An open+getdents or getdents syslet of d ended. */
+static void dir_done(struct dir *d)
 {
 	long n = d->gd_ret;
 	int count = 0;
 
-	if (d->parent && d->open_atom.nr == SYS_openat && d->parent->refs) {
-		/* our open has run: the parent's fd is no longer needed by us */
-		d->open_atom.nr = 0;
-		dir_put(d->parent);
+	if (!d->opened) {
+		d->opened = 1;
+		struct dir *p = d->parent;
 		d->parent = NULL;
+		if (d->fd < 0) {
+			long err = -d->fd;
+			if ((err == EMFILE || err == ENFILE) && inflight > 0) {
+				/* Out of descriptors: try again after the next
+				 * completion, which may close some. */
+				d->opened = 0;
+				d->fd = -1;
+				d->parent = p;
+				d->refs--; /* the syslet that ended */
+				open_dirs--;
+				push_deferred(d);
+				return;
+			}
+			report("cannot read directory", d->path, (int)err);
+		}
+		dir_put(p); /* our openat has run: the parent's fd is no longer needed */
 	}
-	if (d->fd < 0 || n <= 0) {
+	if (d->fd < 0) {
+		dir_put(d);
+		return;
+	}
+	if (n < 0)
+		report("cannot read directory", d->path, (int)-n);
+	if (n <= 0) {
 		dir_put(d); /* end of the directory, or it could not be read */
 		return;
 	}
@@ -258,18 +487,18 @@ static void gd_done(struct dir *d)
 			count++;
 	}
 	/* hand this buffer to a stat batch; read on with a fresh one */
-	struct batch *b = calloc(1, sizeof(*b));
+	struct batch *b = xcalloc(1, sizeof(*b));
 	b->dir = d;
 	b->buf = d->buf;
 	b->n = count;
-	d->buf = malloc(BUFSZ);
+	d->buf = xmalloc(BUFSZ);
 	d->refs++; /* the batch */
 	if (count) {
-		b->namep = calloc((size_t)count, sizeof(long));
-		b->stxp = calloc((size_t)count, sizeof(long));
-		b->ret = calloc((size_t)count, sizeof(long));
-		b->stx = calloc((size_t)count, sizeof(struct statx));
-		b->atoms = calloc((size_t)count, sizeof(struct syslet_uatom));
+		b->namep = xcalloc((size_t)count, sizeof(long));
+		b->stxp = xcalloc((size_t)count, sizeof(long));
+		b->ret = xcalloc((size_t)count, sizeof(long));
+		b->stx = xcalloc((size_t)count, sizeof(struct statx));
+		b->atoms = xcalloc((size_t)count, sizeof(struct syslet_uatom));
 		int i = 0;
 		for (long off = 0; off < n;) {
 			struct linux_dirent64 *de = (struct linux_dirent64 *)(b->buf + off);
@@ -284,7 +513,6 @@ static void gd_done(struct dir *d)
 		for (i = 0; i < count; i++)
 			atom_init(&b->atoms[i], SYS_statx, &d->fd, &b->namep[i], &c_stat_flags, &c_mask, &b->stxp[i],
 				  &b->ret[i], 0, i + 1 < count ? &b->atoms[i + 1] : NULL, b);
-		b->atoms[count - 1].private = b;
 		run(&b->atoms[0], &b->atoms[count - 1]);
 	} else {
 		batch_done(b);
@@ -296,41 +524,35 @@ static void gd_done(struct dir *d)
 
 static void on_done(struct syslet_uatom *end)
 {
-	struct dir *d = end->private;
-	if (end->nr == SYS_statx) {
+	if (end->nr == SYS_statx)
 		batch_done((struct batch *)end->private);
-		return;
-	}
-	gd_done(d); /* open stopped on error, or getdents ended it */
+	else
+		dir_done((struct dir *)end->private); /* open stopped on error, or getdents ended */
 }
+
+static struct syslet_uatom *ring[RING];
+static unsigned long ridx;
 
 static int syslet_walk(const char *path)
 {
-	static struct syslet_uatom *ring[RING];
-	struct async_head_user ahu = {ring, sizeof(ring), -1UL};
-	unsigned long ridx = 0;
-
-	if (async_register(&ahu, sizeof(ahu))) {
-		perror("async_register");
-		return 1;
-	}
-	struct dir *root = calloc(1, sizeof(*root));
-	root->parent_fd = AT_FDCWD;
-	snprintf(root->namebuf, sizeof(root->namebuf), "%s", path);
-	root->name = (long)root->namebuf;
-	root->fd = -1;
-	root->buf = malloc(BUFSZ);
+	/* The root is opened without O_NOFOLLOW: "link/" names the directory
+	 * the link points to (lstat said so already). */
+	struct dir *root = dir_new(NULL, path, path, AT_FDCWD, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	root->refs = 1; /* the walk's own reference, dropped at the end */
 	push_ready(root);
 	for (;;) {
-		/* issue what is ready, but keep the ring from overflowing too far */
-		while (nready && inflight < RING)
+		/* Issue what is ready, but keep the ring from overflowing and
+		 * the open directories within budget (past it only when nothing
+		 * else would move: then an open may fail with EMFILE, reported). */
+		while (nready && inflight < RING && (open_dirs < open_budget || !inflight))
 			issue_dir(ready[--nready]);
 		if (!inflight && !nready)
 			break;
+		if (!inflight)
+			continue; /* everything issued ran on this thread */
 		if (async_wait(1) < 0 && errno != EINTR) {
-			perror("async_wait");
-			return 1;
+			perror("sdu: async_wait");
+			return -1;
 		}
 		while (ring[ridx]) {
 			struct syslet_uatom *end = ring[ridx];
@@ -339,35 +561,145 @@ static int syslet_walk(const char *path)
 			inflight--;
 			on_done(end);
 		}
+		while (ndeferred)
+			push_ready(deferred[--ndeferred]);
 	}
 	dir_put(root);
-	async_unregister(&ahu, sizeof(ahu));
 	return 0;
+}
+
+/* ---- main ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: sdu [OPTION]... [FILE]...\n"
+		"Summarize the disk usage of each FILE, recursively for directories, as\n"
+		"`du -s` does, walking the tree with sysring's syslets.\n"
+		"\n"
+		"  -h, --human-readable  print sizes in human readable format (e.g., 1.1K 234M 2.0G)\n"
+		"  -c, --total           produce a grand total\n"
+		"  -x, --one-file-system skip directories on different file systems\n"
+		"      --apparent-size   print apparent sizes rather than device usage\n"
+		"  -s, --summarize       accepted; sdu always summarizes\n"
+		"  -k                    sizes in 1024-byte blocks (the default)\n"
+		"  -b, --bytes           equivalent to --apparent-size and sizes in bytes\n"
+		"      --plain           walk with plain sequential system calls instead\n"
+		"      --help            display this help and exit\n"
+		"      --version         output version information and exit\n"
+		"\n"
+		"With no FILE, the current directory. Exit status 1 if some entry could not\n"
+		"be read (its totals are still printed). See sdu(1) and du(1).\n");
 }
 
 int main(int argc, char **argv)
 {
-	int plain = argc > 1 && !strcmp(argv[1], "--plain");
-	const char *path = argc > 1 + plain ? argv[1 + plain] : ".";
-	struct stat st;
+	enum { OPT_APPARENT = 256, OPT_PLAIN, OPT_HELP, OPT_VERSION };
+	static const struct option longopts[] = {
+		{"human-readable", no_argument, NULL, 'h'}, {"total", no_argument, NULL, 'c'},
+		{"one-file-system", no_argument, NULL, 'x'}, {"summarize", no_argument, NULL, 's'},
+		{"bytes", no_argument, NULL, 'b'},          {"apparent-size", no_argument, NULL, OPT_APPARENT},
+		{"plain", no_argument, NULL, OPT_PLAIN},    {"help", no_argument, NULL, OPT_HELP},
+		{"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0},
+	};
+	int bytes_out = 0, c;
 
-	if (lstat(path, &st)) {
-		perror(path);
-		return 1;
-	}
-	account(st.st_dev, st.st_ino, (uint32_t)st.st_nlink, (uint64_t)st.st_blocks);
-	if (S_ISDIR(st.st_mode)) {
-		if (plain) {
-			int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (fd < 0) {
-				perror(path);
-				return 1;
-			}
-			plain_walk(fd);
-		} else if (syslet_walk(path)) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hcxskb", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h': opt_human = 1; bytes_out = 0; break;
+		case 'c': opt_total = 1; break;
+		case 'x': opt_xdev = 1; break;
+		case 's': break;
+		case 'k': opt_human = 0; bytes_out = 0; break;
+		case 'b': opt_apparent = 1; bytes_out = 1; opt_human = 0; break;
+		case OPT_APPARENT: opt_apparent = 1; break;
+		case OPT_PLAIN: opt_plain = 1; break;
+		case OPT_HELP: usage(stdout); return 0;
+		case OPT_VERSION:
+			printf("sdu (sysring) %d.%d.%d\n", SYSRING_VERSION_MAJOR, SYSRING_VERSION_MINOR,
+			       SYSRING_VERSION_PATCH);
+			return 0;
+		default:
+			if (optopt && optopt < 256)
+				fprintf(stderr, "sdu: invalid option -- '%c'\n", optopt);
+			else
+				fprintf(stderr, "sdu: unrecognized option '%s'\n", argv[optind - 1]);
+			fprintf(stderr, "Try 'sdu --help' for more information.\n");
 			return 1;
 		}
 	}
-	printf("%llu\t%s\n", (unsigned long long)(total_blocks / 2), path);
-	return 0;
+
+	/* Deep and wide trees keep many directories open at once. */
+	struct rlimit rl;
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &rl))
+				getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		/* leave room for stdio and the library's own descriptors */
+		if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)open_budget + 32)
+			open_budget = rl.rlim_cur > 48 ? (long)rl.rlim_cur - 32 : 16;
+	}
+
+	char *dot[] = {(char *)".", NULL};
+	char **files = optind < argc ? argv + optind : dot;
+	int nfiles = optind < argc ? argc - optind : 1;
+	hash_all = nfiles > 1;
+
+	struct async_head_user ahu = {ring, sizeof(ring), -1UL};
+	int registered = 0;
+	if (!opt_plain) {
+		if (async_register(&ahu, sizeof(ahu))) {
+			perror("sdu: async_register");
+			return 1;
+		}
+		registered = 1;
+	}
+
+	uint64_t grand = 0;
+	for (int i = 0; i < nfiles; i++) {
+		const char *path = files[i];
+		struct stat st;
+
+		cur_bytes = 0;
+		if (lstat(path, &st)) {
+			report("cannot access", path, errno);
+			continue;
+		}
+		root_dev = st.st_dev;
+		if (!visit(st.st_dev, st.st_ino, S_ISDIR(st.st_mode), st.st_nlink, (uint64_t)st.st_blocks, st.st_size,
+			   1))
+			continue; /* counted under an earlier FILE: du prints nothing */
+		if (S_ISDIR(st.st_mode)) {
+			if (opt_plain) {
+				int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				if (fd < 0)
+					report("cannot read directory", path, errno);
+				else
+					plain_walk(fd, path);
+			} else if (syslet_walk(path)) {
+				return 1;
+			}
+		}
+		grand += cur_bytes;
+		if (bytes_out)
+			printf("%" PRIu64 "\t%s\n", cur_bytes, path);
+		else
+			print_line(cur_bytes, path);
+	}
+	if (opt_total) {
+		if (bytes_out)
+			printf("%" PRIu64 "\ttotal\n", grand);
+		else
+			print_line(grand, "total");
+	}
+	if (registered)
+		async_unregister(&ahu, sizeof(ahu));
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "sdu: write error: %s\n", strerror(errno));
+		return 1;
+	}
+	return exit_status;
 }

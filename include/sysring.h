@@ -3,11 +3,16 @@
  * sysring — run any system call asynchronously, in batches, or as syslets.
  *
  * This umbrella header declares the native control API (prefix sysring_,
- * results are 0/counts or -errno) and includes the faces:
+ * results are 0/counts or -errno) and includes three of the faces:
  *   <sysring/async.h>    async calls (seed 000): async_setup/submit/getevents
  *   <sysring/syslet.h>   syslets (seeds 001/003): atoms, async_exec/async_wait
- *   <sysring/batchsys.h> batches (seed 004): Batchsys's API
  *   <sysring/channel.h>  channels (seed 002): IPC over shared rings
+ * Batches (seed 004, Batchsys's API) are NOT included: Batchsys's header
+ * defines generic names (enum Syscall, kRead, kWrite, kClose, read_params_t,
+ * ...) that would clash with an includer's own. Programs that post batches
+ * include <sysring/batchsys.h> themselves (it declares sysring_batch_* too).
+ *
+ * Every public header compiles alone as C99, C11 and C++ (tests/pkg).
  *
  * Engines: a call runs on the caller when it cannot block (inline), in
  * io_uring when the running kernel offers it (uring), on executor threads
@@ -22,13 +27,17 @@
 #include <time.h>
 
 #include <sysring/async.h>
-#include <sysring/batchsys.h>
 #include <sysring/channel.h>
 #include <sysring/syslet.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Under strict C99 <time.h> does not define struct timespec (it is POSIX and
+ * C11); declaring it here keeps the prototypes below from declaring a new
+ * struct scoped to their parameter lists. */
+struct timespec;
 
 #define SYSRING_VERSION_MAJOR 0
 #define SYSRING_VERSION_MINOR 1
@@ -92,8 +101,17 @@ struct sysring_stats {
 	uint32_t reserved[6];
 };
 
+#if defined(__cplusplus) && defined(__GNUC__)
+/* A function named like its struct (as stat/struct stat) is legal C++, but
+ * g++ -Wshadow warns at it; nothing is hidden that C++ code could use. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
 /* Snapshot of a context's counters (each read atomically, the set not). */
 SYSRING_API int sysring_stats(async_context_t ctx, struct sysring_stats *st);
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 /*
  * An eventfd owned by the context that is readable while events are waiting
@@ -138,8 +156,15 @@ struct sysring_syscall_info {
 #define SYSRING_CLASS_MAY_BLOCK 2
 #define SYSRING_CLASS_REFUSED 3
 
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow" /* as for sysring_stats */
+#endif
 /* 0 and *info filled, or -ENOSYS for a number no call has. */
 SYSRING_API int sysring_syscall_info(long nr, struct sysring_syscall_info *info);
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -26,16 +26,30 @@
 extern "C" {
 #endif
 
+/* Under strict C99 <time.h> does not define struct timespec (it is POSIX and
+ * C11); declaring it here keeps the prototypes below from declaring a new
+ * struct scoped to their parameter lists. */
+struct timespec;
+
 #ifndef SYSRING_API
 #define SYSRING_API __attribute__((visibility("default")))
 #endif
 
 typedef struct async_context *async_context_t;
 
+#if defined(__cplusplus) && defined(__GNUC__)
+/* ISO C++ has no flexible array members; g++ and clang++ accept them as an
+ * extension with the C layout, which the seed's ABI needs. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
 struct async_cb {
 	long number;   /* the system call number */
 	void *vargs[]; /* pointers to the arguments; the first NULL ends the list */
 };
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 struct async_event {
 	struct async_cb *cbp; /* the cb this event answers */

@@ -41,10 +41,14 @@ extern "C" {
 #define SYSRING_API __attribute__((visibility("default")))
 #endif
 
-#ifdef __cplusplus
+/* Layout checks: static_assert in C++, _Static_assert from C11 on; C99 has
+ * neither, so there a negative array size makes a failed check an error. */
+#if defined(__cplusplus)
 #define BATCHSYS_STATIC_ASSERT(expr, msg) static_assert(expr, #msg)
-#else
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 #define BATCHSYS_STATIC_ASSERT(expr, msg) _Static_assert(expr, #msg)
+#else
+#define BATCHSYS_STATIC_ASSERT(expr, msg) typedef char batchsys_assert_##msg[(expr) ? 1 : -1]
 #endif
 
 enum Syscall {
@@ -180,6 +184,12 @@ typedef struct socket_params {
 	int protocol;
 } BATCHSYS_PACKED socket_params_t;
 
+#if defined(__cplusplus) && defined(__GNUC__)
+/* ISO C++ has no flexible array members; g++ and clang++ accept them as an
+ * extension with the C layout, which the seed's ABI needs. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
 /* batchsys_push_syscall's parameters: only nargs arguments are stored, so
  * a batch holds fewer generic calls than BATCHSYS_MAX_RESULTS when they
  * take many arguments (a push that does not fit returns 0). */
@@ -193,6 +203,9 @@ typedef struct syscall_params {
 	uint8_t syscall;
 	char params[];
 } BATCHSYS_PACKED syscall_params_t;
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 typedef struct syscall_result {
 	ssize_t result;

@@ -26,6 +26,11 @@
 extern "C" {
 #endif
 
+/* Under strict C99 <time.h> does not define struct timespec (it is POSIX and
+ * C11); declaring it here keeps the prototypes below from declaring a new
+ * struct scoped to their parameter lists. */
+struct timespec;
+
 #ifndef SYSRING_API
 #define SYSRING_API __attribute__((visibility("default")))
 #endif

@@ -21,6 +21,10 @@ extern "C" {
  * The syslet atom: one system call, its arguments by pointer (the list ends at
  * the first NULL arg_ptr), where to store the raw result (-errno on failure),
  * and the atom to run next. `private` is never touched by sysring.
+ *
+ * `private` is a keyword in C++, so C++ spells the same member `private_`
+ * (same type, same offset: tests/pkg/header_cxx.cpp checks it against the C
+ * layout). SYSLET_PRIVATE(atom) names it in code that builds as both.
  */
 struct syslet_uatom {
 	unsigned long flags;
@@ -28,8 +32,18 @@ struct syslet_uatom {
 	long __user *ret_ptr;
 	struct syslet_uatom __user *next;
 	unsigned long __user *arg_ptr[6];
+#ifdef __cplusplus
+	void __user *private_;
+#else
 	void __user *private;
+#endif
 };
+
+#ifdef __cplusplus
+#define SYSLET_PRIVATE(atom) ((atom)->private_)
+#else
+#define SYSLET_PRIVATE(atom) ((atom)->private)
+#endif
 
 #define SYSLET_ASYNC 0x00000001
 #define SYSLET_SYNC 0x00000002

@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: MIT
+#
+# Install rules (included by the top-level CMakeLists.txt when SYSRING_INSTALL
+# is on). Components, as the Debian packages split them:
+#   runtime  libsysring.so.0 and its real file
+#   dev      headers, libsysring.so, libsysring.a, sysring.pc, the CMake
+#            package, man pages of sections 3 and 7
+#   tools    sdu and its page
+#   dkms     (only when asked: cmake --install BUILD --component dkms) the
+#            module's source tree as DKMS takes it, src/sysring-VERSION, the
+#            udev rule and the module's page (sysring.ko(4))
+include(CMakePackageConfigHelpers)
+
+set(SYSRING_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/sysring)
+
+install(TARGETS sysring EXPORT sysringTargets
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev)
+install(TARGETS sysring_static EXPORT sysringTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
+install(FILES include/sysring.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev)
+install(DIRECTORY include/sysring DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev
+  FILES_MATCHING PATTERN "*.h")
+
+# ---- CMake package: find_package(sysring) ----
+install(EXPORT sysringTargets NAMESPACE sysring:: DESTINATION ${SYSRING_CMAKEDIR} COMPONENT dev)
+configure_package_config_file(cmake/sysringConfig.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/sysringConfig.cmake INSTALL_DESTINATION ${SYSRING_CMAKEDIR})
+# 0.x: a minor release may change the API, so only the same minor matches.
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/sysringConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/sysringConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/sysringConfigVersion.cmake
+  DESTINATION ${SYSRING_CMAKEDIR} COMPONENT dev)
+
+# ---- pkg-config: sysring.pc ----
+# Written at install time, so that `cmake --install BUILD --prefix P` gets a
+# file that names P (the prefix given then, not the one configured).
+foreach(d LIBDIR INCLUDEDIR)
+  if(IS_ABSOLUTE "${CMAKE_INSTALL_${d}}")
+    set(SYSRING_PC_${d} "${CMAKE_INSTALL_${d}}")
+  else()
+    set(SYSRING_PC_${d} "\${prefix}/${CMAKE_INSTALL_${d}}")
+  endif()
+endforeach()
+set(SYSRING_PC_IN ${PROJECT_SOURCE_DIR}/cmake/sysring.pc.in)
+set(SYSRING_PC_OUT ${CMAKE_CURRENT_BINARY_DIR}/pkgconfig/sysring.pc)
+configure_file(cmake/install_pc.cmake.in ${CMAKE_CURRENT_BINARY_DIR}/install_pc.cmake @ONLY)
+install(SCRIPT ${CMAKE_CURRENT_BINARY_DIR}/install_pc.cmake COMPONENT dev)
+install(FILES ${SYSRING_PC_OUT} DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+
+# ---- man pages ----
+install(DIRECTORY man/man3 man/man7 DESTINATION ${CMAKE_INSTALL_MANDIR} COMPONENT dev)
+
+# ---- tools ----
+if(SYSRING_BUILD_TOOLS)
+  install(TARGETS sdu RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)
+  install(FILES man/man1/sdu.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT tools)
+endif()
+
+# ---- the kernel module's source, for DKMS (only when asked) ----
+# The tree DKMS builds from: dkms.conf at its top, kmod/, and the headers
+# the module shares with the library (include/sysring, src/core, src/table),
+# the same layout scripts/guest/run.sh builds from.
+file(STRINGS kmod/dkms.conf _dkms_version REGEX "^PACKAGE_VERSION=")
+if(NOT _dkms_version STREQUAL "PACKAGE_VERSION=\"${PROJECT_VERSION}\"")
+  message(FATAL_ERROR "kmod/dkms.conf says ${_dkms_version}; the project is ${PROJECT_VERSION}")
+endif()
+set(SYSRING_DKMS_DIR ${CMAKE_INSTALL_PREFIX}/src/sysring-${PROJECT_VERSION})
+file(GLOB _kmod_sources CONFIGURE_DEPENDS kmod/*.c kmod/*.h)
+list(FILTER _kmod_sources EXCLUDE REGEX "\\.mod\\.c$")
+install(FILES kmod/dkms.conf DESTINATION ${SYSRING_DKMS_DIR} COMPONENT dkms EXCLUDE_FROM_ALL)
+install(FILES ${_kmod_sources} kmod/Kbuild kmod/Makefile DESTINATION ${SYSRING_DKMS_DIR}/kmod
+  COMPONENT dkms EXCLUDE_FROM_ALL)
+install(DIRECTORY include/sysring DESTINATION ${SYSRING_DKMS_DIR}/include COMPONENT dkms EXCLUDE_FROM_ALL
+  FILES_MATCHING PATTERN "*.h")
+install(DIRECTORY src/core src/table DESTINATION ${SYSRING_DKMS_DIR}/src COMPONENT dkms EXCLUDE_FROM_ALL
+  FILES_MATCHING PATTERN "*.h" PATTERN "*.def")
+install(FILES kmod/60-sysring.rules DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/udev/rules.d
+  COMPONENT dkms EXCLUDE_FROM_ALL)
+install(FILES man/man4/sysring.ko.4 DESTINATION ${CMAKE_INSTALL_MANDIR}/man4 COMPONENT dkms EXCLUDE_FROM_ALL)
