@@ -94,14 +94,15 @@ static void *worker(void *arg)
 
 /*
  * async_unregister from another thread while the owner sits in async_wait
- * with a completion waiting in the overflow (its one-slot ring is full):
- * the owner must return, not sleep on for a completion that was dropped
- * with the ring.
+ * for a completion that cannot come any more (one of its two syslets is in
+ * the ring, the other blocked in a read): the owner must return, and with
+ * -1/EINVAL, since the ring is no longer its to read.
  */
 static struct async_head_user uw_ahu;
-static struct syslet_uatom *uw_ring[1];
-static int uw_state; /* 1: both syslets finished; 2: async_wait returned */
+static struct syslet_uatom *uw_ring[2];
+static int uw_state; /* 1: the first syslet finished; 2: async_wait returned */
 static long uw_ret;
+static int uw_errno;
 
 static void *uw_owner(void *arg)
 {
@@ -124,13 +125,14 @@ static void *uw_owner(void *arg)
 		a[i].ret_ptr = &res[i];
 		T_ASSERT(async_exec(&a[i]) == NULL);
 	}
-	/* Wait until both finished: one in the ring (the library stores the
-	 * slot with release), then give the other time to reach the overflow. */
+	/* One byte in the pipe: one syslet ends (the library stores the slot
+	 * with release), the other stays blocked. */
 	while (!__atomic_load_n(&uw_ring[0], __ATOMIC_ACQUIRE))
 		usleep(1000);
-	usleep(50 * 1000);
 	__atomic_store_n(&uw_state, 1, __ATOMIC_RELEASE);
-	uw_ret = async_wait(2); /* only one can ever be in the ring */
+	errno = 0;
+	uw_ret = async_wait(2);
+	uw_errno = errno;
 	__atomic_store_n(&uw_state, 2, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -143,10 +145,11 @@ static void test_unregister_while_waiting(void)
 	T_EQ(pipe(pfd), 0);
 	pthread_create(&th, NULL, uw_owner, (void *)(uintptr_t)pfd[0]);
 	usleep(20 * 1000);
-	T_EQ(write(pfd[1], "xy", 2), 2);
+	T_EQ(write(pfd[1], "x", 1), 1);
 	while (__atomic_load_n(&uw_state, __ATOMIC_ACQUIRE) < 1)
 		usleep(1000);
 	usleep(50 * 1000); /* the owner is in async_wait by now */
+	T_EQ(__atomic_load_n(&uw_state, __ATOMIC_ACQUIRE), 1);
 	T_EQ(async_unregister(&uw_ahu, sizeof(uw_ahu)), 0);
 	uint64_t t0 = t_now_ns();
 	while (__atomic_load_n(&uw_state, __ATOMIC_ACQUIRE) < 2)
@@ -155,7 +158,8 @@ static void test_unregister_while_waiting(void)
 		else
 			usleep(1000);
 	pthread_join(th, NULL);
-	T_EQ(uw_ret, 1);
+	T_EQ(uw_ret, -1);
+	T_EQ(uw_errno, EINVAL);
 	close(pfd[0]);
 	close(pfd[1]);
 }

@@ -22,7 +22,14 @@
  * Ownership: the context struct itself is never freed, only recycled through
  * the handle table (ctx.c), so a stale handle is detected by its generation
  * instead of touching freed memory. Everything it points to is freed by
- * sr_ctx_destroy once no thread touches it.
+ * sr_ctx_destroy once no thread touches it: every entry point that uses a
+ * context enters it with sr_ctx_get (counted in ctx->users) and leaves with
+ * sr_ctx_put, and destroy, having made new sr_ctx_get fail, waits for the
+ * count to drop to zero before it stops the engines and frees.
+ *
+ * fork(): a context belongs to the process that created it. The child's
+ * copy is dead (sr_fork_gen), its io_uring descriptors are closed in the
+ * child by the atfork handler (ctx.c) and never used there.
  *
  * Lock order: sr_handle_lock (table) -> ctx->lock (eventfd creation, spawn).
  * Nothing on the submit or complete path takes a lock.
@@ -196,9 +203,12 @@ struct sr_ctx {
 	uint32_t gen;  /* handle generation; bumped at every setup and destroy */
 	uint32_t slot;
 	pthread_mutex_t lock;
+	/* Threads between sr_ctx_get and sr_ctx_put. Kept across reuse: a
+	 * thread holding a stale handle may count itself in (and out again)
+	 * at any time. On its own cache line: every entry point writes it. */
+	uint32_t users sr_aligned_cacheline;
 	/* Reset at every setup, from here on: */
-	uint32_t live;  /* 1 between setup and destroy */
-	uint32_t users; /* threads inside async_getevents */
+	uint32_t live sr_aligned_cacheline; /* 1 between setup and destroy */
 	uint32_t fork_gen; /* sr_fork_gen when created: a child's copy is dead */
 	uint32_t nr_events;
 	const struct sr_face_ops *ops;
@@ -227,15 +237,60 @@ struct sr_ctx {
 };
 
 /* --- handles (ctx.c) --- */
+/* A handle is (generation << SR_CTX_SLOT_BITS | slot + 1). */
+#define SR_CTX_SLOT_BITS 20
+/* Bumped in a fork() child: what was created before belongs to the parent. */
 extern uint32_t sr_fork_gen;
+/* Install the library's fork handlers (once; every face's first set-up). */
+void sr_fork_watch(void);
+/* The faces' parts of the child's fork handler (syslet.c, batchsys.c). */
+void sr_syslet_atfork_child(void);
+void sr_batchsys_atfork_child(void);
 async_context_t sr_handle_of(const struct sr_ctx *ctx);
-/* The live context behind a handle in this process, or NULL. */
+/* The live context behind a handle in this process, or NULL. Only a hint:
+ * use sr_ctx_get to touch what the context points to. */
 struct sr_ctx *sr_ctx_lookup(async_context_t h);
+
+/*
+ * Enter the context behind handle h: returns it counted in ctx->users, or
+ * NULL if h names no live context of this process (never set up, destroyed,
+ * or inherited across fork). Until the matching sr_ctx_put, destroy frees
+ * nothing of it. One seq_cst increment in, one release decrement out.
+ */
+static inline struct sr_ctx *sr_ctx_get(async_context_t h)
+{
+	struct sr_ctx *ctx = sr_ctx_lookup(h);
+	uint32_t hgen = (uint32_t)((uint64_t)(uintptr_t)h >> SR_CTX_SLOT_BITS);
+
+	if (sr_unlikely(!ctx))
+		return NULL;
+	/* seq_cst increment, then seq_cst loads of live and gen: a Dekker
+	 * pair with destroy's seq_cst CAS of live, then its load of users.
+	 * Either destroy sees us counted, or we see it has begun. */
+	sr_fetch_add(&ctx->users, 1, SR_SEQ_CST);
+	if (sr_unlikely(!__atomic_load_n(&ctx->live, __ATOMIC_SEQ_CST) ||
+			__atomic_load_n(&ctx->gen, __ATOMIC_SEQ_CST) != hgen)) {
+		/* Release pairs with destroy's acquire of users. */
+		sr_fetch_sub(&ctx->users, 1, SR_RELEASE);
+		return NULL;
+	}
+	return ctx;
+}
+
+static inline void sr_ctx_put(struct sr_ctx *ctx)
+{
+	/* Release pairs with destroy's acquire of users: everything this
+	 * thread did with the context happens before destroy frees it. */
+	sr_fetch_sub(&ctx->users, 1, SR_RELEASE);
+}
 
 /* --- context life cycle (ctx.c) --- */
 int sr_ctx_create(unsigned long nr_events, const struct sysring_params *p,
 		  const struct sr_face_ops *ops, struct sr_ctx **out);
-int sr_ctx_destroy(struct sr_ctx *ctx);
+/* Destroy the context behind handle h (sr_ctx_destroy waits for its users,
+ * stops its engines, frees): 0, or -EINVAL if h names no live context of
+ * this process or another destroy of it won. */
+int sr_ctx_destroy(async_context_t h);
 
 /* Take a free request, or NULL when all nr_events are in use. */
 static inline struct sr_req *sr_req_get(struct sr_ctx *ctx)
@@ -288,6 +343,14 @@ void sr_syslet_run_sync(struct syslet_uatom *atom);
 /* An atom of req finished with res on `engine`: store the result, follow the
  * syslet, and either finish the request or route its next atom. */
 void sr_req_atom_done(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine);
+/* The same, for a reap that may run on a caller's thread: while *budget
+ * lasts the next atom is routed here (and *budget counts it), after that
+ * the rest of the syslet is handed to the executor threads, so that a loop
+ * whose atoms io_uring completes at once cannot keep the reaping thread. */
+void sr_req_atom_done_bounded(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine,
+			      uint32_t *budget);
+/* Continuations one reap pass makes before it hands syslets on. */
+#define SR_REAP_CONTINUE_BUDGET 256
 
 /* Run a claimed request's program to its end on this thread, then hand it
  * to the face. `engine` is recorded as the one that ran it. */
@@ -361,5 +424,7 @@ bool sr_nowait_needs_plain(sr_nowait_fn *fn, const long a[6]);
 /* --- configuration (native.c) --- */
 uint32_t sysring_online_cpus(void);
 void sr_config_resolve(struct sr_config *cfg, const struct sysring_params *p);
+/* 0 if p (NULL: the defaults) holds only values this version knows, else -EINVAL. */
+int sr_params_check(const struct sysring_params *p);
 
 #endif

@@ -6,10 +6,27 @@
  * Handles. An async_context_t is not a pointer but (generation << 20 | slot+1)
  * into sr_handle_table. The struct sr_ctx of a slot is allocated once and
  * never freed, so looking up a stale handle reads valid memory and fails on
- * the generation (use after async_destroy is -1/EINVAL, not a crash). A
- * fork() child bumps sr_fork_gen, which makes every context inherited from
- * the parent unusable there (EINVAL): its executor threads do not exist in
- * the child. The child's copy of the memory is simply left alone.
+ * the generation (use after async_destroy is -1/EINVAL, not a crash).
+ *
+ * Destroy racing use. Every entry point enters a context with sr_ctx_get
+ * (core.h), which counts it in ctx->users and fails once destroy has begun.
+ * Destroy first makes entering fail (live = 0, then gen++), then waits for
+ * the count to drop to zero, waking the threads asleep in async_getevents
+ * meanwhile, and only then stops the engines and frees: so nothing is
+ * queued into an engine after it stopped, and no entry point reads freed
+ * memory. A destroy that loses the race gets EINVAL, as any later call.
+ *
+ * fork(). The child's handler (sr_atfork_child) bumps sr_fork_gen, which
+ * makes every context inherited from the parent unusable there (EINVAL):
+ * its executor threads do not exist in the child. It resets the table's
+ * lock (another thread may have held it at fork), and closes the child's
+ * copies of each live context's io_uring and reaper eventfd, so that the
+ * child can never submit to or reap from the parent's io_uring and does not
+ * keep it alive; the ring's memory is not even inherited
+ * (io_uring_ring_dontfork at setup). The rest of the child's copy (requests,
+ * rings, the eventfd of sysring_eventfd, which the application owns) is left
+ * alone. Nothing else is done in the handler: no lock is taken, no memory
+ * allocated or freed.
  *
  * Completion queue (async face). Finished requests go into ctx->cq and are
  * counted in ctx->cq_ready. Waiters in async_getevents sleep on ctx->cq_seq:
@@ -40,7 +57,6 @@
 
 #define SR_CTX_MAX 16384
 #define SR_MAX_EVENTS (1u << 20)
-#define SR_SLOT_BITS 20
 
 static struct sr_ctx *sr_handle_table[SR_CTX_MAX];
 static uint32_t sr_handle_next; /* slots below this have a struct */
@@ -50,11 +66,29 @@ static pthread_mutex_t sr_handle_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t sr_atfork_once = PTHREAD_ONCE_INIT;
 uint32_t sr_fork_gen;
 
+/* Runs in a fork() child, single-threaded, before it returns from fork. */
 static void sr_atfork_child(void)
 {
+	uint32_t parent = sr_fork_gen;
+
 	/* Every context now belongs to the parent. */
 	sr_fork_gen++;
+	/* Another thread of the parent may have held it at fork(); the table
+	 * itself is consistent at every instant (each change is one store). */
 	pthread_mutex_init(&sr_handle_lock, NULL);
+	for (uint32_t s = 0; s < sr_handle_next && s < SR_CTX_MAX; s++) {
+		struct sr_ctx *ctx = sr_handle_table[s];
+		/* Live and created in the parent: destroy sets live = 0 before
+		 * it closes anything, and setup sets it after everything is
+		 * open, so these descriptors are open and the parent's. */
+		if (!ctx || !ctx->live || ctx->fork_gen != parent || !ctx->ur.ready)
+			continue;
+		close(ctx->ur.ring.ring_fd);
+		close(ctx->ur.efd);
+		ctx->ur.ready = 0;
+	}
+	sr_syslet_atfork_child();
+	sr_batchsys_atfork_child();
 }
 
 static void sr_atfork_register(void)
@@ -62,40 +96,56 @@ static void sr_atfork_register(void)
 	pthread_atfork(NULL, NULL, sr_atfork_child);
 }
 
+void sr_fork_watch(void)
+{
+	pthread_once(&sr_atfork_once, sr_atfork_register);
+}
+
 async_context_t sr_handle_of(const struct sr_ctx *ctx)
 {
-	return (async_context_t)(uintptr_t)(((uint64_t)ctx->gen << SR_SLOT_BITS) | (ctx->slot + 1));
+	return (async_context_t)(uintptr_t)(((uint64_t)ctx->gen << SR_CTX_SLOT_BITS) | (ctx->slot + 1));
 }
 
 struct sr_ctx *sr_ctx_lookup(async_context_t h)
 {
 	uint64_t v = (uint64_t)(uintptr_t)h;
-	uint64_t slot = (v & ((1u << SR_SLOT_BITS) - 1)) - 1;
+	uint64_t slot = (v & ((1u << SR_CTX_SLOT_BITS) - 1)) - 1;
 	struct sr_ctx *ctx;
 
 	if (sr_unlikely(slot >= SR_CTX_MAX))
 		return NULL;
 	/* Acquire pairs with the release that publishes a new slot's struct. */
 	ctx = sr_load_acquire(&sr_handle_table[slot]);
-	if (sr_unlikely(!ctx || sr_load_acquire(&ctx->gen) != (uint32_t)(v >> SR_SLOT_BITS) ||
+	if (sr_unlikely(!ctx || sr_load_acquire(&ctx->gen) != (uint32_t)(v >> SR_CTX_SLOT_BITS) ||
 			!sr_load_relaxed(&ctx->live) || ctx->fork_gen != sr_fork_gen))
 		return NULL;
 	return ctx;
 }
 
-static struct sr_ctx *handle_alloc(void)
+/* A free slot's context, or NULL with *err: -EAGAIN when all SR_CTX_MAX
+ * are in use (as io_setup beyond aio-max-nr), -ENOMEM. */
+static struct sr_ctx *handle_alloc(int *err)
 {
 	struct sr_ctx *ctx = NULL;
 	uint32_t slot;
 
+	*err = -EAGAIN;
 	pthread_mutex_lock(&sr_handle_lock);
 	if (sr_handle_nfree) {
 		slot = sr_handle_free[--sr_handle_nfree];
 		ctx = sr_handle_table[slot];
+		/* Nobody holds a free slot's lock in this process; a fork child
+		 * may have inherited it held by a thread of the parent. */
+		pthread_mutex_init(&ctx->lock, NULL);
 	} else if (sr_handle_next < SR_CTX_MAX) {
+		*err = -ENOMEM;
 		slot = sr_handle_next;
-		ctx = calloc(1, sizeof(*ctx));
+		/* Aligned as the struct asks (its hot counters sit on their
+		 * own cache lines); never freed. */
+		if (posix_memalign((void **)&ctx, _Alignof(struct sr_ctx), sizeof(*ctx)))
+			ctx = NULL;
 		if (ctx) {
+			memset(ctx, 0, sizeof(*ctx));
 			ctx->slot = slot;
 			pthread_mutex_init(&ctx->lock, NULL);
 			sr_handle_next++;
@@ -145,13 +195,14 @@ int sr_ctx_create(unsigned long nr_events, const struct sysring_params *p,
 
 	if (nr_events == 0 || nr_events > SR_MAX_EVENTS || !out)
 		return -EINVAL;
-	if (p && p->size && p->size < offsetof(struct sysring_params, reserved))
-		return -EINVAL;
-	pthread_once(&sr_atfork_once, sr_atfork_register);
+	ret = sr_params_check(p);
+	if (ret)
+		return ret;
+	sr_fork_watch();
 
-	ctx = handle_alloc();
+	ctx = handle_alloc(&ret);
 	if (!ctx)
-		return -EAGAIN; /* as io_setup beyond aio-max-nr */
+		return ret;
 	gen = ctx->gen;
 	memset(&ctx->live, 0, sizeof(*ctx) - offsetof(struct sr_ctx, live));
 	ctx->efd = -1;
@@ -188,8 +239,11 @@ int sr_ctx_create(unsigned long nr_events, const struct sysring_params *p,
 	/* io_uring unless forced to threads; without it, threads do all. */
 	if (ctx->cfg.engine == SYSRING_ENGINE_KMOD)
 		(void)sr_kmod_init(ctx); /* without the module: threads, as for auto */
-	if (ctx->cfg.engine != SYSRING_ENGINE_THREADS)
-		(void)sr_uring_init(ctx);
+	if (ctx->cfg.engine != SYSRING_ENGINE_THREADS && sr_uring_init(ctx) == 0)
+		/* A fork child must never touch the parent's rings: it does
+		 * not even get the mapping (best effort: without it the child
+		 * still never uses it, see sr_atfork_child). */
+		(void)io_uring_ring_dontfork(&ctx->ur.ring);
 
 	/* Release pairs with the acquire of gen in sr_ctx_lookup: a thread
 	 * that sees the new generation sees an initialised context. */
@@ -203,15 +257,43 @@ fail:
 	return ret;
 }
 
-int sr_ctx_destroy(struct sr_ctx *ctx)
+int sr_ctx_destroy(async_context_t h)
 {
-	uint32_t live = 1;
+	struct sr_ctx *ctx = sr_ctx_lookup(h);
+	uint32_t hgen = (uint32_t)((uint64_t)(uintptr_t)h >> SR_CTX_SLOT_BITS);
 
-	/* Only one destroyer wins. */
-	if (!sr_cas(&ctx->live, &live, 0, SR_SEQ_CST, SR_RELAXED))
+	if (!ctx)
 		return -EINVAL;
-	/* New lookups fail from here on. */
-	sr_fetch_add(&ctx->gen, 1, SR_SEQ_CST);
+	/* Only one destroyer wins, and only on the context the handle names:
+	 * the slot may have been destroyed and set up again since the lookup,
+	 * with a new generation. From here on sr_ctx_get fails. seq_cst: the
+	 * Dekker pair with sr_ctx_get (its increment of users, then its loads
+	 * of live and gen) against our change of gen, then our load of users. */
+	if (!sr_cas(&ctx->gen, &hgen, hgen + 1, SR_SEQ_CST, SR_RELAXED))
+		return -EINVAL;
+	/* Routing, the engines and the waiters read live to stop early. */
+	__atomic_store_n(&ctx->live, 0, __ATOMIC_SEQ_CST);
+
+	/*
+	 * Wait out every thread inside an entry point. Submitters and
+	 * collectors leave on their own after a bounded amount of work
+	 * (routing and the engines see !live and stop early); those asleep
+	 * in async_getevents are woken and return what they have. Until this
+	 * loop ends the engines run, so what a submitter queued still
+	 * completes, and nothing is queued once they stop. A canceller
+	 * inside sr_ctx_cancel leaves too: its interrupt loop ends when the
+	 * interrupted call returns.
+	 */
+	/* Acquire pairs with sr_ctx_put's release decrement: once it reads 0
+	 * no entry point touches the context any more. */
+	while (__atomic_load_n(&ctx->users, __ATOMIC_SEQ_CST)) {
+		/* Release pairs with the waiters' acquire of cq_seq. */
+		sr_fetch_add(&ctx->cq_seq, 1, SR_RELEASE);
+		sr_futex_wake(&ctx->cq_seq, INT_MAX, false);
+		struct timespec ts = {0, 50 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	(void)sr_load_acquire(&ctx->users);
 
 	/* io_uring first: a cancelled request's syslet could still hand its
 	 * next atom to the threads otherwise (routing sees !live and stops). */
@@ -219,16 +301,6 @@ int sr_ctx_destroy(struct sr_ctx *ctx)
 	sr_kmod_shutdown(ctx);
 	sr_threads_shutdown(ctx);
 
-	/* Wake and wait out every thread inside async_getevents. */
-	/* Acquire pairs with the release decrement of users in async_getevents:
-	 * once it reads 0 no waiter touches the context any more. */
-	while (sr_load_acquire(&ctx->users)) {
-		/* Release pairs with the waiters' acquire of cq_seq. */
-		sr_fetch_add(&ctx->cq_seq, 1, SR_RELEASE);
-		sr_futex_wake(&ctx->cq_seq, INT_MAX, false);
-		struct timespec ts = {0, 100 * 1000};
-		nanosleep(&ts, NULL);
-	}
 	ctx_free_memory(ctx);
 	handle_release(ctx);
 	return 0;

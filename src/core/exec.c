@@ -14,15 +14,18 @@
 #include "../table/table.h"
 
 /* umem_add as an atom: arg0 holds the address of the counter, arg1 the
- * increment; the result is the new value. */
+ * increment; the result is the new value. Missing arguments are 0, as for
+ * every call (the list ends at the first NULL): no counter is -EFAULT, no
+ * increment adds 0. */
 static long umem_add_atom(const struct syslet_uatom *a)
 {
-	unsigned long *uptr, inc;
+	unsigned long *uptr, inc = 0;
 
-	if (!a->arg_ptr[0] || !a->arg_ptr[1])
-		return -EINVAL;
+	if (!a->arg_ptr[0])
+		return -EFAULT;
 	uptr = (unsigned long *)*a->arg_ptr[0];
-	inc = *a->arg_ptr[1];
+	if (a->arg_ptr[1])
+		inc = *a->arg_ptr[1];
 	if (!uptr)
 		return -EFAULT;
 	/* Atomic so that several syslets may share a counter, as the seed's
@@ -186,7 +189,14 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct fdcach
 		e = sr_sysent(a->nr);
 		if (sr_unlikely(!e) || e->cls == SR_RF) {
 			/* Nothing to execute: umem_add is answered here, unknown
-			 * and refused calls get their errno. */
+			 * and refused calls get their errno -- here only where an
+			 * inline attempt is allowed, by the rules of every atom
+			 * (docs/syslets.md): SYSLET_ASYNC and SYSRING_INLINE=0
+			 * send it to the executor, SYSLET_SYNC keeps it on the
+			 * caller. */
+			if (!(req->on_caller && (a->flags & SYSLET_SYNC)) &&
+			    (!ctx->cfg.inline_calls || (a->flags & SYSLET_ASYNC) || req->skip_inline))
+				return SR_ROUTE_THREADS;
 			res = sr_atom_exec(a);
 			if (!advance(ctx, req, res, SYSRING_ENGINE_INLINE))
 				return SR_ROUTE_DONE;
@@ -418,4 +428,21 @@ void sr_req_atom_done(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t
 {
 	if (advance(ctx, req, res, engine))
 		sr_ctx_dispatch(ctx, &req, 1);
+}
+
+void sr_req_atom_done_bounded(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine,
+			      uint32_t *budget)
+{
+	if (!advance(ctx, req, res, engine))
+		return;
+	if (sr_likely(*budget)) {
+		(*budget)--;
+		sr_ctx_dispatch(ctx, &req, 1);
+		return;
+	}
+	/* The reaping thread has continued enough syslets in this pass: the
+	 * rest of this one runs on an executor thread (sr_req_run), which
+	 * still stops it on cancel, destroy or its deadline. */
+	sr_store_relaxed(&req->state, SR_REQ_QUEUED);
+	sr_threads_submit(ctx, &req, 1);
 }

@@ -77,6 +77,29 @@ SR_EXPORT void sysring_params_init(struct sysring_params *p)
 	p->inline_calls = -1;
 }
 
+int sr_params_check(const struct sysring_params *p)
+{
+	if (!p)
+		return 0;
+	/* size 0: a zeroed struct that never went through
+	 * sysring_params_init, read as this version's. */
+	if (p->size && p->size < offsetof(struct sysring_params, reserved))
+		return -EINVAL;
+	if (p->engine >= SYSRING_ENGINE__COUNT || p->engine == SYSRING_ENGINE_INLINE)
+		return -EINVAL; /* "inline" is only a statistic */
+	if (p->flags & ~(SYSRING_F_SQPOLL | SYSRING_F_REAPER_ONLY))
+		return -EINVAL;
+	if (p->inline_calls < -1 || p->inline_calls > 1)
+		return -EINVAL;
+	/* Reserved words must be zero (as io_uring_setup's resv), so that a
+	 * later version can give them a meaning. */
+	if (!p->size || p->size >= sizeof(*p))
+		for (unsigned int i = 0; i < sizeof(p->reserved) / sizeof(p->reserved[0]); i++)
+			if (p->reserved[i])
+				return -EINVAL;
+	return 0;
+}
+
 static int engine_from_env(const char *v)
 {
 	for (int e = 0; e < SYSRING_ENGINE__COUNT; e++)
@@ -149,15 +172,24 @@ void sr_config_resolve(struct sr_config *cfg, const struct sysring_params *p)
 
 SR_EXPORT int sysring_ctx_engine(async_context_t h)
 {
-	struct sr_ctx *ctx = sr_ctx_lookup(h);
-	return ctx ? (int)ctx->cfg.engine : -EINVAL;
+	struct sr_ctx *ctx = sr_ctx_get(h);
+	int engine;
+
+	if (!ctx)
+		return -EINVAL;
+	engine = (int)ctx->cfg.engine;
+	sr_ctx_put(ctx);
+	return engine;
 }
 
 SR_EXPORT int sysring_stats(async_context_t h, struct sysring_stats *st)
 {
-	struct sr_ctx *ctx = sr_ctx_lookup(h);
+	struct sr_ctx *ctx;
 
-	if (!ctx || !st)
+	if (!st)
+		return -EINVAL;
+	ctx = sr_ctx_get(h);
+	if (!ctx)
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
 	/* No counters of their own on the hot path: every submitted call took
@@ -173,12 +205,13 @@ SR_EXPORT int sysring_stats(async_context_t h, struct sysring_stats *st)
 	st->pending = st->completed - st->reaped;
 	st->threads = sr_load_relaxed(&ctx->thr.started);
 	st->threads_idle = sr_threads_idle(ctx);
+	sr_ctx_put(ctx);
 	return 0;
 }
 
 SR_EXPORT int sysring_eventfd(async_context_t h)
 {
-	struct sr_ctx *ctx = sr_ctx_lookup(h);
+	struct sr_ctx *ctx = sr_ctx_get(h);
 	int fd;
 
 	if (!ctx)
@@ -202,6 +235,7 @@ SR_EXPORT int sysring_eventfd(async_context_t h)
 		}
 	}
 	pthread_mutex_unlock(&ctx->lock);
+	sr_ctx_put(ctx);
 	return fd;
 }
 

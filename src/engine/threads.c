@@ -189,7 +189,14 @@ static void *worker_main(void *arg)
 			sr_store_release(&w->cur, req);
 			if (sr_cas(&req->state, &st, SR_REQ_RUNNING, SR_ACQ_REL, SR_ACQUIRE)) {
 				bool timed = req->deadline_ns && arm_timer(w, req->deadline_ns);
-				sr_req_run(ctx, req, SYSRING_ENGINE_THREADS);
+				if (req->deadline_ns && !timed)
+					/* No timer (timer_create failed: kernel memory,
+					 * RLIMIT_SIGPENDING): run untimed, the call could
+					 * wait forever past its deadline. It fails as
+					 * timer_create did, before running. */
+					sr_req_finish(ctx, req, -EAGAIN, SYSRING_ENGINE_THREADS);
+				else
+					sr_req_run(ctx, req, SYSRING_ENGINE_THREADS);
 				if (timed)
 					disarm_timer(w);
 			} else

@@ -104,8 +104,9 @@ static bool stream_fd(long fd)
 
 /* Deliver one CQE. Returns 1 if it finished a request's stay in io_uring
  * (the caller then takes it off ur->inflight, after the delivery is
- * published), 0 for the engine's own CQEs. */
-static unsigned int complete_cqe(struct sr_ctx *ctx, uint64_t ud, long res)
+ * published), 0 for the engine's own CQEs. *budget bounds the syslet
+ * continuations of this reap pass (sr_req_atom_done_bounded). */
+static unsigned int complete_cqe(struct sr_ctx *ctx, uint64_t ud, long res, uint32_t *budget)
 {
 	struct sr_req *req;
 
@@ -140,7 +141,7 @@ static unsigned int complete_cqe(struct sr_ctx *ctx, uint64_t ud, long res)
 		res = -ETIME; /* the link timeout fired, not a cancel */
 	if (res == -EINTR && sr_load_relaxed(&req->cancel))
 		res = -ECANCELED;
-	sr_req_atom_done(ctx, req, res, SYSRING_ENGINE_URING);
+	sr_req_atom_done_bounded(ctx, req, res, SYSRING_ENGINE_URING, budget);
 	return 1;
 }
 
@@ -150,6 +151,12 @@ static unsigned int reap_locked(struct sr_ctx *ctx)
 	struct sr_cq_batch batch;
 	unsigned int total = 0, n, reqs = 0;
 	bool began = sr_cq_batch_begin(ctx, &batch);
+	/* A reap may run on a caller's thread (async_exec, a submit, a wait)
+	 * and a continued syslet's next atom may complete during its own
+	 * submit: without a bound, a loop of such atoms would keep this
+	 * thread here forever (the do-while below delivers what those submits
+	 * completed). Past the budget, syslets go on on the executor threads. */
+	uint32_t budget = SR_REAP_CONTINUE_BUDGET;
 
 	do {
 		n = io_uring_peek_batch_cqe(&ctx->ur.ring, cqes, 64);
@@ -166,7 +173,7 @@ static unsigned int reap_locked(struct sr_ctx *ctx)
 		}
 		io_uring_cq_advance(&ctx->ur.ring, n);
 		for (unsigned int i = 0; i < n; i++)
-			reqs += complete_cqe(ctx, ud[i], res[i]);
+			reqs += complete_cqe(ctx, ud[i], res[i], &budget);
 		total += n;
 		/* Until empty: a delivery may submit (a syslet's next atom), and
 		 * what that submit finished inline, in a quiet window, is ours
@@ -195,11 +202,19 @@ static unsigned int cq_unlock(struct sr_ctx *ctx)
 	struct sr_uring *ur = &ctx->ur;
 	unsigned int n = 0;
 
-	for (;;) {
+	for (unsigned int rounds = 0;; rounds++) {
 		pthread_mutex_unlock(&ur->cq_lock);
 		sr_smp_mb(); /* pairs with the store then trylock in sr_uring_reap */
-		if (!__atomic_load_n(&ur->reap_pending, __ATOMIC_SEQ_CST) ||
-		    pthread_mutex_trylock(&ur->cq_lock))
+		if (!__atomic_load_n(&ur->reap_pending, __ATOMIC_SEQ_CST))
+			return n;
+		/* Other threads' submits keep asking: this thread may be a
+		 * caller's, whose time is bounded. The flag stays set and the
+		 * reaper is kicked to take over (it reaps under the lock). */
+		if (rounds >= 4) {
+			eventfd_write(ur->efd, 1);
+			return n;
+		}
+		if (pthread_mutex_trylock(&ur->cq_lock))
 			return n;
 		__atomic_store_n(&ur->reap_pending, 0, __ATOMIC_SEQ_CST);
 		/* Acquire pairs with shutdown's release of reaper_only. */

@@ -5,6 +5,12 @@
  * the result goes to the event. The seed's conventions are kept: 0 or a
  * count, or -1 with errno; the -errno -> -1/errno conversion is done only by
  * sr_ret() below.
+ *
+ * Every entry point enters the context with sr_ctx_get and leaves with
+ * sr_ctx_put (core.h), so that async_destroy on another thread waits for it
+ * instead of freeing what it reads; after the destroy began it fails with
+ * EINVAL. Timeouts go through deadline.h (the kernel's validity rules, huge
+ * timeouts saturate to "never").
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -17,6 +23,7 @@
 #include <time.h>
 
 #include "../core/core.h"
+#include "../core/deadline.h"
 #include "../core/futex.h"
 #include "../table/table.h"
 
@@ -60,11 +67,7 @@ SR_EXPORT int async_setup(unsigned long nr_events, async_context_t *ctx_idp)
 
 SR_EXPORT int async_destroy(async_context_t h)
 {
-	struct sr_ctx *ctx = sr_ctx_lookup(h);
-
-	if (!ctx)
-		return sr_ret(-EINVAL);
-	return sr_ret(sr_ctx_destroy(ctx));
+	return sr_ret(sr_ctx_destroy(h));
 }
 
 /* Turn a cb into the request's one atom. Only the argument pointers are
@@ -100,12 +103,13 @@ static inline void prep_cb(struct sr_req *req, struct async_cb *cb, uint64_t dea
 	sr_store_relaxed(&req->state, SR_REQ_INLINE);
 }
 
+/* Called inside sr_ctx_get .. sr_ctx_put. */
 static long submit(struct sr_ctx *ctx, long nr, struct async_cb *cbps[], uint64_t deadline_ns)
 {
 	struct sr_req *reqs[64];
 	long done = 0;
 
-	if (sr_unlikely(!ctx || nr < 0 || (nr > 0 && !cbps)))
+	if (sr_unlikely(nr < 0 || (nr > 0 && !cbps)))
 		return -EINVAL;
 	/* Validate everything first: a bad entry queues nothing. */
 	for (long i = 0; i < nr; i++)
@@ -131,92 +135,118 @@ static long submit(struct sr_ctx *ctx, long nr, struct async_cb *cbps[], uint64_
 
 SR_EXPORT int async_submit(async_context_t h, long nr, struct async_cb *cbps[])
 {
-	return sr_ret(submit(sr_ctx_lookup(h), nr, cbps, 0));
+	struct sr_ctx *ctx = sr_ctx_get(h);
+	long r;
+
+	if (sr_unlikely(!ctx))
+		return sr_ret(-EINVAL);
+	r = submit(ctx, nr, cbps, 0);
+	sr_ctx_put(ctx);
+	return sr_ret(r);
 }
 
 SR_EXPORT int sysring_submit_timeout(async_context_t h, long nr, struct async_cb *cbps[],
 				     const struct timespec *timeout)
 {
-	uint64_t deadline = 0;
+	struct sr_ctx *ctx;
+	long r;
 
-	if (timeout) {
-		if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000L)
-			return -EINVAL;
-		deadline = sr_now_ns() + (uint64_t)timeout->tv_sec * 1000000000ull +
-			   (uint64_t)timeout->tv_nsec;
-	}
-	return (int)submit(sr_ctx_lookup(h), nr, cbps, deadline);
+	if (sr_timeout_check(timeout))
+		return -EINVAL;
+	ctx = sr_ctx_get(h);
+	if (!ctx)
+		return -EINVAL;
+	/* NULL, or a timeout too large ever to expire: no deadline. */
+	r = submit(ctx, nr, cbps, sr_deadline_ns(timeout));
+	sr_ctx_put(ctx);
+	return (int)r;
 }
 
 SR_EXPORT int sysring_cancel(async_context_t h, struct async_cb *cb)
 {
-	struct sr_ctx *ctx = sr_ctx_lookup(h);
+	struct sr_ctx *ctx;
+	int r;
 
-	if (!ctx || !cb)
+	if (!cb)
 		return -EINVAL;
-	return sr_ctx_cancel(ctx, cb);
+	ctx = sr_ctx_get(h);
+	if (!ctx)
+		return -EINVAL;
+	r = sr_ctx_cancel(ctx, cb);
+	sr_ctx_put(ctx);
+	return r;
 }
 
-static int check_range(long min_nr, long max_nr, struct async_event *events)
+/*
+ * The arguments of a collect, as io_getevents(2) checks them: counts not
+ * negative, min_nr <= max_nr, an events array when max_nr > 0 (EINVAL here,
+ * as documented, where the kernel would fault), a valid timeout. And a wait
+ * that can never be satisfied is refused: at most nr_events calls are in
+ * flight or uncollected, so min_nr > nr_events events never come; without a
+ * timeout it would block forever, with one it could only time out.
+ */
+static int check_collect(const struct sr_ctx *ctx, long min_nr, long max_nr,
+			 const struct async_event *events, const struct timespec *timeout)
 {
-	if (min_nr < 0 || max_nr < 0 || min_nr > max_nr || (max_nr > 0 && !events))
+	if (min_nr < 0 || max_nr < 0 || min_nr > max_nr || (max_nr > 0 && !events) ||
+	    (unsigned long)min_nr > ctx->nr_events)
 		return -EINVAL;
-	return 0;
+	return sr_timeout_check(timeout);
 }
 
-SR_EXPORT int async_check_events(async_context_t h, long min_nr, long max_nr,
-				 struct async_event events[], struct timespec *timeout)
+static long check_events(struct sr_ctx *ctx, long min_nr, long max_nr, struct async_event events[],
+			 const struct timespec *timeout)
 {
-	struct sr_ctx *ctx = sr_ctx_lookup(h);
 	struct timespec deadline;
 	long got;
 
-	if (!ctx || check_range(min_nr, max_nr, events))
-		return sr_ret(-EINVAL);
-	if (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000L))
-		return sr_ret(-EINVAL);
+	if (check_collect(ctx, min_nr, max_nr, events, timeout))
+		return -EINVAL;
 	if (ctx->cfg.reap == SR_REAP_BOTH)
 		sr_uring_reap(ctx, false);
 	got = sr_cq_collect(ctx, events, max_nr);
 	if (got >= min_nr || !timeout)
-		return (int)got;
-	/* Spin in user space only: clock_gettime is answered by the vDSO. */
-	sr_deadline_from_rel(&deadline, timeout);
-	while (got < min_nr && !sr_deadline_passed(&deadline)) {
+		return got;
+	/* Spin in user space only: clock_gettime is answered by the vDSO. A
+	 * destroy on another thread ends the spin (it waits for us). */
+	sr_deadline_set(&deadline, timeout);
+	while (got < min_nr && !sr_deadline_expired(&deadline) && sr_load_relaxed(&ctx->live)) {
 		for (int i = 0; i < 64; i++)
 			sr_cpu_relax();
 		if (ctx->cfg.reap == SR_REAP_BOTH)
 			sr_uring_reap(ctx, false);
 		got += sr_cq_collect(ctx, events + got, max_nr - got);
 	}
-	return (int)got;
+	return got;
 }
 
-SR_EXPORT int async_getevents(async_context_t h, long min_nr, long max_nr,
-			      struct async_event events[], struct timespec *timeout)
+SR_EXPORT int async_check_events(async_context_t h, long min_nr, long max_nr,
+				 struct async_event events[], struct timespec *timeout)
 {
-	struct sr_ctx *ctx = sr_ctx_lookup(h);
-	struct timespec deadline, *dl = NULL;
+	struct sr_ctx *ctx = sr_ctx_get(h);
+	long r;
+
+	if (!ctx)
+		return sr_ret(-EINVAL);
+	r = check_events(ctx, min_nr, max_nr, events, timeout);
+	sr_ctx_put(ctx);
+	return sr_ret(r);
+}
+
+/* Called inside sr_ctx_get .. sr_ctx_put: destroy wakes us and waits. */
+static long getevents(struct sr_ctx *ctx, long min_nr, long max_nr, struct async_event events[],
+		      const struct timespec *timeout)
+{
+	struct timespec deadline;
 	long got;
 	int err = 0;
 
-	if (!ctx || check_range(min_nr, max_nr, events))
-		return sr_ret(-EINVAL);
-	if (timeout) {
-		if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000L)
-			return sr_ret(-EINVAL);
-		sr_deadline_from_rel(&deadline, timeout);
-		dl = &deadline;
-	}
-	/* Announce ourselves so that destroy waits for us before freeing. */
-	sr_fetch_add(&ctx->users, 1, SR_SEQ_CST);
-	/* users++ is seq_cst and destroy's CAS of live too: either destroy
-	 * sees us in users, or we see live == 0 here. */
-	if (!sr_load_acquire(&ctx->live)) {
-		/* Release pairs with destroy's acquire of users. */
-		sr_fetch_sub(&ctx->users, 1, SR_RELEASE);
-		return sr_ret(-EINVAL);
-	}
+	if (check_collect(ctx, min_nr, max_nr, events, timeout))
+		return -EINVAL;
+	/* Always a deadline, "never" without a timeout: a futex wait with a
+	 * timeout returns EINTR to a signal handler installed with SA_RESTART,
+	 * where one without is restarted (deadline.h). */
+	sr_deadline_set(&deadline, timeout);
 	if (ctx->cfg.reap == SR_REAP_BOTH) {
 		sr_uring_reap(ctx, true);
 		sr_kmod_reap(ctx, false);
@@ -240,24 +270,36 @@ SR_EXPORT int async_getevents(async_context_t h, long min_nr, long max_nr,
 		/* seq_cst load: Dekker with sr_cq_push (see ctx.c). */
 		if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) <= 0 &&
 		    sr_load_relaxed(&ctx->live))
-			r = sr_futex_wait(&ctx->cq_seq, key, dl, false);
+			r = sr_futex_wait(&ctx->cq_seq, key, &deadline, false);
 		__atomic_fetch_sub(&ctx->cq_waiters, 1, __ATOMIC_RELAXED);
-		/* Acquire pairs with destroy's CAS of live. */
+		/* Acquire pairs with destroy's store of live: being destroyed,
+		 * we return what we have (destroy waits for us to leave). */
 		if (!sr_load_acquire(&ctx->live))
-			break; /* destroyed under us: touch nothing more */
+			break;
 		got += sr_cq_collect(ctx, events + got, max_nr - got);
 		if (r == -EINTR) {
 			err = got ? 0 : -EINTR;
 			break;
 		}
-		if (r == -ETIMEDOUT || (dl && sr_deadline_passed(dl)))
+		if (r == -ETIMEDOUT || sr_deadline_expired(&deadline))
 			break;
 	}
-	/* Release: our reads of the context happen before destroy frees it. */
-	sr_fetch_sub(&ctx->users, 1, SR_RELEASE);
 	if (err)
-		return sr_ret(err);
-	return (int)got;
+		return err;
+	return got;
+}
+
+SR_EXPORT int async_getevents(async_context_t h, long min_nr, long max_nr,
+			      struct async_event events[], struct timespec *timeout)
+{
+	struct sr_ctx *ctx = sr_ctx_get(h);
+	long r;
+
+	if (!ctx)
+		return sr_ret(-EINVAL);
+	r = getevents(ctx, min_nr, max_nr, events, timeout);
+	sr_ctx_put(ctx);
+	return sr_ret(r);
 }
 
 /* ---- by-value cbs ---- */

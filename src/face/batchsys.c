@@ -28,8 +28,30 @@
  * old file; SYSRING_BATCHSYS_UNCHECKED_CACHE skips the comparison.
  *
  * Handles are eventfds (a real fd, as Batchsys's device fd was); the state is
- * found by fd number. A handle is meant to be used by one thread at a time;
- * its mutex makes concurrent use safe, not fast.
+ * found by fd number in slots[]. A handle is meant to be used by one thread
+ * at a time; its mutex makes concurrent use safe, not fast.
+ *
+ * Closing racing use. Every entry point enters a handle with handle_get
+ * (counted in its slot's `users`) and leaves with handle_put. batchsys_close
+ * takes the state out of the slot and frees it at once if nobody is inside;
+ * otherwise it leaves it as the slot's zombie, and the last user to leave
+ * frees it. So close never waits for a post running on another thread (which
+ * may block for as long as its calls do), nothing is freed under a user, and
+ * a use after close fails with EINVAL. The eventfd is closed only when the
+ * state is freed, so its number cannot name a new handle meanwhile. No lock
+ * guards the slots: each change is one atomic exchange or store, and a
+ * number is in one slot's hands until its eventfd is closed.
+ *
+ * fork(). A handle belongs to the process that opened it. In a child every
+ * inherited handle fails with EINVAL (slot->fork_gen), and the child's fork
+ * handler (sr_batchsys_atfork_child) closes the child's copies of each
+ * handle's internal descriptors: its io_uring (whose memory is not even
+ * inherited: io_uring_ring_dontfork), through which a child would post into
+ * the parent's rings, and the duplicates of the fd cache, which would keep
+ * the parent's files open as long as the child lives (a pipe's reader would
+ * never see end-of-file). The handle's own descriptor is left: the
+ * application knows its number, and batchsys_close in the child closes it.
+ * The handler takes no lock and frees nothing.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -84,12 +106,14 @@ struct bs_call {
 };
 
 struct bs_handle {
-	int fd;
+	int fd; /* the handle's eventfd; -1 once a fork child let go of it */
 	unsigned int flags;
 	int ring_ok;
+	uint32_t fork_gen; /* sr_fork_gen when opened */
 	struct io_uring ring;
 	unsigned int nslots;
 	int *dup_of; /* per fd: our duplicate of the cached file, -1 if none */
+	unsigned int dup_hwm; /* dup_of[] is -1 from here on */
 	unsigned int ncached;
 	const char *last;
 	uint64_t merged; /* calls answered by a merged run, ever (under lock) */
@@ -97,15 +121,120 @@ struct bs_handle {
 	union sr_aux aux[BATCHSYS_MAX_RESULTS];
 };
 
-static struct bs_handle *handles[BS_MAX_HANDLES];
-static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+struct bs_slot {
+	uint32_t users;    /* threads between handle_get and handle_put */
+	uint32_t fork_gen; /* sr_fork_gen when `h` was opened */
+	struct bs_handle *h;      /* the open handle, or NULL */
+	struct bs_handle *zombie; /* closed while in use: the last user frees it */
+};
 
+/* Indexed by the handle's descriptor (24 bytes each; untouched pages of it
+ * cost nothing). */
+static struct bs_slot slots[BS_MAX_HANDLES];
+/* Slots at or above this were never used (the fork handler's scan). */
+static uint32_t slots_hwm;
+
+static void handle_free(struct bs_handle *h)
+{
+	for (unsigned int i = 0; i < h->dup_hwm; i++)
+		if (h->dup_of[i] >= 0)
+			close(h->dup_of[i]);
+	if (h->ring_ok)
+		io_uring_queue_exit(&h->ring);
+	if (h->fd >= 0)
+		close(h->fd);
+	free(h->dup_of);
+	/* A fork child's copy may have been locked by a thread of the parent:
+	 * its mutex is just memory here. */
+	if (h->fork_gen == sr_fork_gen)
+		pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+static void zombie_reap(struct bs_slot *s)
+{
+	/* Whoever takes it frees it: close, or one of the last users. */
+	struct bs_handle *z = __atomic_exchange_n(&s->zombie, NULL, __ATOMIC_SEQ_CST);
+	if (z)
+		handle_free(z);
+}
+
+static void handle_put(int fd)
+{
+	struct bs_slot *s = &slots[fd];
+
+	/* seq_cst decrement, then seq_cst load of zombie: a Dekker pair with
+	 * batchsys_close's store of zombie, then its load of users. Either it
+	 * sees us gone, or we see its zombie. */
+	if (sr_fetch_sub(&s->users, 1, SR_SEQ_CST) == 1 && __atomic_load_n(&s->zombie, __ATOMIC_SEQ_CST))
+		zombie_reap(s);
+}
+
+/* Enter the open handle `fd` of this process, or NULL (EINVAL for the
+ * caller): not a handle, closed, or inherited across fork. */
 static struct bs_handle *handle_get(int fd)
 {
+	struct bs_slot *s;
+	struct bs_handle *h;
+
 	if (fd < 0 || fd >= BS_MAX_HANDLES)
 		return NULL;
-	/* Acquire pairs with batchsys_open's release of the entry. */
-	return sr_load_acquire(&handles[fd]);
+	s = &slots[fd];
+	/* seq_cst increment, then seq_cst load of h: a Dekker pair with
+	 * batchsys_close's exchange of h, then its load of users. */
+	sr_fetch_add(&s->users, 1, SR_SEQ_CST);
+	h = __atomic_load_n(&s->h, __ATOMIC_SEQ_CST);
+	/* fork_gen was stored before h was published (batchsys_open). */
+	if (!h || sr_load_relaxed(&s->fork_gen) != sr_fork_gen) {
+		handle_put(fd);
+		return NULL;
+	}
+	return h;
+}
+
+static int bs_fail(int e)
+{
+	errno = e;
+	return -1;
+}
+
+/* The child's part of the fork handler (ctx.c), single-threaded: let go of
+ * the descriptors that reach the parent's kernel objects (see the top of the
+ * file). Idempotent: a grandchild finds nothing left to close. */
+void sr_batchsys_atfork_child(void)
+{
+	uint32_t hwm = sr_load_relaxed(&slots_hwm);
+
+	for (uint32_t i = 0; i < hwm && i < BS_MAX_HANDLES; i++) {
+		struct bs_slot *s = &slots[i];
+		struct bs_handle *hs[2] = {s->h, s->zombie};
+
+		s->users = 0; /* the parent's users do not exist here */
+		for (int k = 0; k < 2; k++) {
+			struct bs_handle *h = hs[k];
+			if (!h)
+				continue;
+			for (unsigned int d = 0; d < h->dup_hwm; d++)
+				if (h->dup_of[d] >= 0) {
+					close(h->dup_of[d]);
+					h->dup_of[d] = -1;
+				}
+			h->ncached = 0;
+			if (h->ring_ok) {
+				/* Not io_uring_queue_exit: the rings are not
+				 * mapped here (dontfork), and unmapping their
+				 * addresses could hit a mapping made since. */
+				close(h->ring.ring_fd);
+				h->ring_ok = 0;
+			}
+			h->nslots = 0; /* no cache from now on */
+			/* A zombie was closed by the application already. */
+			if (k == 1 && h->fd >= 0) {
+				close(h->fd);
+				h->fd = -1;
+			}
+		}
+	}
 }
 
 SR_EXPORT int batchsys_get_fd_limit(void)
@@ -118,34 +247,44 @@ SR_EXPORT int batchsys_get_fd_limit(void)
 
 SR_EXPORT int batchsys_open(void)
 {
-	struct bs_handle *h = calloc(1, sizeof(*h));
+	struct bs_handle *h;
+	struct bs_slot *s;
 	struct rlimit rl;
 	const char *eng = getenv("SYSRING_ENGINE");
+	uint32_t hwm;
 
-	if (!h) {
-		errno = ENOMEM;
-		return -1;
-	}
+	sr_fork_watch();
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return bs_fail(ENOMEM);
 	h->fd = eventfd(0, EFD_CLOEXEC);
 	if (h->fd < 0 || h->fd >= BS_MAX_HANDLES) {
 		int e = h->fd < 0 ? errno : EMFILE;
 		if (h->fd >= 0)
 			close(h->fd);
 		free(h);
-		errno = e;
-		return -1;
+		return bs_fail(e);
 	}
-	pthread_mutex_init(&h->lock, NULL);
 	h->nslots = 1024;
 	if (!getrlimit(RLIMIT_NOFILE, &rl))
 		h->nslots = rl.rlim_cur > BS_MAX_SLOTS ? BS_MAX_SLOTS : (unsigned int)rl.rlim_cur;
 	h->dup_of = malloc(h->nslots * sizeof(int));
+	if (!h->dup_of) {
+		close(h->fd);
+		free(h);
+		return bs_fail(ENOMEM);
+	}
 	for (unsigned int i = 0; i < h->nslots; i++)
 		h->dup_of[i] = -1;
+	pthread_mutex_init(&h->lock, NULL);
+	h->fork_gen = sr_fork_gen; /* read after sr_fork_watch */
 	/* io_uring unless forced to threads (the tests' engine matrix). */
 	if ((!eng || strcmp(eng, "threads")) &&
 	    io_uring_queue_init(BATCHSYS_MAX_RESULTS * 2, &h->ring, 0) == 0) {
 		h->ring_ok = 1;
+		/* A fork child must never post into these rings: it does not
+		 * get them (best effort; see sr_batchsys_atfork_child). */
+		(void)io_uring_ring_dontfork(&h->ring);
 		if (io_uring_register_files_sparse(&h->ring, h->nslots))
 			h->nslots = 0; /* no cache, still a ring */
 	}
@@ -158,18 +297,24 @@ SR_EXPORT int batchsys_open(void)
 		h->flags |= SYSRING_BATCHSYS_EXEC_URING;
 	else if (ex && !strcmp(ex, "kmod"))
 		h->flags |= SYSRING_BATCHSYS_EXEC_KMOD;
-	pthread_mutex_lock(&handles_lock);
+	s = &slots[h->fd];
+	sr_store_relaxed(&s->fork_gen, h->fork_gen);
 	/* A stale entry (its fd was closed with close(), not batchsys_close)
-	 * is leaked rather than torn down: its ring is not ours to close. */
-	sr_store_release(&handles[h->fd], h);
-	pthread_mutex_unlock(&handles_lock);
+	 * is leaked rather than torn down: its ring is not ours to close, and
+	 * a thread may still be using it. seq_cst: publishes the handle (and
+	 * fork_gen) to handle_get's load. */
+	(void)__atomic_exchange_n(&s->h, h, __ATOMIC_SEQ_CST);
+	hwm = sr_load_relaxed(&slots_hwm);
+	while (hwm <= (uint32_t)h->fd &&
+	       !sr_cas_weak(&slots_hwm, &hwm, (uint32_t)h->fd + 1, SR_RELAXED, SR_RELAXED))
+		;
 	return h->fd;
 }
 
 static void cache_drop(struct bs_handle *h, int fd)
 {
 	int minus1 = -1;
-	if (fd < 0 || (unsigned int)fd >= h->nslots || h->dup_of[fd] < 0)
+	if (fd < 0 || (unsigned int)fd >= h->nslots || (unsigned int)fd >= h->dup_hwm || h->dup_of[fd] < 0)
 		return;
 	if (h->ring_ok)
 		io_uring_register_files_update(&h->ring, (unsigned int)fd, &minus1, 1);
@@ -180,34 +325,46 @@ static void cache_drop(struct bs_handle *h, int fd)
 
 SR_EXPORT void batchsys_close(int batchsys_fd)
 {
+	struct bs_slot *s;
 	struct bs_handle *h;
 
-	pthread_mutex_lock(&handles_lock);
-	h = handle_get(batchsys_fd);
-	if (h)
-		sr_store_release(&handles[batchsys_fd], NULL);
-	pthread_mutex_unlock(&handles_lock);
-	if (!h) {
-		close(batchsys_fd); /* Batchsys allowed plain close too */
+	if (batchsys_fd < 0 || batchsys_fd >= BS_MAX_HANDLES) {
+		errno = EINVAL;
 		return;
 	}
-	for (unsigned int i = 0; i < h->nslots; i++)
-		if (h->dup_of[i] >= 0)
-			close(h->dup_of[i]);
-	if (h->ring_ok)
-		io_uring_queue_exit(&h->ring);
-	close(h->fd);
-	free(h->dup_of);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
+	s = &slots[batchsys_fd];
+	/* seq_cst: the Dekker pair with handle_get (see there). */
+	h = __atomic_exchange_n(&s->h, NULL, __ATOMIC_SEQ_CST);
+	if (!h) {
+		/* Not a handle (or closed already): nothing is closed, since
+		 * the number may name any file of the application. */
+		errno = EINVAL;
+		return;
+	}
+	/* seq_cst store, then load of users: the Dekker pair with
+	 * handle_put. Whoever sees the other gone frees. In a fork child the
+	 * parent's users were reset: an inherited handle is freed here (its
+	 * descriptor is the child's copy; nothing of the parent's is left). */
+	__atomic_store_n(&s->zombie, h, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&s->users, __ATOMIC_SEQ_CST))
+		zombie_reap(s);
 }
 
 SR_EXPORT batchsys_batch_t *batchsys_batch_alloc(int batchsys_fd)
 {
 	batchsys_batch_t *b;
-	(void)batchsys_fd; /* batches are not tied to a handle */
-	if (posix_memalign((void **)&b, 64, sizeof(*b)))
+
+	/* Batches are not tied to a handle, but one is asked for: it must be
+	 * one. */
+	if (!handle_get(batchsys_fd)) {
+		errno = EINVAL;
 		return NULL;
+	}
+	handle_put(batchsys_fd);
+	if (posix_memalign((void **)&b, 64, sizeof(*b))) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	memset(b, 0, sizeof(*b));
 	batchsys_batch_reset(b);
 	return b;
@@ -222,36 +379,51 @@ SR_EXPORT int batchsys_close_fd(int batchsys_fd, int fd)
 {
 	struct bs_handle *h = handle_get(batchsys_fd);
 
-	if (h) {
-		pthread_mutex_lock(&h->lock);
-		cache_drop(h, fd);
-		pthread_mutex_unlock(&h->lock);
-	}
+	/* Not a handle: fd is not closed (it is not ours to close on the
+	 * word of a bad handle). */
+	if (!h)
+		return bs_fail(EINVAL);
+	pthread_mutex_lock(&h->lock);
+	cache_drop(h, fd);
+	pthread_mutex_unlock(&h->lock);
+	handle_put(batchsys_fd);
 	return close(fd);
 }
 
 SR_EXPORT int batchsys_cached_fds(int batchsys_fd)
 {
 	struct bs_handle *h = handle_get(batchsys_fd);
-	int n = 0;
+	int n;
 
-	if (!h) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (!h)
+		return bs_fail(EINVAL);
 	pthread_mutex_lock(&h->lock);
-	for (unsigned int i = 0; i < h->nslots; i++)
-		n += h->dup_of[i] >= 0;
+	n = (int)h->ncached;
 	pthread_mutex_unlock(&h->lock);
+	handle_put(batchsys_fd);
 	return n;
 }
 
+#define BS_EXEC_FLAGS (SYSRING_BATCHSYS_EXEC_LOOP | SYSRING_BATCHSYS_EXEC_URING | SYSRING_BATCHSYS_EXEC_KMOD)
+#define BS_ALL_FLAGS                                                                        \
+	(SYSRING_BATCHSYS_STOP_ON_ERROR | SYSRING_BATCHSYS_UNCHECKED_CACHE | SYSRING_BATCHSYS_NO_MERGE | \
+	 BS_EXEC_FLAGS)
+
 SR_EXPORT int sysring_batch_set_flags(int batchsys_fd, unsigned int flags)
 {
-	struct bs_handle *h = handle_get(batchsys_fd);
+	struct bs_handle *h;
+	unsigned int exec = flags & BS_EXEC_FLAGS;
+
+	/* Unknown bits, or more than one executor forced at once. */
+	if ((flags & ~BS_ALL_FLAGS) || (exec & (exec - 1)))
+		return -EINVAL;
+	h = handle_get(batchsys_fd);
 	if (!h)
 		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
 	h->flags = flags;
+	pthread_mutex_unlock(&h->lock);
+	handle_put(batchsys_fd);
 	return 0;
 }
 
@@ -260,34 +432,56 @@ SR_EXPORT long sysring_batch_merged_calls(int batchsys_fd)
 	struct bs_handle *h = handle_get(batchsys_fd);
 	long n;
 
-	if (!h) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (!h)
+		return -EINVAL;
 	pthread_mutex_lock(&h->lock);
 	n = (long)h->merged;
 	pthread_mutex_unlock(&h->lock);
+	handle_put(batchsys_fd);
 	return n;
 }
 
 SR_EXPORT const char *sysring_batch_last_executor(int batchsys_fd)
 {
 	struct bs_handle *h = handle_get(batchsys_fd);
-	return h ? h->last : NULL;
+	const char *last;
+
+	if (!h) {
+		errno = EINVAL;
+		return NULL;
+	}
+	pthread_mutex_lock(&h->lock);
+	last = h->last; /* a string literal: valid after we leave */
+	pthread_mutex_unlock(&h->lock);
+	handle_put(batchsys_fd);
+	return last;
 }
 
 /* ---- pushes ---- */
 
+/*
+ * The room for one push, or NULL with errno: ENOSPC when the batch is full
+ * (for this push: a generic call with many arguments may not fit where a
+ * smaller one would), EINVAL when no push can ever succeed on it (NULL, or
+ * counts that a batch never holds: memory scribbled over, or fields set by
+ * hand). Batchsys's convention stands (0 means "not pushed"); errno says
+ * whether to post and push again.
+ */
 static void *push_slot(batchsys_batch_t *b, uint8_t kind, size_t size)
 {
 	syscall_params_t *p;
-	uint32_t nb;
 
-	if (!b)
+	if (!b || b->byte_count > sizeof(b->params.incoming.bytes) ||
+	    b->params.incoming.count > BATCHSYS_MAX_RESULTS) {
+		errno = EINVAL;
 		return NULL;
-	nb = b->byte_count + (uint32_t)(sizeof(*p) + size);
-	if (nb > sizeof(b->params.incoming.bytes) || b->params.incoming.count >= BATCHSYS_MAX_RESULTS)
+	}
+	/* byte_count is at most the buffer's size: no overflow below. */
+	if (b->byte_count + sizeof(*p) + size > sizeof(b->params.incoming.bytes) ||
+	    b->params.incoming.count == BATCHSYS_MAX_RESULTS) {
+		errno = ENOSPC;
 		return NULL;
+	}
 	p = (syscall_params_t *)(b->params.incoming.bytes + b->byte_count);
 	p->syscall = kind;
 	return p->params;
@@ -407,8 +601,12 @@ SR_EXPORT int batchsys_push_syscall(batchsys_batch_t *batch, long nr, unsigned i
 	void *d;
 	va_list ap;
 
-	if (nargs > 6 || nr < 0 || nr > INT32_MAX)
+	/* Never pushable: 0 with EINVAL, told apart from a full batch
+	 * (ENOSPC). A number beyond 32 bits is no call either. */
+	if (nargs > 6 || nr < 0 || nr > INT32_MAX) {
+		errno = EINVAL;
 		return 0;
+	}
 	g.nr = (int32_t)nr;
 	g.nargs = (uint8_t)nargs;
 	va_start(ap, nargs);
@@ -615,6 +813,8 @@ static bool cache_use(struct bs_handle *h, long fd, bool check)
 		return false;
 	}
 	h->dup_of[fd] = d;
+	if ((unsigned int)fd >= h->dup_hwm)
+		h->dup_hwm = (unsigned int)fd + 1;
 	h->ncached++;
 	return true;
 }
@@ -1020,22 +1220,25 @@ SR_EXPORT int batchsys_post_batch(int batchsys_fd, batchsys_batch_t *batch)
 	uint32_t off = 0;
 	int n, ran;
 
-	if (!h || !batch) {
-		errno = EINVAL;
-		return -1;
+	if (!h)
+		return bs_fail(EINVAL);
+	/* The count is a 64-bit field: compared whole, never truncated (2^32
+	 * + 1 must not run one call). */
+	if (!batch || batch->params.incoming.count > BATCHSYS_MAX_RESULTS) {
+		handle_put(batchsys_fd);
+		return bs_fail(EINVAL);
 	}
 	n = (int)batch->params.incoming.count;
-	if (n == 0)
-		return 0;
-	if (n < 0 || n > BATCHSYS_MAX_RESULTS) {
-		errno = EINVAL;
-		return -1;
-	}
 	for (int i = 0; i < n; i++)
 		if (decode(batch, &off, &calls[i])) {
-			errno = EINVAL;
-			return -1;
+			handle_put(batchsys_fd);
+			return bs_fail(EINVAL);
 		}
+	if (n == 0) {
+		handle_put(batchsys_fd);
+		batch->params.outgoing.count = 0;
+		return 0;
+	}
 	pthread_mutex_lock(&h->lock);
 	ran = -ENODEV;
 	/* A batch with runs to merge goes to the loop: one vectored call saves
@@ -1067,6 +1270,7 @@ SR_EXPORT int batchsys_post_batch(int batchsys_fd, batchsys_batch_t *batch)
 			cache_drop(h, (int)calls[i].a[0]);
 	}
 	pthread_mutex_unlock(&h->lock);
+	handle_put(batchsys_fd);
 	batch->params.outgoing.count = (uint64_t)ran;
 	return ran;
 }

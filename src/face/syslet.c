@@ -24,6 +24,25 @@
  * once. While the overflow is not empty it also re-polls every millisecond,
  * since the application frees slots with plain stores and no wake-up.
  *
+ * Lifetime. A registration's context is used only between sr_ctx_get and
+ * sr_ctx_put on its handle (reg->h), or by its engines, so async_unregister
+ * from another thread (which destroys the context: destroy waits for those
+ * users, then stops the engines) never frees what the owner thread reads.
+ * The struct reg itself is freed only by its owner thread (my_reg, the
+ * thread-exit handler, or its own async_unregister), so the owner may hold
+ * it across a concurrent unregister; an owner that finds its context gone
+ * acts as a thread without a registration (async_exec) or fails EINVAL
+ * (async_wait).
+ *
+ * fork(). A registration belongs to a thread of the process that made it.
+ * In a child, the registration the forking thread inherited (tls_reg) is
+ * no registration: reg->fork_gen tells, async_exec runs syslets on the
+ * calling thread as on a thread without a ring (nothing of the parent is
+ * touched: its context, io_uring and threads are not the child's),
+ * async_wait and async_unregister fail with EINVAL, and async_register
+ * makes a new one. The child's copies are never freed (the list keeps them
+ * reachable) and their locks never taken; regs_lock is reset in the child.
+ *
  * Lock order: regs_lock -> reg->lock; reg->lock is taken by completing
  * threads (workers, the reaper) and never held across a call into the core.
  */
@@ -37,6 +56,7 @@
 #include <string.h>
 
 #include "../core/core.h"
+#include "../core/deadline.h"
 #include "../core/futex.h"
 
 struct reg {
@@ -51,7 +71,12 @@ struct reg {
 	uint64_t written;  /* completions written into the ring, ever */
 	uint64_t want;     /* the waiter sleeps until written reaches this */
 	uint32_t gone;     /* unregistered; the owner thread frees it */
+	uint32_t fork_gen; /* sr_fork_gen when registered: a fork child's copy is dead */
+	/* The context serving it, and its handle. ctx is set once; it is
+	 * dereferenced only inside sr_ctx_get(h) .. sr_ctx_put, or by the
+	 * context's own engines (syslet_complete). */
 	struct sr_ctx *ctx;
+	async_context_t h;
 	struct reg *next;
 };
 
@@ -59,7 +84,16 @@ static __thread struct reg *tls_reg;
 static pthread_mutex_t regs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct reg *regs;
 static pthread_key_t reg_key;
+static int reg_key_err; /* pthread_key_create's answer */
 static pthread_once_t reg_key_once = PTHREAD_ONCE_INIT;
+
+/* The child's part of the fork handler (ctx.c): another thread of the
+ * parent may have held regs_lock; the list itself is consistent at every
+ * instant (each change is one pointer store) and is kept as it is. */
+void sr_syslet_atfork_child(void)
+{
+	pthread_mutex_init(&regs_lock, NULL);
+}
 
 static inline long sr_ret_long(long r)
 {
@@ -171,12 +205,11 @@ static const struct sr_face_ops syslet_face_ops = {
 
 static void reg_teardown(struct reg *r)
 {
-	if (r->ctx) {
-		/* Cancels and interrupts what is in flight; the completions
-		 * still go into the ring while there is room. */
-		sr_ctx_destroy(r->ctx);
-		r->ctx = NULL;
-	}
+	/* Cancels and interrupts what is in flight; the completions still go
+	 * into the ring while there is room. Waits for the owner thread to
+	 * leave async_exec / async_wait's use of the context (a bounded
+	 * amount of work). */
+	sr_ctx_destroy(r->h);
 	/* What did not fit is dropped: the ring is being given back. Its
 	 * requests died with the context (the list must not be walked), and
 	 * every other one has left `inflight` already, since destroy returns
@@ -203,6 +236,9 @@ static void reg_thread_exit(void *arg)
 {
 	struct reg *r = arg, **pp;
 
+	if (r->fork_gen != sr_fork_gen)
+		return; /* a fork child's copy of the parent's: not ours */
+
 	/* Under regs_lock: an async_unregister from another thread is either
 	 * done with r (gone is set) or has not found it (we unlink it). */
 	pthread_mutex_lock(&regs_lock);
@@ -224,17 +260,26 @@ static void reg_thread_exit(void *arg)
 
 static void reg_key_init(void)
 {
-	pthread_key_create(&reg_key, reg_thread_exit);
+	reg_key_err = pthread_key_create(&reg_key, reg_thread_exit);
 }
 
 /* The calling thread's live registration, freeing one that another thread
- * unregistered. */
+ * unregistered and forgetting one inherited across fork. */
 static struct reg *my_reg(void)
 {
 	struct reg *r = tls_reg;
 
+	if (!r)
+		return NULL;
+	if (sr_unlikely(r->fork_gen != sr_fork_gen)) {
+		/* The parent's, copied into this fork child: no registration
+		 * here (see the top of the file). Left in the list, not freed. */
+		tls_reg = NULL;
+		pthread_setspecific(reg_key, NULL);
+		return NULL;
+	}
 	/* Acquire pairs with async_unregister's release of gone. */
-	if (r && sr_load_acquire(&r->gone)) {
+	if (sr_load_acquire(&r->gone)) {
 		tls_reg = NULL;
 		pthread_setspecific(reg_key, NULL);
 		reg_free(r);
@@ -254,6 +299,8 @@ SR_EXPORT long async_register(struct async_head_user *ahu, unsigned int len)
 	    ahu->ring_size_bytes % sizeof(struct syslet_uatom *) || ahu->max_nr_threads == 0)
 		return sr_ret_long(-EINVAL);
 	pthread_once(&reg_key_once, reg_key_init);
+	if (reg_key_err)
+		return sr_ret_long(-reg_key_err); /* EAGAIN or ENOMEM */
 	if (my_reg())
 		return sr_ret_long(-EBUSY);
 	nslots = ahu->ring_size_bytes / sizeof(struct syslet_uatom *);
@@ -274,16 +321,25 @@ SR_EXPORT long async_register(struct async_head_user *ahu, unsigned int len)
 		reg_free(r);
 		return sr_ret_long(ret);
 	}
+	r->h = sr_handle_of(r->ctx);
+	r->fork_gen = sr_fork_gen; /* read after the create installed the fork handler */
 	r->ctx->face = r;
 	/* The submitting thread runs cached atoms itself: one eager worker per
 	 * CPU (measured, docs/engines.md). */
 	sr_threads_set_eager(r->ctx, 1);
+	/* May allocate (glibc's second-level key blocks): before anything is
+	 * published, so that a failure undoes everything. */
+	ret = pthread_setspecific(reg_key, r);
+	if (ret) {
+		sr_ctx_destroy(r->h);
+		reg_free(r);
+		return sr_ret_long(-ret);
+	}
 	pthread_mutex_lock(&regs_lock);
 	r->next = regs;
 	regs = r;
 	pthread_mutex_unlock(&regs_lock);
 	tls_reg = r;
-	pthread_setspecific(reg_key, r);
 	return 0;
 }
 
@@ -301,7 +357,10 @@ SR_EXPORT long async_unregister(struct async_head_user *ahu, unsigned int len)
 	 * touch. (Lock order: regs_lock -> reg->lock, as everywhere.) */
 	pthread_mutex_lock(&regs_lock);
 	for (pp = &regs; *pp; pp = &(*pp)->next)
-		if ((*pp)->ring == ahu->completion_ring && !(*pp)->gone) {
+		/* A fork child's copies of the parent's registrations are no
+		 * registrations here: skipped, so EINVAL, and nothing waits for
+		 * executor threads that do not exist in the child. */
+		if ((*pp)->ring == ahu->completion_ring && !(*pp)->gone && (*pp)->fork_gen == sr_fork_gen) {
 			r = *pp;
 			*pp = r->next;
 			break;
@@ -327,6 +386,7 @@ SR_EXPORT long async_unregister(struct async_head_user *ahu, unsigned int len)
 SR_EXPORT struct syslet_uatom *async_exec(struct syslet_uatom *atom)
 {
 	struct reg *r;
+	struct sr_ctx *ctx;
 	struct sr_req *req;
 
 	if (!atom) {
@@ -334,16 +394,19 @@ SR_EXPORT struct syslet_uatom *async_exec(struct syslet_uatom *atom)
 		return NULL;
 	}
 	r = my_reg();
-	if (!r) {
-		/* No ring to report to: the whole syslet runs here. */
+	/* No ring to report to (none registered, or it is being unregistered
+	 * from another thread right now): the whole syslet runs here. */
+	ctx = r ? sr_ctx_get(r->h) : NULL;
+	if (!ctx) {
 		sr_syslet_run_sync(atom);
 		return atom;
 	}
 	flush(r);
-	req = sr_req_get(r->ctx);
+	req = sr_req_get(ctx);
 	if (!req) {
 		/* Every request of the registration is in flight: run this one
 		 * here rather than fail (it blocks the caller; documented). */
+		sr_ctx_put(ctx);
 		sr_syslet_run_sync(atom);
 		return atom;
 	}
@@ -359,12 +422,14 @@ SR_EXPORT struct syslet_uatom *async_exec(struct syslet_uatom *atom)
 	/* Ordered before the request can complete (its release pairs with
 	 * async_wait's acquire). */
 	sr_fetch_add(&r->inflight, 1, SR_ACQ_REL);
-	if (sr_ctx_exec_cached(r->ctx, req)) {
+	if (sr_ctx_exec_cached(ctx, req)) {
 		/* Release pairs with async_wait's acquire of inflight. */
 		sr_fetch_sub(&r->inflight, 1, SR_RELEASE);
-		sr_req_put(r->ctx, req);
+		sr_req_put(ctx, req);
+		sr_ctx_put(ctx);
 		return atom; /* cached: nothing queued, nothing in the ring */
 	}
+	sr_ctx_put(ctx);
 	return NULL;
 }
 
@@ -378,17 +443,35 @@ static unsigned long ring_waiting(struct reg *r)
 	return n;
 }
 
+/*
+ * async_wait(n) with n larger than the ring. Completions wait in the ring
+ * until the application clears their slots, and a completion that finds its
+ * slot taken waits in the library, so at most nslots can ever be waiting in
+ * the ring: a thread asking for more would sleep while the completions it
+ * waits for sit in the overflow, waiting for it (the deadlock of issue 11).
+ * Refusing such an n (EINVAL) would break programs that ask for "all of
+ * them" or for their queue depth, which may exceed the ring; the seed's
+ * rule is that the wait ends when waiting longer cannot help (it "will also
+ * return if the number of pending events goes down to zero"). So the
+ * target is min(n, nslots): async_wait returns once the ring is full, since
+ * nothing more can arrive until the caller makes room. Documented in
+ * <sysring/syslet.h> and docs/syslets.md.
+ */
 SR_EXPORT long async_wait(unsigned long min_wait_events)
 {
 	struct reg *r = my_reg();
+	unsigned long target;
 
 	if (!r)
 		return sr_ret_long(-EINVAL);
+	target = min_wait_events < r->nslots ? min_wait_events : r->nslots;
 	for (;;) {
 		/* Acquire pairs with notify's increment. */
 		uint32_t key = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
 		unsigned long have;
-		struct timespec poll, *dl = NULL;
+		bool idle, overflow;
+		struct timespec dl;
+		struct sr_ctx *ctx;
 		int ret;
 
 		/* Read before the ring is scanned: a completion written after
@@ -397,21 +480,32 @@ SR_EXPORT long async_wait(unsigned long min_wait_events)
 		 * the two would be counted in `written` but not in `have`, and
 		 * `want` would ask for one more than needed: no wake-up. */
 		uint64_t written = __atomic_load_n(&r->written, __ATOMIC_SEQ_CST);
+		/* Unregistered from another thread meanwhile: the ring is no
+		 * longer ours to read (its owner may free it now). */
+		ctx = sr_ctx_get(r->h);
+		if (!ctx)
+			return sr_ret_long(-EINVAL);
 		flush(r);
 		have = ring_waiting(r);
 		/* Acquire pairs with the completers' release decrement. */
-		if (have >= min_wait_events || !sr_load_acquire(&r->inflight))
+		idle = !sr_load_acquire(&r->inflight);
+		overflow = sr_load_relaxed(&r->ov_head) != NULL;
+		sr_ctx_put(ctx);
+		if (have >= target || idle)
 			return (long)have;
 		/* Wake us when enough more have been written. */
-		__atomic_store_n(&r->want, written + (min_wait_events - have), __ATOMIC_SEQ_CST);
+		__atomic_store_n(&r->want, written + (target - have), __ATOMIC_SEQ_CST);
 		__atomic_fetch_add(&r->waiters, 1, __ATOMIC_SEQ_CST);
-		if (sr_load_relaxed(&r->ov_head)) {
+		if (overflow) {
 			/* Slots are freed by plain stores: poll for them. */
 			struct timespec ms = {0, 1000 * 1000};
-			sr_deadline_from_rel(&poll, &ms);
-			dl = &poll;
+			sr_deadline_set(&dl, &ms);
+		} else {
+			/* Never, but a deadline all the same: a signal handler
+			 * with SA_RESTART must still get EINTR (deadline.h). */
+			sr_deadline_never(&dl);
 		}
-		ret = sr_futex_wait(&r->seq, key, dl, false);
+		ret = sr_futex_wait(&r->seq, key, &dl, false);
 		__atomic_fetch_sub(&r->waiters, 1, __ATOMIC_RELAXED);
 		if (ret == -EINTR)
 			return sr_ret_long(-EINTR);
