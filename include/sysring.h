@@ -155,6 +155,14 @@ struct sysring_syscall_info {
 #define SYSRING_CLASS_NEVER_BLOCKS 1
 #define SYSRING_CLASS_MAY_BLOCK 2
 #define SYSRING_CLASS_REFUSED 3
+/* Thread-scoped: changes the calling thread only (credentials, restrictions,
+ * scheduling of "self"). Runs where the face runs calls on the submitting
+ * thread (batches, SYSLET_SYNC atoms, syslets without a registration) and
+ * is refused with EPERM elsewhere (the async face, async_exec atoms). For
+ * prctl, keyctl, seccomp, ptrace, perf_event_open, sched_set*, setpriority
+ * and ioprio_set only some argument values are; the others may block or
+ * never block (src/table/syscalls.def, class TS). */
+#define SYSRING_CLASS_THREAD 4
 
 #if defined(__cplusplus) && defined(__GNUC__)
 #pragma GCC diagnostic push

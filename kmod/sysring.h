@@ -20,7 +20,6 @@
 #define SYSRING_KMOD_H
 
 #include <linux/fs.h>
-#include <linux/mutex.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
@@ -32,8 +31,10 @@ struct sr_ring;
 
 /* Per open file of /dev/sysring. */
 struct sr_file {
-	struct mutex lock;    /* serialises SETUP */
-	struct sr_ring *ring; /* published once by SETUP; freed at release */
+	/* Published once by SETUP with a compare-and-swap (no lock: SETUP
+	 * copies to user memory, which may block for as long as the process
+	 * likes, and nothing may wait for it); freed at release. */
+	struct sr_ring *ring;
 };
 
 /*
@@ -54,7 +55,16 @@ static inline bool sr_policy_ok(void)
 
 /* sysring_exec.c */
 int sr_exec_init(void);
-long sr_call(struct pt_regs *regs, unsigned long nr, const u64 args[6]);
+/*
+ * Where a call runs, for the thread-scoped class of syscalls.def (calls that
+ * change the calling thread only): SR_HERE on the thread that asked for it
+ * (BATCH, SYSLET), where they run; SR_AWAY anywhere else (a ring worker runs
+ * entries another thread may have written; a cached syslet stands for an
+ * asynchronous one), where they are refused with -EPERM.
+ */
+enum sr_where { SR_HERE, SR_AWAY };
+long sr_call(struct pt_regs *regs, unsigned long nr, const u64 args[6], enum sr_where where);
+void sr_restore_sigmask(void);
 void sr_resched(void);
 void sr_run_task_work(void);
 bool sr_nested(void);
@@ -64,6 +74,8 @@ long sr_ioctl_syslet(struct sysring_syslet __user *us);
 extern unsigned int sr_nr_syscalls;
 
 /* sysring_ring.c */
+int sr_ring_init(void);
+void sr_ring_exit(void);
 long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u);
 long sr_ring_worker(struct sr_file *f);
 long sr_ring_wait(struct sr_file *f, struct sysring_ring_wait __user *u);

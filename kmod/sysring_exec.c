@@ -4,21 +4,35 @@
  * ioctls built on it: BATCH (N calls in one crossing) and SYSLET (the syslet
  * interpreter).
  *
- * How a call is made. The x86-64 system-call table is not exported, and
- * neither is kallsyms_lookup_name; a kprobe registered on the latter's name
- * yields its address (register_kprobe resolves symbol names), and from it
- * sys_call_table. Each entry takes a struct pt_regs holding the arguments in
- * the registers of the system-call ABI (di, si, dx, r10, r8, r9); we keep a
- * zeroed one on the stack (per ioctl) and call the entry, with the number clamped by
- * array_index_nospec so that a mispredicted bounds check cannot steer the
- * indirect call. The call runs in the ioctl's context: current, its files,
- * memory and credentials are the caller's, so nothing runs with anyone
- * else's rights. What the call does not get is the system-call entry path:
- * seccomp filters, syscall audit records and ptrace syscall stops are all
- * bypassed (sr_policy_ok refuses processes under seccomp for that reason).
- * A call whose implementation reads current_pt_regs() (the real user
- * registers, i.e. those of the ioctl) instead of its arguments would act on
- * the ioctl's frame; those are in the deny-list below.
+ * How a call is made. The kernel's own dispatcher is used where it has one:
+ * x64_sys_call(regs, nr), a switch of direct calls that kernels with the
+ * branch-history-injection hardening (6.9, and stable backports such as
+ * Debian's 6.1.0-22 and later) use instead of the indirect call through
+ * sys_call_table. Older kernels still dispatch through sys_call_table, and
+ * so does the module there. Neither symbol is exported, and neither is
+ * kallsyms_lookup_name; a kprobe registered on the latter's name yields its
+ * address (register_kprobe resolves symbol names). Each entry takes a
+ * struct pt_regs holding the arguments in the registers of the system-call
+ * ABI (di, si, dx, r10, r8, r9); we keep a zeroed one on the stack (per
+ * ioctl), with the number clamped by array_index_nospec so that a
+ * mispredicted bounds check cannot steer the dispatch.
+ *
+ * Kernels the module refuses to load on (sr_exec_init says why): those that
+ * enforce indirect-branch tracking (CONFIG_X86_KERNEL_IBT on a CPU with
+ * IBT: functions the kernel only calls directly, kallsyms_lookup_name,
+ * x64_sys_call and task_work_run among them, lose their ENDBR and an
+ * indirect call to them faults), those that check indirect calls by type
+ * (CONFIG_CFI_CLANG), and those without kprobes (no safe symbol lookup).
+ *
+ * The call runs in the ioctl's context: current, its files, memory and
+ * credentials are the caller's, so nothing runs with anyone else's rights.
+ * What the call does not get is the system-call entry path: seccomp
+ * filters, syscall audit records, ptrace syscall stops and syscall user
+ * dispatch are all bypassed (sr_policy_ok refuses processes under seccomp
+ * for that reason). A call whose implementation reads current_pt_regs()
+ * (the real user registers, i.e. those of the ioctl) instead of its
+ * arguments would act on the ioctl's frame; those are in the deny-list
+ * below.
  *
  * The deny-list is the RF ("refused") class of the library's table,
  * src/table/syscalls.def, included here as an X-macro so that the library
@@ -30,11 +44,28 @@
  * running ioctl), rt_sigreturn (restores a signal frame from the user
  * stack pointer of the ioctl), restart_syscall (only meaningful right after
  * a signal), rt_sigsuspend (leaves a saved mask for the signal return path),
- * and the calls that change per-thread identity, signal or credential state,
- * which would diverge from what the library's threads expect when they run
- * on a worker thread. The same table gives each call's argument count,
- * which bounds how many arguments a syslet atom reads (as in the library).
+ * and the calls that change per-thread identity or signal state the
+ * library's threads rely on (set_tid_address, rseq, rt_sigprocmask, ...).
+ * The TS ("thread-scoped") class comes from the same table, with its
+ * argument classifiers (src/table/thread.def and thread.h): calls that
+ * change the calling thread only (raw set*id, capset, personality,
+ * landlock_restrict_self, prctl(PR_SET_NO_NEW_PRIVS), seccomp without
+ * TSYNC, keyctl(KEYCTL_JOIN_SESSION_KEYRING), ...). They run where the
+ * caller asked on its own thread (BATCH, SYSLET) and are refused (-EPERM)
+ * where they would change another thread: a ring worker (sr_call with
+ * SR_AWAY), and a cached syslet, which stands for an asynchronous one.
+ * The same table gives each call's argument count, which bounds how many
+ * arguments a syslet atom reads (as in the library).
  *
+ * Signal masks. ppoll, pselect6, epoll_pwait, epoll_pwait2 and io_pgetevents
+ * install a temporary mask and, when a signal interrupts them, leave it in
+ * place with TIF_RESTORE_SIGMASK set, for the return to user space to put
+ * back after the handler. Inside the module another call may come first,
+ * and a ring worker may never return to user space with a signal: the saved
+ * mask is put back before the next call (sr_do_call), after every call on
+ * a worker, and when an ioctl returns with no signal to deliver
+ * (sr_restore_sigmask), so a thread leaves the module with the mask it had.
+
  * -ERESTART* results are for the system-call return path, which restarts
  * the call after a signal; inside a batch the call cannot be restarted, so
  * they become -EINTR (the signal is delivered when the ioctl returns).
@@ -60,6 +91,8 @@
 #include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/signal.h>
+#include <asm/cpufeature.h>
 #include <linux/uaccess.h>
 #include <asm/unistd.h>
 #include <linux/openat2.h>
@@ -68,10 +101,13 @@
 
 #include <sysring/syslet.h>
 #include "core/interp.h"
+#include "table/thread.h"
 
 typedef long (*sr_syscall_fn)(const struct pt_regs *);
+typedef long (*sr_dispatch_fn)(const struct pt_regs *, unsigned int nr);
 
-static const sr_syscall_fn *sr_table;
+static sr_dispatch_fn sr_dispatch;   /* x64_sys_call, where the kernel has it */
+static const sr_syscall_fn *sr_table; /* else sys_call_table */
 static void (*sr_task_work_run)(void);
 unsigned int sr_nr_syscalls;
 
@@ -79,7 +115,8 @@ unsigned int sr_nr_syscalls;
 struct sr_sysinfo {
 	u8 known : 1;   /* the table has a row: otherwise -ENOSYS */
 	u8 refused : 1; /* RF class: -EPERM, never executed */
-	u8 nb : 1;      /* NB class: never blocks (cached syslets run it) */
+	u8 nb : 1;      /* NB class (a TS row: its other values'): never blocks */
+	u8 ts : 1;      /* TS class: thread-scoped (see sr_thread below) */
 	u8 nargs : 3;
 };
 
@@ -87,23 +124,70 @@ struct sr_sysinfo {
 #define NB 1
 #define MB 2
 #define RF 3
+#define TS 4
 #define SR_SYSCALL(nr, name, na, cls) \
-	[nr] = { .known = 1, .refused = (cls) == RF, .nb = (cls) == NB, .nargs = (na) },
+	[nr] = { .known = 1, .refused = (cls) == RF, .nb = (cls) == NB, .ts = (cls) == TS, .nargs = (na) },
 static const struct sr_sysinfo sr_sys[SR_TABLE_SIZE] = {
 #include "table/syscalls.def"
 };
 #undef SR_SYSCALL
+
+/* Numbers by the table's names: the headers of the kernel we are built
+ * against need not know every call the table names. */
+enum sr_knr {
+#define SR_SYSCALL(nr, name, na, cls) SR_KNR_##name = (nr),
+#include "table/syscalls.def"
+#undef SR_SYSCALL
+};
+
+/* The thread-scoped column: a TS row with a classifier is thread-scoped
+ * only for the argument values it names, and has class `other` for the
+ * rest; a TS row without one is thread-scoped for every value. */
+typedef int sr_thread_kfn(const u64 a[6]);
+#define SR_THREAD(name, fn, other) [SR_KNR_##name] = fn,
+static sr_thread_kfn *const sr_thread[SR_TABLE_SIZE] = {
+#include "table/thread.def"
+};
+#undef SR_THREAD
+#define SR_THREAD(name, fn, other) [SR_KNR_##name] = (other) == NB,
+static const u8 sr_thread_nb[SR_TABLE_SIZE] = {
+#include "table/thread.def"
+};
+#undef SR_THREAD
 #undef NB
 #undef MB
 #undef RF
+#undef TS
 
-/* The calls the module must refuse whatever the table says; checked at load
- * time so that an edit of syscalls.def cannot silently open them. */
+/* Call nr (a TS row, nr already clamped) with these arguments acts on the
+ * calling thread only. */
+static bool sr_thread_scoped(unsigned long nr, const u64 a[6])
+{
+	return !sr_thread[nr] || sr_thread[nr](a);
+}
+
+/* Never blocks with these arguments (nr clamped): the NB class, or a TS
+ * row whose values are not thread-scoped and whose other class is NB. */
+static bool sr_never_blocks(unsigned long nr)
+{
+	return sr_sys[nr].ts ? sr_thread_nb[nr] : sr_sys[nr].nb;
+}
+
+/* The calls the module must refuse whatever the table says, and those a
+ * ring worker must (thread-scoped for every argument value, or by a
+ * classifier); checked at load time so that an edit of syscalls.def cannot
+ * silently open them. */
 static const unsigned short sr_must_refuse[] = {
 	__NR_fork,	  __NR_vfork,	 __NR_clone,   __NR_clone3,	     __NR_execve,
 	__NR_execveat,	  __NR_exit,	 __NR_exit_group, __NR_rt_sigreturn, __NR_restart_syscall,
 	__NR_rt_sigsuspend,
 };
+static const unsigned short sr_must_be_thread[] = {
+	__NR_setuid,	 __NR_setgid,	    __NR_setreuid, __NR_setregid,	 __NR_setresuid,
+	__NR_setresgid,	 __NR_setfsuid,	    __NR_setfsgid, __NR_setgroups,	 __NR_capset,
+	__NR_personality, __NR_landlock_restrict_self,
+};
+static const unsigned short sr_must_classify[] = { __NR_prctl, __NR_seccomp, __NR_keyctl };
 
 static unsigned long sr_kallsyms_lookup(const char *name)
 {
@@ -119,9 +203,33 @@ static unsigned long sr_kallsyms_lookup(const char *name)
 	return lookup ? lookup(name) : 0;
 }
 
+/*
+ * Whether an indirect call to a kernel function found by name is safe here.
+ * Where the kernel enforces indirect-branch tracking, a function it only
+ * calls directly has no ENDBR (objtool seals it) and the call faults; where
+ * it checks indirect calls by type (kCFI), a call through our pointer type
+ * is not one it expects. Neither holds for Debian's kernels; both are
+ * refused with a message rather than risked.
+ */
+static int sr_lookup_safe(void)
+{
+#ifdef CONFIG_CFI_CLANG
+	pr_err("sysring: this kernel checks indirect calls (CONFIG_CFI_CLANG): the module cannot call the kernel's dispatcher safely; not loading\n");
+	return -EOPNOTSUPP;
+#endif
+#ifdef CONFIG_X86_KERNEL_IBT
+	if (cpu_feature_enabled(X86_FEATURE_IBT)) {
+		pr_err("sysring: this kernel enforces indirect branch tracking (IBT): the module cannot call unexported kernel functions safely; not loading (boot with ibt=off to use it)\n");
+		return -EOPNOTSUPP;
+	}
+#endif
+	return 0;
+}
+
 int sr_exec_init(void)
 {
 	unsigned int i;
+	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(sr_must_refuse); i++) {
 		if (!sr_sys[sr_must_refuse[i]].refused) {
@@ -129,19 +237,44 @@ int sr_exec_init(void)
 			return -EINVAL;
 		}
 	}
-	sr_table = (const sr_syscall_fn *)sr_kallsyms_lookup("sys_call_table");
-	if (!sr_table) {
-		pr_err("sysring: sys_call_table not found\n");
+	for (i = 0; i < ARRAY_SIZE(sr_must_be_thread); i++) {
+		if (!sr_sys[sr_must_be_thread[i]].ts || sr_thread[sr_must_be_thread[i]]) {
+			pr_err("sysring: syscalls.def does not make call %u thread-scoped\n",
+			       sr_must_be_thread[i]);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(sr_must_classify); i++) {
+		if (!sr_sys[sr_must_classify[i]].ts || !sr_thread[sr_must_classify[i]]) {
+			pr_err("sysring: syscalls.def does not classify call %u\n", sr_must_classify[i]);
+			return -EINVAL;
+		}
+	}
+	ret = sr_lookup_safe();
+	if (ret)
+		return ret;
+	if (!sr_kallsyms_lookup("kallsyms_lookup_name")) {
+		pr_err("sysring: cannot look kernel symbols up (kallsyms_lookup_name through a kprobe: CONFIG_KPROBES?); not loading\n");
 		return -ENOENT;
+	}
+	/* The kernel's own dispatcher where it has one (see the top). */
+	sr_dispatch = (sr_dispatch_fn)sr_kallsyms_lookup("x64_sys_call");
+	if (!sr_dispatch) {
+		sr_table = (const sr_syscall_fn *)sr_kallsyms_lookup("sys_call_table");
+		if (!sr_table) {
+			pr_err("sysring: neither x64_sys_call nor sys_call_table found; not loading\n");
+			return -ENOENT;
+		}
 	}
 	/* Not exported either. Loops run deferred work (fput of files their
 	 * calls closed) and ring workers consume cancel notifications with it. */
 	sr_task_work_run = (void *)sr_kallsyms_lookup("task_work_run");
 	if (!sr_task_work_run) {
-		pr_err("sysring: task_work_run not found\n");
+		pr_err("sysring: task_work_run not found; not loading\n");
 		return -ENOENT;
 	}
 	sr_nr_syscalls = min_t(unsigned int, NR_syscalls, SR_TABLE_SIZE);
+	pr_info("sysring: calls dispatched through %s\n", sr_dispatch ? "x64_sys_call" : "sys_call_table");
 	return 0;
 }
 
@@ -200,6 +333,15 @@ bool sr_nested(void)
 	return found;
 }
 
+/* The kernel's dispatch of call nr (< sr_nr_syscalls) with regs. */
+static __always_inline long sr_invoke(const struct pt_regs *regs, unsigned long nr)
+{
+	nr = array_index_nospec(nr, sr_nr_syscalls);
+	if (likely(sr_dispatch))
+		return sr_dispatch(regs, (unsigned int)nr);
+	return sr_table[nr](regs);
+}
+
 static long sr_call_ioctl(struct pt_regs *regs)
 {
 	unsigned int b = hash_ptr(current, SR_NEST_BITS);
@@ -211,7 +353,7 @@ static long sr_call_ioctl(struct pt_regs *regs)
 	atomic_inc(&sr_nest_count);
 	spin_unlock(&sr_nest_lock);
 
-	ret = sr_table[__NR_ioctl](regs);
+	ret = sr_invoke(regs, __NR_ioctl);
 
 	spin_lock(&sr_nest_lock);
 	hlist_del(&me.node);
@@ -232,7 +374,8 @@ static inline long sr_fix_restart(long ret)
 	return ret;
 }
 
-/* Refusal checks shared by every way a call is made. */
+/* Refusal checks shared by every way a call is made, before its arguments
+ * are known. */
 static inline long sr_check(unsigned long nr)
 {
 	if (unlikely(nr >= sr_nr_syscalls))
@@ -247,6 +390,24 @@ static inline long sr_check(unsigned long nr)
 	return 0;
 }
 
+/* And with them: a thread-scoped call away from its thread is refused. */
+static inline long sr_check_args(unsigned long nr, const u64 a[6], enum sr_where where)
+{
+	nr = array_index_nospec(nr, SR_TABLE_SIZE);
+	if (unlikely(sr_sys[nr].ts) && where == SR_AWAY && sr_thread_scoped(nr, a))
+		return -EPERM;
+	return 0;
+}
+
+void sr_restore_sigmask(void)
+{
+	if (unlikely(test_and_clear_restore_sigmask())) {
+		sigset_t saved = current->saved_sigmask;
+
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+	}
+}
+
 /*
  * Make the call. `regs` is the caller's scratch pt_regs, zeroed once per
  * ioctl: the entry points only read the six argument registers (their
@@ -254,6 +415,9 @@ static inline long sr_check(unsigned long nr)
  */
 static inline long sr_do_call(struct pt_regs *regs, unsigned long nr, const u64 a[6])
 {
+	/* A mask an interrupted call left for the return to user space: this
+	 * call must run with the thread's own (see the top). */
+	sr_restore_sigmask();
 	regs->di = a[0];
 	regs->si = a[1];
 	regs->dx = a[2];
@@ -264,15 +428,25 @@ static inline long sr_do_call(struct pt_regs *regs, unsigned long nr, const u64 
 	regs->ax = -ENOSYS;
 	if (unlikely(nr == __NR_ioctl))
 		return sr_fix_restart(sr_call_ioctl(regs));
-	nr = array_index_nospec(nr, sr_nr_syscalls);
-	return sr_fix_restart(sr_table[nr](regs));
+	return sr_fix_restart(sr_invoke(regs, nr));
 }
 
-long sr_call(struct pt_regs *regs, unsigned long nr, const u64 args[6])
+long sr_call(struct pt_regs *regs, unsigned long nr, const u64 args[6], enum sr_where where)
 {
 	long ret = sr_check(nr);
 
+	if (!ret)
+		ret = sr_check_args(nr, args, where);
 	return ret ? ret : sr_do_call(regs, nr, args);
+}
+
+/* Leaving an ioctl: a mask left by the last call stays only if a signal is
+ * there to be delivered, which then restores it after its handler, as for
+ * the plain call; otherwise nothing would. */
+static void sr_ioctl_end_sigmask(void)
+{
+	if (unlikely(test_restore_sigmask()) && !signal_pending(current))
+		sr_restore_sigmask();
 }
 
 /*
@@ -375,7 +549,7 @@ long sr_ioctl_batch(struct sysring_batch __user *ub)
 			err = -EFAULT;
 			break;
 		}
-		res = c.flags ? -EINVAL : sr_call(&regs, c.nr, c.args);
+		res = c.flags ? -EINVAL : sr_call(&regs, c.nr, c.args, SR_HERE);
 		/* The call ran: it counts even if its result cannot be stored. */
 		ran++;
 		if (put_user(res, &uc[i].result)) {
@@ -388,6 +562,7 @@ long sr_ioctl_batch(struct sysring_batch __user *ub)
 			break;
 		sr_resched();
 	}
+	sr_ioctl_end_sigmask();
 	if (put_user(ran, &ub->ran) && !err)
 		err = -EFAULT;
 	return err ? err : ran;
@@ -432,8 +607,9 @@ static long sr_umem_add(unsigned long __user *uptr, unsigned long inc)
 	}
 }
 
-/* Run one atom (already copied in): its result, raw. */
-static long sr_atom_exec(struct pt_regs *regs, const struct syslet_uatom *a)
+/* Run one atom (already copied in): its result, raw. `where`: SR_HERE for
+ * the plain SYSLET, SR_AWAY for a cached one (see sr_atom_cached). */
+static long sr_atom_exec(struct pt_regs *regs, const struct syslet_uatom *a, enum sr_where where)
 {
 	u64 args[6] = { 0 };
 	unsigned long nr = a->nr;
@@ -461,7 +637,8 @@ static long sr_atom_exec(struct pt_regs *regs, const struct syslet_uatom *a)
 	for (i = 0; i < nargs && a->arg_ptr[i]; i++)
 		if (get_user(args[i], a->arg_ptr[i]))
 			return -EFAULT;
-	return sr_do_call(regs, nr, args);
+	ret = sr_check_args(nr, args, where);
+	return ret ? ret : sr_do_call(regs, nr, args);
 }
 
 /* ---- cached execution: the non-blocking column ------------------------- */
@@ -768,8 +945,10 @@ static sr_knowait_fn *const sr_nowait[SR_TABLE_SIZE] = {
  * result), 0 when it would block and nothing ran. The order is the
  * library's route(), except that SYSLET_SYNC and SYSLET_ASYNC atoms are
  * handed back (the caller runs a SYNC atom itself); then umem_add, unknown
- * and refused calls answer at once; then the never-blocks class, then the
- * non-blocking attempt.
+ * and refused calls answer at once, thread-scoped ones too (refused: a
+ * cached atom stands for one of async_exec, which may go on elsewhere, and
+ * the library refuses it at the same place); then the never-blocks class,
+ * then the non-blocking attempt.
  */
 static int sr_atom_cached(struct sr_nw *w, const struct syslet_uatom *a, long *res)
 {
@@ -783,23 +962,32 @@ static int sr_atom_cached(struct sr_nw *w, const struct syslet_uatom *a, long *r
 	if (a->flags & (SYSLET_ASYNC | SYSLET_SYNC))
 		return 0;
 	if (nr == (unsigned long)__NR_umem_add || sr_check(nr)) {
-		*res = sr_atom_exec(w->regs, a);
+		*res = sr_atom_exec(w->regs, a, SR_AWAY);
 		return 1;
 	}
 	nr = array_index_nospec(nr, SR_TABLE_SIZE);
-	if (sr_sys[nr].nb) {
-		*res = sr_atom_exec(w->regs, a);
+	/* Thread-scoped with these values: answered. Otherwise the row's
+	 * other class decides (sr_atom_exec checks the values it calls with
+	 * again, so memory changed meanwhile cannot slip one past). */
+	if (unlikely(sr_sys[nr].ts) || (!sr_sys[nr].nb && sr_nowait[nr])) {
+		nargs = sr_sys[nr].nargs;
+		for (i = 0; i < nargs && a->arg_ptr[i]; i++)
+			if (get_user(args[i], a->arg_ptr[i])) {
+				*res = -EFAULT; /* as sr_atom_exec answers it */
+				return 1;
+			}
+		if (sr_check_args(nr, args, SR_AWAY)) {
+			*res = -EPERM;
+			return 1;
+		}
+	}
+	if (sr_never_blocks(nr)) {
+		*res = sr_atom_exec(w->regs, a, SR_AWAY);
 		return 1;
 	}
 	fn = sr_nowait[nr];
 	if (!fn)
 		return 0;
-	nargs = sr_sys[nr].nargs;
-	for (i = 0; i < nargs && a->arg_ptr[i]; i++)
-		if (get_user(args[i], a->arg_ptr[i])) {
-			*res = -EFAULT; /* as sr_atom_exec answers it */
-			return 1;
-		}
 	return fn(w, args, res);
 }
 
@@ -874,7 +1062,7 @@ long sr_ioctl_syslet(struct sysring_syslet __user *us)
 				break;
 			}
 		} else {
-			res = sr_atom_exec(&regs, &atom);
+			res = sr_atom_exec(&regs, &atom, SR_HERE);
 		}
 		count++;
 		done = a;
@@ -893,6 +1081,7 @@ long sr_ioctl_syslet(struct sysring_syslet __user *us)
 		sr_resched();
 	}
 
+	sr_ioctl_end_sigmask();
 	if (put_user((u64)(unsigned long)done, &us->done) ||
 	    put_user((u64)(unsigned long)a, &us->next) || put_user(count, &us->count) ||
 	    put_user((s64)res, &us->res))

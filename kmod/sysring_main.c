@@ -148,7 +148,6 @@ static int sr_open(struct inode *inode, struct file *file)
 
 	if (!f)
 		return -ENOMEM;
-	mutex_init(&f->lock);
 	file->private_data = f;
 	return 0;
 }
@@ -160,7 +159,6 @@ static int sr_release(struct inode *inode, struct file *file)
 	/* No ioctl runs (each holds a file reference) and no mapping exists
 	 * (each holds one too): nobody can touch the ring any more. */
 	sr_ring_free(f->ring);
-	mutex_destroy(&f->lock);
 	kfree(f);
 	return 0;
 }
@@ -189,10 +187,15 @@ static int __init sr_init(void)
 	ret = sr_exec_init();
 	if (ret)
 		return ret;
-	sr_misc.mode = mode;
-	ret = misc_register(&sr_misc);
+	ret = sr_ring_init();
 	if (ret)
 		return ret;
+	sr_misc.mode = mode;
+	ret = misc_register(&sr_misc);
+	if (ret) {
+		sr_ring_exit();
+		return ret;
+	}
 	pr_info("sysring: /dev/sysring ready (uapi %u, mode %04o, %u calls)\n", SYSRING_UAPI_VERSION,
 		mode, sr_nr_syscalls);
 	return 0;
@@ -201,6 +204,9 @@ static int __init sr_init(void)
 static void __exit sr_exit(void)
 {
 	misc_deregister(&sr_misc);
+	sr_ring_exit();
+	/* kfree_rcu of the last rings */
+	rcu_barrier();
 }
 
 module_init(sr_init);

@@ -12,11 +12,36 @@
  * Trust: everything in the mapping can be rewritten by the process at any
  * time. The module keeps its own sq_head, cq_tail and sizes, copies an
  * entry out before looking at it, indexes with its own masks, and only ever
- * reads two user-owned fields (sq_tail, cq_head; CANCEL also compares the
- * user_data of queued entries), whose values can at worst make the ring
- * "broken" (sq_tail too far ahead: every ioctl -EINVAL) or look full
- * (completions then wait in the overflow list: at most one per worker, plus
- * what DESTROY cancels, at most sq_entries).
+ * reads two user-owned fields (sq_tail, cq_head; CANCEL and DESTROY's drain
+ * also read the user_data of queued entries), whose values can at worst make
+ * the ring "broken" (sq_tail too far ahead: every ioctl -EINVAL) or look full.
+ *
+ * Kernel memory is bounded per ring, whatever the process does: the ring's
+ * pages (SETUP, charged to its memory cgroup), and completions that find the
+ * completion ring full (the process does not advance cq_head). Those wait in
+ * the overflow list, in order: at most one per worker thread, because a
+ * worker takes no entry while the list is not empty, and each is allocated
+ * (charged, allowed to fail: WORKER then returns -ENOMEM having taken
+ * nothing) before the worker takes the entry it is for, never when it must
+ * be posted. DESTROY allocates nothing: it is done once (a destroyed ring
+ * takes no more entries, later DESTROYs do nothing), and the entries it
+ * finds queued complete with -ECANCELED straight from the submission ring,
+ * as room appears in the completion ring (WAIT and every flush move them).
+ *
+ * Seccomp is per thread, a ring is per process: any thread (or any task that
+ * shares the memory) can write an entry that a worker runs. So once any task
+ * sharing the ring's memory has had a seccomp filter, the ring refuses every
+ * entry (-EPERM, never run) and says so in sq_flags (SYSRING_SQ_SECCOMP);
+ * filters are never removed, so neither is that. "Has had": a filtered
+ * thread may write entries and exit before a worker takes them, so looking
+ * at the tasks when an entry is taken is not enough. The ring is marked
+ * (r->seccomp) when it is set up and any task sharing the memory has a
+ * filter (sr_mm_seccomp), and by kprobes on the two ways to install one,
+ * seccomp() and prctl(PR_SET_SECCOMP), which mark every ring of the calling
+ * task's memory before the filter exists (sr_seccomp_hook; an attempt that
+ * then fails marks too). Workers also look at their own thread group before
+ * each entry, which holds even with kprobes switched off by the
+ * administrator.
  *
  * Ownership and lifetime: a ring belongs to the open file (one per file, for
  * the file's whole life) and to the mm that set it up (mmgrab'd): only that
@@ -35,20 +60,33 @@
  * and an interruptible sleep ends (-ERESTARTSYS, reported -EINTR, then
  * -ECANCELED). The worker then clears the flag and runs its task work itself
  * (as io_uring does), so it stays in the module; the callback_head lives in
- * the worker's frame and is always run before the worker leaves.
+ * the worker's frame and is always run before the worker leaves. A call
+ * that runs task work itself while it waits (io_uring_enter and
+ * io_uring_register do: they clear TIF_NOTIFY_SIGNAL and wait on) runs the
+ * callback inside the call: it then sets TIF_SIGPENDING, which such a call
+ * takes for a signal, as it would take a real one; the worker recomputes
+ * the flag when the call returns (sr_cancel_cb). A call that a signal
+ * would not interrupt either (an uninterruptible or killable wait: disk
+ * I/O, a FUSE request once interrupted, a fault on a userfaultfd range in
+ * some paths) finishes first; DESTROY does not wait for it.
  *
  * Every entry submitted before DESTROY yields exactly one completion.
  *
  * Locks: sq_lock (sq_head, nr_idle, sq_flags, the cancel bitmap), cq_lock
- * (cq_tail, overflow) and run_lock (the running workers) are never held
- * across a call or a sleep. The only nesting is sq_lock -> run_lock, in
- * sr_sq_pop: a worker takes an entry and shows it as running in one step,
- * so that CANCEL (which scans the queue, then the running workers) and
- * DESTROY (which sets `dead`, then interrupts the running workers) cannot
- * fall between the two and leave the call running uninterrupted.
+ * (cq_tail, overflow, the destroy drain) and run_lock (the running workers)
+ * are never held across a call, a sleep or a user copy. Nesting: sq_lock ->
+ * run_lock in sr_sq_pop (a worker takes an entry and shows it as running in
+ * one step, so that CANCEL, which scans the queue then the running workers,
+ * and DESTROY, which sets `dead` then interrupts the running workers, cannot
+ * fall between the two and leave the call running uninterrupted); cq_lock ->
+ * sq_lock in the destroy drain. No path takes them the other way.
  */
 #include <linux/gfp.h>
+#include <linux/hash.h>
 #include <linux/io.h>
+#include <linux/kprobes.h>
+#include <linux/prctl.h>
+#include <linux/rculist.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -78,9 +116,15 @@ struct sr_worker {
 	bool busy;
 	bool cancelled;
 	bool cb_queued;
+	/* Touched only by the worker's own thread (the callback runs there): */
+	bool in_call;	     /* inside the call itself */
+	bool fake_sigpending; /* the callback set TIF_SIGPENDING (sr_cancel_cb) */
+	struct sr_ovf *spare; /* overflow room for the entry it takes next */
 };
 
 struct sr_ring {
+	struct hlist_node by_mm; /* in sr_rings_by_mm (RCU), from SETUP to free */
+	struct rcu_head rcu;
 	void *mem; /* header page, sqes, cqes: compound pages, memcg-charged */
 	unsigned int order;
 	size_t size;
@@ -105,29 +149,134 @@ struct sr_ring {
 	u64 st_calls;
 	struct list_head ovf; /* completions that found the ring full */
 	unsigned int nr_ovf;
+	u32 drain_end; /* DESTROY: [sq_head, drain_end) complete -ECANCELED */
+	bool draining; /* ... and some are still to be posted */
 
 	spinlock_t run_lock;
 	struct list_head running; /* struct sr_worker */
 
-	bool dead;   /* DESTROY: no more work */
-	bool broken; /* the process corrupted sq_tail */
+	bool dead;    /* DESTROY: no more work */
+	bool broken;  /* the process corrupted sq_tail */
+	bool seccomp; /* a task sharing the memory has a filter: refuse all */
 	wait_queue_head_t sq_wq;    /* idle workers, exclusive waits */
 	wait_queue_head_t cq_wq;    /* WAIT callers */
 	wait_queue_head_t space_wq; /* workers waiting to flush overflow */
 };
 
+/*
+ * Every published ring by its mm, for the seccomp hooks: they run in the
+ * context of any task making the call and look its memory up under RCU.
+ * Rings leave at free; the struct itself is freed after a grace period (the
+ * hooks only compare r->mm and set r->seccomp).
+ */
+#define SR_MM_BITS 6
+static struct hlist_head sr_rings_by_mm[1 << SR_MM_BITS];
+static DEFINE_SPINLOCK(sr_rings_lock);
+
+static void sr_ring_register(struct sr_ring *r)
+{
+	spin_lock(&sr_rings_lock);
+	hlist_add_head_rcu(&r->by_mm, &sr_rings_by_mm[hash_ptr(r->mm, SR_MM_BITS)]);
+	spin_unlock(&sr_rings_lock);
+}
+
+/* Mark every ring of mm: a task sharing it is getting a seccomp filter. */
+static void sr_mark_seccomp(struct mm_struct *mm)
+{
+	struct sr_ring *r;
+
+	if (!mm)
+		return;
+	rcu_read_lock();
+	hlist_for_each_entry_rcu(r, &sr_rings_by_mm[hash_ptr(mm, SR_MM_BITS)], by_mm)
+		if (r->mm == mm)
+			WRITE_ONCE(r->seccomp, true);
+	rcu_read_unlock();
+}
+
+/*
+ * The hooks: pre-handlers of the system calls' entry points, so in the
+ * calling task's context before the call does anything. Their argument
+ * (rdi) is the call's own pt_regs, where the call's arguments are. The
+ * store to r->seccomp comes before anything the task writes into the ring
+ * after the call (program order, then the task's release of sq_tail, which
+ * sr_sq_pop acquires).
+ */
+static int sr_hook_seccomp(struct kprobe *kp, struct pt_regs *regs)
+{
+	const struct pt_regs *args = (const struct pt_regs *)regs->di;
+	unsigned int op = (unsigned int)args->di;
+
+	if (op == SECCOMP_SET_MODE_STRICT || op == SECCOMP_SET_MODE_FILTER)
+		sr_mark_seccomp(current->mm);
+	return 0;
+}
+
+static int sr_hook_prctl(struct kprobe *kp, struct pt_regs *regs)
+{
+	const struct pt_regs *args = (const struct pt_regs *)regs->di;
+
+	if ((int)args->di == PR_SET_SECCOMP)
+		sr_mark_seccomp(current->mm);
+	return 0;
+}
+
+static struct kprobe sr_kp_seccomp = { .symbol_name = "__x64_sys_seccomp", .pre_handler = sr_hook_seccomp };
+static struct kprobe sr_kp_prctl = { .symbol_name = "__x64_sys_prctl", .pre_handler = sr_hook_prctl };
+
+int sr_ring_init(void)
+{
+	int ret;
+
+	if (!IS_ENABLED(CONFIG_SECCOMP))
+		return 0; /* no filter can ever be installed */
+	ret = register_kprobe(&sr_kp_seccomp);
+	if (ret) {
+		pr_err("sysring: cannot hook seccomp() (%d): rings could not refuse entries of a process with a seccomp filter; not loading\n",
+		       ret);
+		return ret;
+	}
+	ret = register_kprobe(&sr_kp_prctl);
+	if (ret) {
+		unregister_kprobe(&sr_kp_seccomp);
+		pr_err("sysring: cannot hook prctl() (%d): rings could not refuse entries of a process with a seccomp filter; not loading\n",
+		       ret);
+		return ret;
+	}
+	return 0;
+}
+
+void sr_ring_exit(void)
+{
+	if (!IS_ENABLED(CONFIG_SECCOMP))
+		return;
+	unregister_kprobe(&sr_kp_prctl);
+	unregister_kprobe(&sr_kp_seccomp);
+}
+
 void sr_ring_free(struct sr_ring *r)
 {
 	struct sr_ovf *o, *tmp;
+	unsigned int n = 0;
 
 	if (!r)
 		return;
-	list_for_each_entry_safe(o, tmp, &r->ovf, node)
+	if (!hlist_unhashed(&r->by_mm)) {
+		spin_lock(&sr_rings_lock);
+		hlist_del_rcu(&r->by_mm);
+		spin_unlock(&sr_rings_lock);
+	}
+	/* At most one per worker thread the process had, but that can be
+	 * many: release may run at the last fput of a long list. */
+	list_for_each_entry_safe(o, tmp, &r->ovf, node) {
 		kfree(o);
+		if (++n % 64 == 0)
+			cond_resched();
+	}
 	bitmap_free(r->sq_cancelled);
 	free_pages((unsigned long)r->mem, r->order);
 	mmdrop(r->mm);
-	kfree(r);
+	kfree_rcu(r, rcu); /* a hook may still be looking at it */
 }
 
 /* The ring of this file, if SETUP ran, checked against the caller. */
@@ -152,6 +301,57 @@ static struct sr_ring *sr_ring_get(struct sr_file *f, long *err)
 	return r;
 }
 
+/*
+ * Does a task sharing the ring's memory run under seccomp? The threads of
+ * the current process are looked at; with `all`, so are other tasks that
+ * share the memory (CLONE_VM without CLONE_THREAD, a vfork child), which
+ * exist only when the mm has more users than those threads, and then every
+ * task in the system is looked at (SETUP and WORKER entry only). Under RCU:
+ * task structs stay; a task's filter mode is written before anything that
+ * task writes into the ring afterwards (the acquire of sq_tail in
+ * sr_sq_pop orders our look after its entry).
+ */
+static bool sr_mm_seccomp(struct mm_struct *mm, bool all)
+{
+#ifdef CONFIG_SECCOMP
+	struct task_struct *p, *t;
+	bool found = false, others;
+	int n = 0;
+
+	rcu_read_lock();
+	for_each_thread(current, t) {
+		if (READ_ONCE(t->mm) != mm)
+			continue;
+		n++;
+		if (READ_ONCE(t->seccomp.mode) != SECCOMP_MODE_DISABLED) {
+			found = true;
+			goto out;
+		}
+	}
+	if (!all)
+		goto out;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
+	others = mm_flags_test(MMF_MULTIPROCESS, mm);
+#else
+	others = test_bit(MMF_MULTIPROCESS, &mm->flags);
+#endif
+	if (others || atomic_read(&mm->mm_users) > n) {
+		for_each_process_thread(p, t) {
+			if (READ_ONCE(t->mm) == mm &&
+			    READ_ONCE(t->seccomp.mode) != SECCOMP_MODE_DISABLED) {
+				found = true;
+				goto out;
+			}
+		}
+	}
+out:
+	rcu_read_unlock();
+	return found;
+#else
+	return false;
+#endif
+}
+
 long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u)
 {
 	struct sysring_ring_setup s;
@@ -170,6 +370,8 @@ long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u)
 		return -EINVAL;
 	if (!current->mm)
 		return -EINVAL;
+	if (READ_ONCE(f->ring))
+		return -EBUSY; /* the common refusal, before allocating */
 	s.sq_entries = roundup_pow_of_two(s.sq_entries);
 	s.cq_entries = s.cq_entries ? roundup_pow_of_two(s.cq_entries) : 2 * s.sq_entries;
 	if (s.cq_entries < s.sq_entries)
@@ -183,6 +385,7 @@ long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u)
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return -ENOMEM;
+	INIT_HLIST_NODE(&r->by_mm);
 	r->order = get_order(size);
 	r->mem = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN | __GFP_COMP,
 					  r->order);
@@ -218,20 +421,27 @@ long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u)
 	s.sqes_off = sqes_off;
 	s.cqes_off = cqes_off;
 
-	mutex_lock(&f->lock);
-	if (f->ring) {
-		ret = -EBUSY;
-	} else if (copy_to_user(u, &s, sizeof(s))) {
-		ret = -EFAULT;
-	} else {
-		/* Pairs with the load-acquire in sr_ring_get. */
-		smp_store_release(&f->ring, r);
-		r = NULL;
-		ret = 0;
+	/* The answer goes out before the ring is published, and with no lock
+	 * held: the copy may block as long as the process wants (a page under
+	 * userfaultfd, a FUSE mapping), and another SETUP on this file must
+	 * not wait for it. A SETUP that loses the race below answered for a
+	 * ring that then does not exist; it returns -EBUSY. */
+	if (copy_to_user(u, &s, sizeof(s))) {
+		sr_ring_free(r);
+		return -EFAULT;
 	}
-	mutex_unlock(&f->lock);
-	sr_ring_free(r);
-	return ret;
+	/* Registered before the scan: a filter installed from now on marks
+	 * the ring through the hooks, one installed before is seen here. */
+	sr_ring_register(r);
+	if (sr_mm_seccomp(r->mm, true))
+		WRITE_ONCE(r->seccomp, true);
+	/* Release pairs with the load-acquire in sr_ring_get: a ring seen
+	 * there is fully initialised. */
+	if (cmpxchg_release(&f->ring, NULL, r)) {
+		sr_ring_free(r);
+		return -EBUSY;
+	}
+	return 0;
 }
 
 int sr_ring_mmap(struct sr_file *f, struct vm_area_struct *vma)
@@ -266,8 +476,9 @@ static inline bool sr_sq_pending(struct sr_ring *r)
 	return READ_ONCE(r->hdr->sq_tail) != READ_ONCE(r->sq_head);
 }
 
-/* Take one submission entry: 1 (copied to *sqe; *cancelled if CANCEL
- * marked it while queued), 0 (none), -EINVAL (broken). */
+/* Take one submission entry for worker w: 1 (copied to *sqe; *cancelled if
+ * CANCEL marked it while queued), 0 (none, or the ring is dead), -EINVAL
+ * (broken). */
 static int sr_sq_pop(struct sr_ring *r, struct sysring_sqe *sqe, bool *cancelled,
 		     struct sr_worker *w)
 {
@@ -275,25 +486,19 @@ static int sr_sq_pop(struct sr_ring *r, struct sysring_sqe *sqe, bool *cancelled
 	bool more;
 
 	spin_lock(&r->sq_lock);
-	if (w) {
-		spin_lock(&r->run_lock);
-		/* Under run_lock: DESTROY sets `dead` before it takes run_lock
-		 * to interrupt the running workers, so either it finds this
-		 * worker busy below or we see `dead` here and take nothing
-		 * (DESTROY drains the queue itself). */
-		if (READ_ONCE(r->dead)) {
-			spin_unlock(&r->run_lock);
-			spin_unlock(&r->sq_lock);
-			return 0;
-		}
+	/* DESTROY sets `dead` under sq_lock, then takes run_lock to interrupt
+	 * the running workers: either it finds this worker busy (marked
+	 * below, under both locks) or we see `dead` here and take nothing
+	 * (DESTROY completes the queue itself). */
+	if (READ_ONCE(r->dead)) {
+		spin_unlock(&r->sq_lock);
+		return 0;
 	}
 	head = r->sq_head;
 	/* Pairs with the user's store-release of sq_tail after it wrote the
 	 * entry: the entry's contents are visible below. */
 	tail = smp_load_acquire(&r->hdr->sq_tail);
 	if (tail == head || tail - head > r->sq_entries) {
-		if (w)
-			spin_unlock(&r->run_lock);
 		if (tail != head)
 			WRITE_ONCE(r->broken, true);
 		spin_unlock(&r->sq_lock);
@@ -303,12 +508,11 @@ static int sr_sq_pop(struct sr_ring *r, struct sysring_sqe *sqe, bool *cancelled
 	/* The process may be rewriting the slot: we only use this copy. */
 	memcpy(sqe, &r->sqes[slot], sizeof(*sqe));
 	*cancelled = __test_and_clear_bit(slot, r->sq_cancelled);
-	if (w) {
+	if (!*cancelled) {
 		/* Running from now on, for CANCEL and DESTROY (see above). */
-		if (!*cancelled) {
-			w->user_data = sqe->user_data;
-			w->busy = true;
-		}
+		spin_lock(&r->run_lock);
+		w->user_data = sqe->user_data;
+		w->busy = true;
 		spin_unlock(&r->run_lock);
 	}
 	WRITE_ONCE(r->sq_head, head + 1);
@@ -358,8 +562,38 @@ static bool sr_cq_put_locked(struct sr_ring *r, u64 user_data, s64 res)
 	return true;
 }
 
-/* Move overflowed completions into the ring, oldest first; under cq_lock.
- * True when none is left. */
+/*
+ * DESTROY's drain: the entries it found queued complete with -ECANCELED,
+ * taken from the submission ring as room appears in the completion ring
+ * (no memory is needed for them). Under cq_lock; takes sq_lock. True when
+ * none is left. At most sq_entries iterations, each a few stores.
+ */
+static bool sr_drain_locked(struct sr_ring *r)
+{
+	bool done;
+
+	spin_lock(&r->sq_lock);
+	while (r->sq_head != r->drain_end) {
+		u32 slot = r->sq_head & r->sq_mask;
+
+		/* The process may rewrite the slot: it only changes the
+		 * user_data it gets back. */
+		if (!sr_cq_put_locked(r, READ_ONCE(r->sqes[slot].user_data), -ECANCELED))
+			break;
+		__clear_bit(slot, r->sq_cancelled);
+		WRITE_ONCE(r->sq_head, r->sq_head + 1);
+		/* As in sr_sq_pop: the slot is handed back. */
+		smp_store_release(&r->hdr->sq_head, r->sq_head);
+	}
+	done = r->sq_head == r->drain_end;
+	if (done)
+		WRITE_ONCE(r->draining, false);
+	spin_unlock(&r->sq_lock);
+	return done;
+}
+
+/* Move overflowed completions into the ring, oldest first, then DESTROY's
+ * cancelled entries; under cq_lock. True when none is left. */
 static bool sr_cq_flush_locked(struct sr_ring *r)
 {
 	struct sr_ovf *o, *tmp;
@@ -371,7 +605,14 @@ static bool sr_cq_flush_locked(struct sr_ring *r)
 		WRITE_ONCE(r->nr_ovf, r->nr_ovf - 1);
 		kfree(o);
 	}
-	return true;
+	return !r->draining || sr_drain_locked(r);
+}
+
+/* Anything waiting to go into the completion ring (a hint: the flush
+ * decides under cq_lock). */
+static inline bool sr_cq_backlog(struct sr_ring *r)
+{
+	return READ_ONCE(r->nr_ovf) || READ_ONCE(r->draining);
 }
 
 static void sr_cq_wake(struct sr_ring *r)
@@ -387,7 +628,7 @@ static bool sr_cq_flush(struct sr_ring *r)
 {
 	bool empty;
 
-	if (!READ_ONCE(r->nr_ovf))
+	if (!sr_cq_backlog(r))
 		return true;
 	spin_lock(&r->cq_lock);
 	empty = sr_cq_flush_locked(r);
@@ -397,31 +638,27 @@ static bool sr_cq_flush(struct sr_ring *r)
 }
 
 /*
- * Post one completion. When the process let the completion ring fill up,
- * it goes to the overflow list instead (in order, behind earlier ones), so
- * that no result is ever lost and a worker never has to sleep holding one:
- * a worker then takes no new entry until the list is flushed (sr_ring_worker),
- * which bounds the list by the number of workers.
+ * Post a worker's completion. When the process let the completion ring fill
+ * up, it goes to the overflow list instead (in order, behind earlier ones),
+ * in the node the worker allocated before it took the entry (*spare, which
+ * is then used up), so that no result is ever lost, nothing is allocated
+ * here and a worker never has to sleep holding one: a worker then takes no
+ * new entry until the list is flushed (sr_worker_loop), which bounds the
+ * list by the number of workers.
  */
-static void sr_cq_post(struct sr_ring *r, u64 user_data, s64 res)
+static void sr_cq_post(struct sr_ring *r, u64 user_data, s64 res, struct sr_ovf **spare)
 {
-	struct sr_ovf *o;
-	bool posted;
-
 	spin_lock(&r->cq_lock);
-	posted = sr_cq_flush_locked(r) && sr_cq_put_locked(r, user_data, res);
-	spin_unlock(&r->cq_lock);
-	if (!posted) {
-		/* A few bytes, charged to the process; never fails. */
-		o = kmalloc(sizeof(*o), GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+	if (!sr_cq_flush_locked(r) || !sr_cq_put_locked(r, user_data, res)) {
+		struct sr_ovf *o = *spare;
+
+		*spare = NULL;
 		o->user_data = user_data;
 		o->res = res;
-		spin_lock(&r->cq_lock);
 		list_add_tail(&o->node, &r->ovf);
 		WRITE_ONCE(r->nr_ovf, r->nr_ovf + 1);
-		sr_cq_flush_locked(r); /* room may have appeared meanwhile */
-		spin_unlock(&r->cq_lock);
 	}
+	spin_unlock(&r->cq_lock);
 	sr_cq_wake(r);
 }
 
@@ -454,9 +691,24 @@ static void sr_set_idle(struct sr_ring *r, bool idle)
 	spin_unlock(&r->sq_lock);
 }
 
-/* The cancel notification's callback: its only job was to interrupt. */
+/*
+ * The cancel notification's callback: its job was to interrupt, and it has
+ * run by the time the worker gets here. Normally that is after the call
+ * (sr_consume_notify). If it runs inside the call, the call ran our task
+ * work itself and cleared TIF_NOTIFY_SIGNAL in order to wait on
+ * (io_uring_enter, io_uring_register): such a call still ends on a real
+ * signal, so make it see one -- TIF_SIGPENDING with nothing queued, as the
+ * freezer does. The worker recomputes the flag from the real signals once
+ * the call is over (sr_worker_run). Runs on the worker's own thread.
+ */
 static void sr_cancel_cb(struct callback_head *cb)
 {
+	struct sr_worker *w = container_of(cb, struct sr_worker, cb);
+
+	if (w->in_call) {
+		set_thread_flag(TIF_SIGPENDING);
+		w->fake_sigpending = true;
+	}
 }
 
 /*
@@ -471,6 +723,23 @@ static void sr_consume_notify(void)
 	sr_run_task_work();
 }
 
+/* May ring entries run at all? No once any task sharing the memory had a
+ * seccomp filter (and never again: filters are not removed). */
+static bool sr_ring_policy_ok(struct sr_ring *r)
+{
+	if (likely(!READ_ONCE(r->seccomp)) && likely(!sr_mm_seccomp(r->mm, false)))
+		return true;
+	/* Marked here, at SETUP or by a hook: say so once, for the process. */
+	if (!(READ_ONCE(r->sq_flags) & SYSRING_SQ_SECCOMP)) {
+		spin_lock(&r->sq_lock);
+		WRITE_ONCE(r->seccomp, true);
+		r->sq_flags |= SYSRING_SQ_SECCOMP;
+		WRITE_ONCE(r->hdr->sq_flags, r->sq_flags);
+		spin_unlock(&r->sq_lock);
+	}
+	return false;
+}
+
 /* Run one entry on this worker, interruptible by CANCEL. */
 static s64 sr_worker_run(struct sr_ring *r, struct sr_worker *w, struct pt_regs *regs,
 			 const struct sysring_sqe *sqe)
@@ -479,7 +748,25 @@ static s64 sr_worker_run(struct sr_ring *r, struct sr_worker *w, struct pt_regs 
 	long res;
 
 	/* sr_sq_pop marked us busy with this entry. */
-	res = sqe->flags ? -EINVAL : sr_call(regs, sqe->nr, sqe->args);
+	if (sqe->flags) {
+		res = -EINVAL;
+	} else if (!sr_ring_policy_ok(r)) {
+		res = -EPERM;
+	} else {
+		w->in_call = true;
+		res = sr_call(regs, sqe->nr, sqe->args, SR_AWAY);
+		w->in_call = false;
+	}
+	/* A temporary mask the call left (ppoll and the like, interrupted)
+	 * is for a return to user space that will not come now. */
+	sr_restore_sigmask();
+	if (w->fake_sigpending) {
+		/* Only the real signals count from here on. */
+		w->fake_sigpending = false;
+		spin_lock_irq(&current->sighand->siglock);
+		recalc_sigpending();
+		spin_unlock_irq(&current->sighand->siglock);
+	}
 
 	spin_lock(&r->run_lock);
 	w->busy = false;
@@ -513,6 +800,13 @@ static long sr_worker_loop(struct sr_ring *r, struct sr_worker *w)
 				wake_up(&r->sq_wq);
 			return fatal_signal_pending(current) ? -EINTR : -ERESTARTSYS;
 		}
+		/* Room for this worker's completion should the ring be full
+		 * when it is posted, before it takes an entry. */
+		if (!w->spare) {
+			w->spare = kmalloc(sizeof(*w->spare), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+			if (!w->spare)
+				return -ENOMEM;
+		}
 		/* Overflowed completions first: no new entry until they are
 		 * in the ring. Interruptible, since nothing is held. */
 		if (!sr_cq_flush(r)) {
@@ -529,7 +823,7 @@ static long sr_worker_loop(struct sr_ring *r, struct sr_worker *w)
 		if (got) {
 			s64 res = cancelled ? -ECANCELED : sr_worker_run(r, w, &regs, &sqe);
 
-			sr_cq_post(r, sqe.user_data, res);
+			sr_cq_post(r, sqe.user_data, res, &w->spare);
 			sr_resched();
 			continue;
 		}
@@ -560,6 +854,10 @@ long sr_ring_worker(struct sr_file *f)
 	r = sr_ring_get(f, &ret);
 	if (!r)
 		return ret;
+	/* Other processes sharing the memory, looked at once per WORKER
+	 * (the hooks catch what comes later). */
+	if (!READ_ONCE(r->seccomp) && sr_mm_seccomp(r->mm, true))
+		WRITE_ONCE(r->seccomp, true);
 	init_task_work(&w.cb, sr_cancel_cb);
 	spin_lock(&r->run_lock);
 	list_add(&w.node, &r->running);
@@ -573,6 +871,7 @@ long sr_ring_worker(struct sr_file *f)
 	spin_unlock(&r->run_lock);
 	if (queued)
 		sr_consume_notify();
+	kfree(w.spare);
 	return ret;
 }
 
@@ -707,35 +1006,39 @@ long sr_ring_destroy(struct sr_file *f)
 {
 	/* Pairs with the store-release in sr_ring_setup, as in sr_ring_get. */
 	struct sr_ring *r = smp_load_acquire(&f->ring);
-	struct sysring_sqe sqe;
-	bool cancelled;
 	u32 n;
 
 	if (!r)
 		return -ENXIO;
 	if (r->mm != current->mm)
 		return -EPERM;
+	/* Once: a destroyed ring takes no more entries, whatever the process
+	 * does to sq_tail, so repeated DESTROYs cost nothing. */
+	spin_lock(&r->sq_lock);
+	if (r->dead) {
+		spin_unlock(&r->sq_lock);
+		return 0;
+	}
+	/* Workers test `dead` under run_lock in sr_sq_pop (which they take
+	 * inside sq_lock, held here): from now on they take nothing. */
 	WRITE_ONCE(r->dead, true);
-	/* Running calls are interrupted... */
+	/* The queue is measured once (as in sr_sq_pop): what is there
+	 * completes with -ECANCELED, so that every entry submitted before
+	 * DESTROY has exactly one completion; entries submitted after are
+	 * ignored. A scribbled tail: nothing we can trust to drain. */
+	n = smp_load_acquire(&r->hdr->sq_tail) - r->sq_head;
+	if (n && n <= r->sq_entries) {
+		r->drain_end = r->sq_head + n;
+		WRITE_ONCE(r->draining, true);
+	}
+	spin_unlock(&r->sq_lock);
+	/* Running calls are interrupted (a worker that took an entry before
+	 * `dead` runs it, interrupted here, and posts its completion)... */
 	spin_lock(&r->run_lock);
 	sr_cancel_running(r, 0, true, true);
 	spin_unlock(&r->run_lock);
-	/* ...and whatever is still queued completes with -ECANCELED, so that
-	 * every entry submitted before DESTROY has exactly one completion (a
-	 * worker that took one before `dead` runs it, interrupted above).
-	 * Workers take nothing once `dead` is set. The queue is measured
-	 * once: the process can keep moving sq_tail, and entries it submits
-	 * after DESTROY are ignored; at most sq_entries are drained, so the
-	 * overflow they may need is bounded too. */
-	spin_lock(&r->sq_lock);
-	n = smp_load_acquire(&r->hdr->sq_tail) - r->sq_head; /* as in sr_sq_pop */
-	spin_unlock(&r->sq_lock);
-	if (n > r->sq_entries)
-		n = 0; /* a scribbled tail: nothing we can trust to drain */
-	while (n-- && sr_sq_pop(r, &sqe, &cancelled, NULL) > 0) {
-		sr_cq_post(r, sqe.user_data, -ECANCELED);
-		cond_resched();
-	}
+	/* ...and the queue's completions go in as far as there is room. */
+	sr_cq_flush(r);
 	/* wake_up_all takes each queue's lock: sleepers re-test `dead` after. */
 	wake_up_all(&r->sq_wq);
 	wake_up_all(&r->cq_wq);

@@ -171,6 +171,33 @@ struct sysring_syslet {
  * execute submission entries in their own context (their files, memory and
  * credentials) until DESTROY, a signal, or a fatal signal.
  *
+ * Credentials: an entry runs with the credentials of the worker thread that
+ * takes it, whoever wrote it. Credentials are per thread: glibc's set*id
+ * functions change every thread of the process (they signal each one with
+ * SIGSETXID, which interrupts WORKER; the worker changes its own and WORKER
+ * restarts), so entries taken after them run with the new ones; a raw
+ * set*id system call changes only the thread that makes it, and a worker
+ * keeps serving with what it had. Any task that shares the memory of the
+ * process that set the ring up (its threads, and tasks created with
+ * CLONE_VM without CLONE_THREAD) can map and serve the ring, each with its
+ * own credentials; other processes get -EPERM.
+ *
+ * Thread-scoped calls (the TS class, see "Refused calls" below) change the
+ * thread that runs them, so a worker refuses them (-EPERM): run there they
+ * would change the worker, not the thread that wrote the entry.
+ *
+ * Seccomp: filters are per thread, a ring is per process. Once any task
+ * sharing the memory has a seccomp filter (or tries to install one), the
+ * ring refuses every entry (-EPERM, never run), whoever wrote it, and sets
+ * SYSRING_SQ_SECCOMP in sq_flags; that never goes away. A thread with a
+ * filter is refused every ioctl itself.
+ *
+ * Kernel memory per ring is bounded whatever the process does: the ring's
+ * own pages, and completions kept while the completion ring is full (at
+ * most one per worker thread, allocated, charged to the process's memory
+ * cgroup and allowed to fail before the worker takes the entry: WORKER
+ * then returns -ENOMEM having taken nothing).
+ *
  * Submission (user produces, module consumes):
  *   user:   write sqes[tail & sq_mask]; store-release sq_tail = tail + 1;
  *           full fence; if (sq_flags & SYSRING_SQ_NEED_WAKEUP) ioctl(WAKE).
@@ -210,6 +237,9 @@ struct sysring_cqe {
 };
 
 #define SYSRING_SQ_NEED_WAKEUP (1u << 0)
+/* A task sharing the process's memory runs under seccomp: the ring refuses
+ * every entry (-EPERM, never run) from then on. */
+#define SYSRING_SQ_SECCOMP (1u << 1)
 
 /* At offset 0 of the mapping; each producer/consumer field on its own
  * 64-byte line. */
@@ -265,8 +295,17 @@ struct sysring_ring_wait {
  * completes with -ECANCELED without running; one running on a worker is
  * interrupted as a signal would interrupt it (no signal is sent: the worker
  * stays in the module), and completes with -ECANCELED if the call was
- * interrupted, or with its own result if it finished first. Returns how
- * many entries were found (>= 1), or -ENOENT.
+ * interrupted, or with its own result if it finished first. That holds for
+ * calls that run task work themselves while they wait (io_uring_enter,
+ * io_uring_register): they see a pending signal, as on a real one. A call
+ * that a signal would not interrupt either (an uninterruptible or killable
+ * wait: disk I/O, fsync, a FUSE request the daemon does not answer) ends
+ * when it ends, with its own result. Returns how many entries were found
+ * (>= 1), or -ENOENT.
+ *
+ * A call interrupted on a worker (by CANCEL, DESTROY or a signal) leaves
+ * the worker as it was: ppoll, pselect6, epoll_pwait, epoll_pwait2 and
+ * io_pgetevents with a signal mask get the worker's own mask back.
  */
 #define SYSRING_CANCEL_ALL (1u << 0) /* every match, not just the first */
 
@@ -285,7 +324,9 @@ struct sysring_ring_cancel {
 #define SYSRING_IOC_SYSLET _IOWR(SYSRING_IOC_MAGIC, 0x02, struct sysring_syslet)
 #define SYSRING_IOC_SETUP _IOWR(SYSRING_IOC_MAGIC, 0x03, struct sysring_ring_setup)
 /* WORKER: no argument (ignored). 0 after DESTROY; on a signal -EINTR (or
- * restarted, for an SA_RESTART handler); -EINVAL once the ring is broken. */
+ * restarted, for an SA_RESTART handler); -EINVAL once the ring is broken;
+ * -ENOMEM when it could not reserve room for a completion (nothing taken:
+ * enter again). */
 #define SYSRING_IOC_WORKER _IO(SYSRING_IOC_MAGIC, 0x04)
 #define SYSRING_IOC_WAIT _IOWR(SYSRING_IOC_MAGIC, 0x05, struct sysring_ring_wait)
 /* WAKE: argument SYSRING_WAKE_* by value (pass 0, not nothing); returns 0. */
@@ -293,8 +334,11 @@ struct sysring_ring_cancel {
 /* DESTROY: no argument (ignored). Calls running on workers are interrupted
  * (as CANCEL does), entries still queued complete with -ECANCELED (so every
  * entry submitted before DESTROY has exactly one completion; later ones are
- * ignored), workers return 0, waiters wake. The memory stays mapped until
- * munmap and close; a file holds at most one ring in its life. */
+ * ignored), workers return 0, waiters wake. It acts once: later DESTROYs
+ * return 0 and do nothing, whatever sq_tail says. Cancelled entries reach
+ * the completion ring as room appears there (WAIT moves them in). The
+ * memory stays mapped until munmap and close; a file holds at most one ring
+ * in its life. */
 #define SYSRING_IOC_DESTROY _IO(SYSRING_IOC_MAGIC, 0x07)
 #define SYSRING_IOC_CANCEL _IOWR(SYSRING_IOC_MAGIC, 0x08, struct sysring_ring_cancel)
 
@@ -303,12 +347,32 @@ struct sysring_ring_cancel {
  * table (src/table/syscalls.def): exit, exit_group, fork, vfork, clone,
  * clone3, execve, execveat, rt_sigreturn, restart_syscall, set_tid_address,
  * set_robust_list, rseq, arch_prctl, rt_sigprocmask, sigaltstack,
- * rt_sigsuspend, unshare, setns, the raw credential calls and uretprobe.
- * Calls through the module bypass seccomp, syscall audit and ptrace syscall
- * tracing, so the module refuses every process under seccomp (each call is
- * checked, so a filter installed by a call in a batch stops the rest).
- * An ioctl on /dev/sysring made by a call that the module itself is running
- * gets -EDEADLK (no nesting).
+ * rt_sigsuspend, unshare, setns and uretprobe.
+ *
+ * Thread-scoped calls, the TS class of the same table (with the argument
+ * classifiers of src/table/thread.def): calls that change the calling
+ * thread only -- the raw set*id calls and capset, personality, iopl, ioperm,
+ * set_mempolicy, landlock_restrict_self, lsm_set_self_attr, and for some
+ * argument values prctl (PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP,
+ * PR_SET_SECUREBITS, PR_SET_SECCOMP, PR_SET_NAME, ...), seccomp (strict
+ * mode, a filter without TSYNC), keyctl (JOIN_SESSION_KEYRING, ...),
+ * ptrace(PTRACE_TRACEME), sched_set*(0, ...), setpriority and ioprio_set on
+ * "process" 0, perf_event_open(pid 0). BATCH and SYSLET run them on the
+ * calling thread, as the plain call would; a ring worker and a CACHED
+ * SYSLET (which stands for an asynchronous one) refuse them with -EPERM.
+ *
+ * Calls through the module bypass seccomp, syscall audit, ptrace syscall
+ * tracing and syscall user dispatch, so the module refuses every thread
+ * under seccomp (each call is checked, so a filter installed by a call in a
+ * batch stops the rest) and every ring entry of a process where a task has
+ * a filter (above). An ioctl on /dev/sysring made by a call that the module
+ * itself is running gets -EDEADLK (no nesting).
+ *
+ * Signal masks: a call interrupted inside BATCH or SYSLET that installed a
+ * temporary mask (ppoll, pselect6, epoll_pwait, epoll_pwait2, io_pgetevents)
+ * gets the thread's own mask back before the next call runs; the signal
+ * that interrupted it is then delivered when the thread's own mask allows
+ * (as the plain call would, only if the ioctl returns right after it).
  */
 
 #endif

@@ -364,7 +364,10 @@ void sr_req_finish(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t en
 int sr_ctx_cancel(struct sr_ctx *ctx, const void *user);
 
 /* --- execution of one atom (exec.c) --- */
+/* On an executor: thread-scoped calls (syscalls.def, TS) are refused. */
 long sr_atom_exec(const struct syslet_uatom *atom);
+/* On the thread that submitted the atom: thread-scoped calls run. */
+long sr_atom_exec_here(const struct syslet_uatom *atom);
 
 /* --- the completion queue used by the async face (ctx.c) --- */
 void sr_cq_push(struct sr_ctx *ctx, struct sr_req *req);

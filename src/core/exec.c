@@ -33,7 +33,9 @@ static long umem_add_atom(const struct syslet_uatom *a)
 	return (long)__atomic_add_fetch(uptr, inc, __ATOMIC_SEQ_CST);
 }
 
-long sr_atom_exec(const struct syslet_uatom *a)
+/* `here`: this is the thread that submitted the atom, where thread-scoped
+ * calls belong (syscalls.def, class TS); anywhere else they are refused. */
+static inline long atom_exec(const struct syslet_uatom *a, bool here)
 {
 	const struct sr_sysent *e;
 	long args[6] = {0, 0, 0, 0, 0, 0};
@@ -50,7 +52,19 @@ long sr_atom_exec(const struct syslet_uatom *a)
 	 * takes, nor past the first NULL. */
 	for (unsigned int i = 0; i < e->nargs && a->arg_ptr[i]; i++)
 		args[i] = (long)*a->arg_ptr[i];
+	if (sr_unlikely(e->cls == SR_TS) && !here && sr_class(e, args) == SR_TS)
+		return -SR_EREFUSED;
 	return sr_rawsys(a->nr, args);
+}
+
+long sr_atom_exec(const struct syslet_uatom *a)
+{
+	return atom_exec(a, false);
+}
+
+long sr_atom_exec_here(const struct syslet_uatom *a)
+{
+	return atom_exec(a, true);
 }
 
 void sr_req_finish(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine)
@@ -202,15 +216,29 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct fdcach
 				return SR_ROUTE_DONE;
 			continue;
 		}
-		/* SYSLET_SYNC on the submitting thread: run it here, blocking. */
+		/* SYSLET_SYNC on the submitting thread: run it here, blocking
+		 * (thread-scoped calls too: this is their thread). */
 		if (req->on_caller && (a->flags & SYSLET_SYNC)) {
-			res = sr_atom_exec(a);
+			res = sr_atom_exec_here(a);
 			if (!advance(ctx, req, res, SYSRING_ENGINE_INLINE))
 				return SR_ROUTE_DONE;
 			continue;
 		}
+		unsigned int cls = e->cls;
+		if (sr_unlikely(cls == SR_TS)) {
+			/* Thread-scoped with these arguments: refused wherever
+			 * it would run, inline included, so that the answer does
+			 * not depend on the engine (syscalls.def, class TS). */
+			read_args(req, a, e->nargs);
+			cls = sr_class(e, req->args);
+			if (cls == SR_TS) {
+				if (!advance(ctx, req, -SR_EREFUSED, SYSRING_ENGINE_INLINE))
+					return SR_ROUTE_DONE;
+				continue;
+			}
+		}
 		if (ctx->cfg.inline_calls && !(a->flags & SYSLET_ASYNC) && !req->skip_inline) {
-			if (e->cls == SR_NB) {
+			if (cls == SR_NB) {
 				read_args(req, a, e->nargs);
 				res = sr_rawsys(a->nr, req->args);
 				if (!advance(ctx, req, res, SYSRING_ENGINE_INLINE))
@@ -417,7 +445,7 @@ void sr_syslet_run_sync(struct syslet_uatom *a)
 		break;
 	}
 	while (a) {
-		long res = sr_atom_exec(a);
+		long res = sr_atom_exec_here(a);
 		if (a->ret_ptr)
 			*a->ret_ptr = res;
 		a = sr_syslet_next(a, a->flags, a->next, res);

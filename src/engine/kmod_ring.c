@@ -93,6 +93,13 @@ static void *kworker_main(void *arg)
 		int r = ioctl(k->fd, SYSRING_IOC_WORKER, 0);
 		if (r == 0)
 			break; /* the ring was destroyed */
+		if (errno == ENOMEM) {
+			/* The module could not reserve room for a completion
+			 * (memory cgroup at its limit); it took nothing. */
+			struct timespec ts = {0, 1000 * 1000};
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		if (errno != EINTR && errno != ERESTART)
 			break;
 	}
@@ -275,13 +282,16 @@ unsigned int sr_kmod_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned i
 		/* Release pairs with the module's load-acquire of sq_tail. */
 		__atomic_store_n(&k->hdr->sq_tail, k->sq_tail, __ATOMIC_RELEASE);
 		sr_smp_mb(); /* pairs with the worker's barrier after setting NEED_WAKEUP */
-		if ((__atomic_load_n(&k->hdr->sq_flags, __ATOMIC_RELAXED) & SYSRING_SQ_NEED_WAKEUP) &&
-		    ioctl(k->fd, SYSRING_IOC_WAKE, done > 1 ? SYSRING_WAKE_ALL : 0) &&
-		    (errno == EPERM || errno == EINVAL))
-			/* The module no longer takes our ioctls (a seccomp filter
-			 * installed since setup) or the ring broke: later calls go
-			 * to the threads. What is queued runs when a worker looks
-			 * again, or completes -ECANCELED at shutdown. */
+		uint32_t fl = __atomic_load_n(&k->hdr->sq_flags, __ATOMIC_RELAXED);
+		if (((fl & SYSRING_SQ_NEED_WAKEUP) &&
+		     ioctl(k->fd, SYSRING_IOC_WAKE, done > 1 ? SYSRING_WAKE_ALL : 0) &&
+		     (errno == EPERM || errno == EINVAL)) ||
+		    (fl & SYSRING_SQ_SECCOMP))
+			/* The module no longer takes our ioctls or our entries (a
+			 * seccomp filter on a thread of the process since setup)
+			 * or the ring broke: later calls go to the threads. What
+			 * is queued completes -EPERM (refused), when a worker
+			 * looks again, or -ECANCELED at shutdown. */
 			sr_store_relaxed(&k->broken, 1);
 	}
 	pthread_mutex_unlock(&k->sq_lock);

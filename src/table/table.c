@@ -8,9 +8,12 @@
 
 #include <errno.h>
 
+#include "thread.h"
+
 #define NB SR_NB
 #define MB SR_MB
 #define RF SR_RF
+#define TS SR_TS
 
 /* The column lists name rows that syscalls.def already initialised; a
  * designator like [SR_NR_read].uring fills that member and keeps the rest of
@@ -39,6 +42,9 @@ const struct sr_sysent sr_systab[SR_NR_MAX] = {
 	[SR_NR_##nm].vec_nr = SR_NR_##vec, [SR_NR_##nm].vec_pos = (pos), [SR_NR_##nm].vec_read = (rd),
 #include "vector.def"
 #undef SR_VECTOR
+#define SR_THREAD(nm, fn, oth) [SR_NR_##nm].thread = fn, [SR_NR_##nm].other = (oth),
+#include "thread.def"
+#undef SR_THREAD
 };
 
 int sr_table_check(void)
@@ -47,7 +53,11 @@ int sr_table_check(void)
 		const struct sr_sysent *e = &sr_systab[nr];
 		if (!e->name)
 			continue;
-		if (e->nargs > 6 || (e->cls != SR_NB && e->cls != SR_MB && e->cls != SR_RF))
+		if (e->nargs > 6 ||
+		    (e->cls != SR_NB && e->cls != SR_MB && e->cls != SR_RF && e->cls != SR_TS))
+			return -EINVAL;
+		/* A classifier only on TS rows, naming a class a call can run in. */
+		if (e->thread && (e->cls != SR_TS || (e->other != SR_NB && e->other != SR_MB)))
 			return -EINVAL;
 	}
 	return 0;

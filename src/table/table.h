@@ -17,7 +17,10 @@
 enum sr_class {
 	SR_NB = 1, /* never blocks: fine to run on the caller */
 	SR_MB = 2, /* may block: belongs on an executor */
-	SR_RF = 3, /* refused off the submitting thread: never executed */
+	SR_RF = 3, /* refused everywhere: never executed */
+	SR_TS = 4, /* thread-scoped: runs on the submitting thread only, refused
+		    * (-EPERM) anywhere else; for rows with a classifier only
+		    * for some argument values (sr_class) */
 };
 
 union sr_aux;
@@ -52,6 +55,13 @@ struct sr_uring_op {
  */
 typedef int sr_nowait_fn(const long a[6], long *res);
 
+/*
+ * The thread-scoped column (thread.def, classifiers in thread.h, shared with
+ * the module): for a TS row whose effect is on the calling thread for some
+ * argument values only, 1 when these values are such, else 0.
+ */
+typedef int sr_thread_fn(const long a[6]);
+
 struct sr_sysent {
 	const char *name; /* NULL: no such call */
 	uint8_t nargs;
@@ -59,8 +69,10 @@ struct sr_sysent {
 	uint8_t vec_pos;  /* vectored column (vector.def): positioned */
 	uint8_t vec_read; /* ... and a read */
 	uint16_t vec_nr;  /* ... the vectored call, 0: none */
+	uint8_t other;    /* TS with a classifier: the class of the other values */
 	const struct sr_uring_op *uring; /* NULL: io_uring cannot run it */
 	sr_nowait_fn *nowait;            /* NULL: no honest non-blocking attempt */
+	sr_thread_fn *thread;            /* TS rows: NULL, every argument value */
 };
 
 extern const struct sr_sysent sr_systab[SR_NR_MAX];
@@ -71,6 +83,18 @@ static inline const struct sr_sysent *sr_sysent(unsigned long nr)
 	if (nr >= SR_NR_MAX || !sr_systab[nr].name)
 		return NULL;
 	return &sr_systab[nr];
+}
+
+/*
+ * The class of call e with these argument values: its row's class, except
+ * that a TS row with a classifier is TS only for the values it names and
+ * has its `other` class for the rest. Cold: only TS rows need it.
+ */
+static inline unsigned int sr_class(const struct sr_sysent *e, const long a[6])
+{
+	if (e->cls != SR_TS || !e->thread || e->thread(a))
+		return e->cls;
+	return e->other;
 }
 
 /* Call numbers by name, for the columns and for code that must name a call

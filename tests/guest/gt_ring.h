@@ -8,6 +8,7 @@
 
 #include "gt.h"
 
+#include <pthread.h>
 #include <sys/mman.h>
 
 struct gt_ring {
@@ -98,6 +99,112 @@ static inline long gt_ring_wait(struct gt_ring *r, uint32_t min, int64_t timeout
 {
 	struct sysring_ring_wait w = { .size = sizeof(w), .min_complete = min, .timeout_ns = timeout_ns };
 	return gt_ioctl(r->fd, SYSRING_IOC_WAIT, &w);
+}
+
+/* Run one call and wait for its completion (at most timeout_ns): its
+ * result, or -ETIME-like 0x7fff... when none came. */
+#define GT_NO_CQE ((long long)0x7fffffffffffffffll)
+static inline long long gt_ring_call(struct gt_ring *r, uint64_t ud, long nr, long a0, long a1, long a2,
+				     long a3, long a4, long a5, int64_t timeout_ns)
+{
+	struct sysring_cqe c;
+	uint64_t end = gt_now_ns() + (uint64_t)timeout_ns;
+
+	if (gt_ring_submit(r, ud, nr, a0, a1, a2, a3, a4, a5) < 0)
+		return GT_NO_CQE;
+	for (;;) {
+		if (gt_ring_reap(r, &c, 1) == 1) {
+			if (c.user_data != ud)
+				GT_FAIL("completion for %llu while waiting for %llu",
+					(unsigned long long)c.user_data, (unsigned long long)ud);
+			return c.res;
+		}
+		uint64_t now = gt_now_ns();
+		if (now >= end)
+			return GT_NO_CQE;
+		gt_ring_wait(r, 1, (int64_t)(end - now));
+	}
+}
+
+/* A thread serving the ring: it stays in WORKER (re-entering after a
+ * signal it handled) until WORKER returns anything else. */
+struct gt_worker {
+	pthread_t th;
+	int fd;
+	long ret;
+	int eintr;
+	pid_t tid;
+};
+
+static inline void *gt_worker_main(void *p)
+{
+	struct gt_worker *w = p;
+	__atomic_store_n(&w->tid, gettid(), __ATOMIC_RELEASE);
+	for (;;) {
+		long r = gt_ioctl(w->fd, SYSRING_IOC_WORKER, NULL);
+		if (r == -EINTR) {
+			w->eintr++;
+			continue;
+		}
+		w->ret = r;
+		return NULL;
+	}
+}
+
+static inline void gt_worker_start(struct gt_worker *w, int fd)
+{
+	*w = (struct gt_worker){ .fd = fd, .ret = 12345 };
+	GT_EQ(pthread_create(&w->th, NULL, gt_worker_main, w), 0);
+	while (!__atomic_load_n(&w->tid, __ATOMIC_ACQUIRE))
+		usleep(100);
+}
+
+/* Field `name` ("SigBlk:", "NoNewPrivs:", ...) of /proc/self/task/TID/status,
+ * as text (without leading blanks); "" if absent. */
+static inline const char *gt_task_status(pid_t tid, const char *name, char *out, size_t len)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	out[0] = 0;
+	f = fopen(path, "r");
+	if (!f)
+		return out;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, name, strlen(name)))
+			continue;
+		char *v = line + strlen(name);
+		while (*v == ' ' || *v == '\t')
+			v++;
+		v[strcspn(v, "\n")] = 0;
+		size_t k = strlen(v) < len - 1 ? strlen(v) : len - 1;
+		memcpy(out, v, k);
+		out[k] = 0;
+		break;
+	}
+	fclose(f);
+	return out;
+}
+
+/* The scheduler state letter of a thread (R, S, D, ...) from its stat. */
+static inline char gt_task_state(pid_t tid)
+{
+	char path[64], buf[512];
+	FILE *f;
+	char st = '?';
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	if (fgets(buf, sizeof(buf), f)) {
+		char *p = strrchr(buf, ')');
+		if (p && p[1] == ' ')
+			st = p[2];
+	}
+	fclose(f);
+	return st;
 }
 
 #endif

@@ -204,7 +204,7 @@ static void test_refused(void)
 	for (unsigned int nr = 0; nr < GT_NR_TABLE; nr++)
 		if (gt_refused[nr])
 			c[n++] = gt_call(nr, 0, 0, 0, 0, 0, 0);
-	GT_ASSERT(n >= 30);
+	GT_ASSERT(n >= 20);
 	GT_EQ(gt_batch(fd, c, n, 0), n);
 	for (unsigned int k = 0; k < n; k++)
 		if (c[k].result != -EPERM)

@@ -412,7 +412,7 @@ static void test_cancel_race(void)
 	GT_EQ(gt_ring_init(&r, fd, 8, 0, 0), 0);
 	start_workers(w, 1, fd);
 	wait_sleepers(&r, 1);
-	for (uint64_t i = 1; i <= 300; i++) {
+	for (uint64_t i = 1; i <= gt_rounds(300); i++) {
 		GT_EQ(gt_ring_submit(&r, i, SYS_read, p[0], (long)&ch, 1, 0, 0, 0), 0);
 		for (volatile int k = 0; k < (int)(i % 7) * 50; k++)
 			; /* vary where the cancel lands */
@@ -430,7 +430,8 @@ static void test_cancel_race(void)
 	close(p[1]);
 	munmap(r.mem, r.s.mmap_size);
 	close(fd);
-	GT_OK("CANCEL racing the worker's take: found every time (300 rounds)");
+	printf("     %u rounds\n", gt_rounds(300));
+	GT_OK("CANCEL racing the worker's take: found every time");
 }
 
 /* DESTROY while the process keeps pushing sq_tail ahead: it drains what

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * The classifiers of the thread-scoped column (thread.def), shared by the
+ * library and sysring.ko (both compile this header, as they share
+ * syscalls.def): for a call that acts on the calling thread alone for some
+ * argument values only, say whether these values are such.
+ *
+ * Each takes the call's six argument values as the kernel receives them and
+ * returns 1 (thread-scoped) or 0. They look at values only, never at memory,
+ * and they narrow each value to the type the kernel's entry point gives it
+ * (an int option is compared as an int), so that a value with stray upper
+ * bits cannot slip past: the kernel would read it as the same option.
+ *
+ * Why each option is here (the full reasoning is at the TS class in
+ * syscalls.def): it changes state that belongs to the calling thread — its
+ * credentials (bounding set, securebits, keep-caps, ambient set, session
+ * keyring), its restrictions (no_new_privs, seccomp mode and filters,
+ * speculation control, rdtsc, syscall user dispatch, shadow stack), its
+ * identity for others (name, parent-death signal, perf ownership, memory-
+ * failure policy, timer slack, I/O-flusher flag, core-scheduling cookie), its
+ * scheduling (pid 0 is the calling thread, not the process) or its tracer.
+ * Options that read state, or change state of the whole process or memory
+ * (dumpable, child subreaper, THP, MDWE, mm fields), are not.
+ */
+#ifndef SYSRING_TABLE_THREAD_H
+#define SYSRING_TABLE_THREAD_H
+
+#include <linux/keyctl.h>
+#include <linux/prctl.h>
+#include <linux/seccomp.h>
+
+#ifdef __KERNEL__
+typedef u64 sr_targ_t;
+#else
+typedef long sr_targ_t;
+#endif
+
+/* Newer than some headers this is built against; the values are ABI. */
+#ifndef PR_SET_SPECULATION_CTRL
+#define PR_SET_SPECULATION_CTRL 53
+#endif
+#ifndef PR_SET_IO_FLUSHER
+#define PR_SET_IO_FLUSHER 57
+#endif
+#ifndef PR_SET_SYSCALL_USER_DISPATCH
+#define PR_SET_SYSCALL_USER_DISPATCH 59
+#endif
+#ifndef PR_SCHED_CORE
+#define PR_SCHED_CORE 62
+#define PR_SCHED_CORE_CREATE 1
+#define PR_SCHED_CORE_SHARE_TO 2
+#define PR_SCHED_CORE_SHARE_FROM 3
+#define PR_SCHED_CORE_SCOPE_THREAD 0
+#endif
+#ifndef PR_SET_SHADOW_STACK_STATUS
+#define PR_SET_SHADOW_STACK_STATUS 75
+#endif
+#ifndef PR_LOCK_SHADOW_STACK_STATUS
+#define PR_LOCK_SHADOW_STACK_STATUS 76
+#endif
+/* From headers that clash with libc's (ptrace, perf, resource, ioprio). */
+#define SR_PTRACE_TRACEME 0L
+#define SR_PRIO_PROCESS 0
+#define SR_IOPRIO_WHO_PROCESS 1
+#define SR_PERF_FLAG_PID_CGROUP (1UL << 2)
+
+/* prctl(int option, unsigned long arg2, ...) */
+static inline int sr_thread_prctl(const sr_targ_t a[6])
+{
+	switch ((int)a[0]) {
+	case PR_SET_PDEATHSIG:
+	case PR_SET_KEEPCAPS:
+	case PR_SET_NAME:
+	case PR_SET_SECCOMP:
+	case PR_CAPBSET_DROP:
+	case PR_SET_TSC:
+	case PR_SET_SECUREBITS:
+	case PR_SET_TIMERSLACK:
+	case PR_TASK_PERF_EVENTS_DISABLE:
+	case PR_TASK_PERF_EVENTS_ENABLE:
+	case PR_MCE_KILL:
+	case PR_SET_NO_NEW_PRIVS:
+	case PR_SET_SPECULATION_CTRL:
+	case PR_SET_IO_FLUSHER:
+	case PR_SET_SYSCALL_USER_DISPATCH:
+	case PR_SET_SHADOW_STACK_STATUS:
+	case PR_LOCK_SHADOW_STACK_STATUS:
+		return 1;
+	case PR_CAP_AMBIENT:
+		/* arg2 is an unsigned long: compared whole, as the kernel does.
+		 * IS_SET reads; unknown sub-operations are the kernel's EINVAL. */
+		return (unsigned long)a[1] == PR_CAP_AMBIENT_RAISE ||
+		       (unsigned long)a[1] == PR_CAP_AMBIENT_LOWER ||
+		       (unsigned long)a[1] == PR_CAP_AMBIENT_CLEAR_ALL;
+	case PR_SCHED_CORE:
+		/* sched_core_share_pid(unsigned int cmd, pid_t pid, enum pid_type):
+		 * SHARE_FROM always sets the caller's cookie; CREATE and SHARE_TO
+		 * set it on the thread `pid` names, the caller when pid is 0. */
+		if ((unsigned int)a[1] == PR_SCHED_CORE_SHARE_FROM)
+			return 1;
+		return ((unsigned int)a[1] == PR_SCHED_CORE_CREATE ||
+			(unsigned int)a[1] == PR_SCHED_CORE_SHARE_TO) &&
+		       (int)a[2] == 0 && (unsigned int)a[3] == PR_SCHED_CORE_SCOPE_THREAD;
+	}
+	return 0;
+}
+
+/* keyctl(int option, ...): the calls that replace a keyring or an authority
+ * held in the calling thread's credentials. */
+static inline int sr_thread_keyctl(const sr_targ_t a[6])
+{
+	switch ((int)a[0]) {
+	case KEYCTL_JOIN_SESSION_KEYRING:
+	case KEYCTL_SET_REQKEY_KEYRING:
+	case KEYCTL_ASSUME_AUTHORITY:
+		return 1;
+	}
+	return 0;
+}
+
+/* seccomp(unsigned int op, unsigned int flags, void *args): strict mode and
+ * a filter without TSYNC apply to the calling thread only; with TSYNC the
+ * filter reaches every thread of the process, the caller included. */
+static inline int sr_thread_seccomp(const sr_targ_t a[6])
+{
+	switch ((unsigned int)a[0]) {
+	case SECCOMP_SET_MODE_STRICT:
+		return 1;
+	case SECCOMP_SET_MODE_FILTER:
+		return !((unsigned int)a[1] & SECCOMP_FILTER_FLAG_TSYNC);
+	}
+	return 0;
+}
+
+/* ptrace(long request, ...): TRACEME makes the calling thread the tracee. */
+static inline int sr_thread_ptrace(const sr_targ_t a[6])
+{
+	return (long)a[0] == SR_PTRACE_TRACEME;
+}
+
+/* sched_set*(pid_t pid, ...): pid 0 is the calling thread. */
+static inline int sr_thread_pid0(const sr_targ_t a[6])
+{
+	return (int)a[0] == 0;
+}
+
+/* setpriority(int which, int who, int prio): PRIO_PROCESS with who 0 sets
+ * the calling thread's nice value (Linux's "process" is the thread here). */
+static inline int sr_thread_setpriority(const sr_targ_t a[6])
+{
+	return (int)a[0] == SR_PRIO_PROCESS && (int)a[1] == 0;
+}
+
+/* ioprio_set(int which, int who, int ioprio): as setpriority. */
+static inline int sr_thread_ioprio_set(const sr_targ_t a[6])
+{
+	return (int)a[0] == SR_IOPRIO_WHO_PROCESS && (int)a[1] == 0;
+}
+
+/* perf_event_open(attr, pid_t pid, int cpu, int group_fd, unsigned long
+ * flags): pid 0 attaches the event to the calling thread (with
+ * PERF_FLAG_PID_CGROUP pid is a cgroup fd instead). */
+static inline int sr_thread_perf_event_open(const sr_targ_t a[6])
+{
+	return (int)a[1] == 0 && !((unsigned long)a[4] & SR_PERF_FLAG_PID_CGROUP);
+}
+
+#endif

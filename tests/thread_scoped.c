@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Thread-scoped calls (syscalls.def, class TS): prctl(PR_SET_NO_NEW_PRIVS),
+ * PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NAME, landlock_restrict_self,
+ * seccomp without TSYNC, keyctl(KEYCTL_JOIN_SESSION_KEYRING), personality,
+ * the raw set*id calls, sched_setaffinity(0), setpriority(PRIO_PROCESS, 0)
+ * change the calling thread only. Through every face:
+ *   - the async face (any engine, inline on or off) refuses them with EPERM
+ *     and runs nothing: neither the submitting thread nor any other thread
+ *     of the process is changed;
+ *   - async_exec refuses them in atoms without SYSLET_SYNC (cached or not),
+ *     and runs them on the caller in SYSLET_SYNC atoms and in syslets run
+ *     without a registration, with the plain call's answer and effect;
+ *   - the batch face runs them on the caller, with the plain call's answer
+ *     and effect;
+ * and argument values that are not thread-scoped (prctl(PR_SET_DUMPABLE),
+ * seccomp with TSYNC, sched_setaffinity of a named thread) run everywhere.
+ * Each case runs in a child process (the changes cannot be undone) and is
+ * compared with the plain call made in another child. Runs under the
+ * engine matrix and, statically linked, in the guest on engine kmod.
+ */
+#include <dirent.h>
+#include <linux/filter.h>
+#include <linux/keyctl.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stddef.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "t.h"
+
+#include <sysring.h>
+#include <sysring/batchsys.h>
+
+#include "table/table.h"
+
+enum face { F_PLAIN, F_ASYNC, F_SYSLET, F_SYSLET_SYNC, F_SYSLET_NOREG, F_BATCH };
+static const char *face_name[] = {"plain", "async", "syslet", "syslet+SYNC", "syslet/no-reg", "batch"};
+
+/* The face runs calls on the submitting thread. */
+static int on_caller(enum face f)
+{
+	return f == F_PLAIN || f == F_SYSLET_SYNC || f == F_SYSLET_NOREG || f == F_BATCH;
+}
+
+static struct syslet_uatom *sring[8];
+
+/* Make call nr(a) through face f on this thread: its raw result. */
+static long through(enum face f, long nr, const long a[6])
+{
+	switch (f) {
+	case F_PLAIN: {
+		long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		return r < 0 ? -errno : r;
+	}
+	case F_ASYNC: {
+		async_context_t ctx;
+		struct async_event ev[1];
+		T_EQ(async_setup(8, &ctx), 0);
+		struct async_cb *cb = async_cb_new(nr, 6, a[0], a[1], a[2], a[3], a[4], a[5]);
+		T_ASSERT(cb);
+		T_EQ(async_submit(ctx, 1, &cb), 1);
+		T_EQ(async_getevents(ctx, 1, 1, ev, NULL), 1);
+		T_EQ(ev[0].cbp, cb);
+		T_EQ(async_destroy(ctx), 0);
+		async_cb_free(cb);
+		return (long)ev[0].res;
+	}
+	case F_SYSLET:
+	case F_SYSLET_SYNC:
+	case F_SYSLET_NOREG: {
+		struct async_head_user ahu = {sring, sizeof(sring), -1UL};
+		static long v[6];
+		long res = 12345;
+		struct syslet_uatom at;
+		memcpy(v, a, sizeof(v));
+		memset(&at, 0, sizeof(at));
+		at.nr = (unsigned long)nr;
+		for (int i = 0; i < 6; i++)
+			at.arg_ptr[i] = (unsigned long *)&v[i];
+		at.ret_ptr = &res;
+		at.flags = f == F_SYSLET_SYNC ? SYSLET_SYNC : 0;
+		if (f != F_SYSLET_NOREG)
+			T_EQ(async_register(&ahu, sizeof(ahu)), 0);
+		struct syslet_uatom *done = async_exec(&at);
+		if (!done) {
+			/* went async: its completion comes through the ring */
+			while (!__atomic_load_n(&sring[0], __ATOMIC_ACQUIRE))
+				T_ASSERT(async_wait(1) >= 0);
+			done = sring[0];
+			sring[0] = NULL;
+		}
+		T_EQ(done, &at);
+		if (f != F_SYSLET_NOREG)
+			T_EQ(async_unregister(&ahu, sizeof(ahu)), 0);
+		return res;
+	}
+	case F_BATCH: {
+		int h = batchsys_open();
+		T_ASSERT(h >= 0);
+		batchsys_batch_t *b = batchsys_batch_alloc(h);
+		T_ASSERT(b);
+		T_EQ(batchsys_push_syscall(b, nr, 6, a[0], a[1], a[2], a[3], a[4], a[5]), 1);
+		T_EQ(batchsys_post_batch(h, b), 1);
+		const syscall_result_t *r = batch_batch_get_result(b, 0);
+		long res = r->error ? -(long)r->error : (long)r->result;
+		batchsys_batch_free(b);
+		batchsys_close(h);
+		return res;
+	}
+	}
+	return -1;
+}
+
+/* The state a case looks at, on this thread and on every other thread. */
+struct state {
+	long here;   /* on the calling thread */
+	long others; /* -1: all other threads as before, else the changed value */
+};
+
+typedef long probe_fn(pid_t tid); /* the value on thread tid */
+
+/* "NoNewPrivs:" (or another field) of /proc/self/task/TID/status. */
+static long status_field(pid_t tid, const char *field)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	FILE *f = fopen(path, "r");
+	long v = -1;
+	if (!f)
+		return -2; /* the thread left */
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)))
+			v = strtol(line + strlen(field), NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static long probe_nnp(pid_t tid)
+{
+	return status_field(tid, "NoNewPrivs:");
+}
+static long probe_seccomp(pid_t tid)
+{
+	return status_field(tid, "Seccomp:");
+}
+static long probe_uid(pid_t tid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	FILE *f = fopen(path, "r");
+	long v = -1;
+	if (!f)
+		return -2;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Uid:", 4))
+			v = strtol(line + 4, NULL, 10); /* real uid */
+	fclose(f);
+	return v;
+}
+static long probe_comm(pid_t tid)
+{
+	char path[64], buf[32] = {0};
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -2;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return !strncmp(buf, "sr-ts-probe", 11);
+}
+#define CAP_SYS_BOOT_BIT 22
+static long probe_capbset(pid_t tid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	FILE *f = fopen(path, "r");
+	long v = -1;
+	if (!f)
+		return -2;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "CapBnd:", 7))
+			v = (long)((strtoull(line + 7, NULL, 16) >> CAP_SYS_BOOT_BIT) & 1);
+	fclose(f);
+	return v;
+}
+
+/* Every thread of the process but `me`: the value if any differs from
+ * `before`, else -1. */
+static long others(probe_fn *p, pid_t me, long before)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	long changed = -1;
+	T_ASSERT(d);
+	while ((e = readdir(d))) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+		if (tid <= 0 || tid == me)
+			continue;
+		long v = p(tid);
+		if (v != -2 && v != before)
+			changed = v;
+	}
+	closedir(d);
+	return changed;
+}
+
+struct tcase {
+	const char *name;
+	long nr;
+	long a[6];
+	probe_fn *probe;   /* NULL: only the result is compared */
+	int thread_scoped; /* with these arguments */
+	int need_root;
+	int sign_only; /* results compared by sign (a new keyring's id) */
+};
+
+/* Run case c through face f in a child; the child reports the result and
+ * the state it saw through a pipe. */
+struct outcome {
+	long res;
+	long before, here, others;
+};
+
+static struct outcome run_case(const struct tcase *c, enum face f)
+{
+	int p[2];
+	struct outcome o;
+	T_EQ(pipe(p), 0);
+	pid_t pid = fork();
+	T_ASSERT(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		pid_t me = (pid_t)syscall(SYS_gettid);
+		struct outcome r = {0, 0, 0, -1};
+		/* a thread pool must exist for "other threads" to mean anything:
+		 * the faces start theirs; the plain call has only this thread */
+		r.before = c->probe ? c->probe(me) : 0;
+		r.res = through(f, c->nr, c->a);
+		if (c->probe) {
+			r.here = c->probe(me);
+			r.others = others(c->probe, me, r.before);
+		}
+		if (write(p[1], &r, sizeof(r)) != sizeof(r))
+			_exit(3);
+		_exit(0);
+	}
+	close(p[1]);
+	int st;
+	T_EQ(waitpid(pid, &st, 0), pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		T_FAIL("%s via %s: child ended with status 0x%x", c->name, face_name[f], st);
+	T_EQ(read(p[0], &o, sizeof(o)), (long)sizeof(o));
+	close(p[0]);
+	return o;
+}
+
+static void check_case(const struct tcase *c)
+{
+	struct outcome plain = run_case(c, F_PLAIN);
+	for (enum face f = F_ASYNC; f <= F_BATCH; f++) {
+		struct outcome o = run_case(c, f);
+		int refused = c->thread_scoped && !on_caller(f);
+		if (refused) {
+			/* refused: EPERM, and nothing changed on any thread */
+			if (o.res != -EPERM)
+				T_FAIL("%s via %s: %ld, expected -EPERM (thread-scoped)", c->name,
+				       face_name[f], o.res);
+			if (c->probe && (o.here != o.before || o.others != -1))
+				T_FAIL("%s via %s: refused but ran (here %ld -> %ld, another thread %ld)",
+				       c->name, face_name[f], o.before, o.here, o.others);
+			continue;
+		}
+		/* runs: the plain call's answer and effect on this thread */
+		if (c->sign_only ? (o.res > 0) != (plain.res > 0) : o.res != plain.res)
+			T_FAIL("%s via %s: %ld, the plain call %ld", c->name, face_name[f], o.res, plain.res);
+		if (c->probe && o.here != plain.here)
+			T_FAIL("%s via %s: the calling thread has %ld, after the plain call %ld", c->name,
+			       face_name[f], o.here, plain.here);
+		/* a thread-scoped call that runs changes no other thread */
+		if (c->probe && c->thread_scoped && o.others != -1)
+			T_FAIL("%s via %s: another thread changed to %ld", c->name, face_name[f], o.others);
+	}
+	printf("ok   %-44s plain %ld%s\n", c->name, plain.res,
+	       c->thread_scoped ? ", refused off the caller" : ", runs everywhere");
+}
+
+static void table_checks(void)
+{
+	long a[6] = {0};
+	const struct sr_sysent *e = sr_sysent(SYS_prctl);
+	T_ASSERT(e && e->cls == SR_TS && e->thread);
+	a[0] = PR_SET_NO_NEW_PRIVS;
+	T_EQ(sr_class(e, a), SR_TS);
+	a[0] = PR_GET_NO_NEW_PRIVS;
+	T_EQ(sr_class(e, a), SR_MB);
+	/* the kernel reads option as an int: upper bits do not hide it */
+	a[0] = (long)(0x100000000ul | PR_SET_NO_NEW_PRIVS);
+	T_EQ(sr_class(e, a), SR_TS);
+	a[0] = PR_CAP_AMBIENT;
+	a[1] = PR_CAP_AMBIENT_IS_SET;
+	T_EQ(sr_class(e, a), SR_MB);
+	a[1] = PR_CAP_AMBIENT_CLEAR_ALL;
+	T_EQ(sr_class(e, a), SR_TS);
+	e = sr_sysent(SYS_seccomp);
+	a[0] = SECCOMP_SET_MODE_FILTER;
+	a[1] = 0;
+	T_EQ(sr_class(e, a), SR_TS);
+	a[1] = SECCOMP_FILTER_FLAG_TSYNC;
+	T_EQ(sr_class(e, a), SR_MB);
+	e = sr_sysent(SYS_sched_setaffinity);
+	a[0] = 0;
+	T_EQ(sr_class(e, a), SR_TS);
+	a[0] = 1;
+	T_EQ(sr_class(e, a), SR_NB);
+	e = sr_sysent(SYS_setresuid);
+	T_EQ(sr_class(e, a), SR_TS);
+	struct sysring_syscall_info info;
+	T_EQ(sysring_syscall_info(SYS_landlock_restrict_self, &info), 0);
+	T_EQ(info.cls, SYSRING_CLASS_THREAD);
+	T_EQ(sysring_syscall_info(SYS_personality, &info), 0);
+	T_EQ(info.cls, SYSRING_CLASS_THREAD);
+	printf("ok   table: classes and argument classifiers\n");
+}
+
+int main(void)
+{
+	t_watchdog(240);
+	table_checks();
+	int root = geteuid() == 0;
+
+	/* An allow-everything filter, for seccomp with and without TSYNC. */
+	static struct sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+	static struct sock_fprog prog = {1, allow};
+
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+
+	struct tcase cases[] = {
+		{"prctl(PR_SET_NO_NEW_PRIVS)", SYS_prctl, {PR_SET_NO_NEW_PRIVS, 1}, probe_nnp, 1, 0, 0},
+		{"prctl(PR_SET_NO_NEW_PRIVS), option with upper bits", SYS_prctl,
+		 {(long)(0x700000000ul | PR_SET_NO_NEW_PRIVS), 1}, probe_nnp, 1, 0, 0},
+		{"prctl(PR_CAPBSET_DROP, CAP_SYS_BOOT)", SYS_prctl, {PR_CAPBSET_DROP, CAP_SYS_BOOT_BIT},
+		 probe_capbset, 1, 1, 0},
+		{"prctl(PR_SET_SECUREBITS, KEEP_CAPS)", SYS_prctl, {PR_SET_SECUREBITS, 1 << 4}, NULL, 1, 1, 0},
+		{"prctl(PR_SET_NAME)", SYS_prctl, {PR_SET_NAME, (long)"sr-ts-probe"}, probe_comm, 1, 0, 0},
+		{"prctl(PR_SET_SECCOMP, FILTER)", SYS_prctl, {PR_SET_SECCOMP, SECCOMP_MODE_FILTER, (long)&prog},
+		 probe_seccomp, 1, 1, 0},
+		{"seccomp(SET_MODE_FILTER)", SYS_seccomp, {SECCOMP_SET_MODE_FILTER, 0, (long)&prog},
+		 probe_seccomp, 1, 1, 0},
+		{"seccomp(SET_MODE_FILTER, TSYNC)", SYS_seccomp,
+		 {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, (long)&prog}, NULL, 0, 1, 0},
+		{"keyctl(JOIN_SESSION_KEYRING)", SYS_keyctl, {KEYCTL_JOIN_SESSION_KEYRING, 0}, NULL, 1, 0, 1},
+		{"personality(query)", SYS_personality, {0xffffffffL}, NULL, 1, 0, 0},
+		{"personality(ADDR_NO_RANDOMIZE)", SYS_personality, {PER_LINUX | ADDR_NO_RANDOMIZE}, NULL, 1, 0, 0},
+		{"landlock_restrict_self(-1, 0)", SYS_landlock_restrict_self, {-1, 0}, NULL, 1, 0, 0},
+		{"setresuid(65534) raw", SYS_setresuid, {65534, 65534, 65534}, probe_uid, 1, 1, 0},
+		{"sched_setaffinity(0)", SYS_sched_setaffinity, {0, sizeof(one), (long)&one}, NULL, 1, 0, 0},
+		{"setpriority(PRIO_PROCESS, 0, 5)", SYS_setpriority, {PRIO_PROCESS, 0, 5}, NULL, 1, 0, 0},
+		{"prctl(PR_SET_DUMPABLE, 0): whole process", SYS_prctl, {PR_SET_DUMPABLE, 0}, NULL, 0, 0, 0},
+		{"prctl(PR_GET_NO_NEW_PRIVS): a read", SYS_prctl, {PR_GET_NO_NEW_PRIVS}, NULL, 0, 0, 0},
+		{"setpriority(PRIO_PGRP, none): not self", SYS_setpriority, {PRIO_PGRP, 999999, 0}, NULL, 0, 0, 0},
+	};
+	/* seccomp filters need NO_NEW_PRIVS or CAP_SYS_ADMIN */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].need_root && !root) {
+			printf("skip %s (needs root)\n", cases[i].name);
+			continue;
+		}
+		check_case(&cases[i]);
+	}
+	return 0;
+}
