@@ -38,7 +38,7 @@ foreach(d LIBDIR INCLUDEDIR)
   if(IS_ABSOLUTE "${CMAKE_INSTALL_${d}}")
     set(SYSRING_PC_${d} "${CMAKE_INSTALL_${d}}")
   else()
-    set(SYSRING_PC_${d} "\${prefix}/${CMAKE_INSTALL_${d}}")
+    set(SYSRING_PC_${d} "\\\${prefix}/${CMAKE_INSTALL_${d}}") # stays ${prefix}/... in the file
   endif()
 endforeach()
 set(SYSRING_PC_IN ${PROJECT_SOURCE_DIR}/cmake/sysring.pc.in)
@@ -64,7 +64,7 @@ file(STRINGS kmod/dkms.conf _dkms_version REGEX "^PACKAGE_VERSION=")
 if(NOT _dkms_version STREQUAL "PACKAGE_VERSION=\"${PROJECT_VERSION}\"")
   message(FATAL_ERROR "kmod/dkms.conf says ${_dkms_version}; the project is ${PROJECT_VERSION}")
 endif()
-set(SYSRING_DKMS_DIR ${CMAKE_INSTALL_PREFIX}/src/sysring-${PROJECT_VERSION})
+set(SYSRING_DKMS_DIR src/sysring-${PROJECT_VERSION}) # relative: cmake --install --prefix applies
 file(GLOB _kmod_sources CONFIGURE_DEPENDS kmod/*.c kmod/*.h)
 list(FILTER _kmod_sources EXCLUDE REGEX "\\.mod\\.c$")
 install(FILES kmod/dkms.conf DESTINATION ${SYSRING_DKMS_DIR} COMPONENT dkms EXCLUDE_FROM_ALL)
@@ -74,6 +74,6 @@ install(DIRECTORY include/sysring DESTINATION ${SYSRING_DKMS_DIR}/include COMPON
   FILES_MATCHING PATTERN "*.h")
 install(DIRECTORY src/core src/table DESTINATION ${SYSRING_DKMS_DIR}/src COMPONENT dkms EXCLUDE_FROM_ALL
   FILES_MATCHING PATTERN "*.h" PATTERN "*.def")
-install(FILES kmod/60-sysring.rules DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/udev/rules.d
+install(FILES kmod/60-sysring.rules DESTINATION lib/udev/rules.d
   COMPONENT dkms EXCLUDE_FROM_ALL)
 install(FILES man/man4/sysring.ko.4 DESTINATION ${CMAKE_INSTALL_MANDIR}/man4 COMPONENT dkms EXCLUDE_FROM_ALL)

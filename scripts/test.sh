@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Install what is missing, then build and run the whole test suite:
-#   1. the normal build (RelWithDebInfo, -Werror)
+#   1. the normal build (RelWithDebInfo, -Werror), with the kernel module's
+#      tests in a qemu guest (label "guest") and the packaging tests (label
+#      "pkg": install + pkg-config + find_package, DKMS, Debian packages)
 #   2. ASan + UBSan
 #   3. TSan
 # Each runs ctest; the script fails if any test fails or if a run found no test.
 # SYSRING_TEST_VARIANTS="plain asan tsan" selects variants.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh --guest
+scripts/deps.sh --test --guest
 variants=${SYSRING_TEST_VARIANTS:-"plain asan tsan"}
 jobs=$(nproc)
 status=0
+start=$(date +%s)
 for v in $variants; do
+	vstart=$(date +%s)
 	case $v in
 	plain) dir=build; opts="" ;;
 	asan) dir=build-asan; opts="-DSYSRING_SANITIZE=address,undefined" ;;
@@ -29,10 +33,11 @@ for v in $variants; do
 	[ "$v" = tsan ] && runner="setarch $(uname -m) -R"
 	log="$dir/ctest.log"
 	set +e
-	# The guest (kernel module) tests boot a qemu guest: run them once, in
-	# the plain variant; the sanitizers instrument only the host library.
+	# The guest (kernel module) tests boot a qemu guest and the packaging
+	# tests build and install the library again: run them once, in the
+	# plain variant; the sanitizers instrument only the host library.
 	exclude="soak"
-	[ "$v" = plain ] || exclude="soak|guest"
+	[ "$v" = plain ] || exclude="soak|guest|pkg"
 	$runner ctest --test-dir "$dir" --output-on-failure -j"$jobs" -LE "$exclude" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	set -e
@@ -41,5 +46,7 @@ for v in $variants; do
 		rc=1
 	fi
 	[ $rc -eq 0 ] || status=1
+	echo "=== $v: $(($(date +%s) - vstart)) s"
 done
+echo "=== all variants: $(($(date +%s) - start)) s, $([ $status -eq 0 ] && echo passed || echo FAILED)"
 exit $status

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The kernel module as users install modules, against the installed Debian
+# kernel headers (the host here runs a kernel that cannot load modules, so
+# the module is built, installed into a staging root and checked, not loaded;
+# the guest tests load it):
+#   1. cmake --install BUILD --component dkms installs the DKMS source tree
+#      (dkms.conf at its top), the udev rule and sysring.ko(4);
+#   2. dkms add + dkms build (in a private DKMS tree) compile sysring.ko for
+#      the headers' kernel; without dkms, the same Makefile path DKMS runs;
+#   3. kmod/Makefile's modules_install installs it into
+#      INSTALL_MOD_PATH/lib/modules/KVER/updates;
+#   4. the udev rule gives the node to root and the group "sysring", 0660.
+#
+#   dkms.sh SOURCE_DIR BUILD_DIR
+set -u
+src=$(readlink -f "$1")
+build=$(readlink -f "$2")
+work=$(mktemp -d "${TMPDIR:-/tmp}/sysring_dkms.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT
+fails=0
+checks=0
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+
+# The kernel whose headers are installed: linux-headers-amd64's, as
+# kmod/Makefile picks it, else any installed headers.
+kver=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null | sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p')
+if [ -z "$kver" ] || [ ! -f "/usr/src/linux-headers-$kver/Makefile" ]; then
+	kver=$(ls -d /usr/src/linux-headers-*/ 2>/dev/null | sed -n 's|^/usr/src/linux-headers-\(.*\)/$|\1|p' |
+		while read -r k; do [ -f "/usr/src/linux-headers-$k/Module.symvers" ] && echo "$k"; done | tail -1)
+fi
+[ -n "$kver" ] || { echo "SKIP: no kernel headers installed (apt-get install linux-headers-amd64)"; exit 77; }
+kdir=/usr/src/linux-headers-$kver
+command -v make >/dev/null || { echo "SKIP: no make"; exit 77; }
+echo "kernel headers: $kver"
+
+# ---- 1 ----
+P=$work/p
+checks=$((checks + 1))
+if ! cmake --install "$build" --component dkms --prefix "$P" >"$work/log" 2>&1; then
+	fail "cmake --install --component dkms"
+	cat "$work/log"
+	exit 1
+fi
+version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$src/kmod/dkms.conf")
+tree=$P/src/sysring-$version
+for f in dkms.conf kmod/Makefile kmod/Kbuild include/sysring/uapi.h include/sysring/syslet.h \
+	src/core/interp.h src/table/syscalls.def; do
+	checks=$((checks + 1))
+	[ -f "$tree/$f" ] || fail "DKMS tree lacks $f"
+done
+for f in lib/udev/rules.d/60-sysring.rules share/man/man4/sysring.ko.4; do
+	checks=$((checks + 1))
+	[ -f "$P/$f" ] || fail "not installed: $f"
+done
+checks=$((checks + 1))
+grep -q "sysring_chan\|async_setup" "$tree/kmod/"*.c && fail "the DKMS tree holds library sources"
+
+# ---- 2 ----
+checks=$((checks + 1))
+if command -v dkms >/dev/null; then
+	mkdir -p "$work/dkms"
+	if ! dkms add -m sysring -v "$version" --sourcetree "$P/src" --dkmstree "$work/dkms" >"$work/log" 2>&1 ||
+		! dkms build -m sysring -v "$version" -k "$kver" --sourcetree "$P/src" --dkmstree "$work/dkms" \
+			>>"$work/log" 2>&1; then
+		fail "dkms build"
+		cat "$work/log"
+		find "$work/dkms" -name make.log -exec tail -30 {} \;
+	fi
+	ko=$(find "$work/dkms" -name 'sysring.ko*' -path "*/$kver/*" | head -1)
+	how="dkms build"
+else
+	echo "note: dkms is not installed; building as its dkms.conf says (MAKE[0])"
+	cp -r "$tree" "$work/copy"
+	if ! make -C "$work/copy/kmod" KVER="$kver" KDIR="$kdir" modules >"$work/log" 2>&1; then
+		fail "make modules (dkms.conf's MAKE[0])"
+		tail -30 "$work/log"
+	fi
+	ko=$work/copy/kmod/sysring.ko
+	how="make modules"
+fi
+checks=$((checks + 1))
+if [ -z "$ko" ] || [ ! -f "$ko" ]; then
+	fail "$how produced no sysring.ko"
+elif command -v modinfo >/dev/null; then
+	vm=$(modinfo -F vermagic "$ko")
+	case $vm in "$kver "*) ;; *) fail "sysring.ko's vermagic is '$vm', not for $kver" ;; esac
+	[ "$(modinfo -F license "$ko")" = GPL ] || fail "sysring.ko's licence is not GPL"
+fi
+
+# ---- 3 ----
+cp -r "$tree" "$work/mi"
+checks=$((checks + 1))
+if ! make -C "$work/mi/kmod" KVER="$kver" KDIR="$kdir" INSTALL_MOD_PATH="$work/root" modules_install \
+	>"$work/log" 2>&1; then
+	fail "make modules_install"
+	tail -30 "$work/log"
+fi
+checks=$((checks + 1))
+[ -f "$work/root/lib/modules/$kver/updates/sysring.ko" ] ||
+	fail "modules_install did not install lib/modules/$kver/updates/sysring.ko: $(find "$work/root" -type f)"
+
+# ---- 4 ----
+rule=$P/lib/udev/rules.d/60-sysring.rules
+checks=$((checks + 1))
+grep -v '^#' "$rule" | grep -q 'KERNEL=="sysring".*OWNER="root".*GROUP="sysring".*MODE="0660"' ||
+	fail "the udev rule does not give /dev/sysring to root:sysring 0660"
+
+echo "dkms: $checks checks, $fails failed"
+[ $fails -eq 0 ]
