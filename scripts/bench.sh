@@ -1,11 +1,44 @@
 #!/bin/sh
 # Install what is missing, build sysring optimised, and print the benchmark table.
-# Extra arguments go to sysring-bench (--quick, --runs N, --json, --only SECTIONS).
+#
+# Extra arguments go to sysring-bench:
+#   --quick            a tenth of the iterations, 3 samples per figure, a 30,000-file tree
+#   --runs N           samples per figure (default 5)
+#   --only LIST        sections: async ring inline uring batch chan files tree
+#   --reverse          every comparison (and the sections) in reverse order
+#   --both-orders      half the rounds in each order, both ratios printed
+#   --no-cold          skip the rows that drop the page cache (they need root)
+#   --tree-files N     size of the generated tree (default 170000)
+#   --dir DIR          where files and trees are generated (default /var/tmp)
+#   --json             rows as JSON
+# The table goes to stdout, progress to stderr; plots (targets.svg, batch.svg,
+# tree.svg) are written into build-release/. On a 2-CPU machine the default run
+# takes about 8 minutes, --quick about 3 (most of it the cold-cache rows and
+# generating the tree).
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+# The tree walk's baselines (GNU du comes with coreutils). Without them the
+# bench prints their rows as SKIPPED.
+missing=""
+for p in gdu bfs; do
+	command -v "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "installing:$missing" >&2
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	# shellcheck disable=SC2086
+	if ! { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing; } >&2; then
+		echo "could not install$missing: their rows will say SKIPPED" >&2
+	fi
+fi
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 cmake --build build-release -j"$(nproc)" --target sysring-bench >/dev/null
-# Run from the build directory: plots (batch.svg) are written there.
+# Run from the build directory: plots are written there.
 cd build-release
-exec bench/sysring-bench "$@"
+start=$(date +%s)
+status=0
+bench/sysring-bench "$@" || status=$?
+echo "sysring-bench took $(($(date +%s) - start)) s; plots in $(pwd)" >&2
+exit $status
