@@ -126,8 +126,8 @@ static void cheap_call(const char *what, const struct acase *proto, long iters)
 		v[n].iters = iters / 20;
 		v[n++].name = "futex ping-pong, per wake-up";
 	}
-	bench_compare(v, n, iters, 0, f);
 	snprintf(cas, sizeof(cas), "%s, threads engine, inline off", what);
+	bench_compare(cas, v, n, iters, 0, f);
 	bench_row("async", cas, v[0].name, &f[0], v[1].name, &f[1], NULL, NULL, "a hand-off per call");
 	for (int k = 2; k <= 3; k++)
 		bench_row("async", cas, v[0].name, &f[0], v[k].name, &f[k], "<= 2", "issue 15, DESIGN.md",
@@ -167,12 +167,12 @@ static void blocking(void)
 	v[0].name = "plain, sequential";
 	c[1].async = 1;
 	v[1].name = "threads: submit 64, collect";
-	bench_compare(v, 2, 128, BENCH_NOWARM, f);
+	bench_compare("nanosleep 100 us (blocking), 64 in flight", v, 2, 128, BENCH_NOWARM, f);
 	snprintf(note, sizeof(note), "%u executor threads", sysring_default_threads());
 	bench_row("async", "nanosleep 100 us (blocking), 64 in flight", v[0].name, &f[0], v[1].name, &f[1], NULL,
 		  NULL, note);
 	c[0].a[0] = c[1].a[0] = (long)&d1ms;
-	bench_compare(v, 2, 64, BENCH_NOWARM, f);
+	bench_compare("64 x nanosleep 1 ms, total", v, 2, 64, BENCH_NOWARM, f);
 	for (int i = 0; i < 2; i++)
 		f[i].med *= 64, f[i].min *= 64, f[i].max *= 64, f[i].med_fwd *= 64, f[i].med_rev *= 64;
 	snprintf(note, sizeof(note), "whole batch; ideal %.1f ms with %u threads", 64.0 / sysring_default_threads(),

@@ -244,7 +244,7 @@ static void writes_1k(void)
 	v[W_PLAIN].run = w_plain;
 	v[W_URING].run = w_uring;
 	v[W_OFF0].run = w_uring_off0;
-	bench_compare(v, NW, bench_iters(10000), 0, f);
+	bench_compare(cas, v, NW, bench_iters(10000), 0, f);
 	bench_row("batch", cas, names[W_URING], &f[W_URING], names[W_AUTO], &f[W_AUTO], "<= 1", "DESIGN.md",
 		  "at least as fast as io_uring");
 	bench_row("batch", cas, names[W_URING], &f[W_URING], names[W_BURING], &f[W_BURING], NULL, NULL, "");
@@ -302,16 +302,16 @@ static void cheap_batches(int nr, int devnull)
 				v[i].iters = lens[l];
 			snprintf(names[i], sizeof(names[i]), "%s, batch of %d", kinds[k], lens[l]);
 		}
-	bench_compare(v, nv, base, 0, f);
 	const char *what = nr == SYS_write ? "write 1 B to /dev/null" : "getppid";
+	char cas[96];
+	snprintf(cas, sizeof(cas), "%s in batches, per call", what);
+	bench_compare(cas, v, nv, base, 0, f);
 	for (int l = 0; l < NL; l++) {
 		for (int k = 0; k < nk; k++) {
 			int i = 1 + l * nk + k;
 			static const int sidx[] = {1, 2, 5}; /* loop, io_uring, auto (snames) */
 			series[nr == SYS_write ? sidx[k] : 4][l] = f[i].med;
 			if (lens[l] == 1 || lens[l] == 8 || lens[l] == 32 || lens[l] == 64 || lens[l] == 72) {
-				char cas[96];
-				snprintf(cas, sizeof(cas), "%s in batches, per call", what);
 				bench_row("batch", cas, names[0], &f[0], names[i], &f[i], NULL, NULL, "");
 			}
 		}

@@ -158,7 +158,7 @@ void bench_inline(void)
 		v[i].setup = inline_setup;
 		v[i].teardown = inline_teardown;
 	}
-	bench_compare(v, 3, bench_iters(500000), 0, f);
+	bench_compare("getppid, completed on the caller", v, 3, bench_iters(500000), 0, f);
 	bench_row("inline", "getppid, completed on the caller", v[0].name, &f[0], v[1].name, &f[1], "<= 1.3",
 		  "issue 15, DESIGN.md", "");
 	bench_row("inline", "getppid, completed on the caller", v[0].name, &f[0], v[2].name, &f[2], "<= 1.3",
@@ -172,11 +172,15 @@ void bench_inline(void)
 		c[i].a[3] = 0;
 		v[i].name = pnames[i];
 	}
-	bench_compare(v, 2, bench_iters(200000), 0, f);
+	bench_compare("pread 4 KiB, cached file, completed on the caller", v, 2, bench_iters(200000), 0, f);
 	bench_row("inline", "pread 4 KiB, cached file, completed on the caller", v[0].name, &f[0], v[1].name, &f[1],
 		  "<= 1.2", "issue 15", "");
 
 	/* instruction counts: the same paths, counted */
+	if (bopt.profile) {
+		close(file);
+		return;
+	}
 	for (int i = 0; i < 3; i++) {
 		c[i].nr = SYS_getppid;
 		c[i].a[0] = c[i].a[1] = c[i].a[2] = c[i].a[3] = 0;
@@ -299,8 +303,8 @@ static void uring_rows(const char *what, long nr, int fd, long iters)
 			v[i].setup = uring_setup;
 			v[i].teardown = uring_teardown;
 		}
-		bench_compare(v, n, iters / batches[b] * batches[b], 0, f);
 		snprintf(cas, sizeof(cas), "%s, batch %d", what, batches[b]);
+		bench_compare(cas, v, n, iters / batches[b] * batches[b], 0, f);
 		bench_row("uring", cas, names[0], &f[0], names[1], &f[1],
 			  batches[b] == 64 ? "<= 1.1" : batches[b] == 8 ? "<= 1.2" : NULL,
 			  batches[b] == 64 ? "issue 15, DESIGN.md" : "issue 15", "");

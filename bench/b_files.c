@@ -564,7 +564,7 @@ static void workload(int stat, int cold)
 	}
 	if (!cold)
 		warm_tree();
-	bench_compare(v, n, NFILES, cold ? BENCH_COLD : 0, f);
+	bench_compare(cas, v, n, NFILES, cold ? BENCH_COLD : 0, f);
 	const char *src = "issue 15, DESIGN.md";
 	bench_row("files", cas, fnames[F_PLAIN], &f[F_PLAIN], fnames[F_SR_AUTO], &f[F_SR_AUTO], "< 1", src,
 		  stat ? "" : "4 async calls per file");

@@ -288,11 +288,11 @@ void bench_ring(void)
 	};
 	struct bench_fig f[2];
 
-	bench_compare(v, 2, bench_iters(2000000), 0, f);
+	bench_compare("push+pop, one thread", v, 2, bench_iters(2000000), 0, f);
 	bench_row("ring", "push+pop, one thread", v[0].name, &f[0], v[1].name, &f[1], "<= 25 ns", "ring design", "");
 	v[0].run = mq_4p;
 	v[1].run = ring_4p;
-	bench_compare(v, 2, bench_iters(4000000), 0, f);
+	bench_compare("4 producers -> 1 consumer, per entry", v, 2, bench_iters(4000000), 0, f);
 	bench_row("ring", "4 producers -> 1 consumer, per entry", v[0].name, &f[0], v[1].name, &f[1], "<= 0.5",
 		  "ring design", "throughput >= 2x the mutex queue");
 }

@@ -235,7 +235,7 @@ void bench_tree(void)
 			bench_skip("tree", cas[1], "every tool", bopt.no_cold ? "--no-cold" : why);
 			continue;
 		}
-		bench_compare(v, n, 1, cold ? BENCH_COLD : BENCH_NOWARM, out);
+		bench_compare(cas[cold], v, n, 1, cold ? BENCH_COLD : BENCH_NOWARM, out);
 		for (int t = 0; t < NTOOLS; t++)
 			if (have[t])
 				f[cold][t] = out[idx[t]];

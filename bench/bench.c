@@ -118,18 +118,65 @@ static double sample_forked(const struct bench_var *v, long iters, unsigned int 
 	return 0;
 }
 
-void bench_compare(const struct bench_var *v, int nv, long iters, unsigned int flags, struct bench_fig *out)
+/* --profile: the matching contenders, each in this process, `runs` timed
+ * runs after its warm-up; the others are left out. */
+static void profile_compare(const char *cas, const struct bench_var *v, int nv, long iters, unsigned int flags,
+			    struct bench_fig *out)
+{
+	for (int i = 0; i < nv; i++) {
+		char label[256];
+		long it = v[i].iters ? v[i].iters : iters;
+		double s[64];
+		int n = bopt.runs < 64 ? bopt.runs : 64;
+
+		memset(&out[i], 0, sizeof(out[i]));
+		snprintf(label, sizeof(label), "%s: %s", cas, v[i].name);
+		if (!strstr(label, bopt.profile)) {
+			snprintf(out[i].err, sizeof(out[i].err), "not profiled");
+			continue;
+		}
+		fprintf(stderr, "  profiling \"%s\": %d runs of %ld operations in pid %d\n", label, n, it, getpid());
+		if (v[i].setup)
+			v[i].setup(v[i].arg);
+		if (!(flags & (BENCH_NOWARM | BENCH_COLD)))
+			v[i].run(v[i].arg, it / 10 + 1);
+		for (int k = 0; k < n; k++) {
+			if ((flags & BENCH_COLD) && bench_drop_caches())
+				abort();
+			s[k] = v[i].run(v[i].arg, it) / (double)it;
+		}
+		if (v[i].teardown)
+			v[i].teardown(v[i].arg);
+		out[i].n = n;
+		out[i].med = median_of(s, n);
+		out[i].min = s[0];
+		out[i].max = s[n - 1];
+		fprintf(stderr, "  profiled \"%s\": %ld operations in all, median %.1f ns each\n", label, (long)n * it,
+			out[i].med);
+	}
+}
+
+void bench_compare(const char *cas, const struct bench_var *v, int nv, long iters, unsigned int flags,
+		   struct bench_fig *out)
 {
 	int rounds = bopt.both_orders ? 2 * bopt.runs : bopt.runs;
-	double (*s)[64] = calloc((size_t)nv, sizeof(*s));
-	int(*rev)[64] = calloc((size_t)nv, sizeof(*rev));
+	double (*s)[64];
+	int(*rev)[64];
 
+	if (bopt.profile) {
+		profile_compare(cas, v, nv, iters, flags, out);
+		return;
+	}
+	s = calloc((size_t)nv, sizeof(*s));
+	rev = calloc((size_t)nv, sizeof(*rev));
 	if (rounds > 64)
 		rounds = 64;
 	for (int i = 0; i < nv; i++) {
 		memset(&out[i], 0, sizeof(out[i]));
 		out[i].unit = BENCH_NS;
 	}
+	if (!bopt.json)
+		fprintf(stderr, "  %s: %d rounds of %d\n", cas, rounds, nv);
 	for (int r = 0; r < rounds; r++) {
 		int reverse = bopt.reverse ^ (bopt.both_orders && (r & 1));
 		for (int k = 0; k < nv; k++) {
@@ -591,7 +638,7 @@ static void print_fig_line(const char *label, const char *name, const struct ben
 	fmt_val(v, sizeof(v), f->med, f->unit);
 	fmt_spread(sp, sizeof(sp), f);
 	if (f->err[0])
-		printf("  %-9s %-46s FAILED (%s)\n", label, name, f->err);
+		printf("  %-9s %-46s %s (%s)", label, name, strcmp(f->err, "not profiled") ? "FAILED" : "-", f->err);
 	else
 		printf("  %-9s %-46s %11s %-27s", label, name, v, sp);
 }
@@ -606,8 +653,10 @@ static void print_row_line(const struct bench_row *r)
 		return;
 	}
 	print_fig_line(r->kind == ROW_FLOOR ? "floor" : r->kind == ROW_REF ? "ref" : "", r->name, &r->fig);
-	if (r->fig.err[0])
+	if (r->fig.err[0]) {
+		putchar('\n');
 		return;
+	}
 	if (q > 0)
 		snprintf(ratio, sizeof(ratio), "%.2fx", q);
 	if (r->kind == ROW_TARGET)
@@ -963,7 +1012,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: sysring-bench [--quick] [--runs N] [--json] [--only SEC1,SEC2] [--reverse] [--both-orders]\n"
-		"                     [--no-cold] [--tree-files N] [--dir DIR]\n"
+		"                     [--no-cold] [--tree-files N] [--dir DIR] [--profile PATTERN]\n"
 		"  --quick         a tenth of the iterations, 3 samples per figure, a 30,000-file tree\n"
 		"  --runs N        samples per figure (default 5; the median and min-max are printed)\n"
 		"  --json          the rows as JSON on stdout\n"
@@ -972,7 +1021,9 @@ static void usage(void)
 		"  --both-orders   N rounds in each order, alternating; prints the ratio of each order\n"
 		"  --no-cold       skip the rows that drop the page cache\n"
 		"  --tree-files N  files in the generated tree (default 170000)\n"
-		"  --dir DIR       where files and trees are generated (default $SYSRING_BENCH_DIR or /var/tmp)\n");
+		"  --dir DIR       where files and trees are generated (default $SYSRING_BENCH_DIR or /var/tmp)\n"
+		"  --profile PAT   run only the contenders whose \"case: name\" contains PAT, in this process\n"
+		"                  (for perf record / strace -c; prints how many operations ran)\n");
 }
 
 struct section {
@@ -1008,6 +1059,8 @@ int main(int argc, char **argv)
 			bopt.tree_files = atol(argv[++i]), tree_set = 1;
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			bopt.dir = argv[++i];
+		else if (!strcmp(argv[i], "--profile") && i + 1 < argc)
+			bopt.profile = argv[++i];
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage();
 			return 0;

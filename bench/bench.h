@@ -43,6 +43,7 @@ struct bench_opts {
 	int no_cold;     /* --no-cold: skip the rows that drop the page cache */
 	long tree_files; /* files in the generated tree (--tree-files) */
 	const char *dir; /* where files and trees are generated (--dir) */
+	const char *profile; /* --profile PATTERN: run only the matching contenders, in-process */
 };
 
 extern struct bench_opts bopt;
@@ -94,9 +95,12 @@ struct bench_var {
 #define BENCH_COLD 2u   /* page cache dropped before each sample (after set-up), no warm-up */
 #define BENCH_NOWARM 4u /* no warm-up run before the timed one */
 
-/* Measure the contenders; out[i] is v[i]'s figure, ns per operation. A
- * sample whose process dies or exits non-zero leaves err set. */
-void bench_compare(const struct bench_var *v, int nv, long iters, unsigned int flags, struct bench_fig *out);
+/* Measure the contenders of the comparison `cas`; out[i] is v[i]'s figure,
+ * ns per operation. A sample whose process dies or exits non-zero leaves
+ * err set. With --profile PATTERN only the contenders whose "cas: name"
+ * contains PATTERN run, in this process, for perf or strace to watch. */
+void bench_compare(const char *cas, const struct bench_var *v, int nv, long iters, unsigned int flags,
+		   struct bench_fig *out);
 
 /* Whether the page cache can be dropped here (root, /proc/sys/vm/drop_caches
  * writable, and bopt.dir not on tmpfs); if not, *why says why. */
