@@ -526,7 +526,7 @@ void bench_row(const char *section, const char *cas, const char *base_name, cons
 		snprintf(r->target, sizeof(r->target), "%s", target);
 		r->met = target_met(r);
 	}
-	if (!bopt.json)
+	if (!bopt.json && !bopt.profile)
 		fprintf(stderr, "  [%s] %s: %s\n", section, cas, name);
 }
 
@@ -801,6 +801,8 @@ void bench_print(void)
 	int met = 0, unmet = 0, nofig = 0;
 	struct utsname u;
 
+	if (bopt.profile) /* only the profiled figures were taken: they are on stderr */
+		return;
 	qsort(rows, (size_t)nrows, sizeof(*rows), cmp_rows);
 	svg_targets("targets.svg");
 	if (bopt.json) {
@@ -1037,7 +1039,7 @@ int main(int argc, char **argv)
 					      {"uring", bench_uring},  {"batch", bench_batch}, {"chan", bench_chan},
 					      {"files", bench_files},  {"tree", bench_tree}};
 	const int nsec = (int)(sizeof(secs) / sizeof(secs[0]));
-	int tree_set = 0;
+	int tree_set = 0, runs = 0;
 
 	bopt.dir = getenv("SYSRING_BENCH_DIR") ? getenv("SYSRING_BENCH_DIR") : "/var/tmp";
 	for (int i = 1; i < argc; i++) {
@@ -1046,7 +1048,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--json"))
 			bopt.json = 1;
 		else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
-			bopt.runs = atoi(argv[++i]);
+			runs = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			bopt.only = argv[++i];
 		else if (!strcmp(argv[i], "--reverse"))
@@ -1069,6 +1071,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (runs) /* --runs wins over --quick's 3, whatever their order */
+		bopt.runs = runs;
 	if (bopt.runs < 1)
 		bopt.runs = 1;
 	if (bopt.runs > 32)
