@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The async face through the threads engine vs plain calls: cheap calls
- * (where a hand-off between threads costs more than the call) and blocking
- * calls (where overlapping them is the point).
+ * The async face through the threads engine (inline calls off) vs plain
+ * calls: cheap calls, where the hand-off between threads costs more than
+ * the call, and blocking calls, where overlapping them is the point. The
+ * getppid comparison also measures the engine's floors in the same rounds:
+ * a minimal ring whose worker spins and makes the real call, and a bare
+ * futex ping-pong between two threads (b_ring.c).
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,8 +21,11 @@ struct acase {
 	long nr;
 	int nargs;
 	long a[6];
+	int async;      /* 0: the plain call in a loop */
+	int batch;      /* calls per submit */
+	long min_nr;    /* getevents' min_nr (0: everything still missing) */
+	uint32_t spin_ns;
 	async_context_t ctx;
-	int batch;
 	struct async_cb *cbs[64];
 };
 
@@ -35,64 +41,143 @@ static double run_plain(void *arg, long iters)
 static double run_async(void *arg, long iters)
 {
 	struct acase *c = arg;
-	return bench_async_rounds(c->ctx, c->cbs, c->batch, iters);
+	return bench_async_rounds_min(c->ctx, c->cbs, c->batch, iters, c->min_nr);
 }
 
-static async_context_t threads_ctx_spin(uint32_t spin_ns)
+static double run_case(void *arg, long iters)
 {
+	struct acase *c = arg;
+	return c->async ? run_async(arg, iters) : run_plain(arg, iters);
+}
+
+static void setup_case(void *arg)
+{
+	struct acase *c = arg;
 	struct sysring_params p;
-	async_context_t ctx;
+
+	if (!c->async)
+		return;
 	sysring_params_init(&p);
-	p.spin_ns = spin_ns;
+	p.spin_ns = c->spin_ns;
 	p.engine = SYSRING_ENGINE_THREADS;
 	p.inline_calls = 0;
-	if (sysring_setup(256, &p, &ctx))
+	if (sysring_setup(256, &p, &c->ctx))
 		abort();
-	return ctx;
+	for (int i = 0; i < 64; i++)
+		c->cbs[i] = async_cb_new(c->nr, (unsigned)c->nargs, c->a[0], c->a[1], c->a[2], c->a[3], c->a[4],
+					 c->a[5]);
 }
 
-static async_context_t threads_ctx(void)
+static void teardown_case(void *arg)
 {
-	return threads_ctx_spin(0);
-}
-
-static void one_case(const char *name, struct acase *c, long iters, const char *note)
-{
-	char label[96];
-	double plain, one, batch;
-
-	c->ctx = threads_ctx();
-	for (int i = 0; i < 64; i++) {
-		c->cbs[i] = async_cb_new(c->nr, (unsigned)c->nargs, c->a[0], c->a[1], c->a[2], c->a[3],
-					 c->a[4], c->a[5]);
-	}
-	plain = bench_median(run_plain, c, iters);
-	c->batch = 1;
-	one = bench_median(run_async, c, iters);
-	c->batch = 64;
-	batch = bench_median(run_async, c, iters);
-	snprintf(label, sizeof(label), "%s, 1 in flight", name);
-	bench_add("async", label, "plain syscall", plain, "threads: submit+getevents", one, note);
-	snprintf(label, sizeof(label), "%s, batches of 64", name);
-	bench_add("async", label, "plain syscall", plain, "threads: submit 64+collect", batch, note);
-	if (c->nr == SYS_getppid) {
-		/* The spin option: trades CPU for hand-off latency. */
-		async_context_t quiet = c->ctx;
-		c->ctx = threads_ctx_spin(5000);
-		c->batch = 1;
-		one = bench_median(run_async, c, iters);
-		c->batch = 64;
-		batch = bench_median(run_async, c, iters);
-		async_destroy(c->ctx);
-		c->ctx = quiet;
-		bench_add("async", "getppid, 1 in flight, spin 5 us", "plain syscall", plain,
-			  "threads+spin: submit+getevents", one, "spin_ns=5000");
-		bench_add("async", "getppid, batches of 64, spin 5 us", "plain syscall", plain,
-			  "threads+spin: submit 64+collect", batch, "spinning workers compete on 2 cores");
-	}
+	struct acase *c = arg;
+	if (!c->async)
+		return;
+	async_destroy(c->ctx);
 	for (int i = 0; i < 64; i++)
 		async_cb_free(c->cbs[i]);
-	async_destroy(c->ctx);
+}
+
+#define MAXV 8
+
+/* The rows of one cheap call: plain, one in flight, batches of 64 with
+ * min_nr 1 and 64, and for getppid the spin option and the floors. */
+static void cheap_call(const char *what, const struct acase *proto, long iters)
+{
+	struct acase c[MAXV];
+	struct bench_var v[MAXV];
+	struct bench_fig f[MAXV];
+	int n = 0, getppid_case = proto->nr == SYS_getppid;
+	char cas[96];
+
+	memset(v, 0, sizeof(v));
+	for (int i = 0; i < MAXV; i++) {
+		c[i] = *proto;
+		v[i].arg = &c[i];
+		v[i].run = run_case;
+		v[i].setup = setup_case;
+		v[i].teardown = teardown_case;
+	}
+	v[n++].name = "plain syscall";
+	c[n].async = 1, c[n].batch = 1;
+	v[n].iters = iters / 10; /* a hand-off each: slow */
+	v[n++].name = "threads: 1 in flight";
+	c[n].async = 1, c[n].batch = 64, c[n].min_nr = 1;
+	v[n++].name = "threads: submit 64, getevents min_nr=1";
+	c[n].async = 1, c[n].batch = 64, c[n].min_nr = 64;
+	v[n++].name = "threads: submit 64, getevents min_nr=64";
+	int spin1 = 0, spin64 = 0, fring = 0, ffutex = 0;
+	if (getppid_case) {
+		c[n].async = 1, c[n].batch = 1, c[n].spin_ns = 5000;
+		v[n].iters = iters / 10;
+		spin1 = n;
+		v[n++].name = "threads+spin 5 us: 1 in flight";
+		c[n].async = 1, c[n].batch = 64, c[n].min_nr = 1, c[n].spin_ns = 5000;
+		spin64 = n;
+		v[n++].name = "threads+spin 5 us: submit 64, min_nr=1";
+		fring = n;
+		v[n].run = bench_floor_ring_run;
+		v[n].setup = bench_floor_ring_setup;
+		v[n].teardown = bench_floor_ring_teardown;
+		v[n++].name = "SPSC ring + spinning worker, batch 64";
+		ffutex = n;
+		v[n].run = bench_futex_pingpong;
+		v[n].setup = v[n].teardown = NULL;
+		v[n].iters = iters / 20;
+		v[n++].name = "futex ping-pong, per wake-up";
+	}
+	snprintf(cas, sizeof(cas), "%s, threads engine, inline off", what);
+	bench_compare(cas, v, n, iters, 0, f);
+	bench_row("async", cas, v[0].name, &f[0], v[1].name, &f[1], NULL, NULL, "a hand-off per call");
+	for (int k = 2; k <= 3; k++)
+		bench_row("async", cas, v[0].name, &f[0], v[k].name, &f[k], "<= 2", "issue 15, DESIGN.md",
+			  getppid_case ? "floor below" : "");
+	if (getppid_case) {
+		bench_row("async", cas, v[0].name, &f[0], v[spin1].name, &f[spin1], NULL, NULL, "spin_ns=5000");
+		bench_row("async", cas, v[0].name, &f[0], v[spin64].name, &f[spin64], NULL, NULL,
+			  "spinning workers compete on 2 cores");
+		bench_row("async", cas, v[0].name, &f[0], v[fring].name, &f[fring], "floor", NULL,
+			  "the hand-off at ring cost (issue: 87-155 ns)");
+		bench_row("async", cas, v[0].name, &f[0], v[ffutex].name, &f[ffutex], "floor", NULL,
+			  "one needless wake-up costs this (issue: 4-47 us)");
+	}
+}
+
+/* Blocking calls: nanosleep, sequential vs 64 in flight. */
+static void blocking(void)
+{
+	static struct timespec d100 = {0, 100000}, d1ms = {0, 1000000};
+	struct acase c[2];
+	struct bench_var v[2];
+	struct bench_fig f[2];
+	char note[96];
+
+	memset(c, 0, sizeof(c));
+	memset(v, 0, sizeof(v));
+	for (int i = 0; i < 2; i++) {
+		c[i].nr = SYS_nanosleep;
+		c[i].nargs = 2;
+		c[i].a[0] = (long)&d100;
+		c[i].batch = 64;
+		v[i].arg = &c[i];
+		v[i].run = run_case;
+		v[i].setup = setup_case;
+		v[i].teardown = teardown_case;
+	}
+	v[0].name = "plain, sequential";
+	c[1].async = 1;
+	v[1].name = "threads: submit 64, collect";
+	bench_compare("nanosleep 100 us (blocking), 64 in flight", v, 2, 128, BENCH_NOWARM, f);
+	snprintf(note, sizeof(note), "%u executor threads", sysring_default_threads());
+	bench_row("async", "nanosleep 100 us (blocking), 64 in flight", v[0].name, &f[0], v[1].name, &f[1], NULL,
+		  NULL, note);
+	c[0].a[0] = c[1].a[0] = (long)&d1ms;
+	bench_compare("64 x nanosleep 1 ms, total", v, 2, 64, BENCH_NOWARM, f);
+	for (int i = 0; i < 2; i++)
+		f[i].med *= 64, f[i].min *= 64, f[i].max *= 64, f[i].med_fwd *= 64, f[i].med_rev *= 64;
+	snprintf(note, sizeof(note), "whole batch; ideal %.1f ms with %u threads", 64.0 / sysring_default_threads(),
+		 sysring_default_threads());
+	bench_row("async", "64 x nanosleep 1 ms, total", v[0].name, &f[0], v[1].name, &f[1], NULL, NULL, note);
 }
 
 void bench_async(void)
@@ -104,7 +189,7 @@ void bench_async(void)
 
 	memset(&c, 0, sizeof(c));
 	c.nr = SYS_getppid;
-	one_case("getppid", &c, bench_iters(200000), "hand-off costs more than the call");
+	cheap_call("getppid", &c, bench_iters(200000));
 
 	memset(&c, 0, sizeof(c));
 	c.nr = SYS_write;
@@ -112,7 +197,7 @@ void bench_async(void)
 	c.a[0] = devnull;
 	c.a[1] = (long)buf;
 	c.a[2] = 1;
-	one_case("write 1 B to /dev/null", &c, bench_iters(200000), "");
+	cheap_call("write 1 B to /dev/null", &c, bench_iters(200000));
 
 	memset(&c, 0, sizeof(c));
 	c.nr = SYS_pread64;
@@ -121,39 +206,9 @@ void bench_async(void)
 	c.a[1] = (long)buf;
 	c.a[2] = 4096;
 	c.a[3] = 8192;
-	one_case("pread 4 KiB, cached file", &c, bench_iters(100000), "");
+	cheap_call("pread 4 KiB, cached file", &c, bench_iters(100000));
 
-	/* Blocking: nanosleep(100 us), sequential vs 64 in flight. */
-	static struct timespec d100 = {0, 100000};
-	memset(&c, 0, sizeof(c));
-	c.nr = SYS_nanosleep;
-	c.nargs = 2;
-	c.a[0] = (long)&d100;
-	c.ctx = threads_ctx();
-	for (int i = 0; i < 64; i++)
-		c.cbs[i] = async_cb_new(c.nr, 2, c.a[0], 0L);
-	double plain = bench_median(run_plain, &c, 128);
-	c.batch = 64;
-	double as = bench_median(run_async, &c, 128);
-	char note[96];
-	snprintf(note, sizeof(note), "%u executor threads", sysring_default_threads());
-	bench_add("async", "nanosleep 100 us (blocking), 64 in flight", "plain, sequential", plain,
-		  "threads: submit 64+collect", as, note);
-
-	/* 64 calls of 1 ms each: expect about 64/threads ms. */
-	static struct timespec d1ms = {0, 1000000};
-	for (int i = 0; i < 64; i++)
-		async_cb_set_arg(c.cbs[i], 0, (long)&d1ms);
-	c.a[0] = (long)&d1ms;
-	plain = bench_median(run_plain, &c, 64) * 64;
-	as = bench_median(run_async, &c, 64) * 64;
-	snprintf(note, sizeof(note), "whole batch; ideal %.1f ms with %u threads",
-		 64.0 / sysring_default_threads(), sysring_default_threads());
-	bench_add("async", "64 x nanosleep 1 ms, total", "plain, sequential", plain,
-		  "threads: submit 64+collect", as, note);
-	for (int i = 0; i < 64; i++)
-		async_cb_free(c.cbs[i]);
-	async_destroy(c.ctx);
+	blocking();
 	close(devnull);
 	close(file);
 }

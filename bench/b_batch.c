@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Batches: Batchsys's benchmark shape (10,000 writes of 1 KiB) with the same
- * work for every row (appends to a fresh O_TMPFILE each), and the per-call
- * cost of batches of 1..72 cheap calls on each executor against plain calls,
- * printed and drawn as an SVG plot (batch.svg in the current directory).
+ * work for every row (appends to a fresh O_TMPFILE each, created by the
+ * sample's own process), and the per-call cost of batches of 1..72 cheap
+ * calls on each executor against plain calls, printed and drawn as an SVG
+ * plot (batch.svg in the current directory).
+ *
+ * Batchsys's own benchmark ran its rows one after the other in one process,
+ * appending hundreds of MB: the row that ran second paid for the first
+ * one's pages, and swapping the rows swapped the ranking. Here every sample
+ * is a process of its own writing a file of its own, and the rows take
+ * turns (bench.h); a --reverse run shows the same ratios.
  */
 #include <fcntl.h>
 #include <liburing.h>
@@ -21,7 +28,7 @@ static char data[1024];
 
 static int tmpfile_fd(void)
 {
-	int fd = open("/tmp", O_TMPFILE | O_WRONLY, 0600);
+	int fd = open(bopt.dir, O_TMPFILE | O_WRONLY, 0600);
 	if (fd < 0)
 		abort();
 	return fd;
@@ -186,126 +193,150 @@ static double cheap_batch(void *arg, long iters)
 	return t;
 }
 
-static void svg_plot(const char *path, const char *title, const int *xs, int nx, double series[][72],
-		     const char **names, int ns)
+static void batch_setup(void *arg)
 {
-	FILE *f = fopen(path, "w");
-	double ymax = 0;
-	static const char *colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
-	if (!f)
-		return;
-	for (int s = 0; s < ns; s++)
-		for (int i = 0; i < nx; i++)
-			if (series[s][i] > ymax)
-				ymax = series[s][i];
-	ymax *= 1.1;
-	fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='760' height='460' font-family='sans-serif' "
-		   "font-size='12'>\n<rect width='760' height='460' fill='white'/>\n");
-	fprintf(f, "<text x='380' y='22' text-anchor='middle' font-size='15'>%s</text>\n", title);
-	fprintf(f, "<line x1='70' y1='400' x2='730' y2='400' stroke='black'/>\n"
-		   "<line x1='70' y1='40' x2='70' y2='400' stroke='black'/>\n");
-	for (int t = 0; t <= 5; t++) {
-		double y = 400 - t * 72.0, v = ymax * t / 5;
-		fprintf(f, "<line x1='66' y1='%.0f' x2='730' y2='%.0f' stroke='#ddd'/>\n", y, y);
-		fprintf(f, "<text x='62' y='%.0f' text-anchor='end'>%.0f</text>\n", y + 4, v);
+	struct bcase *c = arg;
+	c->h = batchsys_open();
+	if (c->h < 0)
+		abort();
+}
+
+static void batch_teardown(void *arg)
+{
+	struct bcase *c = arg;
+	batchsys_close(c->h);
+}
+
+/* Batchsys's shape, the same work on every row. */
+static void writes_1k(void)
+{
+	enum { W_PLAIN, W_URING, W_AUTO, W_LOOP, W_NOMERGE, W_BURING, W_OFF0, W_UNCHECKED, NW };
+	static const char *names[NW] = {"plain write",
+					"raw io_uring, 72/submit",
+					"batchsys post (auto)",
+					"batchsys post (loop, merged runs)",
+					"batchsys post (loop, one call per push)",
+					"batchsys post (uring)",
+					"io_uring, offset 0, unlinked",
+					"batchsys post (uring, unchecked cache)"};
+	static const unsigned int flags[NW] = {
+		[W_AUTO] = 0,
+		[W_LOOP] = SYSRING_BATCHSYS_EXEC_LOOP,
+		[W_NOMERGE] = SYSRING_BATCHSYS_EXEC_LOOP | SYSRING_BATCHSYS_NO_MERGE,
+		[W_BURING] = SYSRING_BATCHSYS_EXEC_URING,
+		[W_UNCHECKED] = SYSRING_BATCHSYS_EXEC_URING | SYSRING_BATCHSYS_UNCHECKED_CACHE,
+	};
+	struct bcase c[NW];
+	struct bench_var v[NW];
+	struct bench_fig f[NW];
+	const char *cas = "10,000 x write 1 KiB, appended to a fresh file";
+
+	memset(c, 0, sizeof(c));
+	memset(v, 0, sizeof(v));
+	for (int i = 0; i < NW; i++) {
+		c[i].flags = flags[i];
+		v[i].name = names[i];
+		v[i].arg = &c[i];
+		v[i].setup = batch_setup;
+		v[i].teardown = batch_teardown;
+		v[i].run = w_batch;
 	}
-	for (int i = 0; i < nx; i++) {
-		double x = 70 + 660.0 * (xs[i] - 1) / 71.0;
-		fprintf(f, "<text x='%.0f' y='418' text-anchor='middle'>%d</text>\n", x, xs[i]);
+	v[W_PLAIN].run = w_plain;
+	v[W_URING].run = w_uring;
+	v[W_OFF0].run = w_uring_off0;
+	bench_compare(cas, v, NW, bench_iters(10000), 0, f);
+	bench_row("batch", cas, names[W_URING], &f[W_URING], names[W_AUTO], &f[W_AUTO], "<= 1", "DESIGN.md",
+		  "at least as fast as io_uring");
+	bench_row("batch", cas, names[W_URING], &f[W_URING], names[W_BURING], &f[W_BURING], NULL, NULL, "");
+	bench_row("batch", cas, names[W_PLAIN], &f[W_PLAIN], names[W_AUTO], &f[W_AUTO], NULL, NULL, "");
+	bench_row("batch", cas, names[W_PLAIN], &f[W_PLAIN], names[W_LOOP], &f[W_LOOP], NULL, NULL, "");
+	bench_row("batch", cas, names[W_PLAIN], &f[W_PLAIN], names[W_NOMERGE], &f[W_NOMERGE], NULL, NULL, "");
+	bench_row("batch", cas, names[W_PLAIN], &f[W_PLAIN], names[W_BURING], &f[W_BURING], NULL, NULL, "");
+	bench_row("batch", cas, names[W_PLAIN], &f[W_PLAIN], names[W_URING], &f[W_URING], "ref", NULL, "");
+	bench_row("batch", "10,000 x write 1 KiB, Batchsys's own io_uring row", names[W_OFF0], &f[W_OFF0],
+		  names[W_AUTO], &f[W_AUTO], "<= 1", "DESIGN.md",
+		  "its row overwrites one cached page: less work than appending");
+	bench_row("batch", "10,000 x write 1 KiB, merging", names[W_NOMERGE], &f[W_NOMERGE], names[W_LOOP],
+		  &f[W_LOOP], NULL, NULL, "what merging runs into writev gains");
+	bench_row("batch", "10,000 x write 1 KiB, the fd cache", names[W_BURING], &f[W_BURING], names[W_UNCHECKED],
+		  &f[W_UNCHECKED], NULL, NULL, "what the per-post fd check costs");
+}
+
+/* Batches of 1..72 cheap calls: one comparison per call, every length a
+ * contender beside the plain loop. */
+static const int lens[] = {1, 2, 4, 8, 16, 24, 32, 48, 64, 72};
+#define NL (int)(sizeof(lens) / sizeof(lens[0]))
+static double series[6][16];
+
+static void cheap_batches(int nr, int devnull)
+{
+	/* write: plain, then loop/io_uring/auto per length; getppid: plain, loop */
+	static const char *kinds[] = {"batch, loop", "batch, io_uring", "batch, auto"};
+	static const unsigned int kflags[] = {SYSRING_BATCHSYS_EXEC_LOOP, SYSRING_BATCHSYS_EXEC_URING, 0};
+	int nk = nr == SYS_write ? 3 : 1;
+	int nv = 1 + NL * nk;
+	struct bcase *c = calloc((size_t)nv, sizeof(*c));
+	struct bench_var *v = calloc((size_t)nv, sizeof(*v));
+	struct bench_fig *f = calloc((size_t)nv, sizeof(*f));
+	char (*names)[48] = calloc((size_t)nv, sizeof(*names));
+	long base = bench_iters(72 * 1000);
+
+	for (int i = 0; i < nv; i++) {
+		c[i].nr = nr;
+		c[i].fd = devnull;
+		v[i].arg = &c[i];
+		v[i].setup = batch_setup;
+		v[i].teardown = batch_teardown;
+		v[i].run = cheap_batch;
+		v[i].name = names[i];
 	}
-	fprintf(f, "<text x='400' y='445' text-anchor='middle'>calls per batch</text>\n"
-		   "<text x='18' y='220' transform='rotate(-90 18 220)' text-anchor='middle'>ns per call</text>\n");
-	for (int s = 0; s < ns; s++) {
-		fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='", colors[s % 6]);
-		for (int i = 0; i < nx; i++)
-			if (series[s][i] > 0)
-				fprintf(f, "%.1f,%.1f ", 70 + 660.0 * (xs[i] - 1) / 71.0,
-					400 - 360.0 * series[s][i] / ymax);
-		fprintf(f, "'/>\n<text x='600' y='%d' fill='%s'>%s</text>\n", 60 + 18 * s, colors[s % 6], names[s]);
+	v[0].run = cheap_plain;
+	snprintf(names[0], sizeof(names[0]), "plain calls");
+	for (int l = 0; l < NL; l++)
+		for (int k = 0; k < nk; k++) {
+			int i = 1 + l * nk + k;
+			c[i].batch_len = lens[l];
+			c[i].flags = kflags[k];
+			v[i].iters = base / lens[l] * lens[l];
+			if (!v[i].iters)
+				v[i].iters = lens[l];
+			snprintf(names[i], sizeof(names[i]), "%s, batch of %d", kinds[k], lens[l]);
+		}
+	const char *what = nr == SYS_write ? "write 1 B to /dev/null" : "getppid";
+	char cas[96];
+	snprintf(cas, sizeof(cas), "%s in batches, per call", what);
+	bench_compare(cas, v, nv, base, 0, f);
+	for (int l = 0; l < NL; l++) {
+		for (int k = 0; k < nk; k++) {
+			int i = 1 + l * nk + k;
+			static const int sidx[] = {1, 2, 5}; /* loop, io_uring, auto (snames) */
+			series[nr == SYS_write ? sidx[k] : 4][l] = f[i].med;
+			if (lens[l] == 1 || lens[l] == 8 || lens[l] == 32 || lens[l] == 64 || lens[l] == 72) {
+				bench_row("batch", cas, names[0], &f[0], names[i], &f[i], NULL, NULL, "");
+			}
+		}
+		series[nr == SYS_write ? 0 : 3][l] = f[0].med;
 	}
-	fprintf(f, "</svg>\n");
-	fclose(f);
+	free(c);
+	free(v);
+	free(f);
+	free(names);
 }
 
 void bench_batch(void)
 {
-	struct bcase c = {0};
-	char note[96];
-	memset(data, 'a', sizeof(data));
-	c.h = batchsys_open();
-	if (c.h < 0)
-		abort();
-
-	/* Batchsys's shape, same work on every row */
-	long n = bench_iters(10000);
-	double p = bench_median(w_plain, NULL, n);
-	double u = bench_median(w_uring, NULL, n);
-	c.flags = 0;
-	double ba = bench_median(w_batch, &c, n);
-	c.flags = SYSRING_BATCHSYS_EXEC_LOOP;
-	double bl = bench_median(w_batch, &c, n);
-	c.flags = SYSRING_BATCHSYS_EXEC_LOOP | SYSRING_BATCHSYS_NO_MERGE;
-	double bn = bench_median(w_batch, &c, n);
-	c.flags = SYSRING_BATCHSYS_EXEC_URING;
-	double bu = bench_median(w_batch, &c, n);
-	double u0 = bench_median(w_uring_off0, NULL, n);
-	snprintf(note, sizeof(note), "target: <= raw io_uring (%.2fx of it)", ba / u);
-	bench_add("batch", "10,000 x write 1 KiB (append), auto", "raw io_uring, 72/submit", u,
-		  "batchsys post (auto)", ba, note);
-	snprintf(note, sizeof(note), "target: <= Batchsys's io_uring row (%.2fx of it)", ba / u0);
-	bench_add("batch", "10,000 x write 1 KiB, Batchsys's io_uring row", "io_uring, offset 0, unlinked", u0,
-		  "batchsys post (auto)", ba, note);
-	bench_add("batch", "10,000 x write 1 KiB (append), loop", "one call per push", bn,
-		  "merged runs (writev)", bl, "what merging gains");
-	bench_add("batch", "10,000 x write 1 KiB (append), auto", "plain write", p, "batchsys post (auto)", ba, "");
-	bench_add("batch", "10,000 x write 1 KiB (append), loop", "plain write", p, "batchsys post (loop)", bl, "");
-	bench_add("batch", "10,000 x write 1 KiB (append), uring", "plain write", p, "batchsys post (uring)", bu, "");
-	c.flags = SYSRING_BATCHSYS_EXEC_URING | SYSRING_BATCHSYS_UNCHECKED_CACHE;
-	double bun = bench_median(w_batch, &c, n);
-	bench_add("batch", "10,000 x write 1 KiB, uring, fd cache unchecked", "uring, checked cache", bu,
-		  "uring, unchecked cache", bun, "what the per-post fd check costs");
-
-	/* batches of 1..72 cheap calls */
-	static const int lens[] = {1, 2, 4, 8, 16, 24, 32, 48, 64, 72};
-	const int nl = (int)(sizeof(lens) / sizeof(lens[0]));
-	static double series[6][72];
-	const char *names[6] = {"write 1B /dev/null: plain", "write: batch loop", "write: batch io_uring",
-				"getppid: plain", "getppid: batch loop", "write: batch auto"};
+	const char *snames[6] = {"write 1B /dev/null: plain", "write: batch loop",    "write: batch io_uring",
+				 "getppid: plain",            "getppid: batch loop", "write: batch auto"};
 	int devnull = open("/dev/null", O_WRONLY);
-	c.fd = devnull;
-	for (int k = 0; k < 2; k++) {
-		c.nr = k == 0 ? SYS_write : SYS_getppid;
-		double pl = bench_median(cheap_plain, &c, bench_iters(72 * 2000));
-		for (int i = 0; i < nl; i++) {
-			c.batch_len = lens[i];
-			long it = bench_iters(72 * 2000) / lens[i] * lens[i];
-			c.flags = SYSRING_BATCHSYS_EXEC_LOOP;
-			double lo = bench_median(cheap_batch, &c, it);
-			double ur = 0, au = 0;
-			if (k == 0) {
-				c.flags = SYSRING_BATCHSYS_EXEC_URING;
-				ur = bench_median(cheap_batch, &c, it);
-				c.flags = 0;
-				au = bench_median(cheap_batch, &c, it);
-				series[0][i] = pl, series[1][i] = lo, series[2][i] = ur, series[5][i] = au;
-			} else {
-				series[3][i] = pl, series[4][i] = lo;
-			}
-			char name[96];
-			snprintf(name, sizeof(name), "%s, batch of %d", k == 0 ? "write 1 B /dev/null" : "getppid",
-				 lens[i]);
-			if (lens[i] == 1 || lens[i] == 8 || lens[i] == 32 || lens[i] == 72) {
-				bench_add("batch", name, "plain calls", pl, "batch, loop", lo, "");
-				if (k == 0) {
-					bench_add("batch", name, "plain calls", pl, "batch, io_uring", ur, "");
-					bench_add("batch", name, "plain calls", pl, "batch, auto", au, "");
-				}
-			}
-		}
-	}
+
+	memset(data, 'a', sizeof(data));
+	writes_1k();
+	cheap_batches(SYS_write, devnull);
+	cheap_batches(SYS_getppid, devnull);
 	close(devnull);
-	svg_plot("batch.svg", "sysring batches: ns per call vs batch length (median)", lens, nl, series, names, 6);
-	fprintf(stderr, "  [batch] plot written to batch.svg\n");
-	batchsys_close(c.h);
+	bench_svg_lines("batch.svg", "sysring batches: ns per call vs batch length (median)", "calls per batch", lens, NL,
+			series, snames, 6);
+	if (!bopt.json)
+		fprintf(stderr, "  [batch] plot written to batch.svg\n");
 	sync(); /* leave no writeback behind for the next section */
 }

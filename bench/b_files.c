@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Many small files: stat of 10,000 files, and open+fstat+read+close of each,
- * through sysring against libuv's thread pool (uv_fs_*) and against plain
+ * Many small files: stat of 10,000 files, and open+fstat+read+close of each
+ * (as four async calls per file, and as one syslet per file), through
+ * sysring against libuv's thread pool (uv_fs_*) and against plain
  * sequential calls, on a tree the benchmark generates (100 directories of
- * 100 files of 1 KiB, page-cache warm).
+ * 100 files of 1 KiB), with the page cache warm and cold.
+ *
+ * Cold rows drop the page cache, dentries and inodes before each sample
+ * (root only; SKIPPED otherwise). Every contender first runs its code once
+ * on a separate set of 256 files (its set-up), so that a cold sample pays
+ * for the tree's metadata and data, not for the contender's first use of
+ * its own code and threads. Warm rows are preceded by a pass over the tree.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,31 +25,42 @@
 #include "bench.h"
 
 #define NFILES 10000
+#define NWARM 256
 #define WINDOW 256
 
-static char (*paths)[128];
-static char root[48];
+static char (*tree_paths)[160], (*warm_paths)[160];
+static char (*paths)[160]; /* the set the run functions work on */
+static long npaths;
+static char root[128];
+
+static void make_files(char (*list)[160], int n, const char *sub)
+{
+	char buf[1024], dir[150];
+	memset(buf, 'x', sizeof(buf));
+	for (int i = 0; i < n; i++) {
+		if (i % 100 == 0) {
+			snprintf(dir, sizeof(dir), "%.128s/%s%02d", root, sub, i / 100);
+			mkdir(dir, 0755);
+		}
+		snprintf(list[i], sizeof(list[i]), "%s/f%03d", dir, i % 100);
+		int fd = open(list[i], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+			abort();
+		close(fd);
+	}
+}
 
 static void make_tree(void)
 {
-	char buf[1024];
-	memset(buf, 'x', sizeof(buf));
-	snprintf(root, sizeof(root), "/tmp/sysring-bench-files-%d", getpid());
-	mkdir(root, 0755);
-	paths = calloc(NFILES, sizeof(*paths));
-	for (int d = 0; d < NFILES / 100; d++) {
-		char dir[96];
-		snprintf(dir, sizeof(dir), "%s/d%02d", root, d);
-		mkdir(dir, 0755);
-		for (int f = 0; f < 100; f++) {
-			int i = d * 100 + f;
-			snprintf(paths[i], sizeof(paths[i]), "%s/f%03d", dir, f);
-			int fd = open(paths[i], O_WRONLY | O_CREAT | O_TRUNC, 0644);
-			if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
-				abort();
-			close(fd);
-		}
-	}
+	snprintf(root, sizeof(root), "%s/sysring-bench-files-%d", bopt.dir, getpid());
+	if (mkdir(root, 0755))
+		abort();
+	tree_paths = calloc(NFILES, sizeof(*tree_paths));
+	warm_paths = calloc(NWARM, sizeof(*warm_paths));
+	make_files(tree_paths, NFILES, "d");
+	make_files(warm_paths, NWARM, "w");
+	paths = tree_paths;
+	npaths = NFILES;
 	/* Write it all back now, so that writeback does not run during the
 	 * measurements (on 2 cores it would take one of them). */
 	sync();
@@ -50,15 +68,24 @@ static void make_tree(void)
 
 static void remove_tree(void)
 {
-	for (int i = 0; i < NFILES; i++)
-		unlink(paths[i]);
-	for (int d = 0; d < NFILES / 100; d++) {
-		char dir[96];
-		snprintf(dir, sizeof(dir), "%s/d%02d", root, d);
-		rmdir(dir);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", root);
+	free(tree_paths);
+	free(warm_paths);
+}
+
+/* Read every file of the tree once: the warm rows start warm. */
+static void warm_tree(void)
+{
+	static char rb[4096];
+	for (int i = 0; i < NFILES; i++) {
+		int fd = open(tree_paths[i], O_RDONLY);
+		if (fd < 0 || read(fd, rb, sizeof(rb)) != 1024)
+			abort();
+		close(fd);
 	}
-	rmdir(root);
-	free(paths);
 }
 
 /* ---- plain ---- */
@@ -69,7 +96,7 @@ static double plain_stat(void *arg, long iters)
 	uint64_t t0 = bench_now(), sum = 0;
 	(void)arg;
 	for (long i = 0; i < iters; i++) {
-		if (stat(paths[i % NFILES], &st))
+		if (stat(paths[i % npaths], &st))
 			abort();
 		sum += (uint64_t)st.st_size;
 	}
@@ -85,7 +112,7 @@ static double plain_ofrc(void *arg, long iters)
 	uint64_t t0 = bench_now();
 	(void)arg;
 	for (long i = 0; i < iters; i++) {
-		int fd = open(paths[i % NFILES], O_RDONLY);
+		int fd = open(paths[i % npaths], O_RDONLY);
 		if (fd < 0 || fstat(fd, &st) || read(fd, rb, sizeof(rb)) != 1024 || close(fd))
 			abort();
 	}
@@ -111,7 +138,7 @@ static void uv_stat_cb(uv_fs_t *req);
 static void uv_stat_start(struct uvjob *j)
 {
 	j->i = uv_next++;
-	uv_fs_stat(&loop, &j->req, paths[j->i % NFILES], uv_stat_cb);
+	uv_fs_stat(&loop, &j->req, paths[j->i % npaths], uv_stat_cb);
 }
 
 static void uv_stat_cb(uv_fs_t *req)
@@ -151,7 +178,7 @@ static void uv_ofrc_cb(uv_fs_t *req);
 static void uv_ofrc_open(struct uvjob *j)
 {
 	j->i = uv_next++;
-	uv_fs_open(&loop, &j->req, paths[j->i % NFILES], O_RDONLY, 0, uv_ofrc_cb);
+	uv_fs_open(&loop, &j->req, paths[j->i % npaths], O_RDONLY, 0, uv_ofrc_cb);
 }
 
 static void uv_ofrc_cb(uv_fs_t *req)
@@ -257,20 +284,22 @@ static double sr_stat_run(void *arg, long iters)
 	(void)arg;
 	uint64_t t0 = bench_now();
 	for (int k = 0; k < WINDOW && next < iters; k++) {
-		srjobs[k].path = (long)paths[next++ % NFILES];
+		srjobs[k].path = (long)paths[next++ % npaths];
 		batch[k] = cbof(&srjobs[k], 0);
 	}
 	if (async_submit(sctx, (long)next, batch) != next)
 		abort();
 	while (done < iters) {
-		int got = async_getevents(sctx, 1, WINDOW, ev, NULL), n = 0;
+		/* a good handful at a time, not one: fewer wake-ups (as below) */
+		long inflight = next - done < 32 ? next - done : 32;
+		int got = async_getevents(sctx, inflight, WINDOW, ev, NULL), n = 0;
 		for (int k = 0; k < got; k++) {
 			struct srjob *j = job_of(ev[k].cbp);
 			if (ev[k].res != 0 || j->st.st_size != 1024)
 				abort();
 			done++;
 			if (next < iters) {
-				j->path = (long)paths[next++ % NFILES];
+				j->path = (long)paths[next++ % npaths];
 				batch[n++] = cbof(j, 0);
 			}
 		}
@@ -289,7 +318,7 @@ static double sr_ofrc_run(void *arg, long iters)
 	(void)arg;
 	uint64_t t0 = bench_now();
 	for (int k = 0; k < WINDOW && next < iters; k++) {
-		srjobs[k].path = (long)paths[next++ % NFILES];
+		srjobs[k].path = (long)paths[next++ % npaths];
 		srjobs[k].stage = 0;
 		batch[k] = cbof(&srjobs[k], 0);
 	}
@@ -312,7 +341,7 @@ static double sr_ofrc_run(void *arg, long iters)
 			}
 			done++;
 			if (next < iters) {
-				j->path = (long)paths[next++ % NFILES];
+				j->path = (long)paths[next++ % npaths];
 				j->stage = 0;
 				batch[n++] = cbof(j, 0);
 			}
@@ -393,7 +422,7 @@ static double syslet_ofrc_run(void *arg, long iters)
 			k = (k + 1) % WINDOW;
 			if (j->path)
 				continue; /* still in flight */
-			j->path = (long)paths[next++ % NFILES];
+			j->path = (long)paths[next++ % npaths];
 			if (async_exec(&j->a[0])) {
 				sljob_check(j);
 				j->path = 0;
@@ -424,65 +453,149 @@ static double syslet_ofrc_run(void *arg, long iters)
 	return (double)t;
 }
 
-void bench_files(void)
-{
-	make_tree();
-	uv_loop_init(&loop);
-	uvjobs = calloc(WINDOW, sizeof(*uvjobs));
-	srjobs = calloc(WINDOW, sizeof(*srjobs));
-	long iters = NFILES;
-	double ofrc_async = 0, ofrc_uv = 0;
+/* ---- the contenders ---- */
 
-	double p = bench_median(plain_stat, NULL, iters);
-	double u = bench_median(uv_stat_run, NULL, iters);
-	static const struct {
-		int engine;
-		const char *name;
-	} engines[] = {{SYSRING_ENGINE_AUTO, "auto"},
-		       {SYSRING_ENGINE_THREADS, "threads"},
-		       {SYSRING_ENGINE_URING, "uring"}};
-	for (unsigned e = 0; e < 3; e++) {
-		struct sysring_params prm;
+enum fkind { F_PLAIN, F_UV, F_SR_AUTO, F_SR_THREADS, F_SR_URING, F_SYSLET, NKINDS };
+
+static const char *const fnames[NKINDS] = {"plain sequential", "libuv uv_fs_* (4 pool threads)",
+					   "sysring auto",     "sysring threads",
+					   "sysring uring",    "one syslet per file"};
+
+struct fcase {
+	int kind;
+	int stat; /* 1: stat each file; 0: open+fstat+read+close */
+};
+
+static double file_run(void *arg, long iters)
+{
+	struct fcase *c = arg;
+	switch (c->kind) {
+	case F_PLAIN:
+		return c->stat ? plain_stat(NULL, iters) : plain_ofrc(NULL, iters);
+	case F_UV:
+		return c->stat ? uv_stat_run(NULL, iters) : uv_ofrc_run(NULL, iters);
+	case F_SYSLET:
+		return syslet_ofrc_run(NULL, iters);
+	default:
+		return c->stat ? sr_stat_run(NULL, iters) : sr_ofrc_run(NULL, iters);
+	}
+}
+
+static void file_setup(void *arg)
+{
+	struct fcase *c = arg;
+	struct sysring_params prm;
+
+	switch (c->kind) {
+	case F_UV:
+		uv_loop_init(&loop);
+		uvjobs = calloc(WINDOW, sizeof(*uvjobs));
+		break;
+	case F_SR_AUTO:
+	case F_SR_THREADS:
+	case F_SR_URING:
 		sysring_params_init(&prm);
-		prm.engine = (uint32_t)engines[e].engine;
+		prm.engine = c->kind == F_SR_AUTO	? SYSRING_ENGINE_AUTO
+			     : c->kind == F_SR_THREADS ? SYSRING_ENGINE_THREADS
+						       : SYSRING_ENGINE_URING;
 		if (sysring_setup(WINDOW * 4, &prm, &sctx))
 			abort();
-		jobs_init(1);
-		double s = bench_median(sr_stat_run, NULL, iters);
-		char nm[48];
-		snprintf(nm, sizeof(nm), "sysring %s", engines[e].name);
-		bench_add("files", "stat 10,000 files", "plain sequential", p, nm, s, "");
-		if (e == 0)
-			bench_add("files", "stat 10,000 files", "libuv uv_fs_stat", u, nm, s, "libuv pool: 4 threads");
-		jobs_init(0);
-		double s4 = bench_median(sr_ofrc_run, NULL, iters);
-		if (e == 0) {
-			ofrc_async = s4;
-			double p4 = bench_median(plain_ofrc, NULL, iters);
-			double u4 = bench_median(uv_ofrc_run, NULL, iters);
-			ofrc_uv = u4;
-			bench_add("files", "open+fstat+read+close x 10,000", "plain sequential", p4, nm, s4,
-				  "4 separate async calls per file");
-			bench_add("files", "open+fstat+read+close x 10,000", "libuv uv_fs_* chain", u4, nm,
-				  s4, "");
-		} else {
-			bench_add("files", "open+fstat+read+close x 10,000", "-", 0, nm, s4, "");
-		}
-		async_destroy(sctx);
+		srjobs = calloc(WINDOW, sizeof(*srjobs));
+		jobs_init(c->stat);
+		break;
+	case F_SYSLET:
+		sljobs = calloc(WINDOW, sizeof(*sljobs));
+		break;
+	default:
+		break;
 	}
-	sljobs = calloc(WINDOW, sizeof(*sljobs));
-	double sl = bench_median(syslet_ofrc_run, NULL, iters);
-	double p4 = bench_median(plain_ofrc, NULL, iters);
-	bench_add("syslet", "open+fstat+read+close x 10,000", "plain sequential", p4,
-		  "one syslet per file", sl, "fd flows open -> fstat/read/close");
-	bench_add("syslet", "open+fstat+read+close x 10,000", "libuv uv_fs_* chain", ofrc_uv,
-		  "one syslet per file", sl, "target: faster than libuv and plain");
-	bench_add("syslet", "open+fstat+read+close x 10,000", "async face, 4 calls/file", ofrc_async,
-		  "one syslet per file", sl, "target: syslet beats separate calls");
-	free(sljobs);
-	uv_loop_close(&loop);
-	free(uvjobs);
-	free(srjobs);
+	/* The contender's code, threads and rings in use once, on other files. */
+	paths = warm_paths;
+	npaths = NWARM;
+	file_run(arg, NWARM);
+	paths = tree_paths;
+	npaths = NFILES;
+}
+
+static void file_teardown(void *arg)
+{
+	struct fcase *c = arg;
+	switch (c->kind) {
+	case F_UV:
+		uv_loop_close(&loop);
+		free(uvjobs);
+		break;
+	case F_SR_AUTO:
+	case F_SR_THREADS:
+	case F_SR_URING:
+		async_destroy(sctx);
+		free(srjobs);
+		break;
+	case F_SYSLET:
+		free(sljobs);
+		break;
+	default:
+		break;
+	}
+}
+
+static void workload(int stat, int cold)
+{
+	struct fcase c[NKINDS];
+	struct bench_var v[NKINDS];
+	struct bench_fig f[NKINDS];
+	int n = stat ? F_SYSLET : NKINDS; /* no syslet contender for stat */
+	char cas[96];
+	const char *why;
+
+	snprintf(cas, sizeof(cas), "%s x 10,000 files, %s cache", stat ? "stat" : "open+fstat+read+close",
+		 cold ? "cold" : "warm");
+	if (cold && (bopt.no_cold || !bench_can_drop_caches(&why))) {
+		bench_skip("files", cas, "every contender", bopt.no_cold ? "--no-cold" : why);
+		return;
+	}
+	memset(v, 0, sizeof(v));
+	for (int i = 0; i < n; i++) {
+		c[i].kind = i;
+		c[i].stat = stat;
+		v[i].name = fnames[i];
+		v[i].arg = &c[i];
+		v[i].run = file_run;
+		v[i].setup = file_setup;
+		v[i].teardown = file_teardown;
+	}
+	if (!cold)
+		warm_tree();
+	bench_compare(cas, v, n, NFILES, cold ? BENCH_COLD : 0, f);
+	const char *src = "issue 15, DESIGN.md";
+	bench_row("files", cas, fnames[F_PLAIN], &f[F_PLAIN], fnames[F_SR_AUTO], &f[F_SR_AUTO], "< 1", src,
+		  stat ? "" : "4 async calls per file");
+	if (!stat)
+		bench_row("files", cas, fnames[F_PLAIN], &f[F_PLAIN], fnames[F_SYSLET], &f[F_SYSLET], "< 1", src,
+			  "the fd flows open -> fstat/read/close");
+	bench_row("files", cas, fnames[F_PLAIN], &f[F_PLAIN], fnames[F_SR_THREADS], &f[F_SR_THREADS], NULL, NULL,
+		  "");
+	bench_row("files", cas, fnames[F_PLAIN], &f[F_PLAIN], fnames[F_SR_URING], &f[F_SR_URING], NULL, NULL, "");
+	bench_row("files", cas, fnames[F_PLAIN], &f[F_PLAIN], fnames[F_UV], &f[F_UV], "ref", NULL, "");
+	bench_row("files", cas, fnames[F_UV], &f[F_UV], fnames[F_SR_AUTO], &f[F_SR_AUTO], "< 1", src, "");
+	if (!stat) {
+		bench_row("files", cas, fnames[F_UV], &f[F_UV], fnames[F_SYSLET], &f[F_SYSLET], "< 1", src, "");
+		bench_row("files", cas, fnames[F_SR_AUTO], &f[F_SR_AUTO], fnames[F_SYSLET], &f[F_SYSLET], NULL, NULL,
+			  "one syslet against 4 separate async calls");
+	}
+}
+
+void bench_files(void)
+{
+	if (!bopt.json)
+		fprintf(stderr, "  [files] generating %d files in %s...\n", NFILES + NWARM, bopt.dir);
+	make_tree();
+	/* warm and cold, in the run order */
+	for (int k = 0; k < 4; k++) {
+		int i = bopt.reverse ? 3 - k : k;
+		bench_set_order(i);
+		workload(i == 0 || i == 2, i >= 2);
+	}
 	remove_tree();
 	sync();
 }
