@@ -24,6 +24,7 @@
 #include "t.h"
 
 #include <sysring.h>
+#include <sysring/batchsys.h>
 
 #define NUSERS 3
 

@@ -20,6 +20,7 @@
 #include "failinject.h"
 
 #include <sysring.h>
+#include <sysring/batchsys.h>
 
 static async_context_t g_ctx; /* set up before the cases that need one */
 static int g_h;               /* an open batch handle */

@@ -32,6 +32,7 @@
 #include "t.h"
 
 #include <sysring.h>
+#include <sysring/batchsys.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define T_ASAN 1

@@ -24,6 +24,7 @@
 #include "t.h"
 
 #include <sysring.h>
+#include <sysring/batchsys.h>
 
 /* Every push of Batchsys's header plus the generic one, on `b`. */
 static int push_op(batchsys_batch_t *b, int op, int fd)
