@@ -318,15 +318,30 @@ static bool claim(struct sr_req *req, uint32_t to)
 	return sr_cas(&req->state, &st, to, SR_ACQ_REL, SR_ACQUIRE);
 }
 
-/* Complete every queued call with `res` without running it. */
+/* A claimed request ends with `res` at its current atom, which could not
+ * run (no thread, no timer): the atom's result is `res`, as if it had run
+ * and failed, so that a syslet's owner reading ret_ptr sees why it ended. */
+static void finish_unrun(struct sr_ctx *ctx, struct sr_req *req, long res)
+{
+	if (req->cur->ret_ptr)
+		*req->cur->ret_ptr = res;
+	sr_req_finish(ctx, req, res, SYSRING_ENGINE_THREADS);
+}
+
+/* Complete every queued call with `res` without running it (-ECANCELED:
+ * shutdown, whose syslets' results are not written; -EAGAIN: no thread). */
 static void fail_queued(struct sr_ctx *ctx, long res)
 {
 	uint32_t idx;
 
 	while (sr_ring_pop_u32(&ctx->sq, &idx) == 0) {
 		struct sr_req *req = &ctx->reqs[idx];
-		if (claim(req, SR_REQ_CANCELED))
+		if (!claim(req, SR_REQ_CANCELED))
+			continue;
+		if (res == -ECANCELED)
 			sr_req_finish(ctx, req, res, SYSRING_ENGINE_THREADS);
+		else
+			finish_unrun(ctx, req, res);
 	}
 }
 
@@ -335,8 +350,7 @@ static void run_claimed(struct sr_ctx *ctx, struct sr_worker *w, struct sr_req *
 	if (sr_unlikely(req->deadline_ns)) {
 		if (!arm_timer(w, req->deadline_ns)) {
 			/* Untimed, the call could block past its deadline. */
-			sr_req_finish(ctx, req, sr_now_ns() >= req->deadline_ns ? -ETIME : -EAGAIN,
-				      SYSRING_ENGINE_THREADS);
+			finish_unrun(ctx, req, sr_now_ns() >= req->deadline_ns ? -ETIME : -EAGAIN);
 			return;
 		}
 		sr_req_run(ctx, req, SYSRING_ENGINE_THREADS);
