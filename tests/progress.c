@@ -133,7 +133,7 @@ static void msgq(int n)
 	T_EQ(async_setup(2 * (unsigned long)n, &ctx), 0);
 	for (int i = 0; i < n; i++) {
 		out[i].mtype = i + 1;
-		snprintf(out[i].text, sizeof(out[i].text), "%d", i);
+		snprintf(out[i].text, sizeof(out[i].text), "%u", (unsigned)i % 1000000u);
 		rcv[i] = async_cb_new(SYS_msgrcv, 5, (long)q, (long)&in[i], (long)sizeof(in[i].text), 0L, 0L);
 		snd[i] = async_cb_new(SYS_msgsnd, 4, (long)q, (long)&out[i], (long)sizeof(out[i].text), 0L);
 		T_ASSERT(rcv[i] && snd[i]);
@@ -210,7 +210,7 @@ static void syslets(int n)
 			a->arg_ptr[4] = &flg;
 		} else {
 			out[k].mtype = k + 1;
-			snprintf(out[k].text, sizeof(out[k].text), "%d", k);
+			snprintf(out[k].text, sizeof(out[k].text), "%u", (unsigned)k % 1000000u);
 			bufs[i] = (unsigned long)&out[k];
 			a->nr = SYS_msgsnd;
 			a->arg_ptr[1] = &bufs[i];
