@@ -135,6 +135,10 @@
 
 enum { SR_SLOT_FREE = 0, SR_SLOT_LIVE, SR_SLOT_GONE };
 
+/* Bits of t->mon (see the monitor). */
+#define MON_ARMED 1u /* work waits: watch for a stall */
+#define MON_REAP 2u  /* a worker retired: join it */
+
 /* ---- the cancel signal ---- */
 
 static int sr_cancel_signal;
@@ -375,8 +379,8 @@ static bool spin_for_work(struct sr_ctx *ctx)
 }
 
 /* An idle worker above the floor leaves, unless work arrived. True: the
- * slot is marked GONE and the worker must return (it is joined when its
- * slot is reused, or at shutdown). */
+ * slot is marked GONE and the worker must return (the monitor joins it, or
+ * a start that reuses the slot, or shutdown). */
 static bool retire(struct sr_ctx *ctx, struct sr_worker *w)
 {
 	struct sr_threads *t = &ctx->thr;
@@ -398,12 +402,18 @@ static bool retire(struct sr_ctx *ctx, struct sr_worker *w)
 		}
 	}
 	pthread_mutex_unlock(&ctx->lock);
-	/* Still ours to touch: the slot is reused only after joining us. */
-	if (gone && w->timer_ok) {
+	if (!gone)
+		return false;
+	/* Still ours to touch: the slot is reused, and the context freed,
+	 * only after joining us. */
+	if (w->timer_ok) {
 		timer_delete(w->timer);
 		w->timer_ok = 0;
 	}
-	return gone;
+	/* Ask the monitor to join us. Release pairs with its acquire. */
+	sr_fetch_or(&t->mon, MON_REAP, SR_RELEASE);
+	sr_futex_wake(&t->mon, 1, false);
+	return true;
 }
 
 static void *worker_main(void *arg)
@@ -573,9 +583,44 @@ static bool start_worker(struct sr_ctx *ctx, bool wait)
  * any worker taking an entry (every worker is blocked; see "Growth" above).
  * While work keeps moving it looks less and less often (up to every
  * SR_MON_BUSY_MAX_NS) and stands down once the ring is empty; while starts
- * fail it retries less and less often (up to SR_MON_FAIL_MAX_NS). It sleeps
- * on t->mon_armed and is woken at most once per arming.
+ * fail it retries less and less often (up to SR_MON_FAIL_MAX_NS). It also
+ * joins retired workers, so that their threads do not linger unjoined (a
+ * worker above `eager` was started by the monitor, so one exists when a
+ * worker retires).
+ *
+ * It sleeps on t->mon, a futex word of two bits: MON_ARMED (set by grow(),
+ * once per arming, cleared by the monitor when it stands down) and
+ * MON_REAP (set by a retiring worker). Every setter changes the word before
+ * its wake-up, so a monitor about to sleep on the value it last read wakes
+ * at once.
  */
+/* Set MON_ARMED; false if it was already set. Acq_rel pairs with the
+ * monitor's acquire of the word. */
+static bool mon_arm(struct sr_threads *t)
+{
+	uint32_t m = sr_load_relaxed(&t->mon);
+
+	do {
+		if (m & MON_ARMED)
+			return false;
+	} while (!sr_cas_weak(&t->mon, &m, m | MON_ARMED, SR_ACQ_REL, SR_RELAXED));
+	return true;
+}
+
+/* Join the workers that retired; their slots become free. */
+static void join_retired(struct sr_ctx *ctx)
+{
+	struct sr_threads *t = &ctx->thr;
+
+	pthread_mutex_lock(&ctx->lock);
+	for (uint32_t i = 0; i < t->nslots; i++)
+		if (t->workers[i].slot == SR_SLOT_GONE) {
+			pthread_join(t->workers[i].thread, NULL); /* returned or returning */
+			t->workers[i].slot = SR_SLOT_FREE;
+		}
+	pthread_mutex_unlock(&ctx->lock);
+}
+
 static void *monitor_main(void *arg)
 {
 	struct sr_ctx *ctx = arg;
@@ -585,12 +630,19 @@ static void *monitor_main(void *arg)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
-	/* Acquires pair with shutdown's release of stop and grow()'s CAS of
-	 * mon_armed. */
+	/* Acquires pair with shutdown's release of stop and mon_arm()'s and
+	 * retire()'s changes of the word. */
 	while (!sr_load_acquire(&t->stop)) {
-		if (!sr_load_acquire(&t->mon_armed)) {
+		uint32_t m = sr_load_acquire(&t->mon);
+
+		if (m & MON_REAP) {
+			sr_fetch_and(&t->mon, ~MON_REAP, SR_ACQ_REL);
+			join_retired(ctx);
+			continue;
+		}
+		if (!(m & MON_ARMED)) {
 			interval = SR_MON_TICK_NS;
-			sr_futex_wait(&t->mon_armed, 0, NULL, false);
+			sr_futex_wait(&t->mon, m, NULL, false);
 			continue;
 		}
 		uint64_t before = sr_load_relaxed(&t->popped);
@@ -606,17 +658,17 @@ static void *monitor_main(void *arg)
 			continue;
 		}
 		if (!sr_ring_count(&ctx->sq) || sr_load_relaxed(&t->live) >= t->max) {
-			sr_store_release(&t->mon_armed, 0);
+			/* Release pairs with grow()'s acquire in mon_arm(). */
+			sr_fetch_and(&t->mon, ~MON_ARMED, SR_ACQ_REL);
 			/* A submitter that pushed just after our look at the
-			 * ring may have seen mon_armed still 1 in grow() and
-			 * left the arming to us: look again after the store
+			 * ring may have seen MON_ARMED still set in grow() and
+			 * left the arming to us: look again after the change
 			 * (Dekker with the fence in sr_threads_submit between
-			 * its push and grow()'s load of mon_armed), and stay
+			 * its push and grow()'s load of the word), and stay
 			 * armed if work waits. */
 			sr_smp_mb();
-			uint32_t zero = 0;
 			if (sr_ring_count(&ctx->sq) && sr_load_relaxed(&t->live) < t->max)
-				sr_cas(&t->mon_armed, &zero, 1, SR_ACQ_REL, SR_RELAXED);
+				mon_arm(t);
 		} else if (interval < SR_MON_BUSY_MAX_NS) {
 			interval *= 2; /* busy but moving: look less often */
 		}
@@ -627,7 +679,6 @@ static void *monitor_main(void *arg)
 static void grow(struct sr_ctx *ctx)
 {
 	struct sr_threads *t = &ctx->thr;
-	uint32_t zero = 0;
 
 	/* Below `eager`, start one now. If that fails (the lock was busy,
 	 * or pthread_create failed), the monitor is armed instead: otherwise
@@ -635,29 +686,28 @@ static void grow(struct sr_ctx *ctx)
 	 * next submission, forever if it is what they wait for. */
 	if (sr_load_relaxed(&t->live) < t->eager && start_worker(ctx, false))
 		return;
-	if (sr_load_relaxed(&t->mon_armed) || sr_load_relaxed(&t->live) >= t->max)
+	if ((sr_load_relaxed(&t->mon) & MON_ARMED) || sr_load_relaxed(&t->live) >= t->max)
 		return;
-	/* Pairs with the monitor's acquire of mon_armed: one arming, one wake. */
-	if (!sr_cas(&t->mon_armed, &zero, 1, SR_ACQ_REL, SR_RELAXED))
+	if (!mon_arm(t)) /* one arming, one wake-up */
 		return;
 	/* Acquire pairs with the release of mon_started below (under the lock). */
 	if (!sr_load_acquire(&t->mon_started)) {
 		pthread_mutex_lock(&ctx->lock);
 		if (!t->mon_started && !sr_load_relaxed(&t->stop)) {
-			if (create_thread(&t->monitor, monitor_main, ctx, 0) == 0) {
+			if (create_thread(&t->monitor, monitor_main, ctx, SR_WORKER_STACK) == 0) {
 				sr_store_release(&t->mon_started, 1);
 			} else {
 				/* No monitor: disarm, so that a later grow() tries
 				 * again instead of finding it armed forever; and if
 				 * no worker exists either, nothing will run what is
 				 * queued. */
-				sr_store_release(&t->mon_armed, 0);
+				sr_fetch_and(&t->mon, ~MON_ARMED, SR_RELEASE);
 				fail_if_no_worker_locked(ctx);
 			}
 		}
 		pthread_mutex_unlock(&ctx->lock);
 	}
-	sr_futex_wake(&t->mon_armed, 1, false);
+	sr_futex_wake(&t->mon, 1, false);
 }
 
 int sr_threads_init(struct sr_ctx *ctx, uint32_t max)
@@ -804,11 +854,11 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 			pthread_join(t->workers[i].thread, NULL);
 	pthread_mutex_lock(&ctx->lock);
 	pthread_mutex_unlock(&ctx->lock); /* a grow() starting the monitor is done */
-	/* Acquire pairs with grow()'s release of mon_started; the release of
-	 * mon_armed pairs with the monitor's acquire (it then sees stop). */
+	/* Acquire pairs with grow()'s release of mon_started; the change of
+	 * the word wakes the monitor, whose acquire of it then sees stop. */
 	if (sr_load_acquire(&t->mon_started)) {
-		sr_store_release(&t->mon_armed, 1);
-		sr_futex_wake(&t->mon_armed, 1, false);
+		sr_fetch_or(&t->mon, MON_ARMED, SR_RELEASE);
+		sr_futex_wake(&t->mon, 1, false);
 		pthread_join(t->monitor, NULL);
 	}
 }
