@@ -32,6 +32,8 @@
 #define sr_fetch_add(p, v, mo) __atomic_fetch_add((p), (v), (mo))
 #define sr_fetch_sub(p, v, mo) __atomic_fetch_sub((p), (v), (mo))
 #define sr_exchange(p, v, mo) __atomic_exchange_n((p), (v), (mo))
+#define sr_fetch_or(p, v, mo) __atomic_fetch_or((p), (v), (mo))
+#define sr_fetch_and(p, v, mo) __atomic_fetch_and((p), (v), (mo))
 
 /* Strong compare-and-swap; *expected is updated with the value seen on failure. */
 #define sr_cas(p, expected, desired, succ, fail) \

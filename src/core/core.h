@@ -68,7 +68,7 @@ enum sr_req_state {
 	SR_REQ_URING,    /* in io_uring */
 	SR_REQ_INLINE,   /* being routed or run on a submitting/completing thread */
 	SR_REQ_KMOD,     /* in the kernel module's ring */
-	SR_REQ_CANCELED, /* cancelled while QUEUED: the worker finishes it */
+	SR_REQ_CANCELED, /* cancelled while QUEUED: its canceller completes it */
 	SR_REQ_DONE,
 };
 
@@ -103,7 +103,7 @@ struct sr_req {
 	uint8_t on_caller;   /* routed by async_exec on the submitting thread */
 	uint8_t async;       /* syslet went async: its end goes to the ring */
 	uint8_t skip_inline; /* the current atom's non-blocking attempt was made */
-	uint8_t pad_;
+	uint8_t in_sq;       /* threads.c: an entry in ctx->sq stands for this request */
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0: no timeout */
 	long args[6];         /* argument values as read for inline/uring */
 	const struct sr_uring_op *uop; /* io_uring column used, while in io_uring */
@@ -162,24 +162,28 @@ struct sr_worker {
 	 * worker, read by cancel/destroy. */
 	struct sr_req *cur;
 	uint32_t index;
-	uint32_t exited; /* set by the worker as it leaves its loop */
+	uint32_t slot;   /* SR_SLOT_* (threads.c), changed under ctx->lock */
+	uint32_t exited; /* set by the worker as it leaves its loop at shutdown */
 	uint32_t timer_ok;
 	timer_t timer; /* per-call timeouts (threads.c) */
 };
 
 struct sr_threads {
-	struct sr_worker *workers; /* array of `max` */
-	uint32_t max;
-	uint32_t started;       /* workers created so far (grows up to max) */
+	struct sr_worker *workers; /* array of `max` slots */
+	uint32_t max;           /* cap: nr_events, or the one the application set */
+	uint32_t nslots;        /* slots used so far (high-water mark) */
+	uint32_t live;          /* workers running (started and not retired) */
 	uint32_t stop;          /* set once by shutdown */
 	/* Parking state, one word so that it changes as a whole (threads.c):
 	 * low half: workers parked or about to park; high half: wake-ups
 	 * issued and not yet taken, never more than the low half. */
 	uint64_t park sr_aligned_cacheline;
 	uint32_t wake_seq;      /* futex word the idle workers sleep on */
-	uint32_t eager;         /* workers started as soon as work waits */
-	uint64_t popped;        /* requests taken by workers (for the monitor) */
-	uint32_t mon_armed;     /* futex word: the monitor watches for a stall */
+	uint32_t eager;         /* workers started as soon as work waits; the floor
+				 * under which idle workers do not retire */
+	uint64_t popped;        /* entries taken by workers (for the monitor) */
+	uint64_t created;       /* workers ever started (statistics, tests) */
+	uint32_t mon;           /* futex word of the monitor: MON_* bits (threads.c) */
 	uint32_t mon_started;
 	pthread_t monitor;
 };
@@ -187,6 +191,7 @@ struct sr_threads {
 struct sr_config {
 	uint32_t engine;    /* enum sysring_engine asked for (after env override) */
 	uint32_t threads;   /* maximum executor threads */
+	uint32_t threads_set; /* `threads` was set (params, SYSRING_THREADS): a cap */
 	int32_t inline_calls; /* resolved: 0 or 1 */
 	int32_t kmod_cached;  /* syslets' cached part through the module (SYSRING_KMOD_CACHED) */
 	int32_t quiet;        /* uring quiet windows (SYSRING_NO_QUIET=1 turns them off) */
@@ -395,7 +400,11 @@ void sr_threads_shutdown(struct sr_ctx *ctx);
 void sr_threads_free(struct sr_ctx *ctx);
 /* Interrupt the worker running req until it lets go of it. */
 void sr_threads_interrupt(struct sr_ctx *ctx, struct sr_req *req);
+/* The cancel signal, with the library's action on it re-installed if the
+ * application changed it (threads.c, "The cancel signal"). */
 int sr_threads_cancel_signal(void);
+/* Send the cancel signal to an executor thread (marked as the library's). */
+int sr_threads_kick(pthread_t thread);
 uint32_t sr_threads_idle(const struct sr_ctx *ctx);
 /* Workers started eagerly per CPU before growth waits for a stall. */
 void sr_threads_set_eager(struct sr_ctx *ctx, uint32_t per_cpu);

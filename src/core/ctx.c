@@ -321,11 +321,14 @@ again:
 		st = sr_load_acquire(&req->state);
 		switch (st) {
 		case SR_REQ_QUEUED:
-			/* Still in the ring: the worker that pops it finishes it. */
+			/* Still queued for the threads: completed here and now,
+			 * not by the worker that pops it, which may be blocked
+			 * behind a busy one (threads.c drops the entry). */
 			/* Pairs with the worker's CAS QUEUED -> RUNNING: one wins. */
 			if (!sr_cas(&req->state, &st, SR_REQ_CANCELED, SR_ACQ_REL, SR_ACQUIRE))
 				goto again;
 			sr_store_relaxed(&req->cancel, 1);
+			sr_req_finish(ctx, req, -ECANCELED, SYSRING_ENGINE_THREADS);
 			found++;
 			break;
 		case SR_REQ_RUNNING:

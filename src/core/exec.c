@@ -304,7 +304,9 @@ void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 			/* the module's ring is full */
 			__attribute__((fallthrough));
 		case SR_ROUTE_THREADS:
-			sr_store_relaxed(&req->state, SR_REQ_QUEUED);
+			/* Release pairs with the acquire CAS of a worker that pops
+			 * an older entry of this request (threads.c, in_sq). */
+			sr_store_release(&req->state, SR_REQ_QUEUED);
 			sr_threads_submit(ctx, reqs, 1);
 			return;
 		}
@@ -324,7 +326,7 @@ void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 				break;
 			__attribute__((fallthrough)); /* ring full: the threads */
 		case SR_ROUTE_THREADS:
-			sr_store_relaxed(&req->state, SR_REQ_QUEUED);
+			sr_store_release(&req->state, SR_REQ_QUEUED);
 			th[nth++] = req;
 			break;
 		}
@@ -333,7 +335,7 @@ void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 			/* What io_uring would not take (a prep that refused its
 			 * arguments) goes to the threads, in order. */
 			for (unsigned int k = got; k < nur; k++) {
-				sr_store_relaxed(&ur[k]->state, SR_REQ_QUEUED);
+				sr_store_release(&ur[k]->state, SR_REQ_QUEUED);
 				th[nth++] = ur[k];
 				if (nth == 64) {
 					sr_threads_submit(ctx, th, nth);
@@ -422,7 +424,7 @@ bool sr_ctx_exec_cached(struct sr_ctx *ctx, struct sr_req *req)
 		return false;
 	if (r == SR_ROUTE_KMOD && sr_kmod_submit(ctx, &req, 1) == 1)
 		return false;
-	sr_store_relaxed(&req->state, SR_REQ_QUEUED);
+	sr_store_release(&req->state, SR_REQ_QUEUED);
 	sr_threads_submit(ctx, &req, 1);
 	return false;
 }

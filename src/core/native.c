@@ -135,6 +135,10 @@ void sr_config_resolve(struct sr_config *cfg, const struct sysring_params *p)
 		if (v > 0 && v <= 1024)
 			cfg->threads = (uint32_t)v;
 	}
+	/* Set: a cap on the threads engine's pool. Unset: the pool is bounded by
+	 * the calls in flight (threads.c); `threads` then sizes the kmod
+	 * engine's fixed pool only. */
+	cfg->threads_set = cfg->threads != 0;
 	if (!cfg->threads)
 		cfg->threads = sysring_default_threads();
 	env = getenv("SYSRING_INLINE");
@@ -203,7 +207,7 @@ SR_EXPORT int sysring_stats(async_context_t h, struct sysring_stats *st)
 	}
 	st->in_flight = st->submitted - st->completed;
 	st->pending = st->completed - st->reaped;
-	st->threads = sr_load_relaxed(&ctx->thr.started);
+	st->threads = sr_load_relaxed(&ctx->thr.live);
 	st->threads_idle = sr_threads_idle(ctx);
 	sr_ctx_put(ctx);
 	return 0;

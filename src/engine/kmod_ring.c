@@ -305,7 +305,7 @@ unsigned int sr_kmod_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned i
 void sr_kmod_interrupt(struct sr_ctx *ctx, struct sr_req *req)
 {
 	struct sr_kmod *k = ctx->km;
-	int sig = sr_threads_cancel_signal();
+	sr_threads_cancel_signal(); /* our action on the signal, before signalling */
 
 	if (kmod_ring_features() & SYSRING_FEAT_CANCEL) {
 		struct sysring_ring_cancel c = {.size = sizeof(c), .user_data = (uint64_t)req->idx + 1};
@@ -316,7 +316,7 @@ void sr_kmod_interrupt(struct sr_ctx *ctx, struct sr_req *req)
 	for (int tries = 0; tries < 5000 && sr_load_acquire(&req->state) == SR_REQ_KMOD; tries++) {
 		for (uint32_t i = 0; i < k->nworkers; i++)
 			if (!sr_load_acquire(&k->exited[i]))
-				pthread_kill(k->workers[i], sig);
+				sr_threads_kick(k->workers[i]);
 		struct timespec ts = {0, 200 * 1000};
 		nanosleep(&ts, NULL);
 	}
@@ -325,7 +325,7 @@ void sr_kmod_interrupt(struct sr_ctx *ctx, struct sr_req *req)
 void sr_kmod_shutdown(struct sr_ctx *ctx)
 {
 	struct sr_kmod *k = ctx->km;
-	int sig = sr_threads_cancel_signal();
+	sr_threads_cancel_signal(); /* our action on the signal, before signalling */
 
 	if (!k)
 		return;
@@ -340,7 +340,7 @@ void sr_kmod_shutdown(struct sr_ctx *ctx)
 		for (uint32_t i = 0; i < k->nworkers; i++)
 			if (!sr_load_acquire(&k->exited[i])) {
 				alive++;
-				pthread_kill(k->workers[i], sig);
+				sr_threads_kick(k->workers[i]);
 			}
 		if (!alive)
 			break;

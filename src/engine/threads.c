@@ -4,10 +4,56 @@
  *
  * Submitters push request indices into the context's submission ring (sq);
  * workers pop them, run the request's program with raw system calls and
- * hand the finished request to the face. Workers are started on demand up
- * to thr.max: a submitter starts one when none is idle, and a worker that
- * takes a request while more are queued and none is idle starts a sibling,
- * so a burst of blocking calls spreads over the pool quickly.
+ * hand the finished request to the face.
+ *
+ * Progress guarantee. Calls in flight whose completion depends only on each
+ * other (a read and the write that feeds it, msgrcv and msgsnd) always
+ * complete, up to nr_events in flight, with the default configuration. A
+ * fixed pool cannot promise that: N blocked reads queued ahead of their N
+ * writes take every worker of a pool of N or fewer (libuv's most reported
+ * thread-pool complaint). So the pool is bounded by the calls in flight
+ * (t->max = nr_events, one worker per call at most) and grows whenever work
+ * is queued and every worker is blocked: then the next queued call gets a
+ * thread of its own, as in FlexSC, and the dependent set completes with at
+ * most one worker per call of it. Without a cap the guarantee rests only on
+ * the system letting us create threads; SYSRING_THREADS (or
+ * sysring_params.threads, max_nr_threads) sets a cap, and a set of
+ * dependent calls that needs more threads than the cap then waits until a
+ * running call ends (forever if none will): cancel, timeouts and destroy
+ * still end such calls.
+ *
+ * Growth (how "every worker is blocked" is told from "busy computing"):
+ * `eager` workers (two per CPU; one for the syslet face, whose submitter runs
+ * cached atoms itself) start as soon as work waits with no idle worker.
+ * Beyond that the monitor thread starts one more each time queued work has
+ * waited 50 us without any worker taking an entry (t->popped did not move):
+ * workers that compute keep taking entries, blocked ones do not. A burst of
+ * calls that compute thus keeps to `eager` threads, which take turns on the
+ * CPUs no worse than more would, while blocked workers are joined by new
+ * ones, one per 50 us stall (65 threads for 64 blocked reads then their 64
+ * writes: tests/progress.c).
+ *
+ * Small threads, retired when idle. Workers run system calls, not user code:
+ * 64 KiB stacks (the deepest path, a syslet completing into the face while
+ * the cancel signal's frame sits on the stack, uses under 8 KiB, 25 KiB
+ * under ASan: docs/engines.md), so a pool of a thousand is 64 MiB of address
+ * space and a few MiB resident. A worker idle for SR_IDLE_NS while more than
+ * `eager` are running leaves (retire()), so a burst's threads do not stay.
+ *
+ * Submission ring entries (req->in_sq). A cancelled queued call is completed
+ * at once by its canceller (sr_ctx_cancel), not by the worker that would pop
+ * it, which may be blocked behind the very call the application is
+ * cancelling around. Its entry stays in the ring (a ring has no removal),
+ * so an entry names a request, not one incarnation of it: a worker that pops
+ * it runs the request if it is QUEUED at that moment (the state CAS decides,
+ * exactly once) and otherwise drops the entry. in_sq says an entry stands for
+ * the request: a submitter that finds it set pushes nothing (the entry will
+ * run the reused request), one that finds it clear pushes; a worker clears
+ * it right after its pop, before its CAS. So the ring never holds two entries
+ * of one request and never fills (capacity >= nr_events), however many
+ * queued calls are cancelled while every worker is blocked. A reused request
+ * may thus run from its predecessor's place in the ring, earlier than calls
+ * submitted before it: the engine never promised an order.
  *
  * Parking (an eventcount on thr.wake_seq):
  *   worker:    key = wake_seq; idle++ (seq_cst); re-check sq; futex_wait(key);
@@ -32,16 +78,39 @@
  * idle, so a wake-up is never counted for a worker that is gone. Fewer
  * counted wake-ups than real ones is harmless (an extra futex_wake later).
  *
- * Interruption: workers block every signal but SR_CANCEL_SIGNAL, whose
+ * Thread creation failure (pthread_create, RLIMIT_NPROC, memory): if no
+ * worker exists and none can be started, nothing would ever run what is
+ * queued, so every queued call completes -EAGAIN at once (fail_queued); if
+ * some exist, queued calls wait for them and the monitor retries the start
+ * (backing off to every 100 ms): the progress guarantee then holds only for
+ * what the existing workers can carry. A timed call whose worker cannot get
+ * its POSIX timer (timer_create) completes -EAGAIN without running (or
+ * -ETIME if its deadline has passed): run untimed it could block past it.
+ *
+ * The cancel signal. Workers block every signal but SR_CANCEL_SIGNAL, whose
  * handler is installed without SA_RESTART. To stop a call blocked in the
  * kernel, cancel/destroy sets req->cancel and sends the signal to the worker
  * whose `cur` is that request, repeating until the worker lets go of it (a
  * signal that lands just before the call enters the kernel is otherwise
  * lost). A stray signal that hits the next request is absorbed by the
- * restart loop in sr_req_run.
+ * restart loop in sr_req_run. The signal is the library's, but the
+ * application may change its action later: SIG_DFL would make the first
+ * interruption kill the process, SIG_IGN or a handler with SA_RESTART would
+ * leave the blocked call (and its canceller) waiting forever. So before every
+ * interruption (cancel, destroy, arming a worker's timer) the action is
+ * queried and, if it is not ours, ours is installed again (one rt_sigaction
+ * per interruption); an application handler found there is chained: our
+ * handler passes on every delivery that is not one of ours (ours carry a
+ * cookie in si_value, sent with pthread_sigqueue or by a worker's timer), so
+ * the application still gets its own signals, without SA_RESTART.
  *
- * Ownership: workers and their array belong to the context; shutdown joins
- * them all before sr_threads_free releases the array.
+ * Ownership and locks: workers and their slots belong to the context.
+ * ctx->lock serialises starting, retiring and joining workers (slot states,
+ * nslots, live) and the scans that signal workers; workers and submitters
+ * never wait for it on the hot path (trylock). A retired worker's slot is
+ * joined before it is reused, and shutdown joins every slot before
+ * sr_threads_free releases the array. Lock order: ctx->lock -> the face's
+ * locks (a request completed under ctx->lock by fail_queued).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -58,17 +127,85 @@
 #include "../core/core.h"
 #include "../core/futex.h"
 
+#define SR_WORKER_STACK (64 * 1024)
+#define SR_IDLE_NS (1000ull * 1000 * 1000) /* an idle worker above the floor retires */
+#define SR_MON_TICK_NS (50 * 1000)         /* a stall this long grows the pool */
+#define SR_MON_BUSY_MAX_NS (1600 * 1000)   /* work moving: look at most this seldom */
+#define SR_MON_FAIL_MAX_NS (100 * 1000 * 1000) /* starts failing: retry this often */
+
+enum { SR_SLOT_FREE = 0, SR_SLOT_LIVE, SR_SLOT_GONE };
+
+/* Bits of t->mon (see the monitor). */
+#define MON_ARMED 1u /* work waits: watch for a stall */
+#define MON_REAP 2u  /* a worker retired: join it */
+
+/* ---- the cancel signal ---- */
+
 static int sr_cancel_signal;
 static pthread_once_t sr_signal_once = PTHREAD_ONCE_INIT;
+/* si_value of our deliveries: nothing else can hold this address. */
+static char sr_signal_cookie;
+/* The application's action found on the signal, chained by the handler:
+ * 0 none (SIG_DFL, SIG_IGN: our own deliveries only), 1 sa_handler,
+ * 2 sa_sigaction. */
+static uint32_t sr_app_kind;
+static uintptr_t sr_app_fn;
 
-static void cancel_handler(int sig)
+static void cancel_handler(int sig, siginfo_t *si, void *uc)
 {
-	(void)sig; /* its only purpose is to make the blocked call return EINTR */
+	int saved = errno;
+
+	/* Ours: its only purpose is to make the blocked call return EINTR. */
+	if (si && si->si_value.sival_ptr == &sr_signal_cookie &&
+	    (si->si_code == SI_TIMER || (si->si_code == SI_QUEUE && si->si_pid == getpid())))
+		return;
+	/* Acquire pairs with the release store of the kind in take_signal. */
+	uint32_t kind = __atomic_load_n(&sr_app_kind, __ATOMIC_ACQUIRE);
+	uintptr_t fn = __atomic_load_n(&sr_app_fn, __ATOMIC_RELAXED);
+	if (kind == 1 && fn)
+		((void (*)(int))fn)(sig);
+	else if (kind == 2 && fn)
+		((void (*)(int, siginfo_t *, void *))fn)(sig, si, uc);
+	errno = saved;
+}
+
+static bool action_is_ours(const struct sigaction *sa)
+{
+	return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == cancel_handler &&
+	       !(sa->sa_flags & SA_RESTART);
+}
+
+/* Install our action over `old`, keeping an application handler found
+ * there for the deliveries that are not ours. Concurrent callers all
+ * install the same action; none chains us to ourselves. */
+static void take_signal(int sig, const struct sigaction *old)
+{
+	struct sigaction sa;
+
+	if (!((old->sa_flags & SA_SIGINFO) && old->sa_sigaction == cancel_handler)) {
+		uint32_t kind = 0;
+		uintptr_t fn = 0;
+		if (old->sa_flags & SA_SIGINFO) {
+			kind = 2;
+			fn = (uintptr_t)old->sa_sigaction;
+		} else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+			kind = 1;
+			fn = (uintptr_t)old->sa_handler;
+		}
+		__atomic_store_n(&sr_app_fn, fn, __ATOMIC_RELAXED);
+		/* Release pairs with the handler's acquire of the kind. */
+		__atomic_store_n(&sr_app_kind, kind, __ATOMIC_RELEASE);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = cancel_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_SIGINFO; /* no SA_RESTART: the blocked call must return EINTR */
+	sigaction(sig, &sa, NULL);
 }
 
 static void install_cancel_signal(void)
 {
-	struct sigaction sa;
+	struct sigaction old;
 	const char *env = getenv("SYSRING_CANCEL_SIGNAL");
 	int sig = SIGRTMAX - 3;
 
@@ -77,19 +214,31 @@ static void install_cancel_signal(void)
 		if (v >= SIGRTMIN && v <= SIGRTMAX)
 			sig = v;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = cancel_handler;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0; /* no SA_RESTART: the blocked call must return EINTR */
-	sigaction(sig, &sa, NULL);
+	if (sigaction(sig, NULL, &old) == 0)
+		take_signal(sig, &old);
 	sr_cancel_signal = sig;
 }
 
+/* The signal, with our action on it: re-installed if the application has
+ * changed it since (see the top comment). One rt_sigaction when nothing
+ * changed; called before every interruption. */
 int sr_threads_cancel_signal(void)
 {
+	struct sigaction cur;
+
 	pthread_once(&sr_signal_once, install_cancel_signal);
+	if (sigaction(sr_cancel_signal, NULL, &cur) == 0 && !action_is_ours(&cur))
+		take_signal(sr_cancel_signal, &cur);
 	return sr_cancel_signal;
 }
+
+int sr_threads_kick(pthread_t thread)
+{
+	union sigval v = {.sival_ptr = &sr_signal_cookie};
+	return pthread_sigqueue(thread, sr_cancel_signal, v);
+}
+
+/* ---- parking ---- */
 
 #define PARK_IDLE(w) ((uint32_t)(w))
 #define PARK_WAKING(w) ((uint32_t)((w) >> 32))
@@ -116,24 +265,27 @@ static void park_leave(struct sr_threads *t)
 	} while (!sr_cas_weak(&t->park, &w, nw, SR_SEQ_CST, SR_RELAXED));
 }
 
-static bool maybe_start_worker(struct sr_ctx *ctx);
 static void grow(struct sr_ctx *ctx);
 
+/* ---- per-call timeouts ---- */
+
 /*
- * Per-call timeouts: a per-worker POSIX timer aimed at the worker thread
- * with the cancel signal, armed at the request's deadline (absolute,
- * CLOCK_MONOTONIC) only for requests that have one. The blocked call gets
- * EINTR and sr_req_run turns it into -ETIME once the deadline has passed.
+ * A per-worker POSIX timer aimed at the worker thread with the cancel
+ * signal, armed at the request's deadline (absolute, CLOCK_MONOTONIC) only
+ * for requests that have one. The blocked call gets EINTR and sr_req_run
+ * turns it into -ETIME once the deadline has passed.
  */
 static bool arm_timer(struct sr_worker *w, uint64_t deadline_ns)
 {
 	struct itimerspec its = {{0, 0}, {0, 0}};
+	int sig = sr_threads_cancel_signal(); /* the timer's signal must not kill us */
 
 	if (!w->timer_ok) {
 		struct sigevent sev;
 		memset(&sev, 0, sizeof(sev));
 		sev.sigev_notify = SIGEV_THREAD_ID;
-		sev.sigev_signo = sr_cancel_signal;
+		sev.sigev_signo = sig;
+		sev.sigev_value.sival_ptr = &sr_signal_cookie;
 		sev._sigev_un._tid = w->tid;
 		if (timer_create(CLOCK_MONOTONIC, &sev, &w->timer))
 			return false;
@@ -150,6 +302,70 @@ static void disarm_timer(struct sr_worker *w)
 	timer_settime(w->timer, 0, &its, NULL);
 }
 
+/* ---- taking entries off the ring ---- */
+
+/* A popped entry no longer stands for its request: a submitter queuing it
+ * from now on pushes a new one. Then claim the request if it is queued
+ * (exactly one of worker, canceller, shutdown, fail_queued wins the CAS);
+ * false: a stale entry (its call was cancelled and completed, the request
+ * maybe reused elsewhere), which is dropped. */
+static bool claim(struct sr_req *req, uint32_t to)
+{
+	uint32_t st = SR_REQ_QUEUED;
+
+	/* Acq_rel pairs with the submitter's exchange in sr_threads_submit: a
+	 * submitter that found in_sq set (and pushed nothing) queued the request
+	 * before this exchange, so the CAS below sees it QUEUED. */
+	sr_exchange(&req->in_sq, 0, SR_ACQ_REL);
+	/* Acquire pairs with the release store of QUEUED (exec.c): the request
+	 * was prepared before it. */
+	return sr_cas(&req->state, &st, to, SR_ACQ_REL, SR_ACQUIRE);
+}
+
+/* A claimed request ends with `res` at its current atom, which could not
+ * run (no thread, no timer): the atom's result is `res`, as if it had run
+ * and failed, so that a syslet's owner reading ret_ptr sees why it ended. */
+static void finish_unrun(struct sr_ctx *ctx, struct sr_req *req, long res)
+{
+	if (req->cur->ret_ptr)
+		*req->cur->ret_ptr = res;
+	sr_req_finish(ctx, req, res, SYSRING_ENGINE_THREADS);
+}
+
+/* Complete every queued call with `res` without running it (-ECANCELED:
+ * shutdown, whose syslets' results are not written; -EAGAIN: no thread). */
+static void fail_queued(struct sr_ctx *ctx, long res)
+{
+	uint32_t idx;
+
+	while (sr_ring_pop_u32(&ctx->sq, &idx) == 0) {
+		struct sr_req *req = &ctx->reqs[idx];
+		if (!claim(req, SR_REQ_CANCELED))
+			continue;
+		if (res == -ECANCELED)
+			sr_req_finish(ctx, req, res, SYSRING_ENGINE_THREADS);
+		else
+			finish_unrun(ctx, req, res);
+	}
+}
+
+static void run_claimed(struct sr_ctx *ctx, struct sr_worker *w, struct sr_req *req)
+{
+	if (sr_unlikely(req->deadline_ns)) {
+		if (!arm_timer(w, req->deadline_ns)) {
+			/* Untimed, the call could block past its deadline. */
+			finish_unrun(ctx, req, sr_now_ns() >= req->deadline_ns ? -ETIME : -EAGAIN);
+			return;
+		}
+		sr_req_run(ctx, req, SYSRING_ENGINE_THREADS);
+		disarm_timer(w);
+		return;
+	}
+	sr_req_run(ctx, req, SYSRING_ENGINE_THREADS);
+}
+
+/* ---- workers ---- */
+
 static bool spin_for_work(struct sr_ctx *ctx)
 {
 	uint64_t end = sr_now_ns() + ctx->cfg.spin_ns;
@@ -162,11 +378,50 @@ static bool spin_for_work(struct sr_ctx *ctx)
 	return false;
 }
 
+/* An idle worker above the floor leaves, unless work arrived. True: the
+ * slot is marked GONE and the worker must return (the monitor joins it, or
+ * a start that reuses the slot, or shutdown). */
+static bool retire(struct sr_ctx *ctx, struct sr_worker *w)
+{
+	struct sr_threads *t = &ctx->thr;
+	bool gone = false;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (!sr_load_relaxed(&t->stop) && t->live > t->eager) {
+		/* Leave the count, then look at the ring: Dekker with a
+		 * submitter's push, fence, load of `live` (sr_threads_submit,
+		 * grow). Either we see its entry and stay, or it sees us gone
+		 * and grows the pool (the monitor then starts a worker). */
+		sr_fetch_sub(&t->live, 1, SR_SEQ_CST);
+		sr_smp_mb();
+		if (sr_ring_count(&ctx->sq) == 0) {
+			w->slot = SR_SLOT_GONE;
+			gone = true;
+		} else {
+			sr_fetch_add(&t->live, 1, SR_RELAXED);
+		}
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	if (!gone)
+		return false;
+	/* Still ours to touch: the slot is reused, and the context freed,
+	 * only after joining us. */
+	if (w->timer_ok) {
+		timer_delete(w->timer);
+		w->timer_ok = 0;
+	}
+	/* Ask the monitor to join us. Release pairs with its acquire. */
+	sr_fetch_or(&t->mon, MON_REAP, SR_RELEASE);
+	sr_futex_wake(&t->mon, 1, false);
+	return true;
+}
+
 static void *worker_main(void *arg)
 {
 	struct sr_worker *w = arg;
 	struct sr_ctx *ctx = w->ctx;
 	struct sr_threads *t = &ctx->thr;
+	uint64_t idle_since = 0;
 	sigset_t set;
 
 	w->tid = (pid_t)syscall(SYS_gettid);
@@ -176,31 +431,21 @@ static void *worker_main(void *arg)
 
 	for (;;) {
 		uint32_t idx, key;
+		int r = 0;
 
 		if (sr_ring_pop_u32(&ctx->sq, &idx) == 0) {
 			struct sr_req *req = &ctx->reqs[idx];
-			uint32_t st = SR_REQ_QUEUED;
 
 			sr_fetch_add(&t->popped, 1, SR_RELAXED);
+			idle_since = 0;
 			if (sr_ring_count(&ctx->sq) && !sr_threads_idle(ctx))
 				grow(ctx);
 			/* Publish cur before claiming, so a canceller that sees
 			 * RUNNING also finds the worker to signal. */
 			sr_store_release(&w->cur, req);
-			if (sr_cas(&req->state, &st, SR_REQ_RUNNING, SR_ACQ_REL, SR_ACQUIRE)) {
-				bool timed = req->deadline_ns && arm_timer(w, req->deadline_ns);
-				if (req->deadline_ns && !timed)
-					/* No timer (timer_create failed: kernel memory,
-					 * RLIMIT_SIGPENDING): run untimed, the call could
-					 * wait forever past its deadline. It fails as
-					 * timer_create did, before running. */
-					sr_req_finish(ctx, req, -EAGAIN, SYSRING_ENGINE_THREADS);
-				else
-					sr_req_run(ctx, req, SYSRING_ENGINE_THREADS);
-				if (timed)
-					disarm_timer(w);
-			} else
-				sr_req_finish(ctx, req, -ECANCELED, SYSRING_ENGINE_THREADS);
+			if (claim(req, SR_REQ_RUNNING))
+				run_claimed(ctx, w, req);
+			/* else: cancelled (its canceller completed it) or stale */
 			/* Release pairs with the canceller's acquire of cur: once it
 			 * reads NULL the request is no longer ours to interrupt. */
 			sr_store_release(&w->cur, NULL);
@@ -216,12 +461,27 @@ static void *worker_main(void *arg)
 		key = sr_load_acquire(&t->wake_seq);
 		sr_fetch_add(&t->park, PARK(1, 0), SR_SEQ_CST);
 		sr_smp_mb(); /* Dekker with the fence in sr_threads_submit */
-		if (sr_ring_count(&ctx->sq) == 0 && !sr_load_acquire(&t->stop))
-			sr_futex_wait(&t->wake_seq, key, NULL, false);
+		if (sr_ring_count(&ctx->sq) == 0 && !sr_load_acquire(&t->stop)) {
+			struct timespec dl, *dlp = NULL;
+			/* Above the floor, sleep only until SR_IDLE_NS after the
+			 * last request (retire() decides under the lock). */
+			if (sr_load_relaxed(&t->live) > t->eager) {
+				uint64_t end;
+				if (!idle_since)
+					idle_since = sr_now_ns();
+				end = idle_since + SR_IDLE_NS;
+				dl.tv_sec = (time_t)(end / 1000000000ull);
+				dl.tv_nsec = (long)(end % 1000000000ull);
+				dlp = &dl;
+			}
+			r = sr_futex_wait(&t->wake_seq, key, dlp, false);
+		}
 		/* Back from idle: one pending wake-up (if any) was for us or is
 		 * now pointless, since we are about to look at the ring. */
 		park_leave(t);
 		sr_smp_mb(); /* the look at the ring follows the leave (see park_leave) */
+		if (r == -ETIMEDOUT && retire(ctx, w))
+			return NULL;
 	}
 	if (w->timer_ok)
 		timer_delete(w->timer);
@@ -230,108 +490,188 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static int start_worker_locked(struct sr_ctx *ctx)
+static int create_thread(pthread_t *th, void *(*fn)(void *), void *arg, size_t stack)
 {
-	struct sr_threads *t = &ctx->thr;
-	struct sr_worker *w;
 	pthread_attr_t attr;
 	sigset_t all, old;
 	int ret;
 
-	if (t->started >= t->max || sr_load_relaxed(&t->stop))
-		return -EAGAIN;
-	w = &t->workers[t->started];
-	memset(w, 0, sizeof(*w));
-	w->ctx = ctx;
-	w->index = t->started;
 	pthread_attr_init(&attr);
-	/* Workers run system calls, not user code: a small stack is plenty. */
-	pthread_attr_setstacksize(&attr, 64 * 1024);
-	/* Start with every signal blocked so none is delivered to the worker
+	if (stack)
+		pthread_attr_setstacksize(&attr, stack);
+	/* Start with every signal blocked so none is delivered to the thread
 	 * before it installs its own mask. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&w->thread, &attr, worker_main, w);
+	ret = pthread_create(th, &attr, fn, arg);
+	/* glibc carves static TLS out of the stack: an application with a lot
+	 * of it makes a small stack too small (EINVAL). Take the default. */
+	if (ret == EINVAL && stack)
+		ret = pthread_create(th, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
+	return ret;
+}
+
+/* Start a worker; the caller holds ctx->lock. 0, or -EAGAIN (the cap, or
+ * shutdown), or pthread_create's -errno. */
+static int start_worker_locked(struct sr_ctx *ctx)
+{
+	struct sr_threads *t = &ctx->thr;
+	struct sr_worker *w;
+	uint32_t i;
+	int ret;
+
+	if (t->live >= t->max || sr_load_relaxed(&t->stop))
+		return -EAGAIN;
+	/* A slot never used, or one whose worker retired. With every slot
+	 * below nslots live, nslots == live < max. */
+	for (i = 0; i < t->nslots; i++)
+		if (t->workers[i].slot != SR_SLOT_LIVE)
+			break;
+	w = &t->workers[i];
+	if (w->slot == SR_SLOT_GONE)
+		pthread_join(w->thread, NULL); /* it has returned or is returning */
+	memset(w, 0, sizeof(*w));
+	w->ctx = ctx;
+	w->index = i;
+	ret = create_thread(&w->thread, worker_main, w, SR_WORKER_STACK);
 	if (ret)
-		return -ret;
-	/* Release pairs with the acquire in shutdown/cancel that walk workers. */
-	sr_store_release(&t->started, t->started + 1);
+		return -ret; /* the slot stays FREE */
+	w->slot = SR_SLOT_LIVE;
+	if (i == t->nslots)
+		t->nslots = i + 1;
+	/* Seq_cst: retire()'s Dekker reads `live` the same way. */
+	sr_fetch_add(&t->live, 1, SR_SEQ_CST);
+	sr_fetch_add(&t->created, 1, SR_RELAXED);
 	return 0;
 }
 
-/* Start a worker unless the pool is full or ctx->lock is taken. True if
- * this call started one. */
-static bool maybe_start_worker(struct sr_ctx *ctx)
+/* After a failed start, with ctx->lock held (so `live` is exact): if no
+ * worker exists, nothing will run what is queued; complete it -EAGAIN now
+ * rather than leave it waiting for a thread that may never come. */
+static void fail_if_no_worker_locked(struct sr_ctx *ctx)
+{
+	if (!ctx->thr.live && !sr_load_relaxed(&ctx->thr.stop))
+		fail_queued(ctx, -EAGAIN);
+}
+
+/* Start a worker unless the pool is full or ctx->lock is taken (`wait`:
+ * wait for it). True if this call started one. */
+static bool start_worker(struct sr_ctx *ctx, bool wait)
 {
 	int ret;
 
-	if (sr_load_relaxed(&ctx->thr.started) >= ctx->thr.max)
+	if (sr_load_relaxed(&ctx->thr.live) >= ctx->thr.max)
 		return false;
 	/* Never wait for the lock on a hot path. Whoever holds it may be
 	 * starting a worker, but not necessarily one for this request:
 	 * grow() arms the monitor when this fails. */
-	if (pthread_mutex_trylock(&ctx->lock))
+	if (wait)
+		pthread_mutex_lock(&ctx->lock);
+	else if (pthread_mutex_trylock(&ctx->lock))
 		return false;
 	ret = start_worker_locked(ctx);
+	if (ret)
+		fail_if_no_worker_locked(ctx);
 	pthread_mutex_unlock(&ctx->lock);
 	return ret == 0;
 }
 
 /*
- * Growth. Up to two workers per CPU start as soon as work waits with no idle
- * worker: those run calls that compute. Beyond that, another worker only
- * helps if the running ones are blocked in the kernel, so the monitor
- * thread starts one when work has waited 50 us without any worker taking a
- * request (t->popped did not move). A CPU-bound burst therefore keeps to
- * `eager` threads (more would only take turns on the CPUs), while blocking
- * calls grow the pool to `max`, one worker per 50 us. While work keeps
- * moving the monitor looks less and less often (up to every 1.6 ms) and
- * stands down once the ring is empty; it sleeps on t->mon_armed and is
- * woken at most once per arming.
+ * The monitor: starts a worker when work has waited SR_MON_TICK_NS without
+ * any worker taking an entry (every worker is blocked; see "Growth" above).
+ * While work keeps moving it looks less and less often (up to every
+ * SR_MON_BUSY_MAX_NS) and stands down once the ring is empty; while starts
+ * fail it retries less and less often (up to SR_MON_FAIL_MAX_NS). It also
+ * joins retired workers, so that their threads do not linger unjoined (a
+ * worker above `eager` was started by the monitor, so one exists when a
+ * worker retires).
+ *
+ * It sleeps on t->mon, a futex word of two bits: MON_ARMED (set by grow(),
+ * once per arming, cleared by the monitor when it stands down) and
+ * MON_REAP (set by a retiring worker). Every setter changes the word before
+ * its wake-up, so a monitor about to sleep on the value it last read wakes
+ * at once.
  */
+/* Set MON_ARMED; false if it was already set. Acq_rel pairs with the
+ * monitor's acquire of the word. */
+static bool mon_arm(struct sr_threads *t)
+{
+	uint32_t m = sr_load_relaxed(&t->mon);
+
+	do {
+		if (m & MON_ARMED)
+			return false;
+	} while (!sr_cas_weak(&t->mon, &m, m | MON_ARMED, SR_ACQ_REL, SR_RELAXED));
+	return true;
+}
+
+/* Join the workers that retired; their slots become free. */
+static void join_retired(struct sr_ctx *ctx)
+{
+	struct sr_threads *t = &ctx->thr;
+
+	pthread_mutex_lock(&ctx->lock);
+	for (uint32_t i = 0; i < t->nslots; i++)
+		if (t->workers[i].slot == SR_SLOT_GONE) {
+			pthread_join(t->workers[i].thread, NULL); /* returned or returning */
+			t->workers[i].slot = SR_SLOT_FREE;
+		}
+	pthread_mutex_unlock(&ctx->lock);
+}
+
 static void *monitor_main(void *arg)
 {
 	struct sr_ctx *ctx = arg;
 	struct sr_threads *t = &ctx->thr;
+	long interval = SR_MON_TICK_NS;
 	sigset_t all;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
-	long interval = 50 * 1000;
-
-	/* Acquires pair with shutdown's release of stop and grow()'s CAS of
-	 * mon_armed. */
+	/* Acquires pair with shutdown's release of stop and mon_arm()'s and
+	 * retire()'s changes of the word. */
 	while (!sr_load_acquire(&t->stop)) {
-		if (!sr_load_acquire(&t->mon_armed)) {
-			interval = 50 * 1000;
-			sr_futex_wait(&t->mon_armed, 0, NULL, false);
+		uint32_t m = sr_load_acquire(&t->mon);
+
+		if (m & MON_REAP) {
+			sr_fetch_and(&t->mon, ~MON_REAP, SR_ACQ_REL);
+			join_retired(ctx);
+			continue;
+		}
+		if (!(m & MON_ARMED)) {
+			interval = SR_MON_TICK_NS;
+			sr_futex_wait(&t->mon, m, NULL, false);
 			continue;
 		}
 		uint64_t before = sr_load_relaxed(&t->popped);
-		struct timespec ts = {0, interval};
+		struct timespec ts = {interval / 1000000000L, interval % 1000000000L};
 		nanosleep(&ts, NULL);
 		if (sr_ring_count(&ctx->sq) && !sr_threads_idle(ctx) &&
-		    sr_load_relaxed(&t->popped) == before && sr_load_relaxed(&t->started) < t->max) {
-			maybe_start_worker(ctx); /* stalled: everyone is blocked */
-			interval = 50 * 1000;    /* and look again soon */
+		    sr_load_relaxed(&t->popped) == before && sr_load_relaxed(&t->live) < t->max) {
+			/* stalled: everyone is blocked */
+			if (start_worker(ctx, true))
+				interval = SR_MON_TICK_NS; /* and look again soon */
+			else if (interval < SR_MON_FAIL_MAX_NS)
+				interval *= 2;
 			continue;
 		}
-		if (!sr_ring_count(&ctx->sq) || sr_load_relaxed(&t->started) >= t->max) {
-			sr_store_release(&t->mon_armed, 0);
+		if (!sr_ring_count(&ctx->sq) || sr_load_relaxed(&t->live) >= t->max) {
+			/* Release pairs with grow()'s acquire in mon_arm(). */
+			sr_fetch_and(&t->mon, ~MON_ARMED, SR_ACQ_REL);
 			/* A submitter that pushed just after our look at the
-			 * ring may have seen mon_armed still 1 in grow() and
-			 * left the arming to us: look again after the store
+			 * ring may have seen MON_ARMED still set in grow() and
+			 * left the arming to us: look again after the change
 			 * (Dekker with the fence in sr_threads_submit between
-			 * its push and grow()'s load of mon_armed), and stay
+			 * its push and grow()'s load of the word), and stay
 			 * armed if work waits. */
 			sr_smp_mb();
-			uint32_t zero = 0;
-			if (sr_ring_count(&ctx->sq) && sr_load_relaxed(&t->started) < t->max)
-				sr_cas(&t->mon_armed, &zero, 1, SR_ACQ_REL, SR_RELAXED);
-		} else if (interval < 1600 * 1000)
+			if (sr_ring_count(&ctx->sq) && sr_load_relaxed(&t->live) < t->max)
+				mon_arm(t);
+		} else if (interval < SR_MON_BUSY_MAX_NS) {
 			interval *= 2; /* busy but moving: look less often */
+		}
 	}
 	return NULL;
 }
@@ -339,37 +679,35 @@ static void *monitor_main(void *arg)
 static void grow(struct sr_ctx *ctx)
 {
 	struct sr_threads *t = &ctx->thr;
-	uint32_t zero = 0;
 
 	/* Below `eager`, start one now. If that fails (the lock was busy,
 	 * or pthread_create failed), the monitor is armed instead: otherwise
 	 * a request queued behind workers that all block could wait for the
 	 * next submission, forever if it is what they wait for. */
-	if (sr_load_relaxed(&t->started) < t->eager && maybe_start_worker(ctx))
+	if (sr_load_relaxed(&t->live) < t->eager && start_worker(ctx, false))
 		return;
-	if (sr_load_relaxed(&t->mon_armed) || sr_load_relaxed(&t->started) >= t->max)
+	if ((sr_load_relaxed(&t->mon) & MON_ARMED) || sr_load_relaxed(&t->live) >= t->max)
 		return;
-	/* Pairs with the monitor's acquire of mon_armed: one arming, one wake. */
-	if (!sr_cas(&t->mon_armed, &zero, 1, SR_ACQ_REL, SR_RELAXED))
+	if (!mon_arm(t)) /* one arming, one wake-up */
 		return;
 	/* Acquire pairs with the release of mon_started below (under the lock). */
 	if (!sr_load_acquire(&t->mon_started)) {
 		pthread_mutex_lock(&ctx->lock);
 		if (!t->mon_started && !sr_load_relaxed(&t->stop)) {
-			sigset_t all, old;
-			sigfillset(&all);
-			pthread_sigmask(SIG_SETMASK, &all, &old);
-			if (pthread_create(&t->monitor, NULL, monitor_main, ctx) == 0)
+			if (create_thread(&t->monitor, monitor_main, ctx, SR_WORKER_STACK) == 0) {
 				sr_store_release(&t->mon_started, 1);
-			else
-				/* No monitor: disarm, so that a later grow() tries again
-				 * instead of finding it armed forever. */
-				sr_store_release(&t->mon_armed, 0);
-			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			} else {
+				/* No monitor: disarm, so that a later grow() tries
+				 * again instead of finding it armed forever; and if
+				 * no worker exists either, nothing will run what is
+				 * queued. */
+				sr_fetch_and(&t->mon, ~MON_ARMED, SR_RELEASE);
+				fail_if_no_worker_locked(ctx);
+			}
 		}
 		pthread_mutex_unlock(&ctx->lock);
 	}
-	sr_futex_wake(&t->mon_armed, 1, false);
+	sr_futex_wake(&t->mon, 1, false);
 }
 
 int sr_threads_init(struct sr_ctx *ctx, uint32_t max)
@@ -377,7 +715,11 @@ int sr_threads_init(struct sr_ctx *ctx, uint32_t max)
 	struct sr_threads *t = &ctx->thr;
 
 	memset(t, 0, sizeof(*t));
-	t->max = max ? max : 1;
+	/* The cap the application set, or one worker per call in flight (the
+	 * progress guarantee above). */
+	t->max = ctx->cfg.threads_set ? max : ctx->nr_events;
+	if (!t->max)
+		t->max = 1;
 	/* Two per CPU by default (the async face: measured, docs/engines.md,
 	 * one per CPU leaves CPUs idle while a worker waits on a short kernel
 	 * lock); the syslet face, whose submitter itself runs the cached atoms,
@@ -404,8 +746,14 @@ void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 	uint64_t w;
 	uint32_t idle;
 
-	for (unsigned int i = 0; i < n; i++)
-		sr_ring_push_wait_u32(&ctx->sq, reqs[i]->idx); /* never full, see core.h */
+	for (unsigned int i = 0; i < n; i++) {
+		struct sr_req *req = reqs[i];
+		/* At most one entry per request (in_sq, top comment): an entry
+		 * still standing for it will run it. Acq_rel pairs with the
+		 * worker's exchange in claim(). */
+		if (!sr_exchange(&req->in_sq, 1, SR_ACQ_REL))
+			sr_ring_push_wait_u32(&ctx->sq, req->idx); /* never full, see core.h */
+	}
 	sr_smp_mb(); /* Dekker with the worker's idle++ then re-check */
 	w = sr_load_relaxed(&t->park);
 	for (;;) {
@@ -423,7 +771,8 @@ void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 			break;
 		}
 	}
-	if (idle < n && sr_load_relaxed(&t->started) < t->max)
+	/* `live` read after the fence: Dekker with retire(). */
+	if (idle < n && sr_load_relaxed(&t->live) < t->max)
 		grow(ctx);
 }
 
@@ -432,21 +781,22 @@ void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 void sr_threads_interrupt(struct sr_ctx *ctx, struct sr_req *req)
 {
 	struct sr_threads *t = &ctx->thr;
-	int sig = sr_threads_cancel_signal();
 
 	for (;;) {
-		/* Acquire pairs with start_worker_locked's release of started. */
-		uint32_t started = sr_load_acquire(&t->started);
 		bool found = false;
 
-		for (uint32_t i = 0; i < started; i++) {
+		sr_threads_cancel_signal(); /* our action, before every round */
+		/* Under the lock: a live slot's thread is not joined meanwhile. */
+		pthread_mutex_lock(&ctx->lock);
+		for (uint32_t i = 0; i < t->nslots; i++) {
 			struct sr_worker *w = &t->workers[i];
 			/* Acquire pairs with the worker's release of cur. */
-			if (sr_load_acquire(&w->cur) == req) {
+			if (w->slot == SR_SLOT_LIVE && sr_load_acquire(&w->cur) == req) {
 				found = true;
-				pthread_kill(w->thread, sig);
+				sr_threads_kick(w->thread);
 			}
 		}
+		pthread_mutex_unlock(&ctx->lock);
 		if (!found)
 			return;
 		struct timespec ts = {0, 200 * 1000}; /* 200 us between retries */
@@ -457,22 +807,15 @@ void sr_threads_interrupt(struct sr_ctx *ctx, struct sr_req *req)
 void sr_threads_shutdown(struct sr_ctx *ctx)
 {
 	struct sr_threads *t = &ctx->thr;
-	int sig = sr_threads_cancel_signal();
-	uint32_t started, idx;
+	uint32_t nslots;
 
 	pthread_mutex_lock(&ctx->lock);
 	sr_store_release(&t->stop, 1); /* pairs with the workers' acquire of stop */
-	started = t->started;          /* no worker starts after stop */
+	nslots = t->nslots;            /* no worker starts or retires after stop */
 	pthread_mutex_unlock(&ctx->lock);
 
 	/* Nothing queued will run: each request completes -ECANCELED. */
-	while (sr_ring_pop_u32(&ctx->sq, &idx) == 0) {
-		struct sr_req *req = &ctx->reqs[idx];
-		uint32_t st = SR_REQ_QUEUED;
-		/* Pairs with the worker's CAS QUEUED -> RUNNING: one wins. */
-		if (sr_cas(&req->state, &st, SR_REQ_CANCELED, SR_ACQ_REL, SR_ACQUIRE))
-			sr_req_finish(ctx, req, -ECANCELED, SYSRING_ENGINE_THREADS);
-	}
+	fail_queued(ctx, -ECANCELED);
 	/*
 	 * Until every worker has left its loop: cancel and interrupt whatever
 	 * it is running, and wake it if it sleeps. Repeating closes every race
@@ -482,19 +825,20 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 	for (;;) {
 		uint32_t alive = 0;
 
-		for (uint32_t i = 0; i < started; i++) {
+		sr_threads_cancel_signal(); /* our action, before every round */
+		for (uint32_t i = 0; i < nslots; i++) {
 			struct sr_worker *w = &t->workers[i];
 			struct sr_req *req;
 
 			/* Acquire pairs with the worker's release of `exited`. */
-			if (sr_load_acquire(&w->exited))
+			if (w->slot != SR_SLOT_LIVE || sr_load_acquire(&w->exited))
 				continue;
 			alive++;
 			/* Acquire pairs with the worker's release of cur. */
 			req = sr_load_acquire(&w->cur);
 			if (req) {
 				sr_store_relaxed(&req->cancel, 1);
-				pthread_kill(w->thread, sig);
+				sr_threads_kick(w->thread);
 			}
 		}
 		if (!alive)
@@ -505,15 +849,16 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 		struct timespec ts = {0, 200 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	for (uint32_t i = 0; i < started; i++)
-		pthread_join(t->workers[i].thread, NULL);
+	for (uint32_t i = 0; i < nslots; i++)
+		if (t->workers[i].slot != SR_SLOT_FREE)
+			pthread_join(t->workers[i].thread, NULL);
 	pthread_mutex_lock(&ctx->lock);
 	pthread_mutex_unlock(&ctx->lock); /* a grow() starting the monitor is done */
-	/* Acquire pairs with grow()'s release of mon_started; the release of
-	 * mon_armed pairs with the monitor's acquire (it then sees stop). */
+	/* Acquire pairs with grow()'s release of mon_started; the change of
+	 * the word wakes the monitor, whose acquire of it then sees stop. */
 	if (sr_load_acquire(&t->mon_started)) {
-		sr_store_release(&t->mon_armed, 1);
-		sr_futex_wake(&t->mon_armed, 1, false);
+		sr_fetch_or(&t->mon, MON_ARMED, SR_RELEASE);
+		sr_futex_wake(&t->mon, 1, false);
 		pthread_join(t->monitor, NULL);
 	}
 }
