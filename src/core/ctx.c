@@ -36,6 +36,7 @@
 
 #include "core.h"
 #include "futex.h"
+#include "uaccess.h"
 #include "../table/table.h"
 
 #define SR_CTX_MAX 16384
@@ -148,6 +149,8 @@ int sr_ctx_create(unsigned long nr_events, const struct sysring_params *p,
 	if (p && p->size && p->size < offsetof(struct sysring_params, reserved))
 		return -EINVAL;
 	pthread_once(&sr_atfork_once, sr_atfork_register);
+	/* the accessors' fault handler, in place (again) before calls come */
+	sr_uaccess_check();
 
 	ctx = handle_alloc();
 	if (!ctx)

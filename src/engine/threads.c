@@ -57,6 +57,7 @@
 
 #include "../core/core.h"
 #include "../core/futex.h"
+#include "../core/uaccess.h"
 
 static int sr_cancel_signal;
 static pthread_once_t sr_signal_once = PTHREAD_ONCE_INIT;
@@ -172,6 +173,7 @@ static void *worker_main(void *arg)
 	w->tid = (pid_t)syscall(SYS_gettid);
 	sigfillset(&set);
 	sigdelset(&set, sr_cancel_signal);
+	sr_sigmask_keep_faults(&set); /* faults in caller memory reach uaccess.h's handler */
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 
 	for (;;) {

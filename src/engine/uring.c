@@ -60,6 +60,7 @@
 
 #include "../core/core.h"
 #include "../core/futex.h"
+#include "../core/uaccess.h"
 #include "../table/table.h"
 
 /* ---- the probe: once per process ---- */
@@ -245,6 +246,9 @@ static void *reaper_main(void *arg)
 	sigset_t all;
 
 	sigfillset(&all);
+	/* a fault in caller memory it touches (continuing a syslet) must
+	 * reach the accessors' handler (uaccess.h) */
+	sr_sigmask_keep_faults(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	/* Acquire pairs with the release in complete_cqe(SR_UD_STOP). */
 	while (!sr_load_acquire(&ur->stop)) {
