@@ -80,6 +80,7 @@ union sr_aux {
 
 struct sr_ctx;
 struct sr_uring_op;
+struct sr_creds;
 
 struct sr_req {
 	/* The program this request runs: the async face's cb is a one-atom
@@ -113,6 +114,7 @@ struct sr_uring {
 	struct io_uring ring;
 	uint32_t ready;      /* the ring exists */
 	uint32_t sqpoll;
+	struct sr_creds *sq_creds; /* SQPOLL: the credentials its thread runs with (uring.c) */
 	uint32_t reaper_only; /* set by shutdown: waiters stop reaping */
 	uint32_t stop;
 	uint64_t inflight;   /* requests whose CQE is pending */

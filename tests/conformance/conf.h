@@ -92,6 +92,8 @@ enum kind {
 	K_FILEPIPE,    /* fd: file f (8 KiB), fd2: pipe read end (10 bytes waiting), fdx: its write end */
 	K_TWOPIPES,    /* fd: pipe 1 read end (10 bytes), fd2: pipe 2 read end, fdx: pipe 2 write end */
 	K_USOCK,       /* unbound unix datagram socket; addr: run/"bnd" (free) */
+	K_CREDS,       /* a root-only file "secret" (0600) in a world-writable run dir, and the
+			* calls made with effective uid 65534 (seteuid; needs root) */
 	K__COUNT
 };
 
@@ -110,6 +112,9 @@ struct env {
 /* 0, or -1 with a reason: this environment cannot make the kind (skipped). */
 int kind_setup(enum kind k, struct env *e, const char **why);
 void kind_teardown(enum kind k, struct env *e);
+/* After the calls, before the observation: undo what must not last (the
+ * effective uid of K_CREDS). */
+void kind_after_calls(enum kind k, struct env *e);
 /* Make a waiting call return: the row's release action for the kind. */
 void kind_release(enum kind k, struct env *e);
 bool kind_waits(enum kind k);

@@ -982,6 +982,7 @@ static bool one_run(const struct row *r, int face, bool plain_waited, struct obs
 		run_batch(r, k, &e, &rs, plain_waited, face == F_BATCH_URING, o);
 		break;
 	}
+	kind_after_calls(k, &e);
 	observe(k, &e, r->flags, o);
 	kind_teardown(k, &e);
 	list_fds(close_new, NULL);

@@ -61,7 +61,7 @@ static const char *const names[K__COUNT] = {
 	[K_CLOSED] = "closed fd", [K_NEG] = "fd -1", [K_BIGFD] = "fd 1000000", [K_EPOLL] = "epoll",
 	[K_EPOLL_E] = "epoll, nothing ready", [K_CHILD] = "exited child", [K_CHILD_RUN] = "running child",
 	[K_FUTEX] = "futex", [K_XATTR] = "file with xattr", [K_FILEPIPE] = "file and pipe",
-	[K_TWOPIPES] = "two pipes", [K_USOCK] = "unbound unix socket",
+	[K_TWOPIPES] = "two pipes", [K_USOCK] = "unbound unix socket", [K_CREDS] = "effective uid 65534",
 };
 
 const char *kind_name(enum kind k)
@@ -599,6 +599,21 @@ int kind_setup(enum kind k, struct env *e, const char **why)
 		unix_addr(e, "bnd");
 		e->fd = socket(AF_UNIX, SOCK_DGRAM, 0);
 		return e->fd >= 0 ? 0 : -1;
+	case K_CREDS: {
+		int fd;
+		if (geteuid() != 0) {
+			*why = "needs root";
+			return -1;
+		}
+		snprintf(e->path, sizeof(e->path), "%s/secret", conf_run);
+		fd = open(e->path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+		if (fd < 0 || write(fd, "root only\n", 10) != 10 || chmod(conf_run, 0777))
+			return -1;
+		close(fd);
+		/* glibc changes every thread's credentials (the library's
+		 * executors too); the saved uid stays 0 to come back */
+		return seteuid(65534);
+	}
 	case K__COUNT:
 		break;
 	}
@@ -648,8 +663,19 @@ void kind_release(enum kind k, struct env *e)
 	}
 }
 
+void kind_after_calls(enum kind k, struct env *e)
+{
+	(void)e;
+	if (k == K_CREDS && geteuid() != 0) {
+		if (seteuid(0))
+			abort();
+		prctl(PR_SET_DUMPABLE, 1); /* a changed euid made /proc/self root's */
+	}
+}
+
 void kind_teardown(enum kind k, struct env *e)
 {
+	kind_after_calls(k, e);
 	int *fds[] = {&e->fd, &e->fd2, &e->fdx, &e->extra[0], &e->extra[1], &e->extra[2], &e->extra[3],
 		      &e->child_pipe};
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)

@@ -818,6 +818,18 @@ const struct row conf_rows[] = {
 	    C(SYS_close, FD), C(SYS_pipe2, BUF(8192), V(O_NONBLOCK)), C(SYS_read, FD, BUF(64), V(10))),
 	ROW("O_NONBLOCK set by fcntl", K_PIPE_E, 0, C(SYS_fcntl, FD, V(F_SETFL), V(O_NONBLOCK)), C(SYS_read, FD, BUF(0), V(10))),
 
+	/* ---------------- credentials: a call runs with its caller's ---------------- */
+	ROW("open a root-only file as uid 65534", K_CREDS, R_ROOT, C(SYS_open, PATH, V(O_RDONLY), V(0))),
+	ROW("openat a root-only file as uid 65534", K_CREDS, R_ROOT, C(SYS_openat, V(AT_FDCWD), PATH, V(O_RDONLY), V(0))),
+	ROW("openat2 a root-only file as uid 65534", K_CREDS, R_ROOT,
+	    C(SYS_openat2, V(AT_FDCWD), PATH, HOW(O_RDONLY), V(24))),
+	ROW("create a file as uid 65534", K_CREDS, R_ROOT, C(SYS_openat, V(AT_FDCWD), STR(5), V(O_CREAT | O_RDWR), V(0644))),
+	ROW("mkdir as uid 65534", K_CREDS, R_ROOT, C(SYS_mkdir, STR(3), V(0755))),
+	ROW("unlink a root file as uid 65534", K_CREDS, R_ROOT, C(SYS_unlink, PATH)),
+	ROW("stat a root-only file as uid 65534", K_CREDS, R_ROOT | R_MASKSTAT, C(SYS_stat, PATH, BUF(0))),
+	ROW("fchown as uid 65534", K_CREDS, R_ROOT, C(SYS_open, STR(5), V(O_CREAT | O_RDWR), V(0644)),
+	    C(SYS_fchown, V(0), V(0), V(0))),
+
 	/* ---------------- umem_add ---------------- */
 	ROW("umem_add", K_NONE, R_NOBATCH, C(__NR_umem_add, CTR(10), V(5))),
 	ROW("umem_add to -4", K_NONE, R_NOBATCH, C(__NR_umem_add, CTR(0), V(-4))),
