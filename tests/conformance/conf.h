@@ -118,6 +118,10 @@ void kind_after_calls(enum kind k, struct env *e);
 /* Make a waiting call return: the row's release action for the kind. */
 void kind_release(enum kind k, struct env *e);
 bool kind_waits(enum kind k);
+/* The release changes nothing but the waiter (a futex wake): it is repeated
+ * until the call returns, since a call submitted asynchronously may enter
+ * the kernel after the first one. */
+bool kind_release_repeats(enum kind k);
 const char *kind_name(enum kind k);
 
 /* The run directory (fresh for every run) and the files made once. */
