@@ -60,10 +60,10 @@
 #include <sysring.h>
 
 #define PG 4096L
-#define PROMPT_MS 1500 /* a call that returns at once must give its event by then (loaded CI) */
+#define PROMPT_MS 3000 /* a call that returns at once must give its event by then (a waiting one never does; loaded CI) */
 #define EARLY_MS 20   /* a waiting call must not have completed by then */
 #define RELEASE_MS 20 /* plain and batch: the release comes this late */
-#define GUARD_MS 300  /* async/syslet: a blocked submit is released by then */
+#define GUARD_MS 2000 /* async/syslet: a blocked submit is released by then (it would wait forever) */
 #define LATE_MS 5000  /* after the release, the event comes by then */
 
 /* ---- the caller's memory the rows name ---- */
