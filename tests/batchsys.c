@@ -280,36 +280,30 @@ int main(void)
 	T_EQ(stat(p2, &st), 0);
 	T_EQ(st.st_size, 3); /* the old file got nothing more */
 
-	/* the unchecked cache (explicit opt-in): with io_uring's fixed files,
-	 * an fd closed behind the library's back keeps reaching the OLD file —
-	 * the documented hazard of skipping the check */
-	const char *eng = getenv("SYSRING_ENGINE");
-	if (keep == SYSRING_BATCHSYS_EXEC_URING && !(eng && !strcmp(eng, "threads"))) {
-		T_EQ(sysring_batch_set_flags(h, keep | SYSRING_BATCHSYS_UNCHECKED_CACHE), 0);
-		char p4[] = "/tmp/sysring-batch4-XXXXXX";
-		int f4 = mkstemp(p4);
-		/* 3 calls: short batches may still go to the loop, so force
-		 * enough to be sure this runs in io_uring */
-		T_EQ(batchsys_push_pwrite(b, f4, "A", 1, 0), 1);
-		post_expect(1);
-		T_EQ(strcmp(sysring_batch_last_executor(h), "uring"), 0);
-		batchsys_batch_reset(b);
-		close(f4);
-		char p5[] = "/tmp/sysring-batch5-XXXXXX";
-		int f5 = mkstemp(p5);
-		T_EQ(f5, f4);
-		T_EQ(batchsys_push_pwrite(b, f5, "B", 1, 1), 1);
-		post_expect(1);
-		batchsys_batch_reset(b);
-		T_EQ(stat(p4, &st), 0);
-		T_EQ(st.st_size, 2); /* it reached the old file */
-		T_EQ(stat(p5, &st), 0);
-		T_EQ(st.st_size, 0);
-		T_EQ(sysring_batch_set_flags(h, keep), 0);
-		batchsys_close_fd(h, f5);
-		unlink(p4);
-		unlink(p5);
-	}
+	/* the fd cache holds no file: even "unchecked", an fd closed behind
+	 * the library's back and reused reaches the NEW file, on every
+	 * executor (the old file was really closed) */
+	T_EQ(sysring_batch_set_flags(h, keep | SYSRING_BATCHSYS_UNCHECKED_CACHE), 0);
+	char p4[] = "/tmp/sysring-batch4-XXXXXX";
+	int f4 = mkstemp(p4);
+	T_EQ(batchsys_push_pwrite(b, f4, "A", 1, 0), 1);
+	post_expect(1);
+	batchsys_batch_reset(b);
+	close(f4);
+	char p5[] = "/tmp/sysring-batch5-XXXXXX";
+	int f5 = mkstemp(p5);
+	T_EQ(f5, f4);
+	T_EQ(batchsys_push_pwrite(b, f5, "B", 1, 1), 1);
+	post_expect(1);
+	batchsys_batch_reset(b);
+	T_EQ(stat(p4, &st), 0);
+	T_EQ(st.st_size, 1); /* the old file got nothing more */
+	T_EQ(stat(p5, &st), 0);
+	T_EQ(st.st_size, 2);
+	T_EQ(sysring_batch_set_flags(h, keep), 0);
+	batchsys_close_fd(h, f5);
+	unlink(p4);
+	unlink(p5);
 
 	/* every cached fd closed through the library leaves the cache empty */
 	int fds[] = {fd, pf[0], c1, a1, a3, a4, c4, ep, u1, u2, f3, ls};

@@ -430,8 +430,10 @@ static void *forker(void *arg)
 		int rc = wait_child(p, 15000);
 		if (rc < 0)
 			forks_hung++;
-		else if (rc)
+		else if (rc) {
+			fprintf(stderr, "child exit %d\n", rc);
 			forks_failed++;
+		}
 	}
 	return NULL;
 }

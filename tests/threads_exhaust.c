@@ -28,6 +28,7 @@
 #include "failinject.h"
 
 #include <sysring.h>
+#include <sysring/batchsys.h>
 
 static struct timespec tiny = {0, 1000};
 

@@ -87,6 +87,7 @@ union sr_aux {
 
 struct sr_ctx;
 struct sr_uring_op;
+struct sr_creds;
 
 struct sr_req {
 	/* The program this request runs: the async face's cb is a one-atom
@@ -120,6 +121,7 @@ struct sr_uring {
 	struct io_uring ring;
 	uint32_t ready;      /* the ring exists */
 	uint32_t sqpoll;
+	struct sr_creds *sq_creds; /* SQPOLL: the credentials its thread runs with (uring.c) */
 	uint32_t reaper_only; /* set by shutdown: waiters stop reaping */
 	uint32_t stop;
 	uint64_t inflight;   /* requests whose CQE is pending */
@@ -430,8 +432,27 @@ unsigned int sr_kmod_reap(struct sr_ctx *ctx, bool wait_lock);
 void sr_kmod_interrupt(struct sr_ctx *ctx, struct sr_req *req);
 void sr_kmod_shutdown(struct sr_ctx *ctx);
 
-/* --- inline engine (engine/inline.c) --- */
-bool sr_nowait_needs_plain(sr_nowait_fn *fn, const long a[6]);
+/* --- io_uring or not (exec.c) --- */
+/* What one dispatch learned about the fds its calls name, asked once per
+ * fd: valid only during it (another thread changing O_NONBLOCK meanwhile
+ * races with the plain calls just the same). */
+#define SR_FDCACHE 4
+struct sr_fdent {
+	long fd;
+	int fl;            /* F_GETFL, or -errno; SR_FD_UNASKED: not asked yet */
+	unsigned int mode; /* S_IFMT; 0: not asked yet, 1: unknown */
+};
+#define SR_FD_UNASKED (-100000)
+struct sr_fdcache {
+	struct sr_fdent e[SR_FDCACHE];
+	unsigned int n;
+};
+/* Whether io_uring gives this call (arguments a) the plain call's answer:
+ * none of its fds in op->nbfds is an O_NONBLOCK pipe or socket (a0_checked:
+ * a non-blocking attempt already found a[0] not to be one), no vectored
+ * write to a pipe or socket, and a transfer at the file position is not
+ * O_DIRECT and has a buffer accessible on every page (table.h, SR_XFER_*). */
+bool sr_uring_suits(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc, bool a0_checked);
 
 /* --- configuration (native.c) --- */
 uint32_t sysring_online_cpus(void);

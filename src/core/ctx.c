@@ -53,6 +53,7 @@
 
 #include "core.h"
 #include "futex.h"
+#include "uaccess.h"
 #include "../table/table.h"
 
 #define SR_CTX_MAX 16384
@@ -89,6 +90,7 @@ static void sr_atfork_child(void)
 	}
 	sr_syslet_atfork_child();
 	sr_batchsys_atfork_child();
+	sr_uaccess_atfork_child();
 }
 
 static void sr_atfork_register(void)
@@ -199,6 +201,8 @@ int sr_ctx_create(unsigned long nr_events, const struct sysring_params *p,
 	if (ret)
 		return ret;
 	sr_fork_watch();
+	/* the accessors' fault handler, in place (again) before calls come */
+	sr_uaccess_check();
 
 	ctx = handle_alloc(&ret);
 	if (!ctx)

@@ -4,12 +4,27 @@
  * (sr_req_run). Every engine that runs calls on a user-space thread comes
  * through here, so the table's verdicts (unknown: -ENOSYS, refused: -EPERM)
  * and the syslet control flow (interp.h) are applied in exactly one place.
+ *
+ * Caller memory (uaccess.h): a syslet's atoms are the caller's; each is
+ * copied into req->atom, fault-safely, when the syslet moves to it (the
+ * async face builds req->atom itself and points req->cur at it), so every
+ * later look at flags, nr, next, arg_ptr and ret_ptr reads library memory.
+ * Invariant: req->atom holds the atom req->cur points at. Argument values
+ * (*arg_ptr[i]) are read when the call runs and results stored through
+ * ret_ptr, both fault-safely: an unreadable argument is the atom's -EFAULT
+ * (the 2007 syslets' get_user), an unwritable ret_ptr or an unreadable next
+ * atom ends the syslet at this atom with -EFAULT.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 
 #include "core.h"
 #include "interp.h"
 #include "rawsys.h"
+#include "uaccess.h"
 #include "../engine/kmod.h"
 #include "../table/table.h"
 
@@ -19,18 +34,17 @@
  * increment adds 0. */
 static long umem_add_atom(const struct syslet_uatom *a)
 {
-	unsigned long *uptr, inc = 0;
+	long v[2] = {0, 0};
+	uint64_t nv;
 
-	if (!a->arg_ptr[0])
-		return -EFAULT;
-	uptr = (unsigned long *)*a->arg_ptr[0];
-	if (a->arg_ptr[1])
-		inc = *a->arg_ptr[1];
-	if (!uptr)
+	/* v[1] stays 0 when arg_ptr[1] is NULL (the list ended) */
+	if (!a->arg_ptr[0] || sr_ua_gather(v, (void *const *)a->arg_ptr, 2) < 1 || !v[0])
 		return -EFAULT;
 	/* Atomic so that several syslets may share a counter, as the seed's
 	 * "multiple syslets can share the same variable" suggests. */
-	return (long)__atomic_add_fetch(uptr, inc, __ATOMIC_SEQ_CST);
+	if (sr_ua_add8((uint64_t *)v[0], (uint64_t)v[1], &nv))
+		return -EFAULT;
+	return (long)nv;
 }
 
 /* `here`: this is the thread that submitted the atom, where thread-scoped
@@ -50,8 +64,8 @@ static inline long atom_exec(const struct syslet_uatom *a, bool here)
 	/* Arguments are read now, when the call runs, so that an argument may
 	 * be a variable an earlier call filled. Never read past what the call
 	 * takes, nor past the first NULL. */
-	for (unsigned int i = 0; i < e->nargs && a->arg_ptr[i]; i++)
-		args[i] = (long)*a->arg_ptr[i];
+	if (sr_unlikely(sr_ua_gather(args, (void *const *)a->arg_ptr, e->nargs) < 0))
+		return -EFAULT;
 	if (sr_unlikely(e->cls == SR_TS) && !here && sr_class(e, args) == SR_TS)
 		return -SR_EREFUSED;
 	return sr_rawsys(a->nr, args);
@@ -67,6 +81,31 @@ long sr_atom_exec_here(const struct syslet_uatom *a)
 	return atom_exec(a, true);
 }
 
+/* Move req to the atom `next` (the caller's memory): copy it into
+ * req->atom. 0, or -EFAULT with req unchanged. */
+static long load_atom(struct sr_req *req, struct syslet_uatom *next)
+{
+	struct syslet_uatom tmp;
+
+	if (next == &req->atom) {
+		req->cur = next;
+		return 0;
+	}
+	if (sr_ua_copy(&tmp, next, sizeof(tmp)))
+		return -EFAULT;
+	req->atom = tmp;
+	req->cur = next;
+	return 0;
+}
+
+/* Store an atom's result through its ret_ptr. 0 or -EFAULT. */
+static inline long store_result(const struct syslet_uatom *a, long res)
+{
+	if (!a->ret_ptr)
+		return 0;
+	return sr_ua_write8(a->ret_ptr, (uint64_t)res);
+}
+
 void sr_req_finish(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine)
 {
 	req->res = res;
@@ -78,7 +117,7 @@ void sr_req_finish(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t en
 
 void sr_req_run(struct sr_ctx *ctx, struct sr_req *req, uint32_t engine)
 {
-	struct syslet_uatom *a = req->cur;
+	const struct syslet_uatom *a = &req->atom; /* the copy of *req->cur */
 	long res = 0;
 
 	for (;;) {
@@ -99,8 +138,11 @@ void sr_req_run(struct sr_ctx *ctx, struct sr_req *req, uint32_t engine)
 		/* On an executor thread, EINTR can only come from the cancel
 		 * signal (workers block every other signal): a cancel, the
 		 * request's timer, or a signal aimed at the previous request
-		 * that landed on this one, which is restarted. */
-		while (sr_unlikely(res == -EINTR) && engine == SYSRING_ENGINE_THREADS && intr++ < 64) {
+		 * that landed on this one, which is restarted. Only a system
+		 * call can be interrupted: umem_add's result -4 is a counter's
+		 * value, and running it again would add twice. */
+		while (sr_unlikely(res == -EINTR) && engine == SYSRING_ENGINE_THREADS &&
+		       a->nr != (unsigned long)__NR_umem_add && intr++ < 64) {
 			if (sr_load_relaxed(&req->cancel) || !sr_load_relaxed(&ctx->live)) {
 				res = -ECANCELED;
 				break;
@@ -111,17 +153,22 @@ void sr_req_run(struct sr_ctx *ctx, struct sr_req *req, uint32_t engine)
 			}
 			res = sr_atom_exec(a);
 		}
-		if (a->ret_ptr)
-			*a->ret_ptr = res;
+		if (sr_unlikely(store_result(a, res))) {
+			res = -EFAULT; /* the syslet ends at this atom */
+			break;
+		}
 		if ((res == -ECANCELED && sr_load_relaxed(&req->cancel)) ||
 		    (res == -ETIME && req->deadline_ns))
 			break;
-		next = sr_syslet_next(a, a->flags, a->next, res);
+		next = sr_syslet_next(req->cur, a->flags, a->next, res);
 		if (!next)
 			break;
-		a = next;
+		if (sr_unlikely(load_atom(req, next))) {
+			res = -EFAULT; /* an unreadable next atom ends it here */
+			break;
+		}
 	}
-	req->cur = a; /* the atom that ended the program */
+	/* req->cur: the atom that ended the program */
 	sr_req_finish(ctx, req, res, engine);
 }
 
@@ -134,64 +181,179 @@ enum sr_route { SR_ROUTE_DONE, SR_ROUTE_URING, SR_ROUTE_KMOD, SR_ROUTE_THREADS }
  * submitting (or completing) thread forever. */
 #define SR_INLINE_BUDGET 1024
 
-static void read_args(struct sr_req *req, const struct syslet_uatom *a, unsigned int nargs)
+/* The argument values of the current atom into req->args. 0, or -EFAULT
+ * when an argument pointer cannot be read (the atom's result). */
+static inline long read_args(struct sr_req *req, unsigned int nargs)
 {
-	unsigned int i;
-	for (i = 0; i < nargs && a->arg_ptr[i]; i++)
-		req->args[i] = (long)*a->arg_ptr[i];
+	long n = sr_ua_gather(req->args, (void *const *)req->atom.arg_ptr, nargs);
+
+	if (sr_unlikely(n < 0))
+		return -EFAULT;
 	/* Missing arguments are 0; those beyond nargs are never looked at
 	 * (not by the kernel, not by the io_uring column), so stay as they are. */
-	for (; i < nargs; i++)
+	for (unsigned int i = (unsigned int)n; i < nargs; i++)
 		req->args[i] = 0;
+	return 0;
 }
 
 /* Store an atom's result and move to the next one. Returns true if the
  * request goes on (req->cur is the next atom), false if it was finished. */
 static bool advance(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine)
 {
-	struct syslet_uatom *a = req->cur, *next;
+	struct syslet_uatom *next;
 
-	if (a->ret_ptr)
-		*a->ret_ptr = res;
-	next = sr_syslet_next(a, a->flags, a->next, res);
+	if (sr_unlikely(store_result(&req->atom, res))) {
+		sr_req_finish(ctx, req, -EFAULT, engine); /* ends at this atom */
+		return false;
+	}
+	next = sr_syslet_next(req->cur, req->atom.flags, req->atom.next, res);
 	if (!next || sr_load_relaxed(&req->cancel) || !sr_load_relaxed(&ctx->live)) {
 		if (next && res >= 0)
 			res = -ECANCELED; /* stopped by cancel/destroy, not by the program */
 		sr_req_finish(ctx, req, res, engine);
 		return false;
 	}
-	req->cur = next;
+	if (sr_unlikely(load_atom(req, next))) {
+		sr_req_finish(ctx, req, -EFAULT, engine); /* ends at this atom */
+		return false;
+	}
 	req->skip_inline = 0;
 	return true;
 }
 
-/* Answers of sr_nowait_needs_plain for the fds of one dispatch: a batch of
- * calls on one fd pays for the check once. Valid only during the dispatch
- * (another thread changing O_NONBLOCK meanwhile races with the plain calls
- * just the same). */
-struct fdcache {
-	long fd[4];
-	bool plain[4];
-	unsigned int n;
-};
+/* ---- does io_uring give this call the plain call's answer? ---- */
 
-static bool needs_plain(struct fdcache *fc, sr_nowait_fn *fn, const long a[6])
+static struct sr_fdent *fd_entry(struct sr_fdcache *fc, long fd)
 {
-	for (unsigned int i = 0; i < fc->n && i < 4; i++)
-		if (fc->fd[i] == a[0])
-			return fc->plain[i];
-	bool v = sr_nowait_needs_plain(fn, a);
-	fc->fd[fc->n % 4] = a[0];
-	fc->plain[fc->n % 4] = v;
-	fc->n++;
-	return v;
+	struct sr_fdent *f;
+
+	for (unsigned int i = 0; i < fc->n && i < SR_FDCACHE; i++)
+		if (fc->e[i].fd == fd)
+			return &fc->e[i];
+	f = &fc->e[fc->n++ % SR_FDCACHE];
+	f->fd = fd;
+	f->fl = SR_FD_UNASKED;
+	f->mode = 0;
+	return f;
 }
 
-static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct fdcache *fc)
+/* F_GETFL of the fd (or -errno), asked once. */
+static int fd_flags(struct sr_fdent *f)
+{
+	if (f->fl == SR_FD_UNASKED)
+		f->fl = (int)sr_rawsys6(SYS_fcntl, f->fd, F_GETFL, 0, 0, 0, 0);
+	return f->fl;
+}
+
+/* S_IFMT of the fd's file (1: unknown), asked once. */
+static unsigned int fd_mode(struct sr_fdent *f)
+{
+	if (!f->mode) {
+		struct stat st;
+		f->mode = sr_rawsys6(SYS_fstat, f->fd, (long)&st, 0, 0, 0, 0) ? 1 : (st.st_mode & S_IFMT);
+	}
+	return f->mode;
+}
+
+/* A pipe, socket or character device with O_NONBLOCK: the plain call
+ * returns at once (EAGAIN, EINPROGRESS) where io_uring waits. On a
+ * regular file or block device O_NONBLOCK changes nothing. */
+static bool fd_nb_stream(struct sr_fdcache *fc, long fd)
+{
+	struct sr_fdent *f = fd_entry(fc, fd);
+	unsigned int m;
+
+	if (fd_flags(f) < 0 || !(f->fl & O_NONBLOCK))
+		return false;
+	m = fd_mode(f);
+	return m != S_IFREG && m != S_IFBLK;
+}
+
+static bool fd_stream(struct sr_fdcache *fc, long fd)
+{
+	unsigned int m = fd_mode(fd_entry(fc, fd));
+	return m == S_IFIFO || m == S_IFSOCK;
+}
+
+/* Transfers longer than this at the file position are not probed (the
+ * probe touches every page) and run on the threads instead. */
+#define SR_PROBE_MAX (1L << 20)
+
+/* Whether the buffer of a transfer is accessible in its direction on every
+ * page the call may touch (reads write it: an atomic no-op write probes
+ * that). An iovec array that cannot be read, or lengths beyond the probe
+ * limit, count as not accessible: the threads give the plain answer. */
+static bool xfer_accessible(const struct sr_uring_op *op, const long a[6])
+{
+	bool in = op->xfer == SR_XFER_IN_BUF || op->xfer == SR_XFER_IN_IOV;
+	unsigned long total = 0;
+	struct iovec v[16];
+
+	if (op->xfer == SR_XFER_IN_BUF || op->xfer == SR_XFER_OUT_BUF) {
+		if (!a[2])
+			return true;
+		if ((unsigned long)a[2] > SR_PROBE_MAX)
+			return false;
+		return !sr_ua_probe((const void *)a[1], (size_t)a[2], in);
+	}
+	if (a[2] <= 0 || a[2] > 1024)
+		return true; /* EINVAL either way: nothing moves */
+	for (long i = 0; i < a[2]; i += 16) {
+		long k = a[2] - i < 16 ? a[2] - i : 16;
+		if (sr_ua_copy(v, (const struct iovec *)a[1] + i, (size_t)k * sizeof(v[0])))
+			return false;
+		for (long j = 0; j < k; j++) {
+			if (v[j].iov_len > SR_PROBE_MAX - total)
+				return false;
+			total += v[j].iov_len;
+			if (v[j].iov_len && sr_ua_probe(v[j].iov_base, v[j].iov_len, in))
+				return false;
+		}
+	}
+	return true;
+}
+
+bool sr_uring_suits(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc, bool a0_checked)
+{
+	/* At an explicit offset: only a regular file or block device has one
+	 * (pread(2) says ESPIPE for a pipe or socket, whose offset io_uring
+	 * ignores and moves the data), and O_NONBLOCK changes nothing there. */
+	if (op->xfer && op->pos_arg && a[op->pos_arg] != -1) {
+		unsigned int m = fd_mode(fd_entry(fc, a[0]));
+		if (m != S_IFREG && m != S_IFBLK)
+			return false;
+		a0_checked = true;
+	}
+	/* O_NONBLOCK pipes and sockets: io_uring waits where the plain call
+	 * says EAGAIN / EINPROGRESS (accept, connect, splice, ...). */
+	for (unsigned int i = 0; op->nbfds >> i; i++)
+		if ((op->nbfds >> i & 1) && !(i == 0 && a0_checked) && fd_nb_stream(fc, a[i]))
+			return false;
+	/* io_uring hands a partial vectored write to a pipe or socket back as
+	 * the result, where writev(2) on a blocking one writes everything (a
+	 * plain write's rest is resubmitted, uring.c). */
+	if (op->vrest && fd_stream(fc, a[0]))
+		return false;
+	/* At the file position, io_uring leaves the position where it was
+	 * after an O_DIRECT transfer, and after one whose buffer runs into an
+	 * inaccessible page (with a short count, or EFAULT where the plain
+	 * call moved part): measured on 6.18 (docs/engines.md). */
+	if (op->xfer && (!op->pos_arg || a[op->pos_arg] == -1)) {
+		struct sr_fdent *f = fd_entry(fc, a[0]);
+		if (fd_flags(f) >= 0 && (f->fl & O_DIRECT))
+			return false;
+		if (!xfer_accessible(op, a))
+			return false;
+	}
+	return true;
+}
+
+static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct sr_fdcache *fc)
 {
 	for (unsigned int budget = 0;; budget++) {
-		struct syslet_uatom *a = req->cur;
+		const struct syslet_uatom *a = &req->atom; /* the copy of *req->cur */
 		const struct sr_sysent *e;
+		bool attempted = false;
 		long res;
 
 		if (sr_unlikely(!sr_load_relaxed(&ctx->live) || sr_load_relaxed(&req->cancel))) {
@@ -229,7 +391,8 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct fdcach
 			/* Thread-scoped with these arguments: refused wherever
 			 * it would run, inline included, so that the answer does
 			 * not depend on the engine (syscalls.def, class TS). */
-			read_args(req, a, e->nargs);
+			if (sr_unlikely(read_args(req, e->nargs)))
+				goto fault;
 			cls = sr_class(e, req->args);
 			if (cls == SR_TS) {
 				if (!advance(ctx, req, -SR_EREFUSED, SYSRING_ENGINE_INLINE))
@@ -239,33 +402,38 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct fdcach
 		}
 		if (ctx->cfg.inline_calls && !(a->flags & SYSLET_ASYNC) && !req->skip_inline) {
 			if (cls == SR_NB) {
-				read_args(req, a, e->nargs);
+				if (sr_unlikely(read_args(req, e->nargs)))
+					goto fault;
 				res = sr_rawsys(a->nr, req->args);
 				if (!advance(ctx, req, res, SYSRING_ENGINE_INLINE))
 					return SR_ROUTE_DONE;
 				continue;
 			}
 			if (e->nowait) {
-				read_args(req, a, e->nargs);
+				if (sr_unlikely(read_args(req, e->nargs)))
+					goto fault;
 				if (e->nowait(req->args, &res)) {
 					if (!advance(ctx, req, res, SYSRING_ENGINE_INLINE))
 						return SR_ROUTE_DONE;
 					continue;
 				}
+				/* "would block": the attempt found a[0] not to be a
+				 * non-blocking pipe or socket (inline.c) */
+				attempted = true;
 				goto have_args;
 			}
 		}
 		/* Engine "kmod" with the module present: in-kernel workers run
 		 * everything that does not complete inline. */
 		if (ctx->km && !req->deadline_ns) { /* timed calls: threads' timers */
-			read_args(req, a, e->nargs);
+			if (sr_unlikely(read_args(req, e->nargs)))
+				goto fault;
 			return SR_ROUTE_KMOD;
 		}
 		if (!e->uring || !sr_uring_ctx_has(&ctx->ur, e->uring->opcode))
 			return SR_ROUTE_THREADS;
-		read_args(req, a, e->nargs);
-		if (e->nowait && needs_plain(fc, e->nowait, req->args))
-			return SR_ROUTE_THREADS;
+		if (sr_unlikely(read_args(req, e->nargs)))
+			goto fault;
 		goto uring;
 have_args: /* from a non-blocking attempt that would have blocked */
 		if (ctx->km && !req->deadline_ns)
@@ -277,8 +445,13 @@ uring:
 		 * sysring's own threads, which are cheaper for it here. */
 		if (e->uring->punts && ctx->cfg.engine == SYSRING_ENGINE_AUTO)
 			return SR_ROUTE_THREADS;
+		if (!sr_uring_suits(e->uring, req->args, fc, attempted))
+			return SR_ROUTE_THREADS;
 		req->uop = e->uring;
 		return SR_ROUTE_URING;
+fault: /* an argument could not be read: that is the atom's result */
+		if (!advance(ctx, req, -EFAULT, SYSRING_ENGINE_INLINE))
+			return SR_ROUTE_DONE;
 	}
 }
 
@@ -286,7 +459,7 @@ void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 {
 	struct sr_req *ur[64], *th[64];
 	unsigned int nur = 0, nth = 0;
-	struct fdcache fc = {.n = 0};
+	struct sr_fdcache fc = {.n = 0};
 
 	if (n == 1) { /* the common single call, without the batching below */
 		struct sr_req *req = reqs[0];
@@ -365,43 +538,59 @@ static enum sr_kcached kmod_cached(struct sr_ctx *ctx, struct sr_req *req)
 	long res = 0, r;
 
 	if (!ctx->cfg.inline_calls || !ctx->cfg.kmod_cached ||
-	    (!a->next && !(a->flags & SYSLET_SKIP_TO_NEXT_ON_STOP)))
+	    (!req->atom.next && !(req->atom.flags & SYSLET_SKIP_TO_NEXT_ON_STOP)))
 		return SR_KC_HERE;
 	r = sr_kmod_syslet_cached(a, SR_INLINE_BUDGET, &done, &resume, &res);
+	/* The module read the atoms with copy_from_user; the library copies
+	 * the one it goes on from (req->atom). One that cannot be read now
+	 * (the caller unmapped it meanwhile) ends the syslet there. */
 	switch (r) {
 	case 0: /* the whole syslet ran in the kernel */
-		req->cur = done;
+		if (load_atom(req, done))
+			req->cur = done;
 		sr_req_finish(ctx, req, res, SYSRING_ENGINE_KMOD);
 		return SR_KC_DONE;
 	case SYSRING_SYSLET_WOULDBLOCK:
 		/* resume's non-blocking attempt was made in the kernel */
-		req->cur = resume;
+		if (load_atom(req, resume))
+			break;
 		req->skip_inline = 1;
 		return SR_KC_ASYNC;
 	case SYSRING_SYSLET_PAUSED: /* the inline budget, as in route() */
-		req->cur = resume;
+		if (load_atom(req, resume))
+			break;
 		return SR_KC_THREADS;
 	case -EFAULT:
 		if (!resume) { /* an atom ran and its result could not be stored */
-			req->cur = done;
+			if (load_atom(req, done))
+				req->cur = done;
 			sr_req_finish(ctx, req, -EFAULT, SYSRING_ENGINE_KMOD);
 			return SR_KC_DONE;
 		}
 		__attribute__((fallthrough));
 	case -EINTR: /* a signal for the caller: go on here, from resume */
-		if (resume)
-			req->cur = resume;
+		if (resume && load_atom(req, resume))
+			break;
 		return SR_KC_HERE;
 	default: /* -ENODEV and the like: nothing ran */
 		return SR_KC_HERE;
 	}
+	req->cur = resume;
+	sr_req_finish(ctx, req, -EFAULT, SYSRING_ENGINE_KMOD);
+	return SR_KC_DONE;
 }
 
 bool sr_ctx_exec_cached(struct sr_ctx *ctx, struct sr_req *req)
 {
-	struct fdcache fc = {.n = 0};
+	struct sr_fdcache fc = {.n = 0};
 	enum sr_route r;
 
+	/* async_exec's atom is the caller's memory: one that cannot be read
+	 * ends the syslet at once, nothing run, nothing in the ring. */
+	if (sr_unlikely(load_atom(req, req->cur))) {
+		sr_req_finish(ctx, req, -EFAULT, SYSRING_ENGINE_INLINE);
+		return true;
+	}
 	switch (kmod_cached(ctx, req)) {
 	case SR_KC_DONE:
 		return true;
@@ -446,11 +635,17 @@ void sr_syslet_run_sync(struct syslet_uatom *a)
 		}
 		break;
 	}
+	/* Each atom copied before it runs; one that cannot be read, or whose
+	 * result cannot be stored, ends the syslet. */
 	while (a) {
-		long res = sr_atom_exec_here(a);
-		if (a->ret_ptr)
-			*a->ret_ptr = res;
-		a = sr_syslet_next(a, a->flags, a->next, res);
+		struct syslet_uatom at;
+		long res;
+		if (sr_ua_copy(&at, a, sizeof(at)))
+			break;
+		res = sr_atom_exec_here(&at);
+		if (store_result(&at, res))
+			break;
+		a = sr_syslet_next(a, at.flags, at.next, res);
 	}
 }
 

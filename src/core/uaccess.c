@@ -139,6 +139,9 @@ long sr_ua_asm_touch(const void *p, long write) { return sr_ua_slow_touch(p, wri
 
 static struct sigaction prev_act[2]; /* [0] SIGSEGV, [1] SIGBUS, as before ours */
 static pthread_mutex_t ua_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The system-call path's pipe (pipe_copy), created at its first use. */
+static pthread_mutex_t pipe_lock = PTHREAD_MUTEX_INITIALIZER;
+static int copy_pipe[2] = {-1, -1};
 static pthread_once_t ua_once = PTHREAD_ONCE_INIT;
 static __thread int ua_depth __attribute__((tls_model("initial-exec")));
 
@@ -218,10 +221,16 @@ static bool install_locked(void)
 	return true;
 }
 
+void sr_fork_watch(void); /* ctx.c: registers the fork handler */
+
 static void ua_init(void)
 {
 	const char *env = getenv("SYSRING_UACCESS");
 	int mode = SR_UA_SYSCALL;
+
+	/* Our locks and pipe are reset in a fork child (sr_uaccess_atfork_child),
+	 * also when no context was ever made (a synchronous syslet). */
+	sr_fork_watch();
 
 	pthread_mutex_lock(&ua_lock);
 	if (SR_UA_HAVE_ASM && !(env && !strcmp(env, "syscall")) && install_locked())
@@ -237,6 +246,20 @@ static int ua_ready(void)
 	return __atomic_load_n(&sr_ua_mode, __ATOMIC_ACQUIRE);
 }
 
+/* fork() child, single-threaded (ctx.c's handler): another thread of the
+ * parent may have held either lock, and the copy pipe is shared with the
+ * parent, whose copies would mix with ours. The child makes its own. */
+void sr_uaccess_atfork_child(void)
+{
+	pthread_mutex_init(&ua_lock, NULL);
+	pthread_mutex_init(&pipe_lock, NULL);
+	if (copy_pipe[0] >= 0) {
+		close(copy_pipe[0]);
+		close(copy_pipe[1]);
+		copy_pipe[0] = copy_pipe[1] = -1;
+	}
+}
+
 void sr_uaccess_check(void)
 {
 	if (ua_ready() != SR_UA_HANDLER)
@@ -248,9 +271,6 @@ void sr_uaccess_check(void)
 }
 
 /* ---- the same through system calls ---- */
-
-static pthread_mutex_t pipe_lock = PTHREAD_MUTEX_INITIALIZER;
-static int copy_pipe[2] = {-1, -1};
 
 /* Without process_vm_readv (a seccomp filter may refuse it): the kernel
  * copies through a pipe, one page at a time, under a lock. */

@@ -108,6 +108,9 @@ long sr_ua_probe(const void *p, size_t len, bool write);
  * at context set-up. Cheap when nothing changed (one sigaction query). */
 void sr_uaccess_check(void);
 
+/* The fork child's part (called from ctx.c's fork handler). */
+void sr_uaccess_atfork_child(void);
+
 /* Take SIGSEGV and SIGBUS out of a signal mask a library thread is about to
  * install: a fault in an accessor must reach the handler. */
 static inline void sr_sigmask_keep_faults(sigset_t *set)

@@ -10,12 +10,16 @@
  *   send/recv family    the same call with MSG_DONTWAIT
  *   open family         openat2 with RESOLVE_CACHED
  *
- * A call whose fd is itself O_NONBLOCK gets its EAGAIN as the final answer,
- * as the plain call would. Files that do not support RWF_NOWAIT at all
- * (EOPNOTSUPP, /dev/null for instance) are remembered per fd number in a
- * bitmap so that the pointless attempt is not repeated. The bits are never
- * cleared: if the fd number is later reused for a file that does support
- * RWF_NOWAIT, calls on it simply skip the inline shortcut (correct, slower).
+ * A call whose fd is itself a non-blocking pipe, socket or device gets its
+ * EAGAIN as the final answer, as the plain call would; on such an fd a
+ * file without RWF_NOWAIT (EOPNOTSUPP: inotify, signalfd, a pty, /dev/null)
+ * gets the plain call right here, since it cannot block. Contract of every
+ * attempt: returning 0 ("would block") means a[0] was found NOT to be such
+ * an fd, so io_uring, which waits for readiness, may run the call (exec.c).
+ * Nothing about an fd is remembered between calls: fd numbers are reused.
+ *
+ * Caller memory (iovecs, msghdrs, open_how) is read fault-safely
+ * (uaccess.h); what cannot be read is left to the kernel's plain call.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -31,29 +35,15 @@
 
 #include "../core/core.h"
 #include "../core/rawsys.h"
+#include "../core/uaccess.h"
 #include "../table/table.h"
 
-sr_nowait_fn sr_nw_open, sr_nw_openat, sr_nw_openat2, sr_nw_writev;
-
-#define NOWAIT_FD_BITS 65536
-static uint64_t no_nowait[NOWAIT_FD_BITS / 64];
-
-static bool fd_lacks_nowait(long fd)
-{
-	if ((unsigned long)fd >= NOWAIT_FD_BITS)
-		return false;
-	return sr_load_relaxed(&no_nowait[fd / 64]) & (1ull << (fd % 64));
-}
-
-static void fd_mark_no_nowait(long fd)
-{
-	if ((unsigned long)fd < NOWAIT_FD_BITS)
-		__atomic_fetch_or(&no_nowait[fd / 64], 1ull << (fd % 64), __ATOMIC_RELAXED);
-}
+/* The kernel caps one transfer at this (MAX_RW_COUNT). */
+#define SR_MAX_RW_COUNT 0x7ffff000L
 
 /* Whether the plain call on fd would itself say EAGAIN rather than wait: the
  * fd is O_NONBLOCK and not a regular file or block device (where O_NONBLOCK
- * changes nothing). Costs two system calls; used off the fast path only. */
+ * changes nothing). Costs one or two system calls; used off the fast path. */
 static bool fd_nonblocking_stream(long fd)
 {
 	struct stat st;
@@ -65,39 +55,16 @@ static bool fd_nonblocking_stream(long fd)
 	return !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
 }
 
-/* EAGAIN from an attempt: final if the fd is a non-blocking stream, else
- * "would block". */
-static int eagain_verdict(long fd, long *res)
+/* No attempt possible (or EAGAIN from one): on a non-blocking stream the
+ * plain call (nr, a) cannot block and is the answer, run here (for EAGAIN
+ * the attempt was that call already: *res = -EAGAIN). Otherwise "would
+ * block", a[0] checked. */
+static int plain_if_nonblocking(long nr, const long a[6], long *res)
 {
-	if (fd_nonblocking_stream(fd)) {
-		*res = -EAGAIN;
-		return 1;
-	}
-	return 0;
-}
-
-/*
- * With inline execution off, a call of this column still must not be given
- * to io_uring when its fd is a non-blocking stream: io_uring waits for
- * readiness where the plain call says EAGAIN. Such calls run as plain calls
- * on the threads. (The open family has no fd and never matters here.)
- */
-bool sr_nowait_needs_plain(sr_nowait_fn *fn, const long a[6])
-{
-	if (fn == sr_nw_open || fn == sr_nw_openat || fn == sr_nw_openat2)
-		return false;
-	/* io_uring hands a partial writev to a pipe or socket back as the
-	 * result, where writev(2) on a blocking one writes everything (the
-	 * uring engine resubmits the rest of a plain write itself). */
-	if (fn == sr_nw_writev) {
-		struct stat st;
-		if (!sr_rawsys6(SYS_fstat, a[0], (long)&st, 0, 0, 0, 0) &&
-		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
-			return true;
-	}
-	if (fd_lacks_nowait(a[0]))
-		return false; /* a file without RWF_NOWAIT is no stream socket or pipe */
-	return fd_nonblocking_stream(a[0]);
+	if (!fd_nonblocking_stream(a[0]))
+		return 0;
+	*res = nr < 0 ? -EAGAIN : sr_rawsys(nr, a);
+	return 1;
 }
 
 /*
@@ -140,12 +107,15 @@ static long move_rest(const struct iovec *iov, size_t cnt, long done, sr_move_fn
 	long skip = done;
 
 	for (size_t i = 0; i < cnt; i++) {
-		if ((size_t)skip >= iov[i].iov_len) {
-			skip -= (long)iov[i].iov_len;
+		struct iovec v;
+		if (sr_ua_copy(&v, &iov[i], sizeof(v)))
+			break; /* unmapped meanwhile: what was moved */
+		if ((size_t)skip >= v.iov_len) {
+			skip -= (long)v.iov_len;
 			continue;
 		}
-		size_t len = iov[i].iov_len - (size_t)skip;
-		long r = move(p, (char *)iov[i].iov_base + skip, len, done);
+		size_t len = v.iov_len - (size_t)skip;
+		long r = move(p, (char *)v.iov_base + skip, len, done);
 		skip = 0;
 		if (r <= 0)
 			break;
@@ -163,28 +133,36 @@ static long move_rw(const long p[4], void *base, size_t len, long done)
 	return sr_rawsys6(p[0], p[1], (long)&one, 1, p[2] < 0 ? -1 : p[2] + done, 0, p[3]);
 }
 
+static long iov_total(const struct iovec *iov, long cnt, size_t *want)
+{
+	struct iovec v;
+	*want = 0;
+	for (long i = 0; i < cnt; i++) {
+		if (sr_ua_copy(&v, &iov[i], sizeof(v)))
+			return -EFAULT;
+		*want += v.iov_len;
+	}
+	return 0;
+}
+
 static int rw_attempt(long nr, long fd, const struct iovec *iov, long cnt, long off, long flags,
 		      long *res)
 {
+	const long plain[6] = {fd, (long)iov, cnt, off, 0, flags};
 	long r;
 
-	if (fd_lacks_nowait(fd))
-		return 0;
 	r = sr_rawsys6(nr, fd, (long)iov, cnt, off, 0, flags | RWF_NOWAIT);
 	if (r == -EAGAIN)
-		return eagain_verdict(fd, res);
-	if (r == -EOPNOTSUPP) {
-		/* This file has no RWF_NOWAIT; the call may still be fine. */
-		fd_mark_no_nowait(fd);
-		return 0;
-	}
+		return plain_if_nonblocking(-1, plain, res);
+	if (r == -EOPNOTSUPP) /* no RWF_NOWAIT for this file: the call may still be fine */
+		return plain_if_nonblocking(nr, plain, res);
 	if (r == -EINVAL && (flags & ~(long)(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND)))
-		return 0; /* flags this kernel rejects with NOWAIT: let the call say it */
+		return plain_if_nonblocking(nr, plain, res); /* flags this kernel rejects with NOWAIT: let the call say it */
 	if (r > 0 && cnt > 0) {
-		size_t want = 0;
-		for (long i = 0; i < cnt; i++)
-			want += iov[i].iov_len;
-		if ((size_t)r < want && !short_is_final(nr, fd, off, r)) {
+		size_t want;
+		/* the kernel read the iovecs: reading them again can only fail
+		 * if the caller unmapped them meanwhile (then: what was moved) */
+		if (!iov_total(iov, cnt, &want) && (size_t)r < want && !short_is_final(nr, fd, off, r)) {
 			const long p[4] = {nr, fd, off, flags};
 			r = move_rest(iov, (size_t)cnt, r, move_rw, p);
 		}
@@ -193,16 +171,27 @@ static int rw_attempt(long nr, long fd, const struct iovec *iov, long cnt, long 
 	return 1;
 }
 
+/* A single buffer of more than the kernel moves at once: read(2) and
+ * write(2) check the whole range (EFAULT beyond the address space), where
+ * an iovec of it would be cut to MAX_RW_COUNT, or refused above SSIZE_MAX
+ * (EINVAL). Not attempted: the engines run the plain call. */
+static int huge_count(long nr, const long a[6], long *res)
+{
+	return plain_if_nonblocking(nr, a, res);
+}
+
 int sr_nw_read(const long a[6], long *res)
 {
 	struct iovec v = {(void *)a[1], (size_t)a[2]};
+	if ((unsigned long)a[2] > SR_MAX_RW_COUNT)
+		return huge_count(SYS_read, a, res);
 	return rw_attempt(SYS_preadv2, a[0], &v, 1, -1, 0, res);
 }
 int sr_nw_pread64(const long a[6], long *res)
 {
 	struct iovec v = {(void *)a[1], (size_t)a[2]};
-	if (a[3] < 0)
-		return 0;
+	if (a[3] < 0 || (unsigned long)a[2] > SR_MAX_RW_COUNT)
+		return huge_count(SYS_pread64, a, res);
 	return rw_attempt(SYS_preadv2, a[0], &v, 1, a[3], 0, res);
 }
 int sr_nw_readv(const long a[6], long *res)
@@ -212,7 +201,7 @@ int sr_nw_readv(const long a[6], long *res)
 int sr_nw_preadv(const long a[6], long *res)
 {
 	if (a[3] < 0)
-		return 0;
+		return huge_count(SYS_preadv, a, res);
 	return rw_attempt(SYS_preadv2, a[0], (const struct iovec *)a[1], a[2], a[3], 0, res);
 }
 int sr_nw_preadv2(const long a[6], long *res)
@@ -222,13 +211,15 @@ int sr_nw_preadv2(const long a[6], long *res)
 int sr_nw_write(const long a[6], long *res)
 {
 	struct iovec v = {(void *)a[1], (size_t)a[2]};
+	if ((unsigned long)a[2] > SR_MAX_RW_COUNT)
+		return huge_count(SYS_write, a, res);
 	return rw_attempt(SYS_pwritev2, a[0], &v, 1, -1, 0, res);
 }
 int sr_nw_pwrite64(const long a[6], long *res)
 {
 	struct iovec v = {(void *)a[1], (size_t)a[2]};
-	if (a[3] < 0)
-		return 0;
+	if (a[3] < 0 || (unsigned long)a[2] > SR_MAX_RW_COUNT)
+		return huge_count(SYS_pwrite64, a, res);
 	return rw_attempt(SYS_pwritev2, a[0], &v, 1, a[3], 0, res);
 }
 int sr_nw_writev(const long a[6], long *res)
@@ -238,7 +229,7 @@ int sr_nw_writev(const long a[6], long *res)
 int sr_nw_pwritev(const long a[6], long *res)
 {
 	if (a[3] < 0)
-		return 0;
+		return huge_count(SYS_pwritev, a, res);
 	return rw_attempt(SYS_pwritev2, a[0], (const struct iovec *)a[1], a[2], a[3], 0, res);
 }
 int sr_nw_pwritev2(const long a[6], long *res)
@@ -271,8 +262,11 @@ static int sock_attempt(long nr, const long a[6], int flags_arg, bool send, long
 	long b[6];
 	long r;
 
+	/* MSG_WAITALL waits for all of it, where an attempt would return
+	 * what is there: not attempted (on a non-blocking socket the plain
+	 * call returns at once, so it runs here). */
 	if (!send && (a[flags_arg] & MSG_WAITALL) && !dontwait)
-		return 0;
+		return plain_if_nonblocking(nr, a, res);
 	memcpy(b, a, sizeof(b));
 	b[flags_arg] |= MSG_DONTWAIT;
 	r = sr_rawsys(nr, b);
@@ -281,17 +275,28 @@ static int sock_attempt(long nr, const long a[6], int flags_arg, bool send, long
 			*res = r; /* the caller asked for exactly this */
 			return 1;
 		}
-		return eagain_verdict(a[0], res);
+		return plain_if_nonblocking(-1, a, res);
 	}
 	if (r > 0 && send && !dontwait) {
 		struct iovec one = {(void *)a[1], (size_t)a[2]};
-		const struct msghdr *m = (const struct msghdr *)a[1];
-		const struct iovec *v = flags_arg == 3 ? &one : m->msg_iov;
-		size_t cnt = flags_arg == 3 ? 1 : m->msg_iovlen, want = 0;
+		struct msghdr m;
+		const struct iovec *v = &one;
+		size_t cnt = 1, want = 0;
 		/* the rest of a stream needs no address */
 		const long p[4] = {a[0], a[flags_arg], flags_arg == 3 ? a[4] : 0, flags_arg == 3 ? a[5] : 0};
-		for (size_t i = 0; i < cnt; i++)
-			want += v[i].iov_len;
+		/* the kernel read the msghdr: reading it again fails only if
+		 * the caller unmapped it meanwhile (then: what was sent) */
+		if (flags_arg == 2) {
+			if (sr_ua_copy(&m, (const void *)a[1], sizeof(m)) ||
+			    iov_total(m.msg_iov, (long)m.msg_iovlen, &want)) {
+				*res = r;
+				return 1;
+			}
+			v = m.msg_iov;
+			cnt = m.msg_iovlen;
+		} else {
+			want = (size_t)a[2];
+		}
 		if ((size_t)r < want && !fd_nonblocking_stream(a[0]))
 			r = move_rest(v, cnt, r, move_send, p);
 	}
@@ -363,8 +368,9 @@ int sr_nw_openat(const long a[6], long *res)
 int sr_nw_openat2(const long a[6], long *res)
 {
 	struct open_how how;
-	if ((size_t)a[3] != sizeof(how) || !a[2])
+	/* the caller's struct: one that cannot be read is left to the plain
+	 * call, which says EFAULT */
+	if ((size_t)a[3] != sizeof(how) || sr_ua_copy(&how, (const void *)a[2], sizeof(how)))
 		return 0;
-	memcpy(&how, (const void *)a[2], sizeof(how));
 	return open_attempt(a[0], a[1], &how, res);
 }

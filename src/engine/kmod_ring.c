@@ -32,6 +32,7 @@
 #include <sysring/uapi.h>
 
 #include "../core/core.h"
+#include "../core/uaccess.h"
 #include "kmod.h"
 
 struct sr_kmod {
@@ -162,6 +163,7 @@ static void *kreaper_main(void *arg)
 	sigset_t all;
 
 	sigfillset(&all);
+	sr_sigmask_keep_faults(&all); /* it continues syslets: caller memory (uaccess.h) */
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	for (;;) {
 		struct sysring_ring_wait w = {.size = sizeof(w), .min_complete = 1, .timeout_ns = -1};
@@ -270,7 +272,7 @@ unsigned int sr_kmod_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned i
 		struct sr_req *req = reqs[done];
 		struct sysring_sqe *s = &k->sqes[k->sq_tail & (k->sq_entries - 1)];
 		s->user_data = (uint64_t)req->idx + 1;
-		s->nr = (uint32_t)req->cur->nr;
+		s->nr = (uint32_t)req->atom.nr; /* the copy of *req->cur (exec.c) */
 		s->flags = 0;
 		memcpy(s->args, req->args, sizeof(s->args));
 		sr_fetch_add(&k->inflight, 1, SR_RELAXED);

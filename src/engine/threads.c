@@ -126,6 +126,7 @@
 
 #include "../core/core.h"
 #include "../core/futex.h"
+#include "../core/uaccess.h"
 
 #define SR_WORKER_STACK (64 * 1024)
 #define SR_IDLE_NS (1000ull * 1000 * 1000) /* an idle worker above the floor retires */
@@ -427,6 +428,7 @@ static void *worker_main(void *arg)
 	w->tid = (pid_t)syscall(SYS_gettid);
 	sigfillset(&set);
 	sigdelset(&set, sr_cancel_signal);
+	sr_sigmask_keep_faults(&set); /* faults in caller memory reach uaccess.h's handler */
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 
 	for (;;) {

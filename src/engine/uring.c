@@ -40,6 +40,16 @@
  * cancels everything, waits for inflight to drop to zero, then stops the
  * reaper with a NOP tagged SR_UD_STOP after switching waiters off reaping.
  *
+ * Credentials. A call runs with the credentials its caller has when it
+ * submits it. io_uring issues a call with the submitting task's, except
+ * with SQPOLL: its kernel thread submits, with the credentials of the
+ * task that created the ring (libuv's CVE-2024-22017). So an SQPOLL ring
+ * records them at set-up, and each submit compares the submitter's
+ * (real/effective/saved/fs uid and gid, supplementary groups,
+ * capabilities: six system calls, paid only with SQPOLL); when they
+ * differ the calls go to the threads instead, which glibc's set*id keeps
+ * in step with the process.
+ *
  * Lock order: sq_lock and cq_lock are never held together, except that a
  * completion continuing a syslet may take sq_lock while holding cq_lock
  * (never the other way round).
@@ -55,11 +65,14 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../core/core.h"
 #include "../core/futex.h"
+#include "../core/rawsys.h"
+#include "../core/uaccess.h"
 #include "../table/table.h"
 
 /* ---- the probe: once per process ---- */
@@ -260,6 +273,9 @@ static void *reaper_main(void *arg)
 	sigset_t all;
 
 	sigfillset(&all);
+	/* a fault in caller memory it touches (continuing a syslet) must
+	 * reach the accessors' handler (uaccess.h) */
+	sr_sigmask_keep_faults(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	/* Acquire pairs with the release in complete_cqe(SR_UD_STOP). */
 	while (!sr_load_acquire(&ur->stop)) {
@@ -347,6 +363,50 @@ static void quiet_leave(struct sr_uring *ur)
 	quiet_toggled(ur);
 }
 
+/* ---- credentials (SQPOLL) ---- */
+
+#define SR_CREDS_GROUPS 64
+
+struct sr_creds {
+	long uid[4], gid[4]; /* real, effective, saved, fs */
+	uint32_t cap[6];     /* effective, permitted, inheritable, two words each */
+	long ngroups;        /* -1: more than SR_CREDS_GROUPS (never "the same") */
+	uint32_t groups[SR_CREDS_GROUPS];
+};
+
+static void creds_now(struct sr_creds *c)
+{
+	unsigned int r[3];
+	struct {
+		uint32_t version;
+		int pid;
+	} hdr = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+
+	memset(c, 0, sizeof(*c));
+	sr_rawsys6(SYS_getresuid, (long)&r[0], (long)&r[1], (long)&r[2], 0, 0, 0);
+	for (int i = 0; i < 3; i++)
+		c->uid[i] = r[i];
+	sr_rawsys6(SYS_getresgid, (long)&r[0], (long)&r[1], (long)&r[2], 0, 0, 0);
+	for (int i = 0; i < 3; i++)
+		c->gid[i] = r[i];
+	/* an invalid id changes nothing and returns the current one */
+	c->uid[3] = sr_rawsys6(SYS_setfsuid, -1, 0, 0, 0, 0, 0);
+	c->gid[3] = sr_rawsys6(SYS_setfsgid, -1, 0, 0, 0, 0, 0);
+	c->ngroups = sr_rawsys6(SYS_getgroups, SR_CREDS_GROUPS, (long)c->groups, 0, 0, 0, 0);
+	if (c->ngroups < 0)
+		c->ngroups = -1;
+	sr_rawsys6(SYS_capget, (long)&hdr, (long)c->cap, 0, 0, 0, 0);
+}
+
+/* The caller's credentials are those of the SQPOLL thread. */
+static bool creds_same(const struct sr_creds *ring)
+{
+	struct sr_creds now;
+
+	creds_now(&now);
+	return ring->ngroups >= 0 && now.ngroups == ring->ngroups && !memcmp(&now, ring, sizeof(now));
+}
+
 /* ---- set-up ---- */
 
 int sr_uring_init(struct sr_ctx *ctx)
@@ -377,6 +437,10 @@ int sr_uring_init(struct sr_ctx *ctx)
 		ret = io_uring_queue_init_params(entries, &ur->ring, &p);
 	} else if (!ret && (p.flags & IORING_SETUP_SQPOLL)) {
 		ur->sqpoll = 1;
+		/* the SQPOLL thread is created with the creator's credentials */
+		ur->sq_creds = malloc(sizeof(*ur->sq_creds));
+		if (ur->sq_creds)
+			creds_now(ur->sq_creds);
 	}
 	if (ret)
 		return ret;
@@ -386,6 +450,8 @@ int sr_uring_init(struct sr_ctx *ctx)
 		if (ur->efd >= 0)
 			close(ur->efd);
 		io_uring_queue_exit(&ur->ring);
+		free(ur->sq_creds);
+		ur->sq_creds = NULL;
 		return ret;
 	}
 	/* Quiet windows need submitters that reap (not SYSRING_REAP=thread)
@@ -410,6 +476,8 @@ int sr_uring_init(struct sr_ctx *ctx)
 	if (ret) {
 		io_uring_queue_exit(&ur->ring);
 		close(ur->efd);
+		free(ur->sq_creds);
+		ur->sq_creds = NULL;
 		return -ret;
 	}
 	ur->reaper_started = 1;
@@ -455,6 +523,10 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 	unsigned int done = 0;
 	bool quiet;
 
+	/* SQPOLL submits with the ring creator's credentials: when the
+	 * caller's differ (or cannot be compared), the threads run it. */
+	if (sr_unlikely(ur->sqpoll) && (!ur->sq_creds || !creds_same(ur->sq_creds)))
+		return 0;
 	pthread_mutex_lock(&ur->sq_lock);
 	for (; done < n; done++) {
 		struct sr_req *req = reqs[done];
@@ -564,5 +636,7 @@ void sr_uring_shutdown(struct sr_ctx *ctx)
 	close(ur->efd);
 	pthread_mutex_destroy(&ur->sq_lock);
 	pthread_mutex_destroy(&ur->cq_lock);
+	free(ur->sq_creds);
+	ur->sq_creds = NULL;
 	sr_store_relaxed(&ur->ready, 0);
 }

@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 
 #include "../core/core.h"
+#include "../core/uaccess.h"
 #include "../table/table.h"
 
 /* enum io_uring_op, kernel 6.7 .. 6.16 */
@@ -43,6 +44,14 @@
 #define P(x) ((void *)(x))
 #define OP(name, opc, prepfn, donefn)                                                       \
 	const struct sr_uring_op sr_uop_##name = {.opcode = (opc), .prep = (prepfn), .done = (donefn)}
+/* An op with fds (bits of mask: a[i]) whose O_NONBLOCK the plain call
+ * honours on a pipe or socket -- accept says EAGAIN, connect EINPROGRESS,
+ * splice EAGAIN -- where io_uring waits for readiness (table.h, nbfds). */
+#define OP_NB(name, opc, prepfn, donefn, mask)                                              \
+	const struct sr_uring_op sr_uop_##name = {.opcode = (opc), .nbfds = (mask), .prep = (prepfn), .done = (donefn)}
+/* These change what fd numbers name (table.h, fdtab). */
+#define OP_FDTAB(name, opc, prepfn, mask)                                                   \
+	const struct sr_uring_op sr_uop_##name = {.opcode = (opc), .fdtab = 1, .nbfds = (mask), .prep = (prepfn)}
 /* An op io_uring always runs in io-wq (REQ_F_FORCE_ASYNC in its prep). */
 #define OP_PUNTS(name, opc, prepfn, donefn)                                                 \
 	const struct sr_uring_op sr_uop_##name = {                                          \
@@ -79,9 +88,15 @@ static int prep_preadv(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 	io_uring_prep_readv(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)a[3]);
 	return 0;
 }
+/* The RWF_ flags io_uring treats as the plain call does; any other (say
+ * RWF_HIPRI, which io_uring refuses without IOPOLL) is left to the threads. */
+#define SR_RWF_SAME (RWF_NOWAIT | RWF_DSYNC | RWF_SYNC | RWF_APPEND)
+
 static int prep_preadv2(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
+	if (a[5] & ~(long)SR_RWF_SAME)
+		return -EOPNOTSUPP;
 	/* preadv2's offset -1 means the file position, as io_uring's does */
 	io_uring_prep_readv2(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)a[3], (int)a[5]);
 	return 0;
@@ -117,19 +132,26 @@ static int prep_pwritev(struct io_uring_sqe *s, const long a[6], union sr_aux *x
 static int prep_pwritev2(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
+	if (a[5] & ~(long)SR_RWF_SAME)
+		return -EOPNOTSUPP;
 	io_uring_prep_writev2(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)a[3], (int)a[5]);
 	return 0;
 }
-OP(read, IORING_OP_READ, prep_read, NULL);
-OP(pread64, IORING_OP_READ, prep_pread, NULL);
-OP(readv, IORING_OP_READV, prep_readv, NULL);
-OP(preadv, IORING_OP_READV, prep_preadv, NULL);
-OP(preadv2, IORING_OP_READV, prep_preadv2, NULL);
-const struct sr_uring_op sr_uop_write = {.opcode = IORING_OP_WRITE, .rest = 1, .prep = prep_write};
-OP(pwrite64, IORING_OP_WRITE, prep_pwrite, NULL);
-OP(writev, IORING_OP_WRITEV, prep_writev, NULL);
-OP(pwritev, IORING_OP_WRITEV, prep_pwritev, NULL);
-OP(pwritev2, IORING_OP_WRITEV, prep_pwritev2, NULL);
+/* A transfer: its direction and buffer shape, its offset argument (0:
+ * always the file position), and a[0] an fd whose O_NONBLOCK matters. */
+#define OP_XFER(name, opc, prepfn, x, pos, ...)                                              \
+	const struct sr_uring_op sr_uop_##name = {.opcode = (opc), .nbfds = 1, .xfer = (x),   \
+						  .pos_arg = (pos), .prep = (prepfn), __VA_ARGS__}
+OP_XFER(read, IORING_OP_READ, prep_read, SR_XFER_IN_BUF, 0);
+OP_XFER(pread64, IORING_OP_READ, prep_pread, SR_XFER_IN_BUF, 3);
+OP_XFER(readv, IORING_OP_READV, prep_readv, SR_XFER_IN_IOV, 0);
+OP_XFER(preadv, IORING_OP_READV, prep_preadv, SR_XFER_IN_IOV, 3);
+OP_XFER(preadv2, IORING_OP_READV, prep_preadv2, SR_XFER_IN_IOV, 3);
+OP_XFER(write, IORING_OP_WRITE, prep_write, SR_XFER_OUT_BUF, 0, .rest = 1);
+OP_XFER(pwrite64, IORING_OP_WRITE, prep_pwrite, SR_XFER_OUT_BUF, 3);
+OP_XFER(writev, IORING_OP_WRITEV, prep_writev, SR_XFER_OUT_IOV, 0, .vrest = 1);
+OP_XFER(pwritev, IORING_OP_WRITEV, prep_pwritev, SR_XFER_OUT_IOV, 3, .vrest = 1);
+OP_XFER(pwritev2, IORING_OP_WRITEV, prep_pwritev2, SR_XFER_OUT_IOV, 3, .vrest = 1);
 
 /* ---- sync ---- */
 
@@ -192,11 +214,11 @@ static int prep_close(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 	io_uring_prep_close(s, (int)a[0]);
 	return 0;
 }
-OP(open, IORING_OP_OPENAT, prep_open, NULL);
-OP(creat, IORING_OP_OPENAT, prep_creat, NULL);
-OP(openat, IORING_OP_OPENAT, prep_openat, NULL);
-OP(openat2, IORING_OP_OPENAT2, prep_openat2, NULL);
-OP(close, IORING_OP_CLOSE, prep_close, NULL);
+OP_FDTAB(open, IORING_OP_OPENAT, prep_open, 0);
+OP_FDTAB(creat, IORING_OP_OPENAT, prep_creat, 0);
+OP_FDTAB(openat, IORING_OP_OPENAT, prep_openat, 0);
+OP_FDTAB(openat2, IORING_OP_OPENAT2, prep_openat2, 0);
+OP_FDTAB(close, IORING_OP_CLOSE, prep_close, 0);
 
 /* ---- stat family: statx into aux, then the struct stat the call fills ---- */
 
@@ -212,10 +234,13 @@ static void stat_prep(struct io_uring_sqe *s, int dfd, const char *path, int fla
 	io_uring_prep_statx(s, dfd, path, flags, STATX_BASIC_STATS, &x->stx);
 }
 
-/* What the kernel's cp_new_stat puts in an x86-64 struct stat. */
-static long stat_done(long res, struct stat *st, union sr_aux *x)
+/* What the kernel's cp_new_stat puts in an x86-64 struct stat, copied out
+ * as the kernel does: a buffer that cannot be written is the call's
+ * EFAULT (the bytes before the fault written, as copy_to_user leaves them). */
+static long stat_done(long res, struct stat *ust, union sr_aux *x)
 {
 	const struct statx *sx = &x->stx;
+	struct stat stb, *st = &stb;
 
 	if (res < 0)
 		return res;
@@ -236,7 +261,7 @@ static long stat_done(long res, struct stat *st, union sr_aux *x)
 	st->st_mtim.tv_nsec = sx->stx_mtime.tv_nsec;
 	st->st_ctim.tv_sec = sx->stx_ctime.tv_sec;
 	st->st_ctim.tv_nsec = sx->stx_ctime.tv_nsec;
-	return 0;
+	return sr_ua_copy(ust, st, sizeof(*st));
 }
 
 static int prep_stat(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
@@ -315,12 +340,18 @@ OP_PUNTS(ftruncate, SR_IORING_OP_FTRUNCATE, prep_ftruncate, NULL);
 
 static int prep_splice(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
-	loff_t *in = P(a[1]), *out = P(a[3]);
+	uint64_t in = (uint64_t)-1, out = (uint64_t)-1;
 	if ((unsigned long)a[4] > 0xffffffffUL)
 		return -EOPNOTSUPP;
-	x->spl.in = in ? *in : -1;
-	x->spl.out = out ? *out : -1;
-	if ((in && x->spl.in < 0) || (out && x->spl.out < 0))
+	/* The offsets are the caller's memory: one that cannot be read (or,
+	 * in done, written) is the plain call's EFAULT, which the threads
+	 * give (splice(2) reads them before it moves anything). */
+	if ((a[1] && (sr_ua_read8(P(a[1]), &in) || sr_ua_probe(P(a[1]), 8, true))) ||
+	    (a[3] && (sr_ua_read8(P(a[3]), &out) || sr_ua_probe(P(a[3]), 8, true))))
+		return -EOPNOTSUPP;
+	x->spl.in = (int64_t)in;
+	x->spl.out = (int64_t)out;
+	if ((a[1] && x->spl.in < 0) || (a[3] && x->spl.out < 0))
 		return -EOPNOTSUPP; /* let the kernel say EINVAL its own way */
 	io_uring_prep_splice(s, (int)a[0], x->spl.in, (int)a[2], x->spl.out, (unsigned)a[4],
 			     (unsigned)a[5]);
@@ -328,11 +359,13 @@ static int prep_splice(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 }
 static long done_splice(long res, const long a[6], union sr_aux *x)
 {
+	/* Probed writable at prep; a caller that unmapped them meanwhile
+	 * gets EFAULT, as the kernel's put_user would give it. */
 	if (res > 0) {
-		if (a[1])
-			*(loff_t *)P(a[1]) = x->spl.in + res;
-		if (a[3])
-			*(loff_t *)P(a[3]) = x->spl.out + res;
+		if (a[1] && sr_ua_write8(P(a[1]), (uint64_t)(x->spl.in + res)))
+			return -EFAULT;
+		if (a[3] && sr_ua_write8(P(a[3]), (uint64_t)(x->spl.out + res)))
+			return -EFAULT;
 	}
 	return res;
 }
@@ -344,8 +377,9 @@ static int prep_tee(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 	io_uring_prep_tee(s, (int)a[0], (int)a[1], (unsigned)a[2], (unsigned)a[3]);
 	return 0;
 }
-OP(splice, IORING_OP_SPLICE, prep_splice, done_splice);
-OP(tee, IORING_OP_TEE, prep_tee, NULL);
+/* both ends may be O_NONBLOCK pipes (EAGAIN plainly) */
+OP_NB(splice, IORING_OP_SPLICE, prep_splice, done_splice, 1 | 4);
+OP_NB(tee, IORING_OP_TEE, prep_tee, NULL, 1 | 2);
 
 /* ---- names in the file system ---- */
 
@@ -513,6 +547,8 @@ static int prep_recvfrom(struct io_uring_sqe *s, const long a[6], union sr_aux *
 		io_uring_prep_recv(s, (int)a[0], P(a[1]), (size_t)a[2], (int)a[3]);
 		return 0;
 	}
+	if (!a[5])
+		return -EOPNOTSUPP; /* an address without its length: recvfrom(2)'s EFAULT */
 	/* With a source address: recvmsg, then the length goes back as
 	 * recvfrom would write it. */
 	memset(&x->rmsg, 0, sizeof(x->rmsg));
@@ -521,15 +557,30 @@ static int prep_recvfrom(struct io_uring_sqe *s, const long a[6], union sr_aux *
 	x->rmsg.msg.msg_iov = &x->rmsg.iov;
 	x->rmsg.msg.msg_iovlen = 1;
 	x->rmsg.msg.msg_name = P(a[4]);
-	x->rmsg.msg.msg_namelen = a[5] ? *(socklen_t *)P(a[5]) : 0;
+	if (a[5]) {
+		/* The length is the caller's memory: read and write access
+		 * proved now, or the plain call (threads) gives its EFAULT. */
+		uint32_t len;
+		if (sr_ua_copy(&len, P(a[5]), sizeof(len)) || sr_ua_probe(P(a[5]), sizeof(len), true) ||
+		    (int32_t)len < 0)
+			return -EOPNOTSUPP;
+		x->rmsg.msg.msg_namelen = len;
+		/* the address itself, as far as it can be written */
+		if (sr_ua_probe(P(a[4]), len < sizeof(struct sockaddr_storage) ? len : sizeof(struct sockaddr_storage),
+				true))
+			return -EOPNOTSUPP;
+	}
 	io_uring_prep_recvmsg(s, (int)a[0], &x->rmsg.msg, (unsigned)a[3]);
 	x->rmsg.used = 1;
 	return 0;
 }
 static long done_recvfrom(long res, const long a[6], union sr_aux *x)
 {
-	if (res >= 0 && a[4] && a[5] && x->rmsg.used)
-		*(socklen_t *)P(a[5]) = x->rmsg.msg.msg_namelen;
+	if (res >= 0 && a[4] && a[5] && x->rmsg.used) {
+		uint32_t len = x->rmsg.msg.msg_namelen;
+		if (sr_ua_copy(P(a[5]), &len, sizeof(len)))
+			return -EFAULT; /* as recvfrom(2)'s put_user */
+	}
 	return res;
 }
 static int prep_sendmsg(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
@@ -562,15 +613,15 @@ static int prep_listen(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 	io_uring_prep_rw(SR_IORING_OP_LISTEN, s, (int)a[0], NULL, (unsigned)a[1], 0);
 	return 0;
 }
-OP(socket, IORING_OP_SOCKET, prep_socket, NULL);
-OP(connect, IORING_OP_CONNECT, prep_connect, NULL);
-OP(accept, IORING_OP_ACCEPT, prep_accept, NULL);
-OP(accept4, IORING_OP_ACCEPT, prep_accept4, NULL);
-OP(sendto, IORING_OP_SEND, prep_sendto, NULL);
+OP_FDTAB(socket, IORING_OP_SOCKET, prep_socket, 0);
+OP_NB(connect, IORING_OP_CONNECT, prep_connect, NULL, 1);
+OP_FDTAB(accept, IORING_OP_ACCEPT, prep_accept, 1);
+OP_FDTAB(accept4, IORING_OP_ACCEPT, prep_accept4, 1);
+OP_NB(sendto, IORING_OP_SEND, prep_sendto, NULL, 1);
 /* recvfrom may become RECVMSG; the probe of RECV stands for both (5.6). */
-OP(recvfrom, IORING_OP_RECV, prep_recvfrom, done_recvfrom);
-OP(sendmsg, IORING_OP_SENDMSG, prep_sendmsg, NULL);
-OP(recvmsg, IORING_OP_RECVMSG, prep_recvmsg, NULL);
+OP_NB(recvfrom, IORING_OP_RECV, prep_recvfrom, done_recvfrom, 1);
+OP_NB(sendmsg, IORING_OP_SENDMSG, prep_sendmsg, NULL, 1);
+OP_NB(recvmsg, IORING_OP_RECVMSG, prep_recvmsg, NULL, 1);
 OP(shutdown, IORING_OP_SHUTDOWN, prep_shutdown, NULL);
 OP(bind, SR_IORING_OP_BIND, prep_bind, NULL);
 OP(listen, SR_IORING_OP_LISTEN, prep_listen, NULL);
@@ -670,9 +721,15 @@ OP(futex_wake, SR_IORING_OP_FUTEX_WAKE, prep_futex_wake2, NULL);
 
 static int prep_waitid(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
+	const long ok = WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL;
 	(void)x;
 	if (a[4])
 		return -EOPNOTSUPP; /* io_uring's waitid does not fill a rusage */
+	/* waitid(2) writes the siginfo even when it says EINVAL, io_uring does
+	 * not: the cases of EINVAL go to the threads */
+	if ((a[3] & ~ok) || !(a[3] & (WEXITED | WSTOPPED | WCONTINUED)) || a[0] < P_ALL || a[0] > P_PIDFD ||
+	    (a[0] == P_PID && (int)a[1] <= 0) || (a[0] == P_PGID && (int)a[1] < 0))
+		return -EOPNOTSUPP;
 	io_uring_prep_rw(SR_IORING_OP_WAITID, s, (int)a[1], NULL, (unsigned)a[0], 0);
 	s->file_index = (__u32)a[3]; /* options */
 	s->addr2 = (__u64)a[2];      /* siginfo_t * */
@@ -691,5 +748,5 @@ static int prep_pipe(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 	return prep_pipe2(s, b, x);
 }
 OP(waitid, SR_IORING_OP_WAITID, prep_waitid, NULL);
-OP(pipe, SR_IORING_OP_PIPE, prep_pipe, NULL);
-OP(pipe2, SR_IORING_OP_PIPE, prep_pipe2, NULL);
+OP_FDTAB(pipe, SR_IORING_OP_PIPE, prep_pipe, 0);
+OP_FDTAB(pipe2, SR_IORING_OP_PIPE, prep_pipe2, 0);

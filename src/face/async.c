@@ -25,6 +25,7 @@
 #include "../core/core.h"
 #include "../core/deadline.h"
 #include "../core/futex.h"
+#include "../core/uaccess.h"
 #include "../table/table.h"
 
 static inline int sr_ret(long r)
@@ -111,10 +112,22 @@ static long submit(struct sr_ctx *ctx, long nr, struct async_cb *cbps[], uint64_
 
 	if (sr_unlikely(nr < 0 || (nr > 0 && !cbps)))
 		return -EINVAL;
-	/* Validate everything first: a bad entry queues nothing. */
-	for (long i = 0; i < nr; i++)
-		if (sr_unlikely(!cbps[i]))
+	/* Validate everything first: a bad entry queues nothing. The array and
+	 * the cbs are the caller's memory (uaccess.h): what cannot be read is
+	 * EFAULT, as io_submit(2) says of a bad iocb. */
+	for (long i = 0; i < nr; i++) {
+		uint64_t cb, number;
+		if (sr_unlikely(sr_ua_read8(&cbps[i], &cb)))
+			return -EFAULT;
+		if (sr_unlikely(!cb))
 			return -EINVAL;
+		if (sr_unlikely(sr_ua_read8((const void *)(uintptr_t)cb, &number)))
+			return -EFAULT;
+		const struct sr_sysent *e = (long)number < 0 ? NULL : sr_sysent(number);
+		unsigned int n = e ? e->nargs : ((long)number == __NR_umem_add ? 2 : 0);
+		if (sr_unlikely(n && sr_ua_probe(((struct async_cb *)(uintptr_t)cb)->vargs, n * sizeof(void *), false)))
+			return -EFAULT;
+	}
 
 	while (done < nr) {
 		uint32_t idx[64];

@@ -9,8 +9,8 @@
  *          seam is bs_exec_kmod, filled in by the module issue)
  *   uring  one io_uring_submit_and_wait for the whole batch, the calls
  *          hard-linked (IOSQE_IO_HARDLINK: in order, a failure does not stop
- *          the rest; IOSQE_IO_LINK with STOP_ON_ERROR), cached fds as fixed
- *          files
+ *          the rest; IOSQE_IO_LINK with STOP_ON_ERROR), the fds as the calls
+ *          name them
  *   loop   a plain loop of raw calls on the caller, runs of reads or writes
  *          on one regular file merged into one vectored call (exec_run)
  *
@@ -20,12 +20,13 @@
  * no call's fd is a non-blocking stream (io_uring would wait where the plain
  * call says EAGAIN).
  *
- * The fd cache: each fd used in a batch is registered in the handle's
- * io_uring sparse file table at its own index, and a duplicate of it is
- * kept. Before a post uses the cache, each distinct fd is compared with its
- * duplicate (kcmp KCMP_FILE: the same open file?) so that an fd closed and
- * reused behind the library's back is re-registered instead of reaching the
- * old file; SYSRING_BATCHSYS_UNCHECKED_CACHE skips the comparison.
+ * The fd cache remembers which fd numbers batches of a handle used
+ * (batchsys_cached_fds; batchsys_close_fd and a batched close forget them)
+ * and holds no reference to any file: sysring's plain close() must still
+ * mean close, so that a socket's peer sees the hang-up and a pipe's reader
+ * its end of file at once. (io_uring's registered files would keep the
+ * file open until the handle is closed, and would reach a closed or reused
+ * fd number's old file from a later call of the same batch.)
  *
  * Handles are eventfds (a real fd, as Batchsys's device fd was); the state is
  * found by fd number in slots[]. A handle is meant to be used by one thread
@@ -44,12 +45,10 @@
  *
  * fork(). A handle belongs to the process that opened it. In a child every
  * inherited handle fails with EINVAL (slot->fork_gen), and the child's fork
- * handler (sr_batchsys_atfork_child) closes the child's copies of each
- * handle's internal descriptors: its io_uring (whose memory is not even
- * inherited: io_uring_ring_dontfork), through which a child would post into
- * the parent's rings, and the duplicates of the fd cache, which would keep
- * the parent's files open as long as the child lives (a pipe's reader would
- * never see end-of-file). The handle's own descriptor is left: the
+ * handler (sr_batchsys_atfork_child) closes the child's copy of each
+ * handle's io_uring (whose memory is not even inherited:
+ * io_uring_ring_dontfork), through which a child would post into the
+ * parent's rings. The handle's own descriptor is left: the
  * application knows its number, and batchsys_close in the child closes it.
  * The handler takes no lock and frees nothing.
  */
@@ -59,7 +58,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/kcmp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -80,6 +78,7 @@
 
 #include "../core/core.h"
 #include "../core/rawsys.h"
+#include "../core/uaccess.h"
 #include "../engine/kmod.h"
 #include "../table/table.h"
 
@@ -112,9 +111,7 @@ struct bs_handle {
 	uint32_t fork_gen; /* sr_fork_gen when opened */
 	struct io_uring ring;
 	unsigned int nslots;
-	int *dup_of; /* per fd: our duplicate of the cached file, -1 if none */
-	unsigned int dup_hwm; /* dup_of[] is -1 from here on */
-	unsigned int ncached;
+	uint8_t *used; /* per fd number: used in a batch (the fd cache) */
 	const char *last;
 	uint64_t merged; /* calls answered by a merged run, ever (under lock) */
 	pthread_mutex_t lock;
@@ -136,14 +133,11 @@ static uint32_t slots_hwm;
 
 static void handle_free(struct bs_handle *h)
 {
-	for (unsigned int i = 0; i < h->dup_hwm; i++)
-		if (h->dup_of[i] >= 0)
-			close(h->dup_of[i]);
 	if (h->ring_ok)
 		io_uring_queue_exit(&h->ring);
 	if (h->fd >= 0)
 		close(h->fd);
-	free(h->dup_of);
+	free(h->used);
 	/* A fork child's copy may have been locked by a thread of the parent:
 	 * its mutex is just memory here. */
 	if (h->fork_gen == sr_fork_gen)
@@ -214,12 +208,6 @@ void sr_batchsys_atfork_child(void)
 			struct bs_handle *h = hs[k];
 			if (!h)
 				continue;
-			for (unsigned int d = 0; d < h->dup_hwm; d++)
-				if (h->dup_of[d] >= 0) {
-					close(h->dup_of[d]);
-					h->dup_of[d] = -1;
-				}
-			h->ncached = 0;
 			if (h->ring_ok) {
 				/* Not io_uring_queue_exit: the rings are not
 				 * mapped here (dontfork), and unmapping their
@@ -268,26 +256,22 @@ SR_EXPORT int batchsys_open(void)
 	h->nslots = 1024;
 	if (!getrlimit(RLIMIT_NOFILE, &rl))
 		h->nslots = rl.rlim_cur > BS_MAX_SLOTS ? BS_MAX_SLOTS : (unsigned int)rl.rlim_cur;
-	h->dup_of = malloc(h->nslots * sizeof(int));
-	if (!h->dup_of) {
+	h->used = calloc(h->nslots ? h->nslots : 1, 1);
+	if (!h->used) {
 		close(h->fd);
 		free(h);
 		return bs_fail(ENOMEM);
 	}
-	for (unsigned int i = 0; i < h->nslots; i++)
-		h->dup_of[i] = -1;
 	pthread_mutex_init(&h->lock, NULL);
 	h->fork_gen = sr_fork_gen; /* read after sr_fork_watch */
 	/* io_uring unless forced to threads (the tests' engine matrix). */
 	if ((!eng || strcmp(eng, "threads")) &&
-	    io_uring_queue_init(BATCHSYS_MAX_RESULTS * 2, &h->ring, 0) == 0) {
+	    io_uring_queue_init(BATCHSYS_MAX_RESULTS * 2, &h->ring, 0) == 0)
 		h->ring_ok = 1;
-		/* A fork child must never post into these rings: it does not
-		 * get them (best effort; see sr_batchsys_atfork_child). */
+	/* A fork child must never post into these rings: it does not
+	 * get them (best effort; see sr_batchsys_atfork_child). */
+	if (h->ring_ok)
 		(void)io_uring_ring_dontfork(&h->ring);
-		if (io_uring_register_files_sparse(&h->ring, h->nslots))
-			h->nslots = 0; /* no cache, still a ring */
-	}
 	h->last = "none";
 	/* SYSRING_BATCH_EXEC=loop|uring|kmod forces an executor (tests, benchmarks). */
 	const char *ex = getenv("SYSRING_BATCH_EXEC");
@@ -313,14 +297,8 @@ SR_EXPORT int batchsys_open(void)
 
 static void cache_drop(struct bs_handle *h, int fd)
 {
-	int minus1 = -1;
-	if (fd < 0 || (unsigned int)fd >= h->nslots || (unsigned int)fd >= h->dup_hwm || h->dup_of[fd] < 0)
-		return;
-	if (h->ring_ok)
-		io_uring_register_files_update(&h->ring, (unsigned int)fd, &minus1, 1);
-	close(h->dup_of[fd]);
-	h->dup_of[fd] = -1;
-	h->ncached--;
+	if (fd >= 0 && (unsigned int)fd < h->nslots)
+		h->used[fd] = 0;
 }
 
 SR_EXPORT void batchsys_close(int batchsys_fd)
@@ -393,12 +371,17 @@ SR_EXPORT int batchsys_close_fd(int batchsys_fd, int fd)
 SR_EXPORT int batchsys_cached_fds(int batchsys_fd)
 {
 	struct bs_handle *h = handle_get(batchsys_fd);
-	int n;
+	int n = 0;
 
 	if (!h)
 		return bs_fail(EINVAL);
 	pthread_mutex_lock(&h->lock);
-	n = (int)h->ncached;
+	/* an fd closed with plain close() is forgotten here */
+	for (unsigned int i = 0; i < h->nslots; i++) {
+		if (h->used[i] && fcntl((int)i, F_GETFD) < 0)
+			h->used[i] = 0;
+		n += h->used[i];
+	}
 	pthread_mutex_unlock(&h->lock);
 	handle_put(batchsys_fd);
 	return n;
@@ -572,8 +555,10 @@ SR_EXPORT int batchsys_push_epoll_ctl(batchsys_batch_t *batch, int epfd, int op,
 				      struct epoll_event *event)
 {
 	struct epoll_event ev = {0};
-	if (event)
-		ev = *event;
+	/* the event is the caller's memory (uaccess.h): one that cannot be
+	 * read goes in as a generic call, whose plain epoll_ctl says EFAULT */
+	if (event && sr_ua_copy(&ev, event, sizeof(ev)))
+		return batchsys_push_syscall(batch, SR_NR_epoll_ctl, 4, (long)epfd, (long)op, (long)fd, (long)event);
 	PUSH(kEpollCtl, epoll_ctl_params_t, epfd, op, fd, ev);
 }
 SR_EXPORT int batchsys_push_close(batchsys_batch_t *batch, int fd)
@@ -780,43 +765,11 @@ static int decode(const batchsys_batch_t *b, uint32_t *off, struct bs_call *c)
 
 /* ---- the fd cache ---- */
 
-static bool same_file(int fd, int dupfd)
+/* Remember that a batch used fd, if it is open (asked once per fd). */
+static void cache_use(struct bs_handle *h, long fd)
 {
-	pid_t me = getpid();
-	long r = sr_rawsys6(SYS_kcmp, me, me, KCMP_FILE, fd, dupfd, 0);
-	if (r == -ENOSYS || r == -EPERM) {
-		/* no kcmp: compare what fstat can see */
-		struct stat a, b;
-		return !fstat(fd, &a) && !fstat(dupfd, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-	}
-	return r == 0;
-}
-
-/* Make sure fd is cached (and, unless unchecked, that the cache names the
- * file fd names now). Returns true if the fixed-file slot may be used. */
-static bool cache_use(struct bs_handle *h, long fd, bool check)
-{
-	int ifd = (int)fd;
-
-	if (fd < 0 || (unsigned long)fd >= h->nslots)
-		return false;
-	if (h->dup_of[fd] >= 0) {
-		if (!check || same_file(ifd, h->dup_of[fd]))
-			return true;
-		cache_drop(h, ifd); /* closed and reused behind our back */
-	}
-	int d = fcntl(ifd, F_DUPFD_CLOEXEC, 0);
-	if (d < 0)
-		return false; /* not open (the call will say EBADF) or no fds left */
-	if (h->ring_ok && io_uring_register_files_update(&h->ring, (unsigned int)fd, &ifd, 1) != 1) {
-		close(d);
-		return false;
-	}
-	h->dup_of[fd] = d;
-	if ((unsigned int)fd >= h->dup_hwm)
-		h->dup_hwm = (unsigned int)fd + 1;
-	h->ncached++;
-	return true;
+	if (fd >= 0 && (unsigned long)fd < h->nslots && !h->used[fd] && fcntl((int)fd, F_GETFD) >= 0)
+		h->used[fd] = 1;
 }
 
 /* ---- executors ---- */
@@ -1012,11 +965,14 @@ static bool has_run(const struct bs_call *calls, int n, struct regfd *rf)
 	return false;
 }
 
-static int exec_loop(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *calls, int n, struct regfd *rf)
+/* Run calls[start..n) (calls before start ran elsewhere); returns the index
+ * after the last call that ran, i.e. how many of the batch ran. */
+static int exec_loop(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *calls, int start, int n,
+		     struct regfd *rf)
 {
 	bool stop = h->flags & SYSRING_BATCHSYS_STOP_ON_ERROR;
 	bool merge = !(h->flags & SYSRING_BATCHSYS_NO_MERGE), solo = false;
-	int i = 0, plain_until = 0; /* calls before plain_until: a run not to merge */
+	int i = start, plain_until = start; /* calls before plain_until: a run not to merge */
 
 	while (i < n) {
 		if (merge && !solo && i >= plain_until) {
@@ -1076,7 +1032,7 @@ static int exec_kmod(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
 	for (int i = 0; i < n; i++) {
 		/* the cache counts fds used in batches on every executor */
 		if (calls[i].fd_arg >= 0)
-			cache_use(h, calls[i].a[calls[i].fd_arg], false);
+			cache_use(h, calls[i].a[calls[i].fd_arg]);
 		/* a number beyond 32 bits must not wrap onto a real call */
 		kc[i].nr = (unsigned long)calls[i].nr <= UINT32_MAX ? (uint32_t)calls[i].nr : UINT32_MAX;
 		kc[i].flags = 0;
@@ -1116,15 +1072,31 @@ static int exec_kmod(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
 	return ran;
 }
 
-static int exec_uring(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *calls, int n, bool *fixed)
+/*
+ * The batch in io_uring, linked so that it runs in order. Returns how many
+ * calls ran there, with *rest set to the index from which the loop must run
+ * the rest (-1: none), or -EAGAIN when nothing ran (the loop takes the
+ * whole batch). What the links do differently from plain calls in order:
+ *  - a call that io_uring refuses at submission (a bad argument: writev
+ *    with 1025 iovecs) fails its whole chain, ECANCELED for every other
+ *    call, before any of them ran (a chain is issued once complete): the
+ *    loop runs the batch and each call gives its own answer;
+ *  - with IOSQE_IO_LINK (STOP_ON_ERROR) a short read or write breaks the
+ *    chain too, where only a failure stops the batch: the calls after it
+ *    never ran, and the loop runs them.
+ * Only -ECANCELED tells these apart from real results: io_uring gives it
+ * for nothing else here (no link timeouts, no cancels).
+ */
+static int exec_uring(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *calls, int n, int *rest)
 {
 	bool stop = h->flags & SYSRING_BATCHSYS_STOP_ON_ERROR;
 	struct io_uring_cqe *cqe;
 	long res[BATCHSYS_MAX_RESULTS];
-	int got = 0, ran = 0, ret;
+	int got = 0, ran = 0, ret, c = -1;
 
 	struct io_uring_sqe tmp[BATCHSYS_MAX_RESULTS];
 
+	*rest = -1;
 	/* Prepare everything first: a prep that refuses its arguments sends
 	 * the whole batch to the loop before anything reaches the ring. */
 	for (int i = 0; i < n; i++) {
@@ -1132,10 +1104,6 @@ static int exec_uring(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *
 		memset(&tmp[i], 0, sizeof(tmp[i]));
 		if (e->uring->prep(&tmp[i], calls[i].a, &h->aux[i]))
 			return -EAGAIN;
-		if (fixed[i]) {
-			tmp[i].fd = (int)calls[i].a[calls[i].fd_arg];
-			tmp[i].flags |= IOSQE_FIXED_FILE;
-		}
 		if (i + 1 < n)
 			tmp[i].flags |= stop ? IOSQE_IO_LINK : IOSQE_IO_HARDLINK;
 		tmp[i].user_data = (uint64_t)i;
@@ -1162,51 +1130,55 @@ static int exec_uring(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *
 		io_uring_cqe_seen(&h->ring, cqe);
 		got++;
 	}
+	for (int i = 0; i < n && c < 0; i++)
+		if (res[i] == -ECANCELED)
+			c = i;
+	if (c >= 0 && (!stop || c == 0))
+		return -EAGAIN; /* a chain failed at submission: nothing ran */
 	for (int i = 0; i < n; i++) {
-		/* with STOP_ON_ERROR the calls after a failure were never run */
-		if (stop && ran && res[ran - 1] < 0)
+		if (i == c) {
+			/* stopped after calls[c - 1]: a failure, or a short
+			 * transfer the plain sequence would go on after */
+			if (res[c - 1] >= 0)
+				*rest = c;
 			break;
+		}
 		post_hook(&calls[i], res[i]);
 		set_result(b, i, res[i]);
 		ran++;
+		/* with STOP_ON_ERROR the calls after a failure were never run */
+		if (stop && res[i] < 0)
+			break;
 	}
 	h->last = "uring";
 	return ran;
 }
 
-/* Can io_uring run this batch exactly as the plain calls would? */
-static bool uring_fits(struct bs_handle *h, struct bs_call *calls, int n, bool *fixed)
+/* Does io_uring run every call of this batch as the plain call would? Each
+ * call must be one io_uring runs natively and to the plain call's answer
+ * (exec.c, sr_uring_suits: no O_NONBLOCK pipe or socket, no transfer at
+ * the position that io_uring would leave in the wrong place; and here, with
+ * no resubmission of a partial write, no write to a pipe or socket at all);
+ * and what an fd number names must not change within the batch, since the
+ * checks describe the files before it runs: a call that opens or closes an
+ * fd may only come last. */
+static bool uring_fits(struct bs_handle *h, struct bs_call *calls, int n)
 {
-	long seen_fd[8];
-	int nseen = 0;
-	bool check = !(h->flags & SYSRING_BATCHSYS_UNCHECKED_CACHE);
+	struct sr_fdcache fc = {.n = 0};
 
 	if (!h->ring_ok)
 		return false;
 	for (int i = 0; i < n; i++) {
 		const struct sr_sysent *e = sr_sysent((unsigned long)calls[i].nr);
-		fixed[i] = false;
-		if (!e || !e->uring || !sr_uring_has(e->uring->opcode) || e->uring->punts)
+		const struct sr_uring_op *op = e ? e->uring : NULL;
+		if (!op || !sr_uring_has(op->opcode) || op->punts)
 			return false;
-		if (calls[i].fd_arg < 0)
-			continue;
-		long fd = calls[i].a[calls[i].fd_arg];
-		int k;
-		for (k = 0; k < nseen && seen_fd[k] != fd; k++)
-			;
-		bool first = k == nseen; /* beyond 8 distinct fds: checked each time */
-		if (first) {
-			/* once per distinct fd per post: a non-blocking stream
-			 * must not go to io_uring (it would wait, not EAGAIN) */
-			struct stat st;
-			int fl = fcntl((int)fd, F_GETFL);
-			if (fl >= 0 && (fl & O_NONBLOCK) && !fstat((int)fd, &st) && !S_ISREG(st.st_mode) &&
-			    !S_ISBLK(st.st_mode))
-				return false;
-			if (nseen < 8)
-				seen_fd[nseen++] = fd;
-		}
-		fixed[i] = cache_use(h, fd, check && first);
+		if (!sr_uring_suits(op, calls[i].a, &fc, false))
+			return false;
+		if (op->rest && !sr_uring_suits(&(struct sr_uring_op){.vrest = 1}, calls[i].a, &fc, false))
+			return false;
+		if (op->fdtab && i + 1 < n)
+			return false;
 	}
 	return true;
 }
@@ -1215,7 +1187,6 @@ SR_EXPORT int batchsys_post_batch(int batchsys_fd, batchsys_batch_t *batch)
 {
 	struct bs_handle *h = handle_get(batchsys_fd);
 	struct bs_call calls[BATCHSYS_MAX_RESULTS];
-	bool fixed[BATCHSYS_MAX_RESULTS];
 	struct regfd rf = {.n = 0};
 	uint32_t off = 0;
 	int n, ran;
@@ -1250,17 +1221,16 @@ SR_EXPORT int batchsys_post_batch(int batchsys_fd, batchsys_batch_t *batch)
 	if (ran < 0) {
 		bool want_uring = (h->flags & SYSRING_BATCHSYS_EXEC_URING) ||
 				  (!(h->flags & SYSRING_BATCHSYS_EXEC_LOOP) && n >= BS_URING_MIN_CALLS);
-		if (want_uring && uring_fits(h, calls, n, fixed))
-			ran = exec_uring(h, batch, calls, n, fixed);
-		else {
-			/* the cache counts fds used in batches on every executor */
-			for (int i = 0; i < n; i++)
-				if (calls[i].fd_arg >= 0)
-					cache_use(h, calls[i].a[calls[i].fd_arg], false);
-			ran = -EAGAIN;
-		}
+		int rest = -1;
+		/* the cache counts fds used in batches on every executor */
+		for (int i = 0; i < n; i++)
+			if (calls[i].fd_arg >= 0)
+				cache_use(h, calls[i].a[calls[i].fd_arg]);
+		ran = want_uring && uring_fits(h, calls, n) ? exec_uring(h, batch, calls, n, &rest) : -EAGAIN;
 		if (ran < 0)
-			ran = exec_loop(h, batch, calls, n, &rf);
+			ran = exec_loop(h, batch, calls, 0, n, &rf);
+		else if (rest >= 0)
+			ran = exec_loop(h, batch, calls, rest, n, &rf);
 	}
 	/* batched closes leave the cache coherent */
 	for (int i = 0; i < ran; i++) {

@@ -58,6 +58,7 @@
 #include "../core/core.h"
 #include "../core/deadline.h"
 #include "../core/futex.h"
+#include "../core/uaccess.h"
 
 struct reg {
 	struct syslet_uatom **ring;
@@ -182,7 +183,7 @@ static void syslet_complete(struct sr_ctx *ctx, struct sr_req *req)
 	if (!req->async)
 		return;
 	pthread_mutex_lock(&r->lock);
-	if (req->cur->flags & SYSLET_NO_COMPLETE) {
+	if (req->atom.flags & SYSLET_NO_COMPLETE) { /* the copy of *req->cur (exec.c) */
 		sr_req_put(ctx, req);
 		/* Release pairs with async_wait's acquire of inflight. */
 		sr_fetch_sub(&r->inflight, 1, SR_RELEASE);
@@ -514,7 +515,9 @@ SR_EXPORT long async_wait(unsigned long min_wait_events)
 
 SR_EXPORT long umem_add(unsigned long *uptr, unsigned long inc)
 {
-	if (!uptr)
+	uint64_t nv;
+	/* fault-safe (uaccess.h): a counter that cannot be written is EFAULT */
+	if (!uptr || sr_ua_add8((uint64_t *)uptr, inc, &nv))
 		return sr_ret_long(-EFAULT);
-	return (long)__atomic_add_fetch(uptr, inc, __ATOMIC_SEQ_CST);
+	return (long)nv;
 }

@@ -26,6 +26,16 @@ enum sr_class {
 union sr_aux;
 struct io_uring_sqe;
 
+/* Transfers (struct sr_uring_op.xfer): io_uring's handling of the file
+ * position differs from the plain call's when the buffer runs into an
+ * inaccessible page (short count, position not advanced) and for O_DIRECT
+ * (position not advanced at all), so transfers at the file position are
+ * checked before they go to io_uring (exec.c, sr_uring_suits). */
+#define SR_XFER_IN_BUF 1  /* a read into (a[1], a[2]) */
+#define SR_XFER_OUT_BUF 2 /* a write from (a[1], a[2]) */
+#define SR_XFER_IN_IOV 3  /* a read into the iovecs (a[1], a[2]) */
+#define SR_XFER_OUT_IOV 4 /* a write from them */
+
 /*
  * The io_uring column: how to express the call as an SQE. `prep` fills the
  * SQE from the call's arguments (0), or says it cannot be expressed with
@@ -43,6 +53,17 @@ struct sr_uring_op {
 			 * plain call's (write(2) on a blocking one writes it
 			 * all): the engine resubmits the rest; args 1 and 2
 			 * are the buffer and its length */
+	uint8_t vrest;  /* the same for a vectored write, which cannot be
+			 * resubmitted: on a pipe or socket it runs on the
+			 * threads */
+	uint8_t nbfds;  /* bit i: a[i] is an fd whose O_NONBLOCK the plain
+			 * call honours on a pipe or socket (EAGAIN,
+			 * EINPROGRESS) and io_uring does not (it waits for
+			 * readiness): such calls run on the threads */
+	uint8_t xfer;   /* SR_XFER_*: a transfer through a[1], a[2] */
+	uint8_t fdtab;  /* opens or closes an fd: what fd numbers name changes */
+	uint8_t pos_arg; /* its offset argument (-1: the file position); 0:
+			  * none, it always uses the file position */
 	int (*prep)(struct io_uring_sqe *sqe, const long a[6], union sr_aux *aux);
 	long (*done)(long res, const long a[6], union sr_aux *aux);
 };
