@@ -144,7 +144,9 @@ static inline double cu_ms_since(uint64_t t0)
 	return (double)(t_now_ns() - t0) / 1e6;
 }
 
-/* Is process p a zombie (dead, not reaped)? */
+/* Is process p a zombie (dead, not reaped)? Its leader shows Z as soon as
+ * it has exited itself, while its other threads may still be exiting: a
+ * zombie is a Z with no thread left but the leader. */
 static inline int cu_zombie(pid_t p)
 {
 	char path[64], buf[256];
@@ -156,7 +158,15 @@ static inline int cu_zombie(pid_t p)
 	fclose(f);
 	buf[n] = 0;
 	char *rp = strrchr(buf, ')');
-	return rp && rp[1] == ' ' && rp[2] == 'Z';
+	if (!rp || rp[1] != ' ' || rp[2] != 'Z')
+		return 0;
+	/* "... num_threads" is field 20: count the fields after the ')' */
+	int field = 2;
+	long threads = -1;
+	for (char *q = rp + 1; *q; q++)
+		if (*q == ' ' && ++field == 20)
+			threads = strtol(q + 1, NULL, 10);
+	return threads == 1;
 }
 
 static inline void cu_wait_zombie(pid_t p)

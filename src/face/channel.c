@@ -218,7 +218,8 @@ static size_t ch_page;
 static void ch_sigbus(int sig, siginfo_t *si, void *uctx)
 {
 	uintptr_t a = (uintptr_t)si->si_addr;
-	for (int i = 0; i < CH_MAX_HANDLES; i++) {
+	/* Only a fault (si_code > 0) names an address; kill(SIGBUS) does not. */
+	for (int i = 0; si->si_code > 0 && i < CH_MAX_HANDLES; i++) {
 		/* Acquire pairs with the release that publishes the handle. */
 		sysring_chan_t *c = sr_load_acquire(&ch_handles[i]);
 		if (!c || a < (uintptr_t)c->base || a >= (uintptr_t)c->base + c->bytes)
@@ -226,24 +227,28 @@ static void ch_sigbus(int sig, siginfo_t *si, void *uctx)
 		/* A peer shrank the file under our mapping: private zero pages
 		 * over what is gone, so the faulting access completes; the
 		 * handle reports -EIO from now on. mmap is a plain system call
-		 * here, safe in a signal handler. */
+		 * here, safe in a signal handler. Other handles of this process
+		 * on the same file fault on their own mappings. */
 		uintptr_t pg = a & ~(uintptr_t)(ch_page - 1);
 		mmap((void *)pg, (uintptr_t)c->base + c->bytes - pg, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		sr_store_relaxed(&c->broken, 1);
-		/* Other handles of this process on the same file fault on their
-		 * own mappings and are marked then. */
 		return;
 	}
-	/* Not ours: whatever handled SIGBUS before us. */
+	/* Not ours: what would have happened without us. */
 	if (ch_old_sigbus.sa_flags & SA_SIGINFO) {
 		ch_old_sigbus.sa_sigaction(sig, si, uctx);
-	} else if (ch_old_sigbus.sa_handler != SIG_DFL && ch_old_sigbus.sa_handler != SIG_IGN) {
+	} else if (ch_old_sigbus.sa_handler == SIG_IGN) {
+		if (si->si_code > 0)
+			signal(SIGBUS, SIG_DFL); /* a fault is never ignored: it re-executes and kills */
+	} else if (ch_old_sigbus.sa_handler != SIG_DFL) {
 		ch_old_sigbus.sa_handler(sig);
 	} else {
-		/* Default action: restore it; the access faults again and the
-		 * kernel kills the process as it would have without us. */
+		/* The default action: a fault re-executes and kills, a signal
+		 * sent to us is raised again (SA_NODEFER: at once). */
 		signal(SIGBUS, SIG_DFL);
+		if (si->si_code <= 0)
+			raise(SIGBUS);
 	}
 }
 
@@ -530,35 +535,44 @@ static int seg_format(int fd, uint32_t entries, uint32_t capacity)
  * finished. Returns the fd, -EEXIST if someone else's segment won, -errno. */
 static int seg_create(const char *path, uint32_t entries, uint32_t capacity, unsigned int mode)
 {
-	char tmp[320] = "";
-	int fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)mode);
-	if (fd < 0) {
-		static uint32_t seq;
-		snprintf(tmp, sizeof(tmp), "%s.tmp-%d-%u", path, (int)getpid(),
-			 sr_fetch_add(&seq, 1, SR_RELAXED));
-		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
-		if (fd < 0)
-			return -errno;
-	}
-	int r = seg_format(fd, entries, capacity);
-	if (!r) {
-		if (tmp[0]) {
-			r = link(tmp, path) ? -errno : 0;
+	/* method 0: O_TMPFILE, linked through /proc (or AT_EMPTY_PATH);
+	 * method 1: a temporary name, linked then removed (a creator killed
+	 * in between leaves that temporary file, never the real name). */
+	int r = -EOPNOTSUPP;
+	for (int method = 0; method < 2; method++) {
+		char tmp[320] = "";
+		int fd;
+		if (method == 0) {
+			fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)mode);
 		} else {
+			static uint32_t seq;
+			snprintf(tmp, sizeof(tmp), "%s.tmp-%d-%u", path, (int)getpid(),
+				 sr_fetch_add(&seq, 1, SR_RELAXED));
+			fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
+		}
+		if (fd < 0) {
+			r = -errno;
+			continue;
+		}
+		r = seg_format(fd, entries, capacity);
+		if (!r && method == 0) {
 			char proc[64];
 			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 			r = linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) ? -errno : 0;
 			if (r && r != -EEXIST) /* no /proc: needs CAP_DAC_READ_SEARCH */
 				r = linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) ? -errno : 0;
+		} else if (!r) {
+			r = link(tmp, path) ? -errno : 0;
 		}
-	}
-	if (tmp[0])
-		unlink(tmp);
-	if (r) {
+		if (tmp[0])
+			unlink(tmp);
+		if (!r)
+			return fd;
 		close(fd);
-		return r;
+		if (r == -EEXIST || r == -ENOSPC || r == -EDQUOT || r == -EFBIG)
+			return r; /* another segment won the name, or no room: final */
 	}
-	return fd;
+	return r;
 }
 
 /* Validate the segment open on fd (found at path) and map it. Takes fd. */
