@@ -187,6 +187,7 @@ struct sysring_chan {
 	uint32_t fork_gen;
 	uint32_t broken; /* set by the SIGBUS handler */
 	uint32_t nentries, capacity, nsenders, stride;
+	uint32_t slot_stride; /* of the entries' rings */
 	uint64_t entries_off, senders_off;
 	/* receiver */
 	pthread_mutex_t reg_mtx;
@@ -405,12 +406,11 @@ static struct ch_sender *sender_at(const sysring_chan_t *c, uint32_t s)
 static void ring_of(const sysring_chan_t *c, uint32_t i, struct sr_ring *r)
 {
 	unsigned char *mem = (unsigned char *)entry_at(c, i) + CH_RING_OFF;
-	size_t all = sr_ring_bytes(c->capacity, sizeof(struct ch_payload));
 	r->hdr = (struct sr_ring_hdr *)mem;
 	r->slots = mem + sizeof(struct sr_ring_hdr);
 	r->capacity = c->capacity;
 	r->mask = c->capacity - 1;
-	r->stride = (uint32_t)((all - sizeof(struct sr_ring_hdr)) / c->capacity);
+	r->stride = c->slot_stride;
 	r->slot_size = sizeof(struct ch_payload);
 }
 
@@ -604,6 +604,8 @@ static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 	c->capacity = seg.capacity;
 	c->nsenders = seg.nsenders;
 	c->stride = seg.entry_stride;
+	c->slot_stride = (uint32_t)((sr_ring_bytes(seg.capacity, sizeof(struct ch_payload)) - sizeof(struct sr_ring_hdr)) /
+				    seg.capacity);
 	c->senders_off = seg.senders_off;
 	c->entries_off = seg.entries_off;
 	c->bytes = (size_t)seg.total_bytes;
