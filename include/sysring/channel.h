@@ -63,7 +63,10 @@ struct sysring_chan_sqe {
  * created complete or not at all (formatted before its name appears), with
  * all its memory allocated up front. sysring_chan_open creates it with mode
  * 0600; sysring_chan_open_mode with `mode` (permission bits, less the umask,
- * as open(2)): peers need read and write access.
+ * as open(2)): peers need read and write access. The first open installs a
+ * SIGBUS handler (chaining to the one it replaces for any other address) so
+ * that a peer truncating the file costs -EIO, not a crash; a program that
+ * installs its own SIGBUS handler later should chain to the previous one.
  * Errors: -EINVAL (a bad name, mode or geometry, or an existing file that
  * is not a valid channel segment), -ENOSPC (/dev/shm has no room for it),
  * -EACCES, -EMFILE, -ENOMEM, and other -errno from open/mmap.
