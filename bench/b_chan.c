@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Channels between two processes against a pipe, a unix-domain socket
- * (SOCK_SEQPACKET) and an eventfd + shared-memory ring: 64-byte messages one
- * way (throughput), and request/reply round trips (median and p99 latency),
- * with the channel's receiver polling or sleeping on its futex.
+ * Channels between two processes against a pipe, unix-domain sockets
+ * (SOCK_STREAM and SOCK_SEQPACKET) and an eventfd + shared-memory ring:
+ * 64-byte messages one way (throughput, ns per message), and request/reply
+ * round trips (latency), with the channel's receiver polling, sleeping after
+ * its default 20 us of polling, or sleeping at once (futex only).
+ *
+ * Every run starts fresh processes. The variants of a comparison are run
+ * interleaved, round by round (each round in a rotated order), so that no
+ * row owes its figure to its place in the sequence or to a quiet moment of
+ * the machine; each row reports the median over the rounds, and the note
+ * gives the range (min-max) of both sides. Round trips: each round's median
+ * latency is one sample.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -25,7 +33,6 @@
 
 #define MSG 64
 static char seg[64];
-static long chan_spin = -1; /* -1: the library's default */
 
 /* Receiver (the parent) on CPU 0, sender (the child) on CPU 1, for every
  * row: left to the scheduler, the two sometimes share a CPU, and a polling
@@ -44,22 +51,27 @@ static void pin_self(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-static void apply_spin(sysring_chan_t *c)
-{
-	if (chan_spin >= 0)
-		sysring_chan_set_spin(c, (uint32_t)chan_spin);
-}
-
 /* ---- one way: the child sends `n`, the parent receives; ns per message ---- */
 
-static double oneway_pipe(long n, int seqpacket)
+enum { K_PIPE, K_STREAM, K_SEQPACKET, K_EVENTFD, K_CHAN_POLL, K_CHAN_RECV, K_CHAN_FUTEX, K_N };
+static const char *kname[K_N] = {"pipe",
+				 "unix SOCK_STREAM",
+				 "unix SOCK_SEQPACKET",
+				 "eventfd + shm ring",
+				 "channel, polling",
+				 "channel, recv (spin+futex)",
+				 "channel, futex only"};
+
+static double oneway_fd(long n, int kind)
 {
 	int fds[2];
-	if (seqpacket ? socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds) : pipe(fds))
+	if (kind == K_PIPE ? pipe(fds)
+			   : socketpair(AF_UNIX, kind == K_STREAM ? SOCK_STREAM : SOCK_SEQPACKET, 0, fds))
 		abort();
 	pid_t p = fork();
 	if (p == 0) {
 		pin_self(1);
+		close(fds[0]);
 		char m[MSG] = {1};
 		for (long i = 0; i < n; i++)
 			if (write(fds[1], m, MSG) != MSG)
@@ -71,7 +83,7 @@ static double oneway_pipe(long n, int seqpacket)
 	long got = 0;
 	uint64_t t0 = bench_now();
 	while (got < n * MSG) {
-		ssize_t r = read(fds[0], buf, seqpacket ? MSG : sizeof(buf));
+		ssize_t r = read(fds[0], buf, kind == K_SEQPACKET ? MSG : sizeof(buf));
 		if (r <= 0)
 			abort();
 		got += r;
@@ -127,15 +139,16 @@ static double oneway_eventfd(long n)
 	return (double)t / (double)n;
 }
 
-static double oneway_chan(long n, int sleep)
+/* spin: -1 the library's default, else sysring_chan_set_spin's value */
+static double oneway_chan(long n, int sleep, long spin)
 {
 	sysring_chan_t *c;
 	struct sysring_msg m[256];
-	int pf[2];
 	sysring_chan_unlink(seg);
-	if (sysring_chan_open(seg, 4, 1024, &c) || sysring_register(c, 1) || pipe(pf))
+	if (sysring_chan_open(seg, 4, 1024, &c) || sysring_register(c, 1))
 		abort();
-	apply_spin(c);
+	if (spin >= 0)
+		sysring_chan_set_spin(c, (uint32_t)spin);
 	pid_t p = fork();
 	if (p == 0) {
 		pin_self(1);
@@ -149,7 +162,8 @@ static double oneway_chan(long n, int sleep)
 			if (sysring_get_sqe_wait(cc, 1, &sqe, NULL))
 				_exit(2);
 			memcpy(sqe.msg->payload, msg.payload, MSG);
-			sysring_sqe_release(cc, &sqe);
+			if (sysring_sqe_release(cc, &sqe))
+				_exit(3);
 		}
 		_exit(0);
 	}
@@ -170,75 +184,105 @@ static double oneway_chan(long n, int sleep)
 	waitpid(p, NULL, 0);
 	sysring_chan_close(c);
 	sysring_chan_unlink(seg);
-	close(pf[0]);
-	close(pf[1]);
 	return (double)t / (double)n;
+}
+
+static double oneway(int kind, long n)
+{
+	switch (kind) { /* benchmark variants */
+	case K_PIPE:
+	case K_STREAM:
+	case K_SEQPACKET:
+		return oneway_fd(n, kind);
+	case K_EVENTFD:
+		return oneway_eventfd(n);
+	case K_CHAN_POLL:
+		return oneway_chan(n, 0, -1);
+	case K_CHAN_RECV:
+		return oneway_chan(n, 1, -1);
+	default:
+		return oneway_chan(n, 1, 0);
+	}
 }
 
 /* ---- request/reply: the parent asks, the child answers ---- */
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_double(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
 }
 
-static void pct(uint64_t *v, long n, double *med, double *p99)
+static double median_of(double *v, long n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
-	*med = (double)v[n / 2];
-	*p99 = (double)v[n * 99 / 100];
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
 }
 
-static void rr_fd(long n, int kind, double *med, double *p99)
+static int full_io(int fd, char *m, int wr)
+{
+	for (size_t done = 0; done < MSG;) {
+		ssize_t r = wr ? write(fd, m + done, MSG - done) : read(fd, m + done, MSG - done);
+		if (r <= 0)
+			return -1;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+/* Median round trip of one run of n, in ns. */
+static double rr_fd(long n, int kind)
 {
 	int a[2], b[2];
-	if (kind == 1) {
-		socketpair(AF_UNIX, SOCK_SEQPACKET, 0, a);
-		b[0] = a[1], b[1] = a[0];
-	} else if (pipe(a) || pipe(b)) {
-		abort();
+	int p_w, c_r, c_w, p_r;
+	if (kind == K_PIPE) {
+		if (pipe(a) || pipe(b))
+			abort();
+		p_w = a[1], c_r = a[0], c_w = b[1], p_r = b[0];
+	} else {
+		if (socketpair(AF_UNIX, kind == K_STREAM ? SOCK_STREAM : SOCK_SEQPACKET, 0, a))
+			abort();
+		b[0] = b[1] = -1;
+		p_w = p_r = a[0];
+		c_w = c_r = a[1];
 	}
-	/* kind 0: pipes a (parent->child) and b (child->parent); kind 1: one socket pair */
-	int p_w = kind == 1 ? a[0] : a[1], c_r = kind == 1 ? a[1] : a[0];
-	int c_w = kind == 1 ? a[1] : b[1], p_r = kind == 1 ? a[0] : b[0];
 	pid_t p = fork();
 	if (p == 0) {
 		pin_self(1);
 		char m[MSG];
-		for (long i = 0; i < n; i++) {
-			if (read(c_r, m, MSG) != MSG || write(c_w, m, MSG) != MSG)
+		for (long i = 0; i < n; i++)
+			if (full_io(c_r, m, 0) || full_io(c_w, m, 1))
 				_exit(1);
-		}
 		_exit(0);
 	}
-	uint64_t *lat = malloc((size_t)n * sizeof(*lat));
+	double *lat = malloc((size_t)n * sizeof(*lat));
 	char m[MSG] = {2};
 	for (long i = 0; i < n; i++) {
 		uint64_t t0 = bench_now();
-		if (write(p_w, m, MSG) != MSG || read(p_r, m, MSG) != MSG)
+		if (full_io(p_w, m, 1) || full_io(p_r, m, 0))
 			abort();
-		lat[i] = bench_now() - t0;
+		lat[i] = (double)(bench_now() - t0);
 	}
 	waitpid(p, NULL, 0);
-	pct(lat, n, med, p99);
+	double med = median_of(lat, n);
 	free(lat);
-	close(a[0]);
-	close(a[1]);
-	if (kind != 1) {
-		close(b[0]);
-		close(b[1]);
+	for (int k = 0; k < 2; k++) {
+		close(a[k]);
+		if (b[k] >= 0)
+			close(b[k]);
 	}
+	return med;
 }
 
-static void rr_chan(long n, int sleep, double *med, double *p99)
+static double rr_chan(long n, int sleep, long spin)
 {
 	sysring_chan_t *c;
 	struct sysring_msg m;
 	sysring_chan_unlink(seg);
 	if (sysring_chan_open(seg, 4, 64, &c) || sysring_register(c, 1))
 		abort();
-	apply_spin(c);
+	if (spin >= 0)
+		sysring_chan_set_spin(c, (uint32_t)spin);
 	int ready[2];
 	if (pipe(ready))
 		abort();
@@ -249,7 +293,8 @@ static void rr_chan(long n, int sleep, double *med, double *p99)
 		struct sysring_msg r;
 		if (sysring_chan_open(seg, 0, 0, &cc) || sysring_register(cc, 2))
 			_exit(1);
-		apply_spin(cc);
+		if (spin >= 0)
+			sysring_chan_set_spin(cc, (uint32_t)spin);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);
 		for (long i = 0; i < n; i++) {
@@ -266,7 +311,7 @@ static void rr_chan(long n, int sleep, double *med, double *p99)
 	char ch;
 	if (read(ready[0], &ch, 1) != 1)
 		abort();
-	uint64_t *lat = malloc((size_t)n * sizeof(*lat));
+	double *lat = malloc((size_t)n * sizeof(*lat));
 	memset(&m, 2, sizeof(m));
 	for (long i = 0; i < n; i++) {
 		uint64_t t0 = bench_now();
@@ -276,88 +321,106 @@ static void rr_chan(long n, int sleep, double *med, double *p99)
 		do
 			k = sleep ? sysring_recv(c, &m, 1, NULL) : sysring_pop_multiple(c, &m, 1);
 		while (k == -EAGAIN);
-		lat[i] = bench_now() - t0;
+		lat[i] = (double)(bench_now() - t0);
 	}
 	waitpid(p, NULL, 0);
-	pct(lat, n, med, p99);
+	double med = median_of(lat, n);
 	free(lat);
 	sysring_chan_close(c);
 	sysring_chan_unlink(seg);
 	close(ready[0]);
 	close(ready[1]);
+	return med;
 }
 
-struct ow {
-	int kind; /* 0 pipe, 1 seqpacket, 2 eventfd, 3 chan poll, 4 chan sleep */
+static double roundtrip(int kind, long n)
+{
+	switch (kind) { /* benchmark variants */
+	case K_PIPE:
+	case K_STREAM:
+	case K_SEQPACKET:
+		return rr_fd(n, kind);
+	case K_CHAN_POLL:
+		return rr_chan(n, 0, -1);
+	case K_CHAN_RECV:
+		return rr_chan(n, 1, -1);
+	default:
+		return rr_chan(n, 1, 0);
+	}
+}
+
+/* ---- interleaved rounds ---- */
+
+struct fig {
+	double med, min, max;
 };
 
-static double ow_run(void *arg, long iters)
+/* Run every kind in `kinds` once per round, rounds in rotated orders. */
+static void interleave(const int *kinds, int nk, long n, double (*run)(int, long), struct fig *out)
 {
-	struct ow *o = arg;
-	double per;
-	switch (o->kind) { /* benchmark variants */
-	case 0:
-		per = oneway_pipe(iters, 0);
-		break;
-	case 1:
-		per = oneway_pipe(iters, 1);
-		break;
-	case 2:
-		per = oneway_eventfd(iters);
-		break;
-	default:
-		per = oneway_chan(iters, o->kind == 4);
+	double v[K_N][32];
+	int rounds = bopt.runs < 32 ? bopt.runs : 32;
+	for (int k = 0; k < nk; k++)
+		run(kinds[k], n / 10 + 1); /* warm up */
+	for (int r = 0; r < rounds; r++)
+		for (int j = 0; j < nk; j++) {
+			int k = (j + r) % nk;
+			v[k][r] = run(kinds[k], n);
+		}
+	for (int k = 0; k < nk; k++) {
+		qsort(v[k], (size_t)rounds, sizeof(double), cmp_double);
+		out[kinds[k]].med = v[k][rounds / 2];
+		out[kinds[k]].min = v[k][0];
+		out[kinds[k]].max = v[k][rounds - 1];
 	}
-	return per * (double)iters;
+}
+
+static void range(char *buf, size_t n, const struct fig *f)
+{
+	if (f->max >= 10000)
+		snprintf(buf, n, "%.1f-%.1f us", f->min / 1000, f->max / 1000);
+	else
+		snprintf(buf, n, "%.0f-%.0f ns", f->min, f->max);
+}
+
+static void row(const char *name, int base, int sr, const struct fig *f, const char *extra)
+{
+	char rb[40], rs[40], note[160];
+	range(rb, sizeof(rb), &f[base]);
+	range(rs, sizeof(rs), &f[sr]);
+	snprintf(note, sizeof(note), "range: %s vs %s%s", rb, rs, extra);
+	bench_add("chan", name, kname[base], f[base].med, kname[sr], f[sr].med, note);
 }
 
 void bench_chan(void)
 {
-	static const char *names[] = {"pipe", "unix SOCK_SEQPACKET", "eventfd + shm ring", "channel, polling",
-				      "channel, recv (spin+futex)"};
-	double ow[5];
-	long n = bench_iters(1000000);
+	struct fig ow[K_N], rt[K_N];
+	static const int ow_kinds[] = {K_PIPE,      K_STREAM,    K_SEQPACKET, K_EVENTFD,
+				       K_CHAN_POLL, K_CHAN_RECV, K_CHAN_FUTEX};
+	static const int rt_kinds[] = {K_PIPE, K_STREAM, K_SEQPACKET, K_CHAN_POLL, K_CHAN_RECV, K_CHAN_FUTEX};
+	char extra[64];
+
 	snprintf(seg, sizeof(seg), "/sysring-bench-%d", getpid());
 	pinned = sysconf(_SC_NPROCESSORS_ONLN) >= 2 && !sched_getaffinity(0, sizeof(saved_mask), &saved_mask) &&
 		 CPU_ISSET(0, &saved_mask) && CPU_ISSET(1, &saved_mask);
 	pin_self(0);
-	for (int k = 0; k < 5; k++) {
-		struct ow o = {k};
-		ow[k] = bench_median(ow_run, &o, n);
+	interleave(ow_kinds, (int)(sizeof(ow_kinds) / sizeof(ow_kinds[0])), bench_iters(200000), oneway, ow);
+	interleave(rt_kinds, (int)(sizeof(rt_kinds) / sizeof(rt_kinds[0])), bench_iters(20000), roundtrip, rt);
+
+	const char *ow_name = "64 B messages one way, per message";
+	for (int k = K_CHAN_POLL; k <= K_CHAN_FUTEX; k++) {
+		snprintf(extra, sizeof(extra), "; %.1fx the pipe's throughput%s", ow[K_PIPE].med / ow[k].med,
+			 k == K_CHAN_POLL ? " (target >= 5x)" : "");
+		row(ow_name, K_PIPE, k, ow, extra);
 	}
-	for (int k = 3; k < 5; k++) {
-		char note[96];
-		snprintf(note, sizeof(note), "%.1fx the pipe's throughput (target >= 5x)", ow[0] / ow[k]);
-		bench_add("chan", "64 B messages one way, per message", "pipe", ow[0], names[k], ow[k], note);
-		bench_add("chan", "64 B messages one way, per message", names[1], ow[1], names[k], ow[k], "");
-		bench_add("chan", "64 B messages one way, per message", names[2], ow[2], names[k], ow[k], "");
-	}
-	/* request/reply: medians of the per-round samples of one long run */
-	long rn = bench_iters(50000);
-	double pm, p99, sm, s99, cm, c99, zm, z99;
-	rr_fd(rn, 0, &pm, &p99);
-	rr_fd(rn, 1, &sm, &s99);
-	rr_chan(rn, 0, &cm, &c99);
-	rr_chan(rn, 1, &zm, &z99);
-	/* and with no polling at all: every message is a futex wake-up */
-	chan_spin = 0;
-	double fm, f99;
-	rr_chan(rn, 1, &fm, &f99);
-	struct ow o = {4};
-	double ow_nospin = bench_median(ow_run, &o, n);
-	chan_spin = -1;
-	char note[96];
-	snprintf(note, sizeof(note), "p99: pipe %.1f us, channel %.1f us", p99 / 1000, c99 / 1000);
-	bench_add("chan", "request/reply round trip, median", "pipe", pm, "channel, polling", cm, note);
-	snprintf(note, sizeof(note), "p99: pipe %.1f us, channel %.1f us", p99 / 1000, z99 / 1000);
-	bench_add("chan", "request/reply round trip, median", "pipe", pm, "channel, recv (spin+futex)", zm, note);
-	snprintf(note, sizeof(note), "p99: pipe %.1f us, channel %.1f us", p99 / 1000, f99 / 1000);
-	bench_add("chan", "request/reply round trip, median", "pipe", pm, "channel, futex only", fm, note);
-	snprintf(note, sizeof(note), "%.1fx the pipe's throughput", ow[0] / ow_nospin);
-	bench_add("chan", "64 B messages one way, per message", "pipe", ow[0], "channel, futex only", ow_nospin, note);
-	snprintf(note, sizeof(note), "p99: seqpacket %.1f us, channel %.1f us", s99 / 1000, z99 / 1000);
-	bench_add("chan", "request/reply round trip, median", "unix SOCK_SEQPACKET", sm, "channel, recv (spin+futex)", zm,
-		  note);
+	row(ow_name, K_STREAM, K_CHAN_RECV, ow, "");
+	row(ow_name, K_SEQPACKET, K_CHAN_RECV, ow, "");
+	row(ow_name, K_EVENTFD, K_CHAN_RECV, ow, "");
+	const char *rt_name = "request/reply round trip, median";
+	for (int k = K_CHAN_POLL; k <= K_CHAN_FUTEX; k++)
+		row(rt_name, K_PIPE, k, rt, "");
+	row(rt_name, K_STREAM, K_CHAN_RECV, rt, "");
+	row(rt_name, K_SEQPACKET, K_CHAN_RECV, rt, "");
 	if (pinned)
 		sched_setaffinity(0, sizeof(saved_mask), &saved_mask);
 }

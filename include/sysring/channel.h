@@ -4,17 +4,24 @@
  * shared-memory rings, with the seed's registry of receive queues.
  *
  * A channel segment (named, in /dev/shm) holds a fixed registry of entries;
- * each has an atomic state (EMPTY / PENDING / READY), an id, an atomic
- * `using` count and a multi-producer ring of fixed-size messages. A process
- * registers an id to receive; anyone with the segment mapped posts to that
- * id without a system call: sysring_get_sqe reserves a slot, the caller
- * fills it in place, sysring_sqe_release publishes it (no separate submit).
- * Receivers pop one, pop many, or wait on a futex in the segment, woken by a
- * sender only when they sleep.
+ * each has an atomic state (EMPTY / PENDING / READY), an id and a
+ * multi-producer ring of fixed-size messages. A process registers an id to
+ * receive; anyone with the segment open posts to that id without a system
+ * call: sysring_get_sqe reserves a slot, the caller fills it in place,
+ * sysring_sqe_release publishes it (no separate submit). Receivers pop one,
+ * pop many, or wait on a futex in the segment, woken by a sender only when
+ * they sleep.
  *
  * All functions return 0 / a count, or -errno. The segment is untrusted
- * memory: whatever a peer writes into it costs at most an error
- * (-EIO for a corrupted entry), never a crash or an endless loop here.
+ * memory: whatever a peer writes into it (or a truncation of its file)
+ * costs at most an error (-EIO for a corrupted entry or segment), never a
+ * crash, a hang past a timeout, or a write outside the segment. Liveness is
+ * decided by the kernel (locks on the segment file), not by pids: a dead
+ * receiver or sender is recognised across pid namespaces, fork and zombies,
+ * and a live one is never taken for dead. A handle belongs to the process
+ * that opened it: in a fork child every call on an inherited handle fails
+ * with -EINVAL, and closing it there leaves the parent's registration alone.
+ * See docs/channels.md for the protocol and its bounds.
  */
 #ifndef SYSRING_CHANNEL_H
 #define SYSRING_CHANNEL_H
@@ -54,46 +61,94 @@ struct sysring_chan_sqe {
 };
 
 /*
- * Open (creating if needed) the segment `name` ("/..." or a plain name, in
- * /dev/shm), with `entries` receive queues of `capacity` messages each
- * (power of two) when it is created; an existing segment keeps its own
- * geometry. -EINVAL (bad arguments or a segment that is not a valid
- * channel segment), -errno from shm_open/mmap.
+ * Open the segment `name` ("/name" or "name", in /dev/shm; no other '/'),
+ * creating it if it does not exist with `entries` receive queues (1..4096)
+ * of `capacity` messages each (a power of two, 2..65536); an existing
+ * segment keeps its own geometry and the two are ignored. A segment is
+ * created complete or not at all (formatted before its name appears), with
+ * all its memory allocated up front. sysring_chan_open creates it with mode
+ * 0600; sysring_chan_open_mode with `mode` (permission bits, less the umask,
+ * as open(2)): peers need read and write access. The first open installs a
+ * SIGBUS handler (chaining to the one it replaces for any other address) so
+ * that a peer truncating the file costs -EIO, not a crash; a program that
+ * installs its own SIGBUS handler later should chain to the previous one.
+ * Errors: -EINVAL (a bad name, mode or geometry, or an existing file that
+ * is not a valid channel segment), -ENOSPC (/dev/shm has no room for it),
+ * -EACCES, -EMFILE, -ENOMEM, and other -errno from open/mmap.
  */
 SYSRING_API int sysring_chan_open(const char *name, unsigned int entries, unsigned int capacity,
 				  sysring_chan_t **out);
-/* Unmap; unregisters this handle's receive queue first if it has one. */
+SYSRING_API int sysring_chan_open_mode(const char *name, unsigned int entries, unsigned int capacity,
+				       unsigned int mode, sysring_chan_t **out);
+/* Unregister this handle's receive queue if it has one, give up its sender
+ * identity (its unreleased reservations are given up by their receivers),
+ * unmap. In a fork child: only frees this process's copy. */
 SYSRING_API void sysring_chan_close(sysring_chan_t *c);
+/* Remove the name (peers that have it open keep using it). -ENOENT, -EINVAL. */
 SYSRING_API int sysring_chan_unlink(const char *name);
 
 /*
- * Register this handle (its calling thread: the registration is tied to
- * it and reclaimed if it dies; unregister from the same thread) as the
- * receiver for `id`. -EEXIST if a live
- * receiver has the id, -ENOSPC if no entry is free, -EBUSY if this handle is
- * registered already. Entries of dead receivers are reclaimed here.
+ * Register this handle as the receiver for `id`. The registration belongs
+ * to the process (any of its threads may receive or unregister) and ends
+ * when it unregisters, closes the handle, execs or dies; a dead receiver's
+ * entry is reclaimed by a later registration (its id or its entry), and the
+ * messages still queued to it are counted (sysring_chan_stats: lost).
+ * Starts a watcher thread per handle (all signals blocked; it only sleeps)
+ * through which the kernel tells senders at once that the receiver died.
+ * -EEXIST a live receiver has the id; -ENOSPC no entry is free; -EBUSY this
+ * handle is registered already; -EAGAIN the registry stayed locked for
+ * 500 ms (a peer holding it); -EINVAL (fork child), -EIO (segment truncated),
+ * -errno from pthread_create or set_robust_list.
  */
 SYSRING_API int sysring_register(sysring_chan_t *c, uint64_t id);
-/* Stop receiving: PENDING, wait for senders to leave, EMPTY. */
+/* Stop receiving: senders get -ENOENT from now on, threads asleep in
+ * sysring_recv on this handle return -EINVAL. Waits at most 100 ms for live
+ * senders holding reservations in the queue (their releases then fail with
+ * -ENOENT); if one is still there the entry stays out of use until it is
+ * gone. Messages not popped are dropped (sysring_chan_stats: dropped).
+ * -EINVAL not registered (or a fork child); -EIO the entry was overwritten
+ * by a peer (the registration ends all the same). */
 SYSRING_API int sysring_unregister(sysring_chan_t *c);
+/* 0 if a live receiver has registered `id`, -ENOENT if none has (or it
+ * died). Asks the kernel: a system call, for occasional checks (a peer
+ * that stopped answering), not for every message. -EINVAL, -EIO. */
+SYSRING_API int sysring_lookup(sysring_chan_t *c, uint64_t id);
 
-/* Reserve a slot in receiver `id`'s queue. -ENOENT (no such receiver, or
- * it died), -EAGAIN (queue full), -EIO (corrupted entry). */
+/* Reserve a slot in receiver `id`'s queue; never blocks. -ENOENT no such
+ * receiver, or it died (detected at once: the kernel marks its entry when it
+ * dies); -EAGAIN queue full; -ENOSPC more than 1024 handles send on this
+ * segment; -EINVAL (bad arguments, fork child), -EIO (corrupted). */
 SYSRING_API int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_chan_sqe *sqe);
-/* The same, waiting up to `timeout` (NULL: forever) for room: -ETIMEDOUT. */
+/* The same, waiting up to `timeout` (relative; NULL or a timeout too large
+ * to represent: no limit) for room. -ETIMEDOUT, -EINTR (a signal handler
+ * ran, SA_RESTART or not: never restarted), -EINVAL (tv_sec < 0 or tv_nsec
+ * outside 0..999999999), and get_sqe's errors: a receiver that dies while
+ * we wait is -ENOENT within 20 ms. */
 SYSRING_API int sysring_get_sqe_wait(sysring_chan_t *c, uint64_t id, struct sysring_chan_sqe *sqe,
 				     const struct timespec *timeout);
-/* Publish a reserved slot (wakes the receiver if it sleeps). -ETIMEDOUT if
- * the slot was reclaimed meanwhile (the sender was presumed dead). */
+/* Publish a reserved slot (wakes the receiver if it sleeps). 0: the message
+ * is in the queue of the registration the slot was reserved in (a receiver
+ * that then unregisters or dies before popping it drops it, counted in
+ * sysring_chan_stats). -ENOENT: the receiver unregistered or died since the
+ * reservation; the message was not delivered (nothing reaches a later
+ * registration of the id). -ETIMEDOUT: the slot is no longer reserved (it
+ * was released already, or a receiver gave it up: only after a peer wrote
+ * over the segment); nothing was published or touched. -EINVAL: not a
+ * reservation of this handle. */
 SYSRING_API int sysring_sqe_release(sysring_chan_t *c, struct sysring_chan_sqe *sqe);
 /* get_sqe + copy + release. */
 SYSRING_API int sysring_send(sysring_chan_t *c, uint64_t id, const struct sysring_msg *msg);
 
 /* This handle's queue: one message (-EAGAIN if none), up to `max`
  * (-1: all available; the array must hold the queue's capacity), or wait up
- * to `timeout` (NULL: forever) for at least one (-ETIMEDOUT, -EINTR).
+ * to `timeout` (relative; NULL or too large to represent: no limit) for at
+ * least one: -ETIMEDOUT, -EINTR (a signal handler ran, SA_RESTART or not),
+ * -EINVAL (bad timespec as in get_sqe_wait, not registered, fork child),
+ * -EIO (our entry or the segment was overwritten or truncated by a peer).
  * Several threads may receive on one handle at once: each message goes to
- * exactly one of them, and each message sent wakes one that sleeps. */
+ * exactly one of them, and each message sent wakes one that sleeps. A
+ * reservation whose sender died is given up after 10 ms (the kernel says
+ * whether it died; a live sender, however slow, is waited for). */
 SYSRING_API int sysring_pop(sysring_chan_t *c, struct sysring_msg *out);
 SYSRING_API int sysring_pop_multiple(sysring_chan_t *c, struct sysring_msg *out, long max);
 SYSRING_API int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
@@ -105,6 +160,17 @@ SYSRING_API int sysring_chan_set_spin(sysring_chan_t *c, uint32_t ns);
 
 /* Geometry of the segment (for sizing arrays). */
 SYSRING_API unsigned int sysring_chan_capacity(const sysring_chan_t *c);
+
+/* What dead and departing peers cost, for the whole segment since it was
+ * created. Advisory: the counters live in the segment, which peers can
+ * write. */
+struct sysring_chan_stats {
+	uint64_t reclaimed; /* entries of dead receivers reclaimed */
+	uint64_t lost;      /* messages queued to dead receivers, counted when reclaimed */
+	uint64_t dropped;   /* messages left queued by receivers that unregistered */
+	uint64_t abandoned; /* reservations of dead senders given up by receivers */
+};
+SYSRING_API int sysring_chan_stats(sysring_chan_t *c, struct sysring_chan_stats *st);
 
 #ifdef __cplusplus
 }

@@ -2,45 +2,138 @@
 /*
  * Channels (seed 002): a registry of receive queues in one shared segment,
  * each queue the same ring as the async core's (src/ring/ring.h), used in
- * memory shared between processes.
+ * memory shared between processes. The layout is in channel_layout.h.
  *
- * Segment layout (offsets only, no pointers):
- *   struct ch_seg            geometry, then `magic` written last by the creator
- *   entry[0..nentries)       at entries_off, entry_stride apart; each is a
- *                            struct ch_entry then, at CH_RING_OFF, a ring of
- *                            `capacity` slots of struct ch_payload
+ * THE TRUST MODEL. Any process that can open the segment can write any byte
+ * of it, at any time, and can die at any instruction. So nothing in the
+ * segment is trusted for our own memory safety or liveness:
+ *  - the geometry is read once (pread, before mapping), validated, and only
+ *    the private copy is used; every offset we compute comes from it, and
+ *    positions read from the segment are masked into the ring;
+ *  - no process-private structure lives in the segment (no glibc mutex, no
+ *    pointer, no robust-list link): the locks are the kernel's (OFD locks on
+ *    the file), the wait words are plain futex words;
+ *  - every value read from the segment is checked before it steers us
+ *    (states, ids, generations, slot records, sender indices), every loop is
+ *    bounded (CH_SPIN retries on the rings, geometry-sized scans), and every
+ *    wait is timed: non-blocking calls return within microseconds, blocking
+ *    ones at their timeout, and "forever" waits wake every CH_RECHECK_NS;
+ *  - the segment's pages are allocated when it is created (posix_fallocate:
+ *    a short /dev/shm is -ENOSPC at open, not SIGBUS later), and the mapping
+ *    sits between two PROT_NONE guard pages;
+ *  - a peer that truncates the file would make our next access SIGBUS. A
+ *    process-wide SIGBUS handler (installed at the first open, chaining to
+ *    the previous one for every other address) maps private zero pages over
+ *    the lost part of the faulting segment and marks its handles broken:
+ *    the access that faulted completes on private memory, and every later
+ *    call on those handles returns -EIO. We chose this over a sealed memfd
+ *    handed over a unix socket because the seed's model is a segment found
+ *    by name: a memfd needs a live process to hand it over (none exists
+ *    once the creator is gone), a rendezvous socket of its own, and still
+ *    cannot protect peers that map it another way. The handler keeps
+ *    open-by-name, and costs nothing on the hot path (one flag per call).
  *
- * Every process validates the geometry once, when it maps the segment, and
- * from then on uses only its private copy: a peer that rewrites the header
- * cannot make us index outside the mapping. Entry fields a peer can change
- * (state, id, using, the ring's counters) are read with atomics and checked;
- * a value that cannot be right (an unknown state) makes the entry count as
- * corrupted (-EIO), never followed. Every wait is bounded or has a timeout.
+ * LIVENESS is decided by the kernel, never by pids (which are per pid
+ * namespace, reused, kept by zombies, and inherited across fork):
+ *  - A registered receiver holds an OFD lock on byte CH_LK_ENTRY0 + i of
+ *    the file, through an open file description private to its handle. The
+ *    kernel drops it when the process dies (before it is a zombie) or execs
+ *    (O_CLOEXEC); nobody else can drop it; any peer can test it (F_OFD_GETLK
+ *    through another description) whatever pid namespace it lives in. We
+ *    chose OFD locks over pidfds because a lock needs no exchange between
+ *    the peers (a pidfd must be passed over a socket or opened by a pid that
+ *    means nothing in another namespace), is tied to the file every peer
+ *    already has, and doubles as the crash-safe mutex of registration.
+ *  - fork: the child closes its copies of every handle's lock description
+ *    (pthread_atfork), so a lock is held exactly as long as the process that
+ *    took it lives; inherited handles are unusable in the child (-EINVAL),
+ *    and closing one there touches nothing shared.
+ *  - Testing a lock is a system call; senders need to know at every send
+ *    whether their receiver died. The kernel writes that into the segment
+ *    for free: each registration has a watcher thread whose robust-futex
+ *    list (set_robust_list; its one node is in our private memory) names the
+ *    entry's rx_owner word, which holds that thread's id. When the process
+ *    dies, the kernel walks the list and sets FUTEX_OWNER_DIED in the word.
+ *    A sender reads the word (a load); if the bit is set it confirms with
+ *    the lock (a peer can forge the bit, never the lock) and gets -ENOENT.
+ *    A peer clearing the bit only delays -ENOENT to the next look at the
+ *    lock (a full queue, sysring_lookup, a re-registration).
+ *  - Each handle that sends owns a sender slot (a lock on CH_LK_SENDER0 +
+ *    s, plus a generation bumped by each owner). Every reservation records
+ *    {position, slot, generation} in its payload header, so a receiver
+ *    stuck behind an unpublished position can ask the kernel whether its
+ *    sender lives. A live sender, however slow, is never given up.
  *
- * The seed's protocol:
- *   register(id):   EMPTY -CAS-> PENDING, format the ring, set id, -> READY
- *   unregister():   READY -CAS-> PENDING, wait for using == 0, -> EMPTY
- *   get_sqe(id):    look up (private cache, always re-validated), using++,
- *                   re-check READY and id, reserve a slot; release publishes
- *                   (CAS commit) and does using--
- * Liveness: the receiver holds a robust, process-shared mutex in its entry
- * while registered (initialised once, by the segment's creator). If its thread dies the kernel marks the mutex
- * owner-dead; register and senders that find the queue full try the mutex
- * (a user-space CAS when it is held: no system call) and reclaim the entry of
- * a dead receiver. A sender that dies between reserving a slot and
- * publishing it leaves its pid in the slot; the receiver gives the position
- * up once it has been stuck CH_STUCK_NS and that pid is gone (a late publish
- * by a live but very slow sender then fails with -ETIMEDOUT instead of
- * corrupting the ring). PIDs can be reused; a reused pid only delays that.
+ * REGISTRATION. The registry lock (an OFD lock on CH_LK_REG, taken with
+ * bounded retries) serialises registrations; the kernel releases it if its
+ * holder dies, so a crash at any step leaves at worst an entry in PENDING or
+ * READY whose entry lock is free, which the next registration reclaims.
+ *   register(id), holding the registry lock:
+ *     1. an entry READY with this id whose lock is held: -EEXIST (the lock
+ *        is the proof: a READY state a peer wrote over a free lock is not);
+ *        one whose lock is free belonged to a dead receiver: reclaim it;
+ *     2. take an entry: its lock (F_OFD_SETLK; a held lock means a live
+ *        owner or an unregister in progress), state -> PENDING, and no live
+ *        holder may remain (below); EMPTY entries first, then dead ones;
+ *     3. format its ring with positions continuing past the old ones, set
+ *        id, gen + 1, rx_owner; READY (release).
+ *   Uniqueness: every registration runs steps 1-3 under the registry lock,
+ *   and an entry is READY with a held lock only between step 3 and its
+ *   receiver's unregister or death; so two live receivers of one id would
+ *   need one of them to skip step 1 while the other held its entry: never.
+ *   unregister(): READY -> PENDING; wait (at most CH_UNREG_WAIT_NS) for the
+ *   live holders to leave; if none is left, count what was not popped and
+ *   store EMPTY; else leave the entry PENDING ("draining"), for a later
+ *   registration to reclaim once its holders are gone. Then drop the lock.
  *
- * Sleeping: the receiver sleeps on rx_futex (a shared futex) after counting
- * itself in rx_sleeping; a sender wakes one sleeper only when rx_sleeping is
- * not zero (Dekker: the sender's publish then full fence then load, the
- * receiver's increment then re-check of the ring). It is a count, not a
- * flag, because several threads may receive on one handle: with a flag, the
- * first one woken cleared it while another still slept, and the next
- * message woke nobody. Senders waiting for room sleep on tx_futex the same
- * way, woken by the receiver after it pops.
+ * RESERVATIONS AND GENERATIONS. The seed's `using` count is replaced by
+ * per-sender presence records: a shared count cannot tell which increments
+ * belong to dead processes (it leaked, wrapped, and made unregister wait a
+ * second after any sender died). Who may still write into entry i's ring:
+ *  (a) a live sender slot whose `inside` names i (or several entries): a
+ *      thread between checking READY and recording its reservation;
+ *  (b) a live sender whose record sits in a reserved, unpublished slot in
+ *      [head, tail).
+ * get_sqe: enter (inside, seq_cst CAS) -> check READY/id (seq_cst load):
+ * a Dekker pair with unregister's state change then scan, so either the
+ * sender sees PENDING and backs off, or unregister sees it inside. Then
+ * claim a position, record {tag = position, slot, gen} (tag stored last,
+ * release), leave (release): a scan that sees the record no longer inside
+ * sees the record. An entry becomes EMPTY, and its ring reusable, only when
+ * neither (a) nor (b) holds: no live process can write into a ring after it
+ * has been handed to another registration, so a late sender can never
+ * corrupt or steal the next registration's messages. A position is never
+ * reused across registrations (format continues past the old tail), so a
+ * release that finds its slot no longer reserved at its position (another
+ * generation, given up, released twice) fails and touches nothing.
+ * sqe_release returns 0 only if it published the message in the queue of
+ * the registration it reserved in while that was READY; if the receiver
+ * left or died meanwhile it publishes a void record (so that the position
+ * is consumed) and returns -ENOENT. Receivers skip void records.
+ *
+ * DEAD PEERS. A dead receiver's entry is reclaimed by the next registration
+ * that needs it or its id; the messages still queued to it are counted
+ * (sysring_chan_stats: lost), as are messages left by receivers that
+ * unregistered (dropped). A receiver stuck CH_STUCK_NS behind an unpublished
+ * head asks the kernel about its sender every CH_STUCK_NS and gives the
+ * position up (abandoned) only if the sender is dead: a sender with no
+ * record yet is alive while its slot's lock is held and it is inside.
+ *
+ * SLEEPING. Receivers sleep on rx_futex after counting themselves in
+ * rx_sleeping; a sender wakes one when the count is not zero (Dekker: the
+ * sender's publish, full fence, load of the count; the receiver's increment,
+ * fence, look at the head). A count and not a flag because several threads
+ * may receive on one handle; only a dead receiver's threads can leave it
+ * high, and reclaim clears it. Senders waiting for room sleep on tx_futex
+ * after setting tx_waiters; the receiver, after popping (fence), clears the
+ * flag and wakes them all. A flag and not a count: a sender killed while
+ * waiting leaves at most one spurious wake-up behind, not one per pop
+ * forever. Waits always carry a deadline, so that a signal with an
+ * SA_RESTART handler interrupts them (-EINTR: the kernel restarts only
+ * untimed futex waits) and a huge timeout saturates to "never".
+ *
+ * Lock order (private mutexes, then kernel locks): handle reg_mtx -> the
+ * registry lock -> entry locks. ch_list_mtx is taken alone.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -48,6 +141,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,64 +149,57 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <sysring/channel.h>
 
 #include "../core/core.h"
 #include "../core/futex.h"
+#include "channel_layout.h"
 
-#define CH_MAGIC 0x48435253u /* "SRCH" */
-#define CH_VERSION 1
-#define CH_MAX_ENTRIES 4096
-#define CH_MAX_CAPACITY (1u << 16)
-#define CH_STUCK_NS (50ull * 1000 * 1000)
-#define CH_UNREG_WAIT_NS (1000ull * 1000 * 1000)
+#define CH_SPIN 256u                         /* retries on a shared ring */
+#define CH_STUCK_NS (10ull * 1000 * 1000)    /* before asking about a stuck head */
+#define CH_TX_STEP_NS (20ull * 1000 * 1000)  /* a blocked sender re-checks its receiver */
+#define CH_RECHECK_NS (1000ull * 1000 * 1000) /* "forever" waits look again this often */
+#define CH_UNREG_WAIT_NS (100ull * 1000 * 1000)
+#define CH_REG_WAIT_NS (500ull * 1000 * 1000)
+#define CH_NEVER UINT64_MAX
+#define CH_MAX_HANDLES 4096
+#define CH_SPIN_NS 20000u /* sysring_recv's default polling (docs/channels.md) */
 
-enum { CH_EMPTY = 0, CH_PENDING = 1, CH_READY = 2 };
-
-struct ch_seg {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t nentries;
-	uint32_t capacity;
-	uint32_t slot_size;
-	uint32_t entry_stride;
-	uint64_t entries_off;
-	uint64_t total_bytes;
+/* A registration's watcher: the thread whose death the kernel reports in
+ * the entry's rx_owner word (see the top of the file). */
+struct ch_watch {
+	struct robust_list_head head; /* read by the kernel when the thread dies */
+	struct robust_list node;
+	pthread_t th;
+	uint32_t state; /* 0 starting, 1 running, 2 asked to stop */
+	int tid;        /* the thread's id, or -errno if it could not set up */
 };
-
-struct ch_entry {
-	uint32_t state;
-	uint32_t using;
-	uint64_t id;
-	int32_t pid;
-	uint32_t gen;
-	uint32_t rx_futex;
-	uint32_t rx_sleeping; /* receivers asleep on rx_futex */
-	uint32_t tx_futex;
-	uint32_t tx_waiting;
-	pthread_mutex_t owner; /* robust, process-shared; held by the receiver */
-};
-
-struct ch_payload {
-	int32_t owner; /* pid of the sender that reserved the slot */
-	uint32_t pad;
-	struct sysring_msg msg;
-};
-
-#define CH_RING_OFF (((sizeof(struct ch_entry)) + 63) & ~(size_t)63)
 
 struct sysring_chan {
-	unsigned char *base;
-	size_t bytes;
-	uint32_t nentries, capacity, stride;
-	uint64_t entries_off;
-	pid_t pid;
-	int my_entry; /* -1: not registered */
-	uint64_t my_id;
-	uint64_t stuck_pos, stuck_since;
+	unsigned char *base; /* the segment, inside `area` between guard pages */
+	unsigned char *area;
+	size_t bytes, area_bytes;
+	int fd;     /* for mapping and for testing other peers' locks */
+	int lockfd; /* our own open file description: the locks we hold */
+	uint32_t fork_gen;
+	uint32_t broken; /* set by the SIGBUS handler */
+	uint32_t nentries, capacity, nsenders, stride;
+	uint32_t slot_stride; /* of the entries' rings */
+	uint64_t entries_off, senders_off;
+	/* receiver */
+	pthread_mutex_t reg_mtx;
+	int my_entry; /* -1: not registered (atomic: other threads receive) */
+	uint64_t my_id, my_gen;
+	struct ch_watch *watch;
+	uint64_t stuck_pos, stuck_since, stuck_checked;
 	uint32_t spin_ns; /* UINT32_MAX: the default */
+	/* sender */
+	pthread_mutex_t tx_mtx;
+	int sslot; /* -1: none yet */
+	uint32_t sgen;
 	struct {
 		uint64_t id;
 		uint32_t entry;
@@ -120,10 +207,189 @@ struct sysring_chan {
 	} cache[64];
 };
 
-static uint32_t entry_stride_for(uint32_t capacity)
+/* ---- process-wide state: the handles (for fork and SIGBUS) ---- */
+
+static sysring_chan_t *ch_handles[CH_MAX_HANDLES];
+static pthread_mutex_t ch_list_mtx = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t ch_fork_gen;
+static pthread_once_t ch_once = PTHREAD_ONCE_INIT;
+static struct sigaction ch_old_sigbus;
+static size_t ch_page;
+
+static void ch_sigbus(int sig, siginfo_t *si, void *uctx)
 {
-	size_t b = CH_RING_OFF + sr_ring_bytes(capacity, sizeof(struct ch_payload));
-	return (uint32_t)((b + 63) & ~(size_t)63);
+	uintptr_t a = (uintptr_t)si->si_addr;
+	/* Only a fault (si_code > 0) names an address; kill(SIGBUS) does not. */
+	for (int i = 0; si->si_code > 0 && i < CH_MAX_HANDLES; i++) {
+		/* Acquire pairs with the release that publishes the handle. */
+		sysring_chan_t *c = sr_load_acquire(&ch_handles[i]);
+		if (!c || a < (uintptr_t)c->base || a >= (uintptr_t)c->base + c->bytes)
+			continue;
+		/* A peer shrank the file under our mapping: private zero pages
+		 * over what is gone, so the faulting access completes; the
+		 * handle reports -EIO from now on. mmap is a plain system call
+		 * here, safe in a signal handler. Other handles of this process
+		 * on the same file fault on their own mappings. */
+		uintptr_t pg = a & ~(uintptr_t)(ch_page - 1);
+		mmap((void *)pg, (uintptr_t)c->base + c->bytes - pg, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		sr_store_relaxed(&c->broken, 1);
+		return;
+	}
+	/* Not ours: what would have happened without us. */
+	if (ch_old_sigbus.sa_flags & SA_SIGINFO) {
+		ch_old_sigbus.sa_sigaction(sig, si, uctx);
+	} else if (ch_old_sigbus.sa_handler == SIG_IGN) {
+		if (si->si_code > 0)
+			signal(SIGBUS, SIG_DFL); /* a fault is never ignored: it re-executes and kills */
+	} else if (ch_old_sigbus.sa_handler != SIG_DFL) {
+		ch_old_sigbus.sa_handler(sig);
+	} else {
+		/* The default action: a fault re-executes and kills, a signal
+		 * sent to us is raised again (SA_NODEFER: at once). */
+		signal(SIGBUS, SIG_DFL);
+		if (si->si_code <= 0)
+			raise(SIGBUS);
+	}
+}
+
+static void ch_atfork_prepare(void)
+{
+	pthread_mutex_lock(&ch_list_mtx);
+}
+
+static void ch_atfork_parent(void)
+{
+	pthread_mutex_unlock(&ch_list_mtx);
+}
+
+static void ch_atfork_child(void)
+{
+	/* Every handle now belongs to the parent. Our copies of its lock
+	 * description must go, or a lock would stay held while this child
+	 * lives, and a dead parent would look alive. Closing a copy never
+	 * releases the parent's locks (they go with the last reference). */
+	sr_store_relaxed(&ch_fork_gen, ch_fork_gen + 1);
+	for (int i = 0; i < CH_MAX_HANDLES; i++) {
+		sysring_chan_t *c = ch_handles[i];
+		if (!c)
+			continue;
+		if (c->lockfd >= 0)
+			close(c->lockfd);
+		if (c->fd >= 0)
+			close(c->fd);
+		c->lockfd = -1;
+		c->fd = -1;
+	}
+	pthread_mutex_unlock(&ch_list_mtx);
+}
+
+static void ch_init(void)
+{
+	struct sigaction sa;
+	long pg = sysconf(_SC_PAGESIZE);
+	ch_page = pg > 0 ? (size_t)pg : 4096;
+	pthread_atfork(ch_atfork_prepare, ch_atfork_parent, ch_atfork_child);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = ch_sigbus;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &ch_old_sigbus);
+}
+
+/* 0, or why the handle cannot be used: -EINVAL inherited across fork (it
+ * belongs to the parent), -EIO the segment was truncated under it. */
+static inline int ch_usable(const sysring_chan_t *c)
+{
+	if (sr_unlikely(c->fork_gen != sr_load_relaxed(&ch_fork_gen)))
+		return -EINVAL;
+	if (sr_unlikely(sr_load_relaxed(&c->broken)))
+		return -EIO;
+	return 0;
+}
+
+/* ---- time ---- */
+
+/* A relative timeout -> CLOCK_MONOTONIC deadline in ns (NULL: CH_NEVER).
+ * -EINVAL for what no system call accepts (negative, tv_nsec out of range);
+ * a deadline beyond 64 bits of ns is CH_NEVER, as the kernel saturates. */
+static int ch_deadline(const struct timespec *rel, uint64_t *dl)
+{
+	if (!rel) {
+		*dl = CH_NEVER;
+		return 0;
+	}
+	if (rel->tv_sec < 0 || rel->tv_nsec < 0 || rel->tv_nsec >= 1000000000L)
+		return -EINVAL;
+	uint64_t now = sr_now_ns(), sec = (uint64_t)rel->tv_sec;
+	if (sec >= (CH_NEVER - now) / 1000000000ull - 1) {
+		*dl = CH_NEVER;
+		return 0;
+	}
+	*dl = now + sec * 1000000000ull + (uint64_t)rel->tv_nsec;
+	return 0;
+}
+
+/* Sleep on a shared futex word until woken, `key` changed, or `dl`. Always
+ * with a deadline (CH_NEVER: a far one): an untimed futex wait is restarted
+ * after a signal handler with SA_RESTART, a timed one returns -EINTR. */
+static int ch_futex_wait(uint32_t *w, uint32_t key, uint64_t dl)
+{
+	struct timespec ts;
+	if (dl == CH_NEVER) {
+		ts.tv_sec = (time_t)1 << 40; /* ~35,000 years of uptime */
+		ts.tv_nsec = 0;
+	} else {
+		ts.tv_sec = (time_t)(dl / 1000000000ull);
+		ts.tv_nsec = (long)(dl % 1000000000ull);
+	}
+	return sr_futex_wait(w, key, &ts, true);
+}
+
+static uint64_t ch_min(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t ch_after(uint64_t now, uint64_t ns)
+{
+	return now > CH_NEVER - ns ? CH_NEVER : now + ns;
+}
+
+/* ---- kernel locks (OFD) ---- */
+
+static int lk_set(int fd, uint64_t off, short type)
+{
+	struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = (off_t)off, .l_len = 1};
+	return fcntl(fd, F_OFD_SETLK, &fl) ? -errno : 0;
+}
+
+static int lk_try(int fd, uint64_t off)
+{
+	int r = lk_set(fd, off, F_WRLCK);
+	return r == -EACCES ? -EAGAIN : r;
+}
+
+static void lk_unlock(int fd, uint64_t off)
+{
+	lk_set(fd, off, F_UNLCK);
+}
+
+/* Is the lock at `off` held by another open file description? A test that
+ * fails says "held": a verdict of death needs the kernel's word. */
+static bool lk_held(const sysring_chan_t *c, uint64_t off)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)off, .l_len = 1};
+	if (fcntl(c->fd, F_OFD_GETLK, &fl))
+		return true;
+	return fl.l_type != F_UNLCK;
+}
+
+/* ---- layout ---- */
+
+static struct ch_seg *seg_of(const sysring_chan_t *c)
+{
+	return (struct ch_seg *)c->base;
 }
 
 static struct ch_entry *entry_at(const sysring_chan_t *c, uint32_t i)
@@ -131,41 +397,74 @@ static struct ch_entry *entry_at(const sysring_chan_t *c, uint32_t i)
 	return (struct ch_entry *)(c->base + c->entries_off + (size_t)i * c->stride);
 }
 
+static struct ch_sender *sender_at(const sysring_chan_t *c, uint32_t s)
+{
+	return (struct ch_sender *)(c->base + c->senders_off + (size_t)s * sizeof(struct ch_sender));
+}
+
 /* The private view of entry i's ring: geometry from our copy only. */
 static void ring_of(const sysring_chan_t *c, uint32_t i, struct sr_ring *r)
 {
 	unsigned char *mem = (unsigned char *)entry_at(c, i) + CH_RING_OFF;
-	size_t all = sr_ring_bytes(c->capacity, sizeof(struct ch_payload));
 	r->hdr = (struct sr_ring_hdr *)mem;
 	r->slots = mem + sizeof(struct sr_ring_hdr);
 	r->capacity = c->capacity;
 	r->mask = c->capacity - 1;
-	r->stride = (uint32_t)((all - sizeof(struct sr_ring_hdr)) / c->capacity);
+	r->stride = c->slot_stride;
 	r->slot_size = sizeof(struct ch_payload);
 }
 
-static int seg_name(const char *name, char *out, size_t n)
+static struct ch_payload *payload_at(const struct sr_ring *r, uint64_t pos)
 {
-	if (!name || !*name || strlen(name) > 200 || strchr(name + 1, '/'))
+	return (struct ch_payload *)sr_ring_slot_at(r, pos)->data;
+}
+
+/* The span [head, head + n) worth looking at, n at most the capacity
+ * whatever a peer wrote into head and tail. */
+static uint64_t ring_span(const struct sr_ring *r, uint64_t *head)
+{
+	uint64_t h = sr_load_acquire(&r->hdr->head);
+	uint64_t t = sr_load_acquire(&r->hdr->tail);
+	*head = h;
+	return t - h <= r->capacity ? t - h : r->capacity;
+}
+
+static void stat_add(sysring_chan_t *c, uint64_t *field, uint64_t n)
+{
+	if (n)
+		sr_fetch_add(field, n, SR_RELAXED); /* statistics: advisory */
+	(void)c;
+}
+
+/* ---- names, opening, closing ---- */
+
+static int seg_path(const char *name, char *out, size_t n)
+{
+	if (!name)
 		return -EINVAL;
-	snprintf(out, n, "%s%s", name[0] == '/' ? "" : "/", name);
+	if (name[0] == '/')
+		name++;
+	size_t len = strlen(name);
+	if (!len || len > 200 || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	snprintf(out, n, "/dev/shm/%s", name);
 	return 0;
 }
 
 SR_EXPORT int sysring_chan_unlink(const char *name)
 {
-	char nm[256];
-	int r = seg_name(name, nm, sizeof(nm));
+	char path[256];
+	int r = seg_path(name, path, sizeof(path));
 	if (r)
 		return r;
-	return shm_unlink(nm) ? -errno : 0;
+	return unlink(path) ? -errno : 0;
 }
 
 SR_EXPORT int sysring_chan_set_spin(sysring_chan_t *c, uint32_t ns)
 {
 	if (!c)
 		return -EINVAL;
-	c->spin_ns = ns > 10000000u ? 10000000u : ns;
+	sr_store_relaxed(&c->spin_ns, ns > 10000000u ? 10000000u : ns);
 	return 0;
 }
 
@@ -174,326 +473,717 @@ SR_EXPORT unsigned int sysring_chan_capacity(const sysring_chan_t *c)
 	return c ? c->capacity : 0;
 }
 
-SR_EXPORT int sysring_chan_open(const char *name, unsigned int entries, unsigned int capacity,
-				sysring_chan_t **out)
+SR_EXPORT int sysring_chan_stats(sysring_chan_t *c, struct sysring_chan_stats *st)
 {
-	char nm[256];
-	struct stat st;
-	struct ch_seg *seg;
+	if (!c || !st)
+		return -EINVAL;
+	int r = ch_usable(c);
+	if (r)
+		return r;
+	struct ch_seg *s = seg_of(c);
+	memset(st, 0, sizeof(*st));
+	st->reclaimed = sr_load_relaxed(&s->reclaimed);
+	st->lost = sr_load_relaxed(&s->lost);
+	st->dropped = sr_load_relaxed(&s->dropped);
+	st->abandoned = sr_load_relaxed(&s->abandoned);
+	return 0;
+}
+
+static bool geometry_ok(uint32_t entries, uint32_t capacity)
+{
+	return entries && entries <= CH_MAX_ENTRIES && capacity >= 2 && capacity <= CH_MAX_CAPACITY &&
+	       !(capacity & (capacity - 1));
+}
+
+/* Write a fresh segment into fd (not yet visible under any name). */
+static int seg_format(int fd, uint32_t entries, uint32_t capacity)
+{
+	uint64_t total = ch_total_bytes(entries, capacity, CH_SENDERS);
+	if (ftruncate(fd, (off_t)total))
+		return -errno;
+	/* Every page now, so that no access can fault for want of memory
+	 * later: a short /dev/shm is -ENOSPC here, not SIGBUS. */
+	int r = posix_fallocate(fd, 0, (off_t)total);
+	if (r)
+		return -r;
+	struct ch_seg seg;
+	memset(&seg, 0, sizeof(seg));
+	seg.version = CH_VERSION;
+	seg.nentries = entries;
+	seg.capacity = capacity;
+	seg.nsenders = CH_SENDERS;
+	seg.slot_size = sizeof(struct ch_payload);
+	seg.entry_stride = ch_entry_stride(capacity);
+	seg.senders_off = ch_senders_off();
+	seg.entries_off = ch_entries_off(CH_SENDERS);
+	seg.total_bytes = total;
+	/* Entries start EMPTY (0) and their rings are formatted at
+	 * registration: the zero pages are all the rest needs. The magic goes
+	 * in last; nobody can see the file before it is linked anyway. */
+	if (pwrite(fd, &seg, sizeof(seg), 0) != (ssize_t)sizeof(seg))
+		return -EIO;
+	seg.magic = CH_MAGIC;
+	if (pwrite(fd, &seg.magic, sizeof(seg.magic), 0) != (ssize_t)sizeof(seg.magic))
+		return -EIO;
+	return 0;
+}
+
+/* Create the segment `path` complete or not at all: formatted while it has
+ * no name (O_TMPFILE, or a temporary name), then linked under its name
+ * without replacing anything. A creator killed half-way leaves no name
+ * behind, so later opens never wait for a segment that will never be
+ * finished. Returns the fd, -EEXIST if someone else's segment won, -errno. */
+static int seg_create(const char *path, uint32_t entries, uint32_t capacity, unsigned int mode)
+{
+	/* method 0: O_TMPFILE, linked through /proc (or AT_EMPTY_PATH);
+	 * method 1: a temporary name, linked then removed (a creator killed
+	 * in between leaves that temporary file, never the real name). */
+	int r = -EOPNOTSUPP;
+	for (int method = 0; method < 2; method++) {
+		char tmp[320] = "";
+		int fd;
+		if (method == 0) {
+			fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)mode);
+		} else {
+			static uint32_t seq;
+			snprintf(tmp, sizeof(tmp), "%s.tmp-%d-%u", path, (int)getpid(),
+				 sr_fetch_add(&seq, 1, SR_RELAXED));
+			fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
+		}
+		if (fd < 0) {
+			r = -errno;
+			continue;
+		}
+		r = seg_format(fd, entries, capacity);
+		if (!r && method == 0) {
+			char proc[64];
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+			r = linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) ? -errno : 0;
+			if (r && r != -EEXIST) /* no /proc: needs CAP_DAC_READ_SEARCH */
+				r = linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) ? -errno : 0;
+		} else if (!r) {
+			r = link(tmp, path) ? -errno : 0;
+		}
+		if (tmp[0])
+			unlink(tmp);
+		if (!r)
+			return fd;
+		close(fd);
+		if (r == -EEXIST || r == -ENOSPC || r == -EDQUOT || r == -EFBIG)
+			return r; /* another segment won the name, or no room: final */
+	}
+	return r;
+}
+
+/* Validate the segment open on fd (found at path) and map it. Takes fd. */
+static int seg_attach(int fd, const char *path, sysring_chan_t **out)
+{
+	struct stat st, st2;
+	struct ch_seg seg;
 	sysring_chan_t *c;
-	int fd, created = 0, r;
+	int r = -EINVAL;
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(seg) ||
+	    pread(fd, &seg, sizeof(seg), 0) != (ssize_t)sizeof(seg))
+		goto fail;
+	/* Read before mapping, checked against a layout we compute ourselves:
+	 * from here on only these copies are used. */
+	if (seg.magic != CH_MAGIC || seg.version != CH_VERSION || !geometry_ok(seg.nentries, seg.capacity) ||
+	    seg.nsenders == 0 || seg.nsenders > CH_SENDERS || seg.slot_size != sizeof(struct ch_payload) ||
+	    seg.entry_stride != ch_entry_stride(seg.capacity) || seg.senders_off != ch_senders_off() ||
+	    seg.entries_off != ch_entries_off(seg.nsenders) ||
+	    seg.total_bytes != ch_total_bytes(seg.nentries, seg.capacity, seg.nsenders) ||
+	    seg.total_bytes > (uint64_t)st.st_size || seg.total_bytes > SIZE_MAX / 2)
+		goto fail;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	c->nentries = seg.nentries;
+	c->capacity = seg.capacity;
+	c->nsenders = seg.nsenders;
+	c->stride = seg.entry_stride;
+	c->slot_stride = (uint32_t)((sr_ring_bytes(seg.capacity, sizeof(struct ch_payload)) - sizeof(struct sr_ring_hdr)) /
+				    seg.capacity);
+	c->senders_off = seg.senders_off;
+	c->entries_off = seg.entries_off;
+	c->bytes = (size_t)seg.total_bytes;
+	/* Between two guard pages: a stray access is a SIGSEGV here, never a
+	 * write into a neighbouring mapping. */
+	c->area_bytes = c->bytes + 2 * ch_page;
+	c->area = mmap(NULL, c->area_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (c->area == MAP_FAILED) {
+		r = -errno;
+		free(c);
+		goto fail;
+	}
+	c->base = mmap(c->area + ch_page, c->bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	if (c->base == MAP_FAILED) {
+		r = -errno;
+		munmap(c->area, c->area_bytes);
+		free(c);
+		goto fail;
+	}
+	/* Our own open file description for the locks we take: a lock test
+	 * through c->fd must see them as another owner's (a description's own
+	 * locks never conflict with it). */
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	c->lockfd = open(proc, O_RDWR | O_CLOEXEC);
+	if (c->lockfd < 0 && errno == ENOENT) /* no /proc: the name, if it is still ours */
+		c->lockfd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (c->lockfd < 0 || fstat(c->lockfd, &st2) || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev) {
+		r = c->lockfd < 0 ? -errno : -ESTALE;
+		if (c->lockfd >= 0)
+			close(c->lockfd);
+		munmap(c->area, c->area_bytes);
+		free(c);
+		goto fail;
+	}
+	c->fd = fd;
+	c->my_entry = -1;
+	c->sslot = -1;
+	c->spin_ns = UINT32_MAX;
+	pthread_mutex_init(&c->reg_mtx, NULL);
+	pthread_mutex_init(&c->tx_mtx, NULL);
+	pthread_mutex_lock(&ch_list_mtx);
+	c->fork_gen = sr_load_relaxed(&ch_fork_gen);
+	r = -EMFILE;
+	for (int i = 0; i < CH_MAX_HANDLES; i++) {
+		if (!ch_handles[i]) {
+			/* Release pairs with the SIGBUS handler's acquire. */
+			sr_store_release(&ch_handles[i], c);
+			r = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ch_list_mtx);
+	if (r) {
+		close(c->lockfd);
+		munmap(c->area, c->area_bytes);
+		free(c);
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	close(fd);
+	return r;
+}
+
+SR_EXPORT int sysring_chan_open_mode(const char *name, unsigned int entries, unsigned int capacity,
+				     unsigned int mode, sysring_chan_t **out)
+{
+	char path[256];
+	int r;
 
 	if (!out)
 		return -EINVAL;
-	r = seg_name(name, nm, sizeof(nm));
+	*out = NULL;
+	r = seg_path(name, path, sizeof(path));
 	if (r)
 		return r;
-	fd = shm_open(nm, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		created = 1;
-		if (!entries || entries > CH_MAX_ENTRIES || capacity < 2 || capacity > CH_MAX_CAPACITY ||
-		    (capacity & (capacity - 1))) {
-			close(fd);
-			shm_unlink(nm);
-			return -EINVAL;
-		}
-		size_t total = 64 + (size_t)entries * entry_stride_for(capacity);
-		if (ftruncate(fd, (off_t)total)) {
-			r = -errno;
-			close(fd);
-			shm_unlink(nm);
-			return r;
-		}
-	} else if (errno == EEXIST) {
-		fd = shm_open(nm, O_RDWR | O_CLOEXEC, 0600);
-		if (fd < 0)
+	if (mode & ~07777u)
+		return -EINVAL;
+	pthread_once(&ch_once, ch_init);
+	/* A few rounds: the name may be created or removed by others
+	 * between our open and our create. */
+	for (int attempt = 0; attempt < 8; attempt++) {
+		int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0)
+			return seg_attach(fd, path, out);
+		if (errno != ENOENT)
 			return -errno;
-	} else {
-		return -errno;
+		if (!geometry_ok(entries, capacity))
+			return -EINVAL; /* creating needs a valid geometry */
+		fd = seg_create(path, entries, capacity, mode);
+		if (fd >= 0)
+			return seg_attach(fd, path, out);
+		if (fd != -EEXIST)
+			return fd;
 	}
-	/* An opener may race with the creator's ftruncate: wait briefly. */
-	for (int i = 0; i < 1000; i++) {
-		if (fstat(fd, &st)) {
-			r = -errno;
-			close(fd);
-			return r;
-		}
-		if (st.st_size >= (off_t)sizeof(struct ch_seg))
-			break;
-		usleep(1000);
-	}
-	if (st.st_size < (off_t)sizeof(struct ch_seg)) {
-		close(fd);
-		return -EINVAL;
-	}
-	void *base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (base == MAP_FAILED)
-		return -errno;
-	seg = base;
-	if (created) {
-		memset(base, 0, (size_t)st.st_size);
-		seg->version = CH_VERSION;
-		seg->nentries = entries;
-		seg->capacity = capacity;
-		seg->slot_size = sizeof(struct ch_payload);
-		seg->entry_stride = entry_stride_for(capacity);
-		seg->entries_off = 64;
-		seg->total_bytes = (uint64_t)st.st_size;
-		/* Each entry's owner mutex: robust and process-shared, set up once
-		 * here, before the segment is published (magic), and never again. */
-		pthread_mutexattr_t ma;
-		pthread_mutexattr_init(&ma);
-		pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-		pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
-		for (uint32_t i = 0; i < entries; i++) {
-			struct ch_entry *e = (struct ch_entry *)((unsigned char *)base + 64 +
-								 (size_t)i * seg->entry_stride);
-			pthread_mutex_init(&e->owner, &ma);
-		}
-		pthread_mutexattr_destroy(&ma);
-		/* Release pairs with the openers' acquire of magic. */
-		sr_store_release(&seg->magic, CH_MAGIC);
-	} else {
-		int ok = 0;
-		for (int i = 0; i < 1000 && !ok; i++) {
-			/* Acquire pairs with the creator's release of magic. */
-			ok = sr_load_acquire(&seg->magic) == CH_MAGIC;
-			if (!ok)
-				usleep(1000);
-		}
-		if (!ok) {
-			munmap(base, (size_t)st.st_size);
-			return -EINVAL;
-		}
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		munmap(base, (size_t)st.st_size);
-		return -ENOMEM;
-	}
-	/* Validate once; from here on only these copies are used. */
-	c->nentries = sr_load_relaxed(&seg->nentries);
-	c->capacity = sr_load_relaxed(&seg->capacity);
-	c->stride = sr_load_relaxed(&seg->entry_stride);
-	c->entries_off = sr_load_relaxed(&seg->entries_off);
-	if (sr_load_relaxed(&seg->version) != CH_VERSION || !c->nentries || c->nentries > CH_MAX_ENTRIES ||
-	    c->capacity < 2 || c->capacity > CH_MAX_CAPACITY || (c->capacity & (c->capacity - 1)) ||
-	    sr_load_relaxed(&seg->slot_size) != sizeof(struct ch_payload) ||
-	    c->stride != entry_stride_for(c->capacity) || c->entries_off != 64 ||
-	    c->entries_off + (uint64_t)c->nentries * c->stride > (uint64_t)st.st_size) {
-		munmap(base, (size_t)st.st_size);
-		free(c);
-		return -EINVAL;
-	}
-	c->base = base;
-	c->bytes = (size_t)st.st_size;
-	c->pid = getpid();
-	c->my_entry = -1;
-	c->spin_ns = UINT32_MAX;
-	*out = c;
-	return 0;
+	return -EAGAIN;
 }
+
+SR_EXPORT int sysring_chan_open(const char *name, unsigned int entries, unsigned int capacity,
+				sysring_chan_t **out)
+{
+	return sysring_chan_open_mode(name, entries, capacity, 0600, out);
+}
+
+static void watch_stop(sysring_chan_t *c);
 
 SR_EXPORT void sysring_chan_close(sysring_chan_t *c)
 {
 	if (!c)
 		return;
-	if (c->my_entry >= 0)
-		sysring_unregister(c);
-	munmap(c->base, c->bytes);
+	bool child = c->fork_gen != sr_load_relaxed(&ch_fork_gen);
+	if (!child) {
+		/* In a fork child the registration is the parent's: leave it
+		 * (and the watcher thread, which does not exist here) alone. */
+		if (sr_load_relaxed(&c->my_entry) >= 0)
+			sysring_unregister(c);
+		watch_stop(c);
+	}
+	pthread_mutex_lock(&ch_list_mtx);
+	for (int i = 0; i < CH_MAX_HANDLES; i++)
+		if (ch_handles[i] == c)
+			sr_store_release(&ch_handles[i], NULL);
+	/* Closing our description drops the locks we hold (our sender slot);
+	 * in a child the fork handler closed them already. */
+	if (c->lockfd >= 0)
+		close(c->lockfd);
+	if (c->fd >= 0)
+		close(c->fd);
+	pthread_mutex_unlock(&ch_list_mtx);
+	munmap(c->area, c->area_bytes);
+	free(c->watch);
 	free(c);
 }
 
-/* ---- liveness and reclaiming ---- */
+/* ---- the watcher thread (the kernel's death notice) ---- */
 
-static int check_state(uint32_t st)
+static void *watch_main(void *arg)
 {
-	return st == CH_EMPTY || st == CH_PENDING || st == CH_READY;
+	struct ch_watch *w = arg;
+	int tid = (int)syscall(SYS_gettid);
+	/* Our own robust list: glibc's list of this thread is unused (it
+	 * never takes a robust mutex), and ours lives in private memory. */
+	if (syscall(SYS_set_robust_list, &w->head, sizeof(w->head)))
+		tid = -errno;
+	sr_store_relaxed(&w->tid, tid);
+	/* Release pairs with watch_start's acquire of state. */
+	sr_store_release(&w->state, 1);
+	sr_futex_wake(&w->state, INT_MAX, false);
+	/* Acquire pairs with watch_stop's release of 2. */
+	while (sr_load_acquire(&w->state) != 2)
+		sr_futex_wait(&w->state, 1, NULL, false);
+	return NULL;
 }
 
-enum { CH_ALIVE, CH_DEAD, CH_CORRUPT };
-
-/*
- * Is the receiver of the READY entry e alive? Takes and releases its owner
- * mutex if the owner is gone. The entry may be unregistered and registered
- * again while we look (our trylock can even succeed on the new
- * registration's mutex before it locks it), so a "dead" verdict holds only
- * if the entry is still READY with the generation we started with; *gen
- * returns that generation for reclaim.
- */
-static int receiver_state(struct ch_entry *e, uint32_t *gen)
+/* The handle's watcher, started at its first registration and kept until
+ * it is closed. Its list is empty while the handle is not registered. */
+static int watch_start(sysring_chan_t *c)
 {
-	/* Acquires pair with register's gen++ then release of READY. */
-	uint32_t g = sr_load_acquire(&e->gen);
-	if (sr_load_acquire(&e->state) != CH_READY)
-		return CH_ALIVE; /* nothing to reclaim */
-	int r = pthread_mutex_trylock(&e->owner);
-	if (r == EBUSY)
-		return CH_ALIVE;
-	if (r == EOWNERDEAD)
-		pthread_mutex_consistent(&e->owner);
-	else if (r != 0)
-		return CH_CORRUPT;
-	pthread_mutex_unlock(&e->owner);
-	if (sr_load_acquire(&e->state) != CH_READY || sr_load_acquire(&e->gen) != g)
-		return CH_ALIVE; /* registered again meanwhile */
-	*gen = g;
-	return CH_DEAD;
+	struct ch_watch *w = c->watch;
+	pthread_attr_t attr;
+	sigset_t all, old;
+	int r;
+
+	if (w)
+		return 0;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->head.list.next = &w->head.list; /* empty */
+	w->head.futex_offset = 0;
+	w->head.list_op_pending = NULL;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	/* No signal is ever delivered to it. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&w->th, &attr, watch_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (r) {
+		free(w);
+		return -r;
+	}
+	/* Acquire pairs with the thread's release of state 1. */
+	while (sr_load_acquire(&w->state) == 0)
+		sr_futex_wait(&w->state, 0, NULL, false);
+	if (w->tid < 0) {
+		r = w->tid;
+		sr_store_release(&w->state, 2);
+		sr_futex_wake(&w->state, INT_MAX, false);
+		pthread_join(w->th, NULL);
+		free(w);
+		return r;
+	}
+	c->watch = w;
+	return 0;
 }
 
-/* READY (of a dead receiver of generation gen) -> PENDING -> EMPTY. Senders
- * caught inside get a bounded grace period; a dead sender's using count is
- * then forgotten. */
-static void reclaim(struct ch_entry *e, uint32_t gen)
+/* Point the watcher's list at entry i's rx_owner word (i < 0: empty it).
+ * The kernel reads the list only when the thread dies; the compiler
+ * barriers keep a death in between from seeing a half-written list. */
+static void watch_point(sysring_chan_t *c, int i)
 {
-	uint32_t st = CH_READY;
-	if (sr_load_acquire(&e->gen) != gen)
-		return; /* a new registration: not ours to take */
-	/* State CASes are acq_rel: each transition pairs with the previous
-	 * one's release (register's READY, reclaim/unregister's EMPTY). */
-	if (!sr_cas(&e->state, &st, CH_PENDING, SR_ACQ_REL, SR_RELAXED))
-		return; /* someone else is reclaiming or it changed */
-	if (sr_load_acquire(&e->gen) != gen) {
-		/* Lost a race with a re-registration after all: give it back. */
-		sr_store_release(&e->state, CH_READY);
+	struct ch_watch *w = c->watch;
+	if (i < 0) {
+		w->head.list.next = &w->head.list;
+		__asm__ __volatile__("" ::: "memory");
 		return;
 	}
-	uint64_t end = sr_now_ns() + CH_STUCK_NS;
-	/* Acquire pairs with the senders' release decrement of using. */
-	while (sr_load_acquire(&e->using) && sr_now_ns() < end)
-		usleep(100);
-	sr_store_relaxed(&e->using, 0);
-	/* The receiver's process is dead, and its threads asleep with it. */
-	sr_store_relaxed(&e->rx_sleeping, 0);
-	/* Senders waiting for room learn it is gone. */
-	sr_fetch_add(&e->tx_futex, 1, SR_SEQ_CST);
-	sr_futex_wake(&e->tx_futex, INT_MAX, true);
-	/* Release: the cleared entry is seen before EMPTY. */
-	sr_store_release(&e->state, CH_EMPTY);
+	w->head.futex_offset = (long)((char *)&entry_at(c, (uint32_t)i)->rx_owner - (char *)&w->node);
+	w->node.next = &w->head.list;
+	__asm__ __volatile__("" ::: "memory");
+	w->head.list.next = &w->node;
+	__asm__ __volatile__("" ::: "memory");
 }
+
+static void watch_stop(sysring_chan_t *c)
+{
+	struct ch_watch *w = c->watch;
+	if (!w)
+		return;
+	watch_point(c, -1);
+	/* Release pairs with the thread's acquire: it sees the empty list. */
+	sr_store_release(&w->state, 2);
+	sr_futex_wake(&w->state, INT_MAX, false);
+	pthread_join(w->th, NULL);
+	free(w);
+	c->watch = NULL;
+}
+
+/* ---- senders: identity, presence, liveness ---- */
+
+static int claim_sender(sysring_chan_t *c)
+{
+	int r = 0;
+	pthread_mutex_lock(&c->tx_mtx);
+	if (sr_load_relaxed(&c->sslot) >= 0)
+		goto out;
+	uint32_t start = ((uint32_t)getpid() * 2654435761u ^ (uint32_t)(uintptr_t)c) % c->nsenders;
+	r = -ENOSPC;
+	for (uint32_t k = 0; k < c->nsenders; k++) {
+		uint32_t s = (start + k) % c->nsenders;
+		int lr = lk_try(c->lockfd, CH_LK_SENDER0 + s);
+		if (lr == -EAGAIN)
+			continue;
+		if (lr) {
+			r = lr;
+			break;
+		}
+		struct ch_sender *snd = sender_at(c, s);
+		/* A new identity: records of the slot's previous owners no
+		 * longer match it. */
+		c->sgen = sr_fetch_add(&snd->gen, 1, SR_RELAXED) + 1;
+		sr_store_relaxed(&snd->inside, 0);
+		/* Release pairs with the acquire in sysring_get_sqe. */
+		sr_store_release(&c->sslot, (int)s);
+		r = 0;
+		break;
+	}
+out:
+	pthread_mutex_unlock(&c->tx_mtx);
+	return r;
+}
+
+/* Count this thread in the sender slot's presence record for entry i.
+ * seq_cst: with the following load of the entry's state, a Dekker pair
+ * with unregister/reclaim's state change then scan of the records. */
+static int enter(struct ch_sender *snd, uint32_t i)
+{
+	uint64_t v = sr_load_relaxed(&snd->inside);
+	for (int k = 0; k < 64; k++) {
+		uint32_t n = (uint32_t)(v >> 32), ent = (uint32_t)v;
+		uint32_t ne = n == 0 ? i + 1 : (ent == i + 1 ? ent : CH_INSIDE_ANY);
+		uint64_t nv = ((uint64_t)(n + 1) << 32) | ne;
+		if (sr_cas(&snd->inside, &v, nv, SR_SEQ_CST, SR_RELAXED))
+			return 0;
+	}
+	return -EIO; /* someone keeps rewriting our record */
+}
+
+/* Release: the reservation record written inside is visible to whoever
+ * sees us gone (pairs with the acquire in live_holders/holder_alive). */
+static void leave(struct ch_sender *snd)
+{
+	uint64_t v = sr_load_relaxed(&snd->inside);
+	for (int k = 0; k < 64; k++) {
+		uint32_t n = (uint32_t)(v >> 32);
+		uint64_t nv = n <= 1 ? 0 : (((uint64_t)(n - 1) << 32) | (uint32_t)v);
+		if (sr_cas(&snd->inside, &v, nv, SR_RELEASE, SR_RELAXED))
+			return;
+	}
+	sr_store_release(&snd->inside, 0);
+}
+
+static bool sender_alive(const sysring_chan_t *c, uint32_t s, uint32_t gen)
+{
+	return s < c->nsenders && sr_load_relaxed(&sender_at(c, s)->gen) == gen &&
+	       lk_held(c, CH_LK_SENDER0 + s);
+}
+
+/* A live sender is inside entry i (between READY and its record). */
+static bool live_inside(const sysring_chan_t *c, uint32_t i)
+{
+	for (uint32_t s = 0; s < c->nsenders; s++) {
+		/* Acquire pairs with leave's release. */
+		uint64_t v = sr_load_acquire(&sender_at(c, s)->inside);
+		uint32_t ent = (uint32_t)v;
+		if ((v >> 32) && (ent == i + 1 || ent == CH_INSIDE_ANY) && lk_held(c, CH_LK_SENDER0 + s))
+			return true;
+	}
+	return false;
+}
+
+/* Does the reserved position pos of ring r belong to a live sender? */
+static bool record_alive(const sysring_chan_t *c, const struct sr_ring *r, uint64_t pos)
+{
+	struct ch_payload *pl = payload_at(r, pos);
+	/* Acquire pairs with get_sqe's release of the tag. */
+	if (sr_load_acquire(&pl->tag) != (uint32_t)pos)
+		return false;
+	return sender_alive(c, sr_load_relaxed(&pl->sslot), sr_load_relaxed(&pl->sgen));
+}
+
+/* Can any live process still write into entry i's ring? (the top comment:
+ * (a) presence records, then (b) reservation records, in this order) */
+static bool live_holders(const sysring_chan_t *c, uint32_t i)
+{
+	struct sr_ring r;
+	uint64_t h, n;
+
+	if (live_inside(c, i))
+		return true;
+	ring_of(c, i, &r);
+	n = ring_span(&r, &h);
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t p = h + k;
+		/* Acquire pairs with the release publishing or freeing seq. */
+		if (sr_load_acquire(&sr_ring_slot_at(&r, p)->seq) == p && record_alive(c, &r, p))
+			return true;
+	}
+	return false;
+}
+
+/* Messages published and not popped in entry i's ring. */
+static uint64_t count_queued(const sysring_chan_t *c, uint32_t i)
+{
+	struct sr_ring r;
+	uint64_t h, n, q = 0;
+
+	ring_of(c, i, &r);
+	n = ring_span(&r, &h);
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t p = h + k;
+		if (sr_load_acquire(&sr_ring_slot_at(&r, p)->seq) == p + 1 &&
+		    !(sr_load_relaxed(&payload_at(&r, p)->flags) & CH_VOID))
+			q++;
+	}
+	return q;
+}
+
+/* Has entry i's receiver died? Asks the kernel (its lock). */
+static bool receiver_dead(const sysring_chan_t *c, uint32_t i)
+{
+	return !lk_held(c, CH_LK_ENTRY0 + i);
+}
+
+static void wake_all(uint32_t *w)
+{
+	sr_fetch_add(w, 1, SR_SEQ_CST);
+	sr_futex_wake(w, INT_MAX, true);
+}
+
+/*
+ * Take entry i for ourselves: its lock, state PENDING, and no live holder
+ * left. With the registry lock held. The entry's previous life is counted:
+ * a dead receiver's queue as lost, anything else's as dropped. On success
+ * the entry is PENDING and its lock ours; -EBUSY if it has a live owner or
+ * live holders (then it is left PENDING, draining, for a later look).
+ */
+static int take_entry(sysring_chan_t *c, uint32_t i)
+{
+	struct ch_entry *e = entry_at(c, i);
+	int r = lk_try(c->lockfd, CH_LK_ENTRY0 + i);
+	if (r)
+		return r == -EAGAIN ? -EBUSY : r;
+	/* seq_cst: a Dekker pair with the senders' enter then state load. */
+	uint32_t st = sr_exchange(&e->state, CH_PENDING, SR_SEQ_CST);
+	if (live_holders(c, i)) {
+		lk_unlock(c->lockfd, CH_LK_ENTRY0 + i);
+		return -EBUSY;
+	}
+	if (st != CH_EMPTY) {
+		uint64_t q = count_queued(c, i);
+		struct ch_seg *s = seg_of(c);
+		if (st == CH_READY) {
+			stat_add(c, &s->lost, q);
+			stat_add(c, &s->reclaimed, 1);
+			/* Its sleeping threads died with it. */
+			sr_store_relaxed(&e->rx_sleeping, 0);
+		} else {
+			stat_add(c, &s->dropped, q);
+		}
+		/* Senders waiting for room look again and find it gone. */
+		wake_all(&e->tx_futex);
+	}
+	return 0;
+}
+
+/* Entry i taken by take_entry and not used: EMPTY, lock dropped. */
+static void give_back(sysring_chan_t *c, uint32_t i)
+{
+	/* Release: pairs with the acquire of state in register. */
+	sr_store_release(&entry_at(c, i)->state, CH_EMPTY);
+	lk_unlock(c->lockfd, CH_LK_ENTRY0 + i);
+}
+
+static int reg_lock(sysring_chan_t *c)
+{
+	uint64_t end = sr_now_ns() + CH_REG_WAIT_NS;
+	unsigned int us = 20;
+	for (;;) {
+		int r = lk_try(c->lockfd, CH_LK_REG);
+		if (r != -EAGAIN)
+			return r;
+		if (sr_now_ns() >= end)
+			return -EAGAIN; /* held that long: a peer is not letting go */
+		usleep(us);
+		if (us < 2000)
+			us *= 2;
+	}
+}
+
+/* ---- registration ---- */
 
 SR_EXPORT int sysring_register(sysring_chan_t *c, uint64_t id)
 {
-	struct sr_ring_hdr *rh;
-	int mine = -1;
+	int r, mine = -1;
 
 	if (!c)
 		return -EINVAL;
-	if (c->my_entry >= 0)
-		return -EBUSY;
-	/* An id held by a live receiver is taken; one held by a dead one is
-	 * reclaimed first. */
+	r = ch_usable(c);
+	if (r)
+		return r;
+	pthread_mutex_lock(&c->reg_mtx);
+	if (sr_load_relaxed(&c->my_entry) >= 0) {
+		r = -EBUSY;
+		goto out;
+	}
+	r = watch_start(c);
+	if (r)
+		goto out;
+	r = reg_lock(c);
+	if (r)
+		goto out;
+	/* 1. The id must not be held by a live receiver (its lock says so);
+	 * a dead one's entry is reclaimed. */
 	for (uint32_t i = 0; i < c->nentries; i++) {
 		struct ch_entry *e = entry_at(c, i);
-		uint32_t st = sr_load_acquire(&e->state);
-		if (!check_state(st))
-			continue; /* corrupted: never followed, never taken */
-		if (st == CH_READY && sr_load_relaxed(&e->id) == id) {
-			uint32_t g;
-			int rs = receiver_state(e, &g);
-			if (rs == CH_ALIVE)
-				return -EEXIST;
-			if (rs == CH_DEAD)
-				reclaim(e, g);
+		/* Acquire pairs with register's release of READY. */
+		if (sr_load_acquire(&e->state) != CH_READY || sr_load_relaxed(&e->id) != id)
+			continue;
+		if (lk_held(c, CH_LK_ENTRY0 + i)) {
+			r = -EEXIST;
+			goto unlock;
 		}
+		if (take_entry(c, i) == 0)
+			give_back(c, i);
 	}
-	for (uint32_t i = 0; i < c->nentries && mine < 0; i++) {
-		struct ch_entry *e = entry_at(c, i);
-		uint32_t st = CH_EMPTY, g;
-		/* acq_rel: pairs with the release of EMPTY by unregister/reclaim. */
-		if (sr_cas(&e->state, &st, CH_PENDING, SR_ACQ_REL, SR_RELAXED)) {
-			mine = (int)i;
-		} else if (st == CH_READY && receiver_state(e, &g) == CH_DEAD) {
-			reclaim(e, g); /* a dead receiver's entry: then try it again */
-			st = CH_EMPTY;
-			if (sr_cas(&e->state, &st, CH_PENDING, SR_ACQ_REL, SR_RELAXED))
+	/* 2. An entry: EMPTY ones first, then any whose owner is gone. */
+	for (int pass = 0; pass < 2 && mine < 0; pass++) {
+		for (uint32_t i = 0; i < c->nentries && mine < 0; i++) {
+			uint32_t st = sr_load_acquire(&entry_at(c, i)->state);
+			if ((pass == 0) != (st == CH_EMPTY))
+				continue;
+			if (take_entry(c, i) == 0)
 				mine = (int)i;
 		}
 	}
-	if (mine < 0)
-		return -ENOSPC;
+	if (mine < 0) {
+		r = -ENOSPC;
+		goto unlock;
+	}
+	/* 3. A fresh ring whose positions continue past every old one, so that
+	 * no stale position can match a slot of this registration. */
 	struct ch_entry *e = entry_at(c, (uint32_t)mine);
-	/* The mutex was initialised once with the segment and is never
-	 * re-initialised (an observer may hold it for an instant right now). */
-	int lr = pthread_mutex_lock(&e->owner);
-	if (lr == EOWNERDEAD)
-		pthread_mutex_consistent(&e->owner);
-	else if (lr) {
-		sr_store_release(&e->state, CH_EMPTY); /* a corrupted mutex: give up */
-		return -EIO;
-	}
-	rh = (struct sr_ring_hdr *)((unsigned char *)e + CH_RING_OFF);
-	sr_ring_format(rh, sr_ring_bytes(c->capacity, sizeof(struct ch_payload)), c->capacity,
-		       sizeof(struct ch_payload));
+	struct sr_ring ring;
+	uint64_t h, n;
+	ring_of(c, (uint32_t)mine, &ring);
+	n = ring_span(&ring, &h);
+	uint64_t base = h + n + 2 * (uint64_t)c->capacity;
+	sr_ring_format_base(ring.hdr, sr_ring_bytes(c->capacity, sizeof(struct ch_payload)), c->capacity,
+			    sizeof(struct ch_payload), base);
 	sr_store_relaxed(&e->id, id);
-	sr_store_relaxed(&e->pid, c->pid);
-	sr_store_relaxed(&e->using, 0);
-	/* rx_sleeping and tx_waiting are left alone: every sleeper takes out
-	 * exactly what it put in, across registrations (a reset here made a
-	 * late sleeper of the previous registration take the new one's
-	 * count). Only reclaim, after a receiver died, clears rx_sleeping. */
-	sr_fetch_add(&e->gen, 1, SR_RELAXED);
-	/* Release pairs with the senders' acquire of state: a sender that sees
-	 * READY sees the formatted ring and the id. */
+	uint64_t gen = sr_fetch_add(&e->gen, 1, SR_RELAXED) + 1;
+	watch_point(c, mine);
+	sr_store_relaxed(&e->rx_owner, (uint32_t)c->watch->tid);
+	/* rx_sleeping and tx_waiters are left alone: sleepers of the previous
+	 * registration (alive, woken by its unregister) take out what they
+	 * put in; a dead receiver's count was cleared by take_entry. */
+	/* Release pairs with the senders' acquire of state: a sender that
+	 * sees READY sees the formatted ring, the id and the generation. */
 	sr_store_release(&e->state, CH_READY);
-	/* Two registrations of one id that raced: the lower entry wins. */
-	uint32_t og;
-	for (uint32_t i = 0; i < (uint32_t)mine; i++) {
-		struct ch_entry *o = entry_at(c, i);
-		if (sr_load_acquire(&o->state) == CH_READY && sr_load_relaxed(&o->id) == id &&
-		    receiver_state(o, &og) == CH_ALIVE) {
-			c->my_entry = mine;
-			sysring_unregister(c);
-			return -EEXIST;
-		}
-	}
 	c->my_id = id;
-	sr_store_relaxed(&c->my_entry, mine);
-	c->stuck_since = 0;
-	return 0;
+	c->my_gen = gen;
+	sr_store_relaxed(&c->stuck_since, 0);
+	sr_store_release(&c->my_entry, mine);
+	r = 0;
+unlock:
+	lk_unlock(c->lockfd, CH_LK_REG);
+out:
+	pthread_mutex_unlock(&c->reg_mtx);
+	return r;
 }
 
 SR_EXPORT int sysring_unregister(sysring_chan_t *c)
 {
-	struct ch_entry *e;
-	uint32_t st = CH_READY;
+	int r = 0;
 
-	int mine = c ? sr_load_relaxed(&c->my_entry) : -1;
-	if (mine < 0)
+	if (!c || c->fork_gen != sr_load_relaxed(&ch_fork_gen))
 		return -EINVAL;
-	e = entry_at(c, (uint32_t)mine);
-	/* Relaxed atomic: other threads of this handle may be receiving. */
-	sr_store_relaxed(&c->my_entry, -1);
-	/* Those asleep in sysring_recv wake, find the handle unregistered and
+	pthread_mutex_lock(&c->reg_mtx);
+	int mine = sr_load_relaxed(&c->my_entry);
+	if (mine < 0) {
+		pthread_mutex_unlock(&c->reg_mtx);
+		return -EINVAL;
+	}
+	struct ch_entry *e = entry_at(c, (uint32_t)mine);
+	/* Relaxed atomic: other threads of this handle may be receiving.
+	 * Those asleep in sysring_recv wake, find the handle unregistered and
 	 * return -EINVAL (each takes its own count out of rx_sleeping). */
-	sr_fetch_add(&e->rx_futex, 1, SR_SEQ_CST);
-	sr_futex_wake(&e->rx_futex, INT_MAX, true);
-	/* acq_rel: pairs with register's release of READY. */
-	if (!sr_cas(&e->state, &st, CH_PENDING, SR_ACQ_REL, SR_RELAXED))
-		return -EIO; /* someone took our entry from us: corrupted */
+	sr_store_relaxed(&c->my_entry, -1);
+	wake_all(&e->rx_futex);
+	/* seq_cst: a Dekker pair with the senders' enter then state load. The
+	 * entry is ours by its lock whatever a peer wrote into it. */
+	uint32_t st = sr_exchange(&e->state, CH_PENDING, SR_SEQ_CST);
+	if (st != CH_READY || sr_load_relaxed(&e->id) != c->my_id || sr_load_relaxed(&e->gen) != c->my_gen ||
+	    ch_usable(c))
+		r = -EIO; /* someone wrote over our entry */
 	uint64_t end = sr_now_ns() + CH_UNREG_WAIT_NS;
-	/* Acquire pairs with the senders' release decrement of using. */
-	while (sr_load_acquire(&e->using) && sr_now_ns() < end)
-		usleep(50);
-	sr_store_relaxed(&e->using, 0);
-	pthread_mutex_unlock(&e->owner);
-	sr_fetch_add(&e->tx_futex, 1, SR_SEQ_CST);
-	sr_futex_wake(&e->tx_futex, INT_MAX, true);
-	sr_store_release(&e->state, CH_EMPTY);
-	return 0;
+	unsigned int us = 50;
+	bool held;
+	while ((held = live_holders(c, (uint32_t)mine)) && sr_now_ns() < end) {
+		usleep(us);
+		if (us < 1000)
+			us *= 2;
+	}
+	if (!held) {
+		stat_add(c, &seg_of(c)->dropped, count_queued(c, (uint32_t)mine));
+		/* Release: the counts and waits above before EMPTY. */
+		sr_store_release(&e->state, CH_EMPTY);
+	}
+	/* else draining: a late sender's reservation still points into the
+	 * ring; the entry stays PENDING until a registration finds it free. */
+	wake_all(&e->tx_futex);
+	watch_point(c, -1);
+	uint32_t tid = (uint32_t)c->watch->tid;
+	sr_cas(&e->rx_owner, &tid, 0, SR_RELAXED, SR_RELAXED);
+	lk_unlock(c->lockfd, CH_LK_ENTRY0 + (uint32_t)mine);
+	pthread_mutex_unlock(&c->reg_mtx);
+	return r;
 }
 
 /* ---- senders ---- */
 
 static int lookup(sysring_chan_t *c, uint64_t id, uint32_t *idx)
 {
+	/* The cache is private but shared by the handle's sending threads:
+	 * relaxed atomics, and whatever it says is checked against the entry
+	 * (a torn pair of fields costs a scan, never a wrong receiver). */
 	unsigned int h = (unsigned int)((id * 0x9e3779b97f4a7c15ull) >> 58);
-	if (c->cache[h].valid && c->cache[h].id == id && c->cache[h].entry < c->nentries) {
-		struct ch_entry *e = entry_at(c, c->cache[h].entry);
+	uint32_t ci = sr_load_relaxed(&c->cache[h].entry);
+	if (sr_load_relaxed(&c->cache[h].valid) && sr_load_relaxed(&c->cache[h].id) == id && ci < c->nentries) {
+		struct ch_entry *e = entry_at(c, ci);
 		/* Acquire pairs with register's release of READY. */
 		if (sr_load_acquire(&e->state) == CH_READY && sr_load_relaxed(&e->id) == id) {
-			*idx = c->cache[h].entry;
+			*idx = ci;
 			return 0;
 		}
 	}
@@ -501,9 +1191,9 @@ static int lookup(sysring_chan_t *c, uint64_t id, uint32_t *idx)
 		struct ch_entry *e = entry_at(c, i);
 		/* Acquire pairs with register's release of READY. */
 		if (sr_load_acquire(&e->state) == CH_READY && sr_load_relaxed(&e->id) == id) {
-			c->cache[h].id = id;
-			c->cache[h].entry = i;
-			c->cache[h].valid = 1;
+			sr_store_relaxed(&c->cache[h].id, id);
+			sr_store_relaxed(&c->cache[h].entry, i);
+			sr_store_relaxed(&c->cache[h].valid, 1);
 			*idx = i;
 			return 0;
 		}
@@ -511,47 +1201,81 @@ static int lookup(sysring_chan_t *c, uint64_t id, uint32_t *idx)
 	return -ENOENT;
 }
 
+/* The kernel's death notice in rx_owner, confirmed by the entry's lock
+ * (a peer can set the bit; it cannot drop another process's lock). */
+static bool receiver_gone(const sysring_chan_t *c, uint32_t i)
+{
+	if (sr_likely(!(sr_load_relaxed(&entry_at(c, i)->rx_owner) & FUTEX_OWNER_DIED)))
+		return false;
+	return receiver_dead(c, i);
+}
+
+SR_EXPORT int sysring_lookup(sysring_chan_t *c, uint64_t id)
+{
+	uint32_t i;
+	if (!c)
+		return -EINVAL;
+	int r = ch_usable(c);
+	if (r)
+		return r;
+	r = lookup(c, id, &i);
+	if (r)
+		return r;
+	return receiver_dead(c, i) ? -ENOENT : 0;
+}
+
 SR_EXPORT int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_chan_sqe *sqe)
 {
+	if (!c || !sqe)
+		return -EINVAL;
+	int r = ch_usable(c);
+	if (r)
+		return r;
+	/* Acquire pairs with claim_sender's release. */
+	if (sr_unlikely(sr_load_acquire(&c->sslot) < 0)) {
+		r = claim_sender(c);
+		if (r)
+			return r;
+	}
+	uint32_t s = (uint32_t)sr_load_relaxed(&c->sslot);
+	struct ch_sender *snd = sender_at(c, s);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		struct sr_ring ring;
 		struct sr_ring_ref ref;
 		uint32_t i;
-		int r;
 
-		if (!c || !sqe)
-			return -EINVAL;
 		r = lookup(c, id, &i);
 		if (r)
 			return r;
+		if (receiver_gone(c, i))
+			return -ENOENT;
 		struct ch_entry *e = entry_at(c, i);
-		/* seq_cst: unregister's state change and our using++ are a
-		 * Dekker pair; whichever comes second sees the other. */
-		__atomic_fetch_add(&e->using, 1, __ATOMIC_SEQ_CST);
+		if (enter(snd, i))
+			return -EIO;
+		/* seq_cst: see enter. */
 		if (__atomic_load_n(&e->state, __ATOMIC_SEQ_CST) != CH_READY || sr_load_relaxed(&e->id) != id) {
-			/* Release pairs with unregister's acquire of using. */
-			sr_fetch_sub(&e->using, 1, SR_RELEASE);
+			leave(snd);
 			continue; /* changed under us: look it up again */
 		}
+		uint64_t gen = sr_load_relaxed(&e->gen);
 		ring_of(c, i, &ring);
-		r = sr_ring_push_slot(&ring, &ref);
+		r = sr_ring_push_slot_n(&ring, &ref, CH_SPIN);
 		if (r) {
-			/* Release pairs with unregister's acquire of using. */
-			sr_fetch_sub(&e->using, 1, SR_RELEASE);
-			/* Full: is anybody still draining it? */
-			uint32_t g;
-			if (receiver_state(e, &g) == CH_DEAD) {
-				reclaim(e, g);
-				return -ENOENT;
-			}
+			leave(snd);
 			return -EAGAIN;
 		}
 		struct ch_payload *pl = ref.data;
-		sr_store_relaxed(&pl->owner, c->pid);
+		sr_store_relaxed(&pl->sslot, (uint16_t)s);
+		sr_store_relaxed(&pl->sgen, c->sgen);
+		sr_store_relaxed(&pl->flags, 0);
+		/* Release pairs with the acquire in record_alive: a tag that
+		 * names this position comes with our identity. */
+		sr_store_release(&pl->tag, (uint32_t)ref.pos);
+		leave(snd);
 		sqe->msg = &pl->msg;
 		sqe->pos_ = ref.pos;
 		sqe->entry_ = i;
-		sqe->gen_ = sr_load_relaxed(&e->gen);
+		sqe->gen_ = (uint32_t)gen;
 		return 0;
 	}
 	return -ENOENT;
@@ -561,24 +1285,46 @@ SR_EXPORT int sysring_sqe_release(sysring_chan_t *c, struct sysring_chan_sqe *sq
 {
 	struct sr_ring ring;
 	struct sr_ring_ref ref;
-	struct ch_entry *e;
-	int r;
 
 	if (!c || !sqe || sqe->entry_ >= c->nentries)
 		return -EINVAL;
-	e = entry_at(c, sqe->entry_);
-	ring_of(c, sqe->entry_, &ring);
+	int r = ch_usable(c);
+	if (r)
+		return r;
+	uint32_t i = sqe->entry_;
+	struct ch_entry *e = entry_at(c, i);
+	ring_of(c, i, &ring);
+	struct ch_payload *pl = payload_at(&ring, sqe->pos_);
+	/* Still reserved at our position? Positions are never reused across
+	 * registrations, so a slot of another generation, a position given
+	 * up or one released already fails here and nothing is touched. */
+	if (sr_load_acquire(&sr_ring_slot_at(&ring, sqe->pos_)->seq) != sqe->pos_)
+		return -ETIMEDOUT;
+	if (sr_load_relaxed(&pl->tag) != (uint32_t)sqe->pos_ || sr_load_relaxed(&pl->sslot) != (uint16_t)c->sslot ||
+	    sr_load_relaxed(&pl->sgen) != c->sgen)
+		return -EINVAL; /* not a reservation of this handle */
 	ref.pos = sqe->pos_;
-	ref.data = NULL;
+	ref.data = pl;
+	/* Acquire pairs with register's release of READY. */
+	if (sr_load_acquire(&e->state) != CH_READY || (uint32_t)sr_load_relaxed(&e->gen) != sqe->gen_ ||
+	    receiver_gone(c, i)) {
+		/* The receiver left or died since we reserved: consume our
+		 * position (it is still ours: reserved at our position, with our
+		 * record) with a void record, and say it was not delivered. */
+		sr_store_relaxed(&pl->flags, CH_VOID);
+		sr_ring_commit_cas(&ring, &ref);
+		return -ENOENT;
+	}
 	r = sr_ring_commit_cas(&ring, &ref);
-	/* Release pairs with unregister's acquire of using. */
-	sr_fetch_sub(&e->using, 1, SR_RELEASE);
-	sr_smp_mb(); /* Dekker with the receiver's rx_sleeping increment then re-check */
+	if (r)
+		return r; /* given up meanwhile: nothing published */
+	sr_smp_mb(); /* Dekker with the receiver's rx_sleeping increment then look */
 	if (sr_load_relaxed(&e->rx_sleeping)) {
+		/* Release pairs with the receiver's acquire of rx_futex. */
 		sr_fetch_add(&e->rx_futex, 1, SR_RELEASE);
 		sr_futex_wake(&e->rx_futex, 1, true);
 	}
-	return r;
+	return 0;
 }
 
 SR_EXPORT int sysring_send(sysring_chan_t *c, uint64_t id, const struct sysring_msg *msg)
@@ -598,40 +1344,33 @@ SR_EXPORT int sysring_send(sysring_chan_t *c, uint64_t id, const struct sysring_
 SR_EXPORT int sysring_get_sqe_wait(sysring_chan_t *c, uint64_t id, struct sysring_chan_sqe *sqe,
 				   const struct timespec *timeout)
 {
-	struct timespec dl, *dlp = NULL;
+	uint64_t dl;
 	uint32_t i;
-
-	if (timeout) {
-		sr_deadline_from_rel(&dl, timeout);
-		dlp = &dl;
-	}
+	int r = ch_deadline(timeout, &dl);
+	if (r)
+		return r;
 	for (;;) {
-		int r = sysring_get_sqe(c, id, sqe);
+		r = sysring_get_sqe(c, id, sqe);
 		if (r != -EAGAIN)
 			return r;
+		uint64_t now = sr_now_ns();
+		if (now >= dl)
+			return -ETIMEDOUT;
 		if (lookup(c, id, &i))
 			return -ENOENT;
 		struct ch_entry *e = entry_at(c, i);
 		/* Acquire pairs with the receiver's increment of tx_futex. */
 		uint32_t key = sr_load_acquire(&e->tx_futex);
-		__atomic_fetch_add(&e->tx_waiting, 1, __ATOMIC_SEQ_CST);
+		/* seq_cst: a Dekker pair with the receiver's pop, fence, load
+		 * of the flag (wake_senders). */
+		sr_exchange(&e->tx_waiters, 1, SR_SEQ_CST);
 		r = sysring_get_sqe(c, id, sqe);
-		if (r != -EAGAIN) {
-			sr_fetch_sub(&e->tx_waiting, 1, SR_RELAXED);
+		if (r != -EAGAIN)
 			return r;
-		}
-		/* Also look again every CH_STUCK_NS: the receiver may die. */
-		struct timespec step, *w = dlp;
-		struct timespec rel = {0, (long)CH_STUCK_NS};
-		sr_deadline_from_rel(&step, &rel);
-		if (!dlp || step.tv_sec < dl.tv_sec || (step.tv_sec == dl.tv_sec && step.tv_nsec < dl.tv_nsec))
-			w = &step;
-		r = sr_futex_wait(&e->tx_futex, key, w, true);
-		sr_fetch_sub(&e->tx_waiting, 1, SR_RELAXED);
+		/* Also look again every CH_TX_STEP_NS: the receiver may die. */
+		r = ch_futex_wait(&e->tx_futex, key, ch_min(dl, ch_after(now, CH_TX_STEP_NS)));
 		if (r == -EINTR)
 			return -EINTR;
-		if (dlp && sr_deadline_passed(dlp))
-			return -ETIMEDOUT;
 	}
 }
 
@@ -639,25 +1378,36 @@ SR_EXPORT int sysring_get_sqe_wait(sysring_chan_t *c, uint64_t id, struct sysrin
 
 static void wake_senders(struct ch_entry *e)
 {
-	if (__atomic_load_n(&e->tx_waiting, __ATOMIC_SEQ_CST)) {
-		/* Release pairs with the waiting sender's acquire of tx_futex. */
-		sr_fetch_add(&e->tx_futex, 1, SR_RELEASE);
+	sr_smp_mb(); /* Dekker: our frees of slots, then the flag */
+	if (sr_load_relaxed(&e->tx_waiters)) {
+		/* Everyone who set the flag before we clear it loaded its key
+		 * before our increment: it does not sleep through it. */
+		sr_store_relaxed(&e->tx_waiters, 0);
+		sr_fetch_add(&e->tx_futex, 1, SR_SEQ_CST);
 		sr_futex_wake(&e->tx_futex, INT_MAX, true);
 	}
 }
 
-static bool pid_alive(int32_t pid)
+/* Is the reserved position pos (entry i) held by a live sender? A record
+ * names it; with none yet, a live sender inside i may be writing it (it
+ * records before it leaves), so look at the presence records, then at the
+ * slot once more. */
+static bool holder_alive(const sysring_chan_t *c, uint32_t i, const struct sr_ring *r, uint64_t pos)
 {
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	if (sr_load_acquire(&payload_at(r, pos)->tag) == (uint32_t)pos)
+		return record_alive(c, r, pos);
+	if (live_inside(c, i))
+		return true;
+	return record_alive(c, r, pos);
 }
 
-/* The head is reserved but unpublished: give it up if its sender is gone
- * and it has been stuck long enough. Returns true if it skipped. */
-static bool unstick(sysring_chan_t *c, struct sr_ring *ring)
+/* The head is reserved but unpublished: after CH_STUCK_NS, and then every
+ * CH_STUCK_NS, ask the kernel whether its sender lives; give it up only if
+ * not. Returns true if it skipped. Several threads may receive on one
+ * handle: stuck_* are relaxed atomics, and a race between them only moves
+ * the moment of a check (sr_ring_skip itself is a CAS: one wins). */
+static bool unstick(sysring_chan_t *c, uint32_t i, struct sr_ring *ring)
 {
-	/* Several threads may receive on one handle: stuck_pos/stuck_since
-	 * are relaxed atomics, and a race between them only moves the moment
-	 * a position is given up (sr_ring_skip itself is a CAS: one wins). */
 	uint64_t pos;
 	if (!sr_ring_head_unpublished(ring, &pos)) {
 		sr_store_relaxed(&c->stuck_since, 0);
@@ -668,50 +1418,61 @@ static bool unstick(sysring_chan_t *c, struct sr_ring *ring)
 	if (!since || sr_load_relaxed(&c->stuck_pos) != pos) {
 		sr_store_relaxed(&c->stuck_pos, pos);
 		sr_store_relaxed(&c->stuck_since, now);
+		sr_store_relaxed(&c->stuck_checked, now);
 		return false;
 	}
-	if (now - since < CH_STUCK_NS)
+	if (now - sr_load_relaxed(&c->stuck_checked) < CH_STUCK_NS)
 		return false;
-	struct ch_payload *pl = (struct ch_payload *)sr_ring_slot_at(ring, pos)->data;
-	if (pid_alive(sr_load_relaxed(&pl->owner)))
+	sr_store_relaxed(&c->stuck_checked, now);
+	if (holder_alive(c, i, ring, pos))
 		return false; /* slow, not dead */
+	if (sr_ring_skip(ring, pos))
+		return false;
 	sr_store_relaxed(&c->stuck_since, 0);
-	return sr_ring_skip(ring, pos) == 0;
+	stat_add(c, &seg_of(c)->abandoned, 1);
+	return true;
 }
 
 SR_EXPORT int sysring_pop_multiple(sysring_chan_t *c, struct sysring_msg *out, long max)
 {
 	struct ch_payload tmp[32];
 	struct sr_ring ring;
-	struct ch_entry *e;
 	long got = 0;
+	bool popped = false;
 
-	if (!c || !out || max == 0 || max < -1)
-		return max == 0 && c && out ? 0 : -EINVAL;
+	if (!c || !out || max < -1)
+		return -EINVAL;
+	int r = ch_usable(c);
+	if (r)
+		return r;
 	int mine = sr_load_relaxed(&c->my_entry);
 	if (mine < 0)
 		return -EINVAL;
-	e = entry_at(c, (uint32_t)mine);
+	if (max == 0)
+		return 0;
+	struct ch_entry *e = entry_at(c, (uint32_t)mine);
 	/* Acquire pairs with register's release of READY (our own). */
-	if (sr_load_acquire(&e->state) != CH_READY || sr_load_relaxed(&e->id) != c->my_id)
+	if (sr_load_acquire(&e->state) != CH_READY || sr_load_relaxed(&e->id) != c->my_id ||
+	    sr_load_relaxed(&e->gen) != c->my_gen)
 		return -EIO; /* our entry was changed by someone else */
 	ring_of(c, (uint32_t)mine, &ring);
 	long limit = max < 0 ? (long)c->capacity : max;
-	for (int round = 0; got < limit && round < 4; round++) {
+	for (int round = 0; got < limit && round < 8; round++) {
 		long want = limit - got < 32 ? limit - got : 32;
-		int n = sr_ring_pop_multiple(&ring, tmp, want);
-		if (n == -EAGAIN) {
-			if (got || !unstick(c, &ring))
+		int n = sr_ring_pop_multiple_n(&ring, tmp, want, CH_SPIN);
+		if (n <= 0) {
+			if (got || !unstick(c, (uint32_t)mine, &ring))
 				break;
 			continue;
 		}
+		popped = true;
 		for (int k = 0; k < n; k++)
-			memcpy(&out[got + k], &tmp[k].msg, sizeof(struct sysring_msg));
-		got += n;
+			if (!(tmp[k].flags & CH_VOID))
+				memcpy(&out[got++], &tmp[k].msg, sizeof(struct sysring_msg));
 		if (n < want)
 			break;
 	}
-	if (got)
+	if (popped)
 		wake_senders(e);
 	return got ? (int)got : -EAGAIN;
 }
@@ -722,19 +1483,17 @@ SR_EXPORT int sysring_pop(sysring_chan_t *c, struct sysring_msg *out)
 	return r > 0 ? 0 : r;
 }
 
-/* A receiver is no longer asleep: take out its own count. Saturating,
- * since reclaim clears the count and a peer may write anything here; a
- * wrong count only costs or saves a wake-up. */
+/* A receiver is no longer asleep: take out its own count. Saturating and
+ * bounded, since a peer may write anything here; a wrong count only costs
+ * or saves a wake-up. */
 static void rx_awake(struct ch_entry *e)
 {
 	uint32_t v = sr_load_relaxed(&e->rx_sleeping);
-	while (v && !sr_cas_weak(&e->rx_sleeping, &v, v - 1, SR_RELAXED, SR_RELAXED))
-		;
+	for (int k = 0; v && k < 64; k++)
+		if (sr_cas_weak(&e->rx_sleeping, &v, v - 1, SR_RELAXED, SR_RELAXED))
+			return;
 }
 
-/* How long sysring_recv polls before it sleeps: SYSRING_CHAN_SPIN_NS, or
- * CH_SPIN_NS (measured: docs/channels.md). */
-#define CH_SPIN_NS 20000u
 static uint32_t chan_spin_ns(void)
 {
 	static uint32_t v = UINT32_MAX;
@@ -752,29 +1511,35 @@ static uint32_t chan_spin_ns(void)
 SR_EXPORT int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
 			   const struct timespec *timeout)
 {
-	struct timespec dl, *dlp = NULL;
+	uint64_t dl, spin_until = 0;
 	struct sr_ring ring;
-	struct ch_entry *e;
 
-	if (!c || sr_load_relaxed(&c->my_entry) < 0)
+	if (!c)
 		return -EINVAL;
-	if (timeout) {
-		sr_deadline_from_rel(&dl, timeout);
-		dlp = &dl;
-	}
-	uint64_t spin_until = 0;
+	int r = ch_usable(c);
+	if (r)
+		return r;
+	if (sr_load_relaxed(&c->my_entry) < 0)
+		return -EINVAL;
+	r = ch_deadline(timeout, &dl);
+	if (r)
+		return r;
 	for (;;) {
-		int r = sysring_pop_multiple(c, out, max);
+		r = sysring_pop_multiple(c, out, max);
 		if (r != -EAGAIN)
 			return r;
+		/* Every round looks at the deadline: whatever the ring holds,
+		 * this loop ends at the timeout. */
+		uint64_t now = sr_now_ns();
+		if (now >= dl)
+			return -ETIMEDOUT;
 		/* Poll a little before sleeping: a wake-up costs a system call
-		 * on the sender and a context switch here (docs/channels.md).
-		 * The clock is read only once the queue is found empty: a
-		 * receiver that keeps up calls this for a few messages at a
-		 * time, and the read would cost as much as the messages. */
-		if (!spin_until)
-			spin_until = sr_now_ns() + (c->spin_ns == UINT32_MAX ? chan_spin_ns() : c->spin_ns);
-		if (sr_now_ns() < spin_until) {
+		 * on the sender and a context switch here (docs/channels.md). */
+		if (!spin_until) {
+			uint32_t sp = sr_load_relaxed(&c->spin_ns);
+			spin_until = ch_after(now, sp == UINT32_MAX ? chan_spin_ns() : sp);
+		}
+		if (now < spin_until) {
 			for (int i = 0; i < 64; i++)
 				sr_cpu_relax();
 			continue;
@@ -782,42 +1547,30 @@ SR_EXPORT int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
 		int mine = sr_load_relaxed(&c->my_entry);
 		if (mine < 0)
 			return -EINVAL; /* unregistered by another thread */
-		e = entry_at(c, (uint32_t)mine);
+		struct ch_entry *e = entry_at(c, (uint32_t)mine);
 		ring_of(c, (uint32_t)mine, &ring);
 		/* Acquire pairs with the sender's increment of rx_futex. */
 		uint32_t key = sr_load_acquire(&e->rx_futex);
-		__atomic_fetch_add(&e->rx_sleeping, 1, __ATOMIC_SEQ_CST);
+		sr_fetch_add(&e->rx_sleeping, 1, SR_SEQ_CST);
 		sr_smp_mb(); /* Dekker with sysring_sqe_release */
-		/* Something to pop, unless the head is only reserved: then we
-		 * sleep counted, so that its sender's release (publish, fence,
-		 * load of rx_sleeping) wakes us at once, or our look at the
-		 * head after the increment sees it published. The 50 ms step
-		 * below is for a sender that died holding it. */
-		uint64_t hpos;
-		if (sr_ring_count(&ring) &&
-		    (!sr_load_relaxed(&c->stuck_since) || !sr_ring_head_unpublished(&ring, &hpos))) {
+		/* A published head: go and pop it. A reserved one: sleep
+		 * counted, so that its sender's release (publish, fence, load of
+		 * rx_sleeping) wakes us, or our look here sees it published. */
+		uint64_t h = sr_load_relaxed(&ring.hdr->head);
+		/* Acquire pairs with the producer's release of seq. */
+		if (sr_load_acquire(&sr_ring_slot_at(&ring, h)->seq) == h + 1 || sr_load_relaxed(&c->my_entry) < 0) {
 			rx_awake(e);
 			continue;
 		}
-		if (sr_load_relaxed(&c->my_entry) < 0) {
-			rx_awake(e); /* unregistered meanwhile: its wake-up may be past */
-			return -EINVAL;
-		}
-		/* While a position is stuck, look again when it may be given up. */
-		struct timespec step, *w = dlp;
-		if (sr_load_relaxed(&c->stuck_since)) {
-			struct timespec rel = {0, (long)CH_STUCK_NS};
-			sr_deadline_from_rel(&step, &rel);
-			if (!dlp || step.tv_sec < dl.tv_sec || (step.tv_sec == dl.tv_sec && step.tv_nsec < dl.tv_nsec))
-				w = &step;
-		}
-		r = sr_futex_wait(&e->rx_futex, key, w, true);
+		/* While the head is stuck, look again when it may be given up;
+		 * and however quiet the queue, every CH_RECHECK_NS (a wake-up a
+		 * peer swallowed costs that, not forever). */
+		uint64_t wake = ch_min(dl, ch_after(now, CH_RECHECK_NS));
+		if (sr_load_relaxed(&c->stuck_since))
+			wake = ch_min(wake, ch_after(now, CH_STUCK_NS));
+		r = ch_futex_wait(&e->rx_futex, key, wake);
 		rx_awake(e);
 		if (r == -EINTR)
 			return -EINTR;
-		if (dlp && sr_deadline_passed(dlp)) {
-			r = sysring_pop_multiple(c, out, max);
-			return r == -EAGAIN ? -ETIMEDOUT : r;
-		}
 	}
 }

@@ -15,6 +15,11 @@ size_t sr_ring_bytes(uint32_t capacity, uint32_t slot_size)
 
 int sr_ring_format(void *mem, size_t mem_bytes, uint32_t capacity, uint32_t slot_size)
 {
+	return sr_ring_format_base(mem, mem_bytes, capacity, slot_size, 0);
+}
+
+int sr_ring_format_base(void *mem, size_t mem_bytes, uint32_t capacity, uint32_t slot_size, uint64_t base)
+{
 	struct sr_ring_hdr *h = mem;
 
 	if (!mem || capacity < 2 || capacity > SR_RING_MAX_CAPACITY || (capacity & (capacity - 1)) ||
@@ -29,10 +34,13 @@ int sr_ring_format(void *mem, size_t mem_bytes, uint32_t capacity, uint32_t slot
 	h->stride = ring_stride(slot_size);
 	h->slots_off = sizeof(*h);
 	h->total_bytes = sr_ring_bytes(capacity, slot_size);
+	h->tail = base;
+	h->head = base;
 	for (uint32_t i = 0; i < capacity; i++) {
-		struct sr_ring_slot *s =
-			(struct sr_ring_slot *)((unsigned char *)mem + h->slots_off + (size_t)i * h->stride);
-		s->seq = i; /* free for the producer of position i */
+		uint64_t pos = base + i;
+		struct sr_ring_slot *s = (struct sr_ring_slot *)((unsigned char *)mem + h->slots_off +
+								 (size_t)(pos & (capacity - 1)) * h->stride);
+		s->seq = pos; /* free for the producer of position pos */
 	}
 	/* Release pairs with the acquire of magic in sr_ring_attach: a process
 	 * that sees the magic sees the geometry and the initial seqs. */
@@ -80,7 +88,8 @@ int sr_ring_attach(struct sr_ring *r, void *mem, size_t mem_bytes)
  * for producers). Returns the run's length and its first position, or
  * -EAGAIN when the first slot is not ready (empty or full).
  */
-static int claim_run(struct sr_ring *r, uint64_t *index, uint64_t ready, long max, uint64_t *first)
+static int claim_run(struct sr_ring *r, uint64_t *index, uint64_t ready, long max, uint64_t *first,
+		     uint32_t max_spin)
 {
 	uint64_t limit = (max < 0 || (uint64_t)max > r->capacity) ? r->capacity : (uint64_t)max;
 	uint64_t pos, n;
@@ -88,7 +97,7 @@ static int claim_run(struct sr_ring *r, uint64_t *index, uint64_t ready, long ma
 	if (limit == 0)
 		return 0;
 	pos = sr_load_relaxed(index);
-	for (uint32_t spin = 0; spin < SR_RING_MAX_SPIN; spin++) {
+	for (uint32_t spin = 0; spin < max_spin; spin++) {
 		for (n = 0; n < limit; n++) {
 			struct sr_ring_slot *s = sr_ring_slot_at(r, pos + n);
 			if (sr_load_acquire(&s->seq) != pos + n + ready)
@@ -113,8 +122,13 @@ static int claim_run(struct sr_ring *r, uint64_t *index, uint64_t ready, long ma
 
 int sr_ring_pop_multiple(struct sr_ring *r, void *out, long max)
 {
+	return sr_ring_pop_multiple_n(r, out, max, SR_RING_MAX_SPIN);
+}
+
+int sr_ring_pop_multiple_n(struct sr_ring *r, void *out, long max, uint32_t max_spin)
+{
 	uint64_t pos;
-	int n = claim_run(r, &r->hdr->head, 1, max, &pos);
+	int n = claim_run(r, &r->hdr->head, 1, max, &pos, max_spin);
 
 	for (int i = 0; i < n; i++) {
 		struct sr_ring_ref ref = {.data = sr_ring_slot_at(r, pos + (uint64_t)i)->data, .pos = pos + (uint64_t)i};
@@ -130,7 +144,7 @@ int sr_ring_pop_multiple(struct sr_ring *r, void *out, long max)
 int sr_ring_push_multiple(struct sr_ring *r, const void *in, long max)
 {
 	uint64_t pos;
-	int n = claim_run(r, &r->hdr->tail, 0, max, &pos);
+	int n = claim_run(r, &r->hdr->tail, 0, max, &pos, SR_RING_MAX_SPIN);
 
 	for (int i = 0; i < n; i++) {
 		struct sr_ring_ref ref = {.data = sr_ring_slot_at(r, pos + (uint64_t)i)->data, .pos = pos + (uint64_t)i};

@@ -110,6 +110,11 @@ struct sr_ring_ref {
 size_t sr_ring_bytes(uint32_t capacity, uint32_t slot_size);
 /* Write a fresh ring into `mem`; capacity must be a power of two. */
 int sr_ring_format(void *mem, size_t mem_bytes, uint32_t capacity, uint32_t slot_size);
+/* The same, with head and tail starting at position `base` instead of 0. A
+ * channel entry's ring, formatted again for each registration, continues
+ * from beyond the positions of the previous one, so that no position (and no
+ * slot sequence number a late peer may compare against) is ever reused. */
+int sr_ring_format_base(void *mem, size_t mem_bytes, uint32_t capacity, uint32_t slot_size, uint64_t base);
 /* Validate the header found in `mem` and fill the private view. -EINVAL if the
  * header does not describe a ring that fits in mem_bytes. */
 int sr_ring_attach(struct sr_ring *r, void *mem, size_t mem_bytes);
@@ -122,11 +127,14 @@ static inline struct sr_ring_slot *sr_ring_slot_at(const struct sr_ring *r, uint
 /*
  * Reserve the next position for writing. On success ref->data points at
  * slot_size payload bytes that belong to the caller until sr_ring_commit.
+ * The _n variant bounds the retries at max_spin (channels use a small bound:
+ * their ring is shared with peers that may be hostile, and a non-blocking
+ * call must return within microseconds); the plain one uses SR_RING_MAX_SPIN.
  */
-static inline int sr_ring_push_slot(struct sr_ring *r, struct sr_ring_ref *ref)
+static inline int sr_ring_push_slot_n(struct sr_ring *r, struct sr_ring_ref *ref, uint32_t max_spin)
 {
 	uint64_t pos = sr_load_relaxed(&r->hdr->tail);
-	for (uint32_t spin = 0; spin < SR_RING_MAX_SPIN; spin++) {
+	for (uint32_t spin = 0; spin < max_spin; spin++) {
 		struct sr_ring_slot *s = sr_ring_slot_at(r, pos);
 		/* Acquire pairs with the consumer's release in sr_ring_release:
 		 * the previous lap's payload has been read before we reuse it. */
@@ -146,6 +154,11 @@ static inline int sr_ring_push_slot(struct sr_ring *r, struct sr_ring_ref *ref)
 		}
 	}
 	return -EAGAIN;
+}
+
+static inline int sr_ring_push_slot(struct sr_ring *r, struct sr_ring_ref *ref)
+{
+	return sr_ring_push_slot_n(r, ref, SR_RING_MAX_SPIN);
 }
 
 /* Publish a reserved position. */
@@ -315,6 +328,8 @@ static inline int sr_ring_skip(struct sr_ring *r, uint64_t pos)
  * or -EAGAIN when nothing is ready.
  */
 int sr_ring_pop_multiple(struct sr_ring *r, void *out, long max);
+/* The same with the retries bounded at max_spin (see sr_ring_push_slot_n). */
+int sr_ring_pop_multiple_n(struct sr_ring *r, void *out, long max, uint32_t max_spin);
 
 /*
  * Push up to `n` entries from in[] (slot_size bytes each) at consecutive
