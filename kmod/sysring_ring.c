@@ -729,14 +729,13 @@ static bool sr_ring_policy_ok(struct sr_ring *r)
 {
 	if (likely(!READ_ONCE(r->seccomp)) && likely(!sr_mm_seccomp(r->mm, false)))
 		return true;
-	/* Marked here, at SETUP or by a hook: say so once, for the process. */
-	if (!(READ_ONCE(r->sq_flags) & SYSRING_SQ_SECCOMP)) {
-		spin_lock(&r->sq_lock);
-		WRITE_ONCE(r->seccomp, true);
-		r->sq_flags |= SYSRING_SQ_SECCOMP;
-		WRITE_ONCE(r->hdr->sq_flags, r->sq_flags);
-		spin_unlock(&r->sq_lock);
-	}
+	/* Marked here, at SETUP or by a hook: say so, for the process (the
+	 * refusal path, so the lock is no cost). */
+	spin_lock(&r->sq_lock);
+	WRITE_ONCE(r->seccomp, true);
+	r->sq_flags |= SYSRING_SQ_SECCOMP;
+	WRITE_ONCE(r->hdr->sq_flags, r->sq_flags);
+	spin_unlock(&r->sq_lock);
 	return false;
 }
 

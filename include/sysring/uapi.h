@@ -190,7 +190,8 @@ struct sysring_syslet {
  * sharing the memory has a seccomp filter (or tries to install one), the
  * ring refuses every entry (-EPERM, never run), whoever wrote it, and sets
  * SYSRING_SQ_SECCOMP in sq_flags; that never goes away. A thread with a
- * filter is refused every ioctl itself.
+ * filter is refused SETUP, WORKER, mmap, BATCH and SYSLET itself (-EPERM);
+ * WAIT, WAKE, CANCEL and DESTROY run no call and stay available to it.
  *
  * Kernel memory per ring is bounded whatever the process does: the ring's
  * own pages, and completions kept while the completion ring is full (at
@@ -363,9 +364,9 @@ struct sysring_ring_cancel {
  *
  * Calls through the module bypass seccomp, syscall audit, ptrace syscall
  * tracing and syscall user dispatch, so the module refuses every thread
- * under seccomp (each call is checked, so a filter installed by a call in a
- * batch stops the rest) and every ring entry of a process where a task has
- * a filter (above). An ioctl on /dev/sysring made by a call that the module
+ * under seccomp the ioctls that run calls (each call is checked, so a filter
+ * installed by a call in a batch stops the rest) and every ring entry of a
+ * process where a task has a filter (above). An ioctl on /dev/sysring made by a call that the module
  * itself is running gets -EDEADLK (no nesting).
  *
  * Signal masks: a call interrupted inside BATCH or SYSLET that installed a
