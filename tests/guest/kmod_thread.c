@@ -95,6 +95,8 @@ static const struct tcall ts_calls[] = {
 	{ "capset", SYS_capset, { 0, 0 } },
 	{ "ptrace(PTRACE_TRACEME)", SYS_ptrace, { 0 } },
 	{ "sched_setaffinity(0)", SYS_sched_setaffinity, { 0, 8, 0 /* set below */ } },
+	{ "close_range(CLOSE_RANGE_UNSHARE)", SYS_close_range, { 1000000, 1000000, 1 << 1 } },
+	{ "io_uring_register(IORING_REGISTER_RING_FDS)", SYS_io_uring_register, { -1, 20, 0, 0 } },
 };
 
 static char name_buf[] = "sr-ts-worker";
@@ -270,7 +272,7 @@ static void race_case(void)
 	struct gt_ring r;
 	struct gt_worker w;
 	long one = 1, res;
-	unsigned int n = gt_rounds(3000), ring_n = gt_rounds(300);
+	unsigned int n = gt_rounds(1000), ring_n = gt_rounds(200);
 	struct syslet_uatom a;
 	char nnp[16];
 
