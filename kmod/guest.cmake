@@ -28,8 +28,8 @@ endif()
 
 set(SYSRING_GUEST_RUN ${PROJECT_SOURCE_DIR}/scripts/guest/run.sh)
 
-add_test(NAME guest:kmod COMMAND ${SYSRING_GUEST_RUN} ${CMAKE_BINARY_DIR} --timeout 420)
-set_tests_properties(guest:kmod PROPERTIES LABELS "guest" TIMEOUT 600 SKIP_RETURN_CODE 77
+add_test(NAME guest:kmod COMMAND ${SYSRING_GUEST_RUN} ${CMAKE_BINARY_DIR} --timeout 540)
+set_tests_properties(guest:kmod PROPERTIES LABELS "guest" TIMEOUT 660 SKIP_RETURN_CODE 77
   RESOURCE_LOCK sysring_guest)
 
 # The same programs, longer (label soak, not in CI): the fuzzer with 1.2

@@ -358,7 +358,8 @@ struct sysring_ring_cancel {
  * PR_SET_SECUREBITS, PR_SET_SECCOMP, PR_SET_NAME, ...), seccomp (strict
  * mode, a filter without TSYNC), keyctl (JOIN_SESSION_KEYRING, ...),
  * ptrace(PTRACE_TRACEME), sched_set*(0, ...), setpriority and ioprio_set on
- * "process" 0, perf_event_open(pid 0). BATCH and SYSLET run them on the
+ * "process" 0, perf_event_open(pid 0), close_range(CLOSE_RANGE_UNSHARE),
+ * io_uring_register's io-wq and registered-ring-fd opcodes. BATCH and SYSLET run them on the
  * calling thread, as the plain call would; a ring worker and a CACHED
  * SYSLET (which stands for an asynchronous one) refuse them with -EPERM.
  *
