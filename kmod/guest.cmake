@@ -28,15 +28,16 @@ endif()
 
 set(SYSRING_GUEST_RUN ${PROJECT_SOURCE_DIR}/scripts/guest/run.sh)
 
-add_test(NAME guest:kmod COMMAND ${SYSRING_GUEST_RUN} ${CMAKE_BINARY_DIR} --timeout 420)
-set_tests_properties(guest:kmod PROPERTIES LABELS "guest" TIMEOUT 600 SKIP_RETURN_CODE 77
+add_test(NAME guest:kmod COMMAND ${SYSRING_GUEST_RUN} ${CMAKE_BINARY_DIR} --timeout 540)
+set_tests_properties(guest:kmod PROPERTIES LABELS "guest" TIMEOUT 660 SKIP_RETURN_CODE 77
   RESOURCE_LOCK sysring_guest)
 
 # The same programs, longer (label soak, not in CI): the fuzzer with 1.2
 # million ioctls, the hostile programs with ten times their rounds.
-add_test(NAME guest:kmod:soak COMMAND ${SYSRING_GUEST_RUN} ${CMAKE_BINARY_DIR} --timeout 2400
-  --append "SYSRING_FUZZ_IOCTLS=1200000 SYSRING_HOSTILE_SCALE=10 SR_TEST_TIMEOUT=2000")
-set_tests_properties(guest:kmod:soak PROPERTIES LABELS "guest;soak" TIMEOUT 2700 SKIP_RETURN_CODE 77
+# About 10 minutes on an idle machine, over half an hour on a loaded one.
+add_test(NAME guest:kmod:soak COMMAND ${SYSRING_GUEST_RUN} ${CMAKE_BINARY_DIR} --timeout 3600
+  --append "SYSRING_FUZZ_IOCTLS=1200000 SYSRING_HOSTILE_SCALE=10 SR_TEST_TIMEOUT=3300")
+set_tests_properties(guest:kmod:soak PROPERTIES LABELS "guest;soak" TIMEOUT 3900 SKIP_RETURN_CODE 77
   RESOURCE_LOCK sysring_guest)
 
 # Static builds of library tests for the guest: the library's objects and

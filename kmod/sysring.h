@@ -13,8 +13,9 @@
  * exactly as if that thread had made the call itself, except that seccomp,
  * syscall audit and ptrace syscall tracing never see it: they hook the
  * system-call entry, which the module does not go through. That is why the
- * module refuses processes that run under seccomp (sr_policy_ok) and why
- * the device is root-only unless the administrator says otherwise.
+ * module refuses threads that run under seccomp (sr_policy_ok), rings of a
+ * process where any task has had a filter (sysring_ring.c), and why the
+ * device is root-only unless the administrator says otherwise.
  */
 #ifndef SYSRING_KMOD_H
 #define SYSRING_KMOD_H

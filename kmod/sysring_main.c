@@ -8,9 +8,14 @@
  * caller does not have (an fd of the device handed to another process only
  * lets that process run calls as itself). What the module does take away is
  * the system-call entry path, and with it seccomp filtering, syscall
- * auditing and ptrace syscall tracing. Therefore:
- *   - processes under seccomp (strict or filter) are refused (-EPERM) for
- *     everything but INFO, checked at every ioctl and before every call;
+ * auditing, ptrace syscall tracing and syscall user dispatch. Therefore:
+ *   - threads under seccomp (strict or filter) are refused (-EPERM) every
+ *     ioctl that runs calls or starts a ring (BATCH, SYSLET, SETUP, WORKER,
+ *     and mmap), checked at the ioctl and before every call, and a ring
+ *     refuses every entry once any task sharing its memory has had a filter
+ *     (sysring_ring.c: filters are per thread, rings per process); WAIT,
+ *     WAKE, CANCEL and DESTROY run no call and stay available, so that a
+ *     context can be shut down by a thread that got a filter;
  *   - the device node is 0600 (root only) by default, because on a system
  *     that relies on syscall audit rules the module would let a user's calls
  *     go unrecorded. An administrator who does not rely on audit can load it
@@ -93,8 +98,20 @@ static long sr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return sr_info(uarg);
 	if (_IOC_TYPE(cmd) != SYSRING_IOC_MAGIC)
 		return -ENOTTY;
-	if (!sr_policy_ok())
-		return -EPERM;
+	/* A thread under seccomp may not run calls through the module nor
+	 * start a ring; it may still wait on, wake, cancel in and destroy one
+	 * (none of them runs a call for it, and the ring refuses every entry
+	 * once a task of the process has a filter), so that a context it
+	 * owns can be shut down. */
+	switch (SR_CMD(cmd)) {
+	case SR_CMD(SYSRING_IOC_BATCH):
+	case SR_CMD(SYSRING_IOC_SYSLET):
+	case SR_CMD(SYSRING_IOC_SETUP):
+	case SR_CMD(SYSRING_IOC_WORKER):
+		if (!sr_policy_ok())
+			return -EPERM;
+		break;
+	}
 	if (sr_nested())
 		return -EDEADLK;
 	get_file(file);

@@ -202,56 +202,92 @@ static void sr_mark_seccomp(struct mm_struct *mm)
  * after the call (program order, then the task's release of sq_tail, which
  * sr_sq_pop acquires).
  */
-static int sr_hook_seccomp(struct kprobe *kp, struct pt_regs *regs)
+static void sr_hook_op(unsigned int op)
 {
-	const struct pt_regs *args = (const struct pt_regs *)regs->di;
-	unsigned int op = (unsigned int)args->di;
-
 	if (op == SECCOMP_SET_MODE_STRICT || op == SECCOMP_SET_MODE_FILTER)
 		sr_mark_seccomp(current->mm);
-	return 0;
 }
 
-static int sr_hook_prctl(struct kprobe *kp, struct pt_regs *regs)
+static void sr_hook_option(int option)
 {
-	const struct pt_regs *args = (const struct pt_regs *)regs->di;
-
-	if ((int)args->di == PR_SET_SECCOMP)
+	if (option == PR_SET_SECCOMP)
 		sr_mark_seccomp(current->mm);
+}
+
+/* The 64-bit (and x32) entries take their arguments in di, si, ...; the
+ * 32-bit ones (int 0x80 works from a 64-bit thread too) in bx, cx, .... */
+static int sr_hook_seccomp64(struct kprobe *kp, struct pt_regs *regs)
+{
+	sr_hook_op((unsigned int)((const struct pt_regs *)regs->di)->di);
+	return 0;
+}
+static int sr_hook_prctl64(struct kprobe *kp, struct pt_regs *regs)
+{
+	sr_hook_option((int)((const struct pt_regs *)regs->di)->di);
+	return 0;
+}
+static int sr_hook_seccomp32(struct kprobe *kp, struct pt_regs *regs)
+{
+	sr_hook_op((unsigned int)((const struct pt_regs *)regs->di)->bx);
+	return 0;
+}
+static int sr_hook_prctl32(struct kprobe *kp, struct pt_regs *regs)
+{
+	sr_hook_option((int)((const struct pt_regs *)regs->di)->bx);
 	return 0;
 }
 
-static struct kprobe sr_kp_seccomp = { .symbol_name = "__x64_sys_seccomp", .pre_handler = sr_hook_seccomp };
-static struct kprobe sr_kp_prctl = { .symbol_name = "__x64_sys_prctl", .pre_handler = sr_hook_prctl };
+static struct kprobe sr_hooks[] = {
+	{ .symbol_name = "__x64_sys_seccomp", .pre_handler = sr_hook_seccomp64 },
+	{ .symbol_name = "__x64_sys_prctl", .pre_handler = sr_hook_prctl64 },
+	{ .symbol_name = "__ia32_sys_seccomp", .pre_handler = sr_hook_seccomp32 },
+	{ .symbol_name = "__ia32_sys_prctl", .pre_handler = sr_hook_prctl32 },
+};
+/* The 32-bit entries exist only with CONFIG_IA32_EMULATION. */
+static unsigned int sr_nr_hooks(void)
+{
+	return IS_ENABLED(CONFIG_IA32_EMULATION) ? ARRAY_SIZE(sr_hooks) : 2;
+}
 
+/*
+ * Why the hooks, the scan at SETUP and the per-entry look are enough: a
+ * thread can only write an entry into a ring once the ring is published
+ * (after SETUP's scan) and once its own install has returned. A filter
+ * installed while the ring exists marks it (the hook runs before the
+ * filter does); one installed before is seen by the scan as long as its
+ * thread lives, and a thread gone before the scan never saw the ring.
+ * What is left is an install that starts before SETUP registers the ring
+ * and ends after its scan, by a thread that then exits before any worker
+ * looks: that needs the program's own setup code to race its sandboxing.
+ */
 int sr_ring_init(void)
 {
+	unsigned int i;
 	int ret;
 
 	if (!IS_ENABLED(CONFIG_SECCOMP))
 		return 0; /* no filter can ever be installed */
-	ret = register_kprobe(&sr_kp_seccomp);
-	if (ret) {
-		pr_err("sysring: cannot hook seccomp() (%d): rings could not refuse entries of a process with a seccomp filter; not loading\n",
-		       ret);
-		return ret;
-	}
-	ret = register_kprobe(&sr_kp_prctl);
-	if (ret) {
-		unregister_kprobe(&sr_kp_seccomp);
-		pr_err("sysring: cannot hook prctl() (%d): rings could not refuse entries of a process with a seccomp filter; not loading\n",
-		       ret);
-		return ret;
+	for (i = 0; i < sr_nr_hooks(); i++) {
+		ret = register_kprobe(&sr_hooks[i]);
+		if (ret) {
+			pr_err("sysring: cannot hook %s (%d): rings could not refuse entries of a process with a seccomp filter; not loading\n",
+			       sr_hooks[i].symbol_name, ret);
+			while (i--)
+				unregister_kprobe(&sr_hooks[i]);
+			return ret;
+		}
 	}
 	return 0;
 }
 
 void sr_ring_exit(void)
 {
+	unsigned int i;
+
 	if (!IS_ENABLED(CONFIG_SECCOMP))
 		return;
-	unregister_kprobe(&sr_kp_prctl);
-	unregister_kprobe(&sr_kp_seccomp);
+	for (i = 0; i < sr_nr_hooks(); i++)
+		unregister_kprobe(&sr_hooks[i]);
 }
 
 void sr_ring_free(struct sr_ring *r)
@@ -729,14 +765,13 @@ static bool sr_ring_policy_ok(struct sr_ring *r)
 {
 	if (likely(!READ_ONCE(r->seccomp)) && likely(!sr_mm_seccomp(r->mm, false)))
 		return true;
-	/* Marked here, at SETUP or by a hook: say so once, for the process. */
-	if (!(READ_ONCE(r->sq_flags) & SYSRING_SQ_SECCOMP)) {
-		spin_lock(&r->sq_lock);
-		WRITE_ONCE(r->seccomp, true);
-		r->sq_flags |= SYSRING_SQ_SECCOMP;
-		WRITE_ONCE(r->hdr->sq_flags, r->sq_flags);
-		spin_unlock(&r->sq_lock);
-	}
+	/* Marked here, at SETUP or by a hook: say so, for the process (the
+	 * refusal path, so the lock is no cost). */
+	spin_lock(&r->sq_lock);
+	WRITE_ONCE(r->seccomp, true);
+	r->sq_flags |= SYSRING_SQ_SECCOMP;
+	WRITE_ONCE(r->hdr->sq_flags, r->sq_flags);
+	spin_unlock(&r->sq_lock);
 	return false;
 }
 
@@ -856,7 +891,7 @@ long sr_ring_worker(struct sr_file *f)
 		return ret;
 	/* Other processes sharing the memory, looked at once per WORKER
 	 * (the hooks catch what comes later). */
-	if (!READ_ONCE(r->seccomp) && sr_mm_seccomp(r->mm, true))
+	if (!READ_ONCE(r->dead) && !READ_ONCE(r->seccomp) && sr_mm_seccomp(r->mm, true))
 		WRITE_ONCE(r->seccomp, true);
 	init_task_work(&w.cb, sr_cancel_cb);
 	spin_lock(&r->run_lock);

@@ -252,7 +252,24 @@ static struct outcome run_case(const struct tcase *c, enum face f)
 	}
 	close(p[1]);
 	int st;
-	T_EQ(waitpid(pid, &st, 0), pid);
+	/* a child that hangs fails the case, with where its threads are */
+	for (int ms = 0;; ms += 10) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		if (w == pid)
+			break;
+		T_EQ(w, 0);
+		if (ms < 60000) {
+			usleep(10000);
+			continue;
+		}
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "for t in /proc/%d/task/*; do echo $t; cat $t/stack $t/status 2>/dev/null | grep -v '^Cap\\|^Mems\\|^Cpus'; done >&2", (int)pid);
+		if (system(cmd))
+			fprintf(stderr, "(no stacks)\n");
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		T_FAIL("%s via %s: the child hung", c->name, face_name[f]);
+	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		T_FAIL("%s via %s: child ended with status 0x%x", c->name, face_name[f], st);
 	T_EQ(read(p[0], &o, sizeof(o)), (long)sizeof(o));
@@ -264,6 +281,8 @@ static void check_case(const struct tcase *c)
 {
 	struct outcome plain = run_case(c, F_PLAIN);
 	for (enum face f = F_ASYNC; f <= F_BATCH; f++) {
+		if (getenv("T_VERBOSE"))
+			fprintf(stderr, "     %s via %s\n", c->name, face_name[f]);
 		struct outcome o = run_case(c, f);
 		int refused = c->thread_scoped && !on_caller(f);
 		if (refused) {
@@ -330,6 +349,7 @@ static void table_checks(void)
 
 int main(void)
 {
+	setvbuf(stdout, NULL, _IONBF, 0); /* children fork with nothing buffered */
 	t_watchdog(240);
 	table_checks();
 	int root = geteuid() == 0;
@@ -363,6 +383,9 @@ int main(void)
 		{"setresuid(65534) raw", SYS_setresuid, {65534, 65534, 65534}, probe_uid, 1, 1, 0},
 		{"sched_setaffinity(0)", SYS_sched_setaffinity, {0, sizeof(one), (long)&one}, NULL, 1, 0, 0},
 		{"setpriority(PRIO_PROCESS, 0, 5)", SYS_setpriority, {PRIO_PROCESS, 0, 5}, NULL, 1, 0, 0},
+		{"close_range(UNSHARE)", SYS_close_range, {1000000, 1000000, 1 << 1}, NULL, 1, 0, 0},
+		{"io_uring_register(-1, RING_FDS)", SYS_io_uring_register, {-1, 20, 0, 0}, NULL, 1, 0, 0},
+		{"close_range(none): not UNSHARE", SYS_close_range, {1000000, 1000000, 0}, NULL, 0, 0, 0},
 		{"prctl(PR_SET_DUMPABLE, 0): whole process", SYS_prctl, {PR_SET_DUMPABLE, 0}, NULL, 0, 0, 0},
 		{"prctl(PR_GET_NO_NEW_PRIVS): a read", SYS_prctl, {PR_GET_NO_NEW_PRIVS}, NULL, 0, 0, 0},
 		{"setpriority(PRIO_PGRP, none): not self", SYS_setpriority, {PRIO_PGRP, 999999, 0}, NULL, 0, 0, 0},

@@ -190,7 +190,8 @@ struct sysring_syslet {
  * sharing the memory has a seccomp filter (or tries to install one), the
  * ring refuses every entry (-EPERM, never run), whoever wrote it, and sets
  * SYSRING_SQ_SECCOMP in sq_flags; that never goes away. A thread with a
- * filter is refused every ioctl itself.
+ * filter is refused SETUP, WORKER, mmap, BATCH and SYSLET itself (-EPERM);
+ * WAIT, WAKE, CANCEL and DESTROY run no call and stay available to it.
  *
  * Kernel memory per ring is bounded whatever the process does: the ring's
  * own pages, and completions kept while the completion ring is full (at
@@ -357,15 +358,16 @@ struct sysring_ring_cancel {
  * PR_SET_SECUREBITS, PR_SET_SECCOMP, PR_SET_NAME, ...), seccomp (strict
  * mode, a filter without TSYNC), keyctl (JOIN_SESSION_KEYRING, ...),
  * ptrace(PTRACE_TRACEME), sched_set*(0, ...), setpriority and ioprio_set on
- * "process" 0, perf_event_open(pid 0). BATCH and SYSLET run them on the
+ * "process" 0, perf_event_open(pid 0), close_range(CLOSE_RANGE_UNSHARE),
+ * io_uring_register's io-wq and registered-ring-fd opcodes. BATCH and SYSLET run them on the
  * calling thread, as the plain call would; a ring worker and a CACHED
  * SYSLET (which stands for an asynchronous one) refuse them with -EPERM.
  *
  * Calls through the module bypass seccomp, syscall audit, ptrace syscall
  * tracing and syscall user dispatch, so the module refuses every thread
- * under seccomp (each call is checked, so a filter installed by a call in a
- * batch stops the rest) and every ring entry of a process where a task has
- * a filter (above). An ioctl on /dev/sysring made by a call that the module
+ * under seccomp the ioctls that run calls (each call is checked, so a filter
+ * installed by a call in a batch stops the rest) and every ring entry of a
+ * process where a task has a filter (above). An ioctl on /dev/sysring made by a call that the module
  * itself is running gets -EDEADLK (no nesting).
  *
  * Signal masks: a call interrupted inside BATCH or SYSLET that installed a

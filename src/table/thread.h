@@ -18,7 +18,8 @@
  * speculation control, rdtsc, syscall user dispatch, shadow stack), its
  * identity for others (name, parent-death signal, perf ownership, memory-
  * failure policy, timer slack, I/O-flusher flag, core-scheduling cookie), its
- * scheduling (pid 0 is the calling thread, not the process) or its tracer.
+ * scheduling (pid 0 is the calling thread, not the process), its tracer,
+ * its fd table (close_range's UNSHARE) or its io_uring task context.
  * Options that read state, or change state of the whole process or memory
  * (dumpable, child subreaper, THP, MDWE, mm fields), are not.
  */
@@ -58,8 +59,16 @@ typedef long sr_targ_t;
 #ifndef PR_LOCK_SHADOW_STACK_STATUS
 #define PR_LOCK_SHADOW_STACK_STATUS 76
 #endif
-/* From headers that clash with libc's (ptrace, perf, resource, ioprio). */
+/* From headers that clash with libc's (ptrace, perf, resource, ioprio) or
+ * that older ones lack (close_range, io_uring's newer opcodes). */
 #define SR_PTRACE_TRACEME 0L
+#define SR_CLOSE_RANGE_UNSHARE (1U << 1)
+#define SR_IORING_REGISTER_IOWQ_AFF 17
+#define SR_IORING_UNREGISTER_IOWQ_AFF 18
+#define SR_IORING_REGISTER_IOWQ_MAX_WORKERS 19
+#define SR_IORING_REGISTER_RING_FDS 20
+#define SR_IORING_UNREGISTER_RING_FDS 21
+#define SR_IORING_REGISTER_USE_REGISTERED_RING (1U << 31)
 #define SR_PRIO_PROCESS 0
 #define SR_IOPRIO_WHO_PROCESS 1
 #define SR_PERF_FLAG_PID_CGROUP (1UL << 2)
@@ -163,6 +172,31 @@ static inline int sr_thread_ioprio_set(const sr_targ_t a[6])
 static inline int sr_thread_perf_event_open(const sr_targ_t a[6])
 {
 	return (int)a[1] == 0 && !((unsigned long)a[4] & SR_PERF_FLAG_PID_CGROUP);
+}
+
+/* close_range(unsigned int fd, unsigned int max_fd, unsigned int flags):
+ * CLOSE_RANGE_UNSHARE first gives the calling thread a private fd table
+ * (unshare(CLONE_FILES), which the table refuses outright): run elsewhere,
+ * the executor would go on with a table of its own. */
+static inline int sr_thread_close_range(const sr_targ_t a[6])
+{
+	return ((unsigned int)a[2] & SR_CLOSE_RANGE_UNSHARE) != 0;
+}
+
+/* io_uring_register(unsigned int fd, unsigned int opcode, ...): the io-wq
+ * affinity and worker limits, and the registered ring fds, belong to the
+ * calling thread's io_uring task context, not to the ring. */
+static inline int sr_thread_io_uring_register(const sr_targ_t a[6])
+{
+	switch ((unsigned int)a[1] & ~SR_IORING_REGISTER_USE_REGISTERED_RING) {
+	case SR_IORING_REGISTER_IOWQ_AFF:
+	case SR_IORING_UNREGISTER_IOWQ_AFF:
+	case SR_IORING_REGISTER_IOWQ_MAX_WORKERS:
+	case SR_IORING_REGISTER_RING_FDS:
+	case SR_IORING_UNREGISTER_RING_FDS:
+		return 1;
+	}
+	return 0;
 }
 
 #endif

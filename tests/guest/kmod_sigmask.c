@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sysring.ko leaves a thread's signal mask as it found it (issue 14, item
- * 4). ppoll, pselect6, epoll_pwait, epoll_pwait2 and io_pgetevents install
+ * 4). ppoll, pselect6, epoll_pwait, epoll_pwait2, io_pgetevents and
+ * io_uring_enter with IORING_ENTER_EXT_ARG install
  * a temporary mask for their wait; interrupted, they leave it for the
  * return to user space to restore after the signal handler. Inside the
  * module that return does not come (a ring worker goes on with the next
  * entry) or comes after other calls (a batch):
  *
- *   - ring: each of the five with a temporary mask that blocks everything,
+ *   - ring: each of the six with a temporary mask that blocks everything,
  *     interrupted by CANCEL and by DESTROY. The worker's blocked set
  *     (/proc/.../status SigBlk) is the one it had before, inside the module
  *     and back in user space; a glibc setresuid() afterwards, which needs
@@ -19,6 +20,7 @@
 #include "gt_ring.h"
 
 #include <linux/aio_abi.h>
+#include <linux/io_uring.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
@@ -27,8 +29,11 @@
 #define SYS_epoll_pwait2 441
 #endif
 
-enum kind { K_PPOLL, K_PSELECT6, K_EPOLL_PWAIT, K_EPOLL_PWAIT2, K_IO_PGETEVENTS, K_N };
-static const char *kind_name[] = { "ppoll", "pselect6", "epoll_pwait", "epoll_pwait2", "io_pgetevents" };
+enum kind { K_PPOLL, K_PSELECT6, K_EPOLL_PWAIT, K_EPOLL_PWAIT2, K_IO_PGETEVENTS, K_IO_URING_ENTER, K_N };
+static const char *kind_name[] = { "ppoll", "pselect6", "epoll_pwait", "epoll_pwait2", "io_pgetevents",
+				   "io_uring_enter(EXT_ARG sigmask)" };
+static int ufd;
+static struct io_uring_getevents_arg uarg;
 
 static uint64_t all_mask = ~0ull; /* a temporary mask blocking every signal */
 static int pfd[2], epfd;
@@ -61,6 +66,12 @@ static void submit_wait(struct gt_ring *r, uint64_t ud, enum kind k)
 		break;
 	case K_IO_PGETEVENTS:
 		GT_EQ(gt_ring_submit(r, ud, SYS_io_pgetevents, (long)aio, 1, 1, (long)ioev, 0, (long)&aio_mask), 0);
+		break;
+	case K_IO_URING_ENTER:
+		uarg = (struct io_uring_getevents_arg){ .sigmask = (uintptr_t)&all_mask, .sigmask_sz = 8 };
+		GT_EQ(gt_ring_submit(r, ud, SYS_io_uring_enter, ufd, 0, 1,
+				     IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, (long)&uarg, sizeof(uarg)),
+		      0);
 		break;
 	default:
 		GT_FAIL("kind");
@@ -119,6 +130,10 @@ static void ring_case(enum kind k, int destroy)
 	GT_EQ(epoll_ctl(epfd, EPOLL_CTL_ADD, pfd[0], &ev), 0);
 	aio = 0;
 	GT_EQ(syscall(SYS_io_setup, 4, &aio), 0);
+	struct io_uring_params up;
+	memset(&up, 0, sizeof(up));
+	ufd = (int)syscall(SYS_io_uring_setup, 4, &up);
+	GT_ASSERT(ufd >= 0);
 
 	/* the worker's own mask: SIGUSR2 blocked, nothing else */
 	sigemptyset(&own);

@@ -95,6 +95,8 @@ static const struct tcall ts_calls[] = {
 	{ "capset", SYS_capset, { 0, 0 } },
 	{ "ptrace(PTRACE_TRACEME)", SYS_ptrace, { 0 } },
 	{ "sched_setaffinity(0)", SYS_sched_setaffinity, { 0, 8, 0 /* set below */ } },
+	{ "close_range(CLOSE_RANGE_UNSHARE)", SYS_close_range, { 1000000, 1000000, 1 << 1 } },
+	{ "io_uring_register(IORING_REGISTER_RING_FDS)", SYS_io_uring_register, { -1, 20, 0, 0 } },
 };
 
 static char name_buf[] = "sr-ts-worker";
@@ -244,6 +246,67 @@ static void syslet_case(void)
 	_exit(0);
 }
 
+/* ---- racing rewrites: the classification is of the values the call gets ---- */
+
+static volatile long flip_op = PR_GET_NO_NEW_PRIVS;
+static volatile int flip_stop;
+static struct gt_ring *flip_ring;
+static void *flipper(void *p)
+{
+	/* the option word flips between a read and the thread-scoped set, in
+	 * the syslet's argument and in every submission slot of the ring */
+	while (!flip_stop) {
+		flip_op = flip_op == PR_GET_NO_NEW_PRIVS ? PR_SET_NO_NEW_PRIVS : PR_GET_NO_NEW_PRIVS;
+		struct gt_ring *r = __atomic_load_n(&flip_ring, __ATOMIC_ACQUIRE);
+		if (r)
+			for (uint32_t k = 0; k < r->s.sq_entries; k++)
+				((volatile __u64 *)r->sqes[k].args)[0] = (__u64)flip_op;
+	}
+	return p;
+}
+
+static void race_case(void)
+{
+	int fd = gt_open();
+	pthread_t th;
+	struct gt_ring r;
+	struct gt_worker w;
+	long one = 1, res;
+	unsigned int n = gt_rounds(1000), ring_n = gt_rounds(200);
+	struct syslet_uatom a;
+	char nnp[16];
+
+	GT_EQ(pthread_create(&th, NULL, flipper, NULL), 0);
+	GT_EQ(gt_ring_init(&r, fd, 16, 0, 0), 0);
+	gt_worker_start(&w, fd);
+	__atomic_store_n(&flip_ring, &r, __ATOMIC_RELEASE);
+	__atomic_store_n(&flip_ring, &r, __ATOMIC_RELEASE);
+	/* cached SYSLET: reads the option through arg_ptr while it flips */
+	gt_atom(&a, 0, SYS_prctl, &res, NULL, (void *)&flip_op, &one, NULL, NULL);
+	for (unsigned int i = 0; i < n; i++) {
+		struct sysring_syslet s = { .size = sizeof(s), .flags = SYSRING_SYSLET_CACHED,
+					    .atom = (uintptr_t)&a };
+		long rr = gt_ioctl(fd, SYSRING_IOC_SYSLET, &s);
+		/* refused (ended, -EPERM), or a read handed back unrun */
+		GT_ASSERT((rr == 0 && res == -EPERM) || rr == SYSRING_SYSLET_WOULDBLOCK);
+		if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0))
+			GT_FAIL("cached SYSLET round %u: no_new_privs was set on the caller", i);
+	}
+	/* ring entries written while the option word flips under the copy */
+	for (unsigned int i = 0; i < ring_n; i++) {
+		long long rr = gt_ring_call(&r, 10 + i, SYS_prctl, flip_op, 1, 0, 0, 0, 0, 10ll * 1000000000);
+		GT_ASSERT(rr == -EPERM || rr == -EINVAL); /* a read with arg2 set is EINVAL */
+		if (strcmp(gt_task_status(w.tid, "NoNewPrivs:", nnp, sizeof(nnp)), "0"))
+			GT_FAIL("ring round %u: the worker got no_new_privs", i);
+	}
+	flip_stop = 1;
+	pthread_join(th, NULL);
+	GT_EQ(gt_ioctl(fd, SYSRING_IOC_DESTROY, 0), 0);
+	pthread_join(w.th, NULL);
+	printf("     %u cached syslets and %u ring entries with the option flipping: never ran\n", n, ring_n);
+	_exit(0);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0); /* children fork with nothing buffered */
@@ -254,6 +317,8 @@ int main(void)
 	GT_OK("BATCH runs them on the calling thread only");
 	run_child(syslet_case);
 	GT_OK("SYSLET runs them on the caller; a cached SYSLET refuses them");
+	run_child(race_case);
+	GT_OK("racing rewrites of the option: a thread-scoped value never runs away from its thread");
 	printf("kmod_thread: all passed\n");
 	return 0;
 }
