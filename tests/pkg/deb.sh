@@ -51,7 +51,7 @@ build)
 	(cd "$src" && tar --exclude='./build*' --exclude=./.git --exclude='./obj-*' --exclude=./debian/tmp \
 		--exclude='./debian/.debhelper' -cf - .) | tar -xf - -C "$work/src"
 	checks=$((checks + 1))
-	if ! (cd "$work/src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -us -uc -b) \
+	if ! (cd "$work/src" && DEB_BUILD_OPTIONS="parallel=$(nproc) noautodbgsym" dpkg-buildpackage -us -uc -b) \
 		>"$work/build.log" 2>&1; then
 		fail "dpkg-buildpackage -us -uc -b"
 		tail -40 "$work/build.log"
