@@ -554,9 +554,14 @@ static int syslet_walk(const char *path)
 			perror("sdu: async_wait");
 			return -1;
 		}
-		while (ring[ridx]) {
-			struct syslet_uatom *end = ring[ridx];
-			ring[ridx] = NULL;
+		/* The library stores a completion with a release store: the
+		 * acquire load pairs with it (the atom's results are then
+		 * visible); the slot is given back with a release store. */
+		for (;;) {
+			struct syslet_uatom *end = __atomic_load_n(&ring[ridx], __ATOMIC_ACQUIRE);
+			if (!end)
+				break;
+			__atomic_store_n(&ring[ridx], NULL, __ATOMIC_RELEASE);
 			ridx = (ridx + 1) % RING;
 			inflight--;
 			on_done(end);

@@ -34,10 +34,13 @@ if command -v mandoc >/dev/null; then
 	[ -z "$out" ] || fail "mandoc -T lint:"$'\n'"$out"
 fi
 if command -v groff >/dev/null; then
-	for p in $pages; do
-		out=$(groff -ww -z -man "$p" 2>&1)
-		[ -z "$out" ] || fail "groff -ww $p:"$'\n'"$out"
-	done
+	# shellcheck disable=SC2086
+	if [ -n "$(groff -ww -z -man $pages 2>&1)" ]; then
+		for p in $pages; do # which ones
+			out=$(groff -ww -z -man "$p" 2>&1)
+			[ -z "$out" ] || fail "groff -ww $p:"$'\n'"$out"
+		done
+	fi
 fi
 
 # NAME's names of a page: the text between .SH NAME and the next .SH, up to \-
