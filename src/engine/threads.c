@@ -439,6 +439,13 @@ void sr_threads_interrupt(struct sr_ctx *ctx, struct sr_req *req)
 		uint32_t started = sr_load_acquire(&t->started);
 		bool found = false;
 
+		/* The request finished and was submitted again (its cancel flag
+		 * is cleared for each submission): the worker running it now
+		 * runs a call nobody cancelled, which must not get the signal
+		 * (a flood of them ended its retries with a bare -EINTR). */
+		if (!sr_load_relaxed(&req->cancel))
+			return;
+
 		for (uint32_t i = 0; i < started; i++) {
 			struct sr_worker *w = &t->workers[i];
 			/* Acquire pairs with the worker's release of cur. */

@@ -468,9 +468,6 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 			break;
 		memcpy(sqe, &tmp, sizeof(tmp));
 		io_uring_sqe_set_data(sqe, req);
-		/* Release pairs with the acquire in complete_cqe: the kernel
-		 * orders submit before completion, this tells TSan so too. */
-		sr_store_release(&req->state, SR_REQ_URING);
 		if (req->deadline_ns) {
 			uint64_t now = sr_now_ns();
 			uint64_t rel = req->deadline_ns > now ? req->deadline_ns - now : 1;
@@ -483,6 +480,11 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 				io_uring_sqe_set_data64(ts, SR_UD_IGNORE);
 			}
 		}
+		/* Release pairs with the acquire in complete_cqe: the kernel
+		 * orders submit before completion, this tells TSan so too. After
+		 * our last look at the request: once it completes it may be
+		 * collected and submitted again by another thread. */
+		sr_store_release(&req->state, SR_REQ_URING);
 	}
 	/* Acquire pairs with shutdown's release of reaper_only: from then on
 	 * nobody but the reaper reaps, so it must hear of every CQE. */

@@ -94,7 +94,7 @@ static inline void prep_cb(struct sr_req *req, struct async_cb *cb, uint64_t dea
 		a->nr = ~0UL; /* no row: -ENOSYS */
 	req->cur = a;
 	req->deadline_ns = deadline_ns;
-	req->cancel = 0;
+	sr_store_relaxed(&req->cancel, 0); /* sysring_cancel reads and sets it from other threads */
 	req->on_caller = 0;
 	req->async = 0;
 	req->skip_inline = 0;

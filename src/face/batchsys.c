@@ -165,8 +165,14 @@ static void handle_put(int fd)
 
 	/* seq_cst decrement, then seq_cst load of zombie: a Dekker pair with
 	 * batchsys_close's store of zombie, then its load of users. Either it
-	 * sees us gone, or we see its zombie. */
-	if (sr_fetch_sub(&s->users, 1, SR_SEQ_CST) == 1 && __atomic_load_n(&s->zombie, __ATOMIC_SEQ_CST))
+	 * sees us gone, or we see its zombie. Whether we were the last user is
+	 * read again after the zombie, not taken from our decrement: a user
+	 * that entered after our decrement but before the close (it saw the
+	 * handle) may still be inside. Once the zombie is there, nobody new can
+	 * see the handle, so a count of zero then means nobody uses it, and
+	 * whoever brings the count to zero afterwards gets here too. */
+	sr_fetch_sub(&s->users, 1, SR_SEQ_CST);
+	if (__atomic_load_n(&s->zombie, __ATOMIC_SEQ_CST) && !__atomic_load_n(&s->users, __ATOMIC_SEQ_CST))
 		zombie_reap(s);
 }
 

@@ -301,8 +301,14 @@ SR_EXPORT long async_register(struct async_head_user *ahu, unsigned int len)
 	pthread_once(&reg_key_once, reg_key_init);
 	if (reg_key_err)
 		return sr_ret_long(-reg_key_err); /* EAGAIN or ENOMEM */
-	if (my_reg())
-		return sr_ret_long(-EBUSY);
+	if (my_reg()) {
+		/* Another thread may be unregistering it right now: it holds
+		 * regs_lock until it is done (and `gone` is set). */
+		pthread_mutex_lock(&regs_lock);
+		pthread_mutex_unlock(&regs_lock);
+		if (my_reg())
+			return sr_ret_long(-EBUSY);
+	}
 	nslots = ahu->ring_size_bytes / sizeof(struct syslet_uatom *);
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -412,7 +418,7 @@ SR_EXPORT struct syslet_uatom *async_exec(struct syslet_uatom *atom)
 	}
 	req->cur = atom;
 	req->deadline_ns = 0;
-	req->cancel = 0;
+	sr_store_relaxed(&req->cancel, 0); /* sysring_cancel reads and sets it from other threads */
 	req->async = 0;
 	req->skip_inline = 0;
 	req->on_caller = 1;
