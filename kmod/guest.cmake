@@ -35,7 +35,8 @@ set_tests_properties(guest:kmod PROPERTIES LABELS "guest" TIMEOUT 600 SKIP_RETUR
 find_library(SYSRING_URING_ARCHIVE NAMES liburing.a)
 set(_guest_lib_tests batchsys batch_merge async_basic async_badinput async_destroy async_wait cancel eventfd syslet
   syslet_fio
-  syslet_sample)
+  syslet_sample
+  syslet_bounded waits)
 set(_guest_runs "")
 foreach(t IN LISTS _guest_lib_tests)
   if(NOT SYSRING_URING_ARCHIVE OR NOT EXISTS ${PROJECT_SOURCE_DIR}/tests/${t}.c)

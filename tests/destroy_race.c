@@ -210,7 +210,7 @@ static void *reg_owner(void *arg)
 
 	s_ahu = (struct async_head_user){s_ring, sizeof(s_ring), 2};
 	for (unsigned int i = 0; i < 16; i++)
-		__atomic_store_n(&s_ring[i], NULL, __ATOMIC_RELAXED);
+		__atomic_store_n(&s_ring[i], NULL, __ATOMIC_RELEASE);
 	T_EQ(async_register(&s_ahu, sizeof(s_ahu)), 0);
 	__atomic_store_n(&s_registered, 1, __ATOMIC_RELEASE);
 	for (;;) {
@@ -239,7 +239,7 @@ static void *reg_owner(void *arg)
 		if (w > 0) {
 			/* the only syslet that can be there: ours, done */
 			for (long i = 0; i < w; i++) {
-				__atomic_store_n(&s_ring[idx], NULL, __ATOMIC_RELAXED);
+				__atomic_store_n(&s_ring[idx], NULL, __ATOMIC_RELEASE);
 				idx = (idx + 1) % 16;
 			}
 			pending = 0;

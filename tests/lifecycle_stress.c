@@ -187,7 +187,7 @@ static void *syslet_thread(void *arg)
 			continue;
 		}
 		for (unsigned int i = 0; i < 8; i++)
-			__atomic_store_n(&s_ring[i], NULL, __ATOMIC_RELAXED);
+			__atomic_store_n(&s_ring[i], NULL, __ATOMIC_RELEASE);
 		idx = 0;
 		for (int i = 0; i < 50 && running(); i++) {
 			memset(&a, 0, sizeof(a));
@@ -221,7 +221,7 @@ static void *syslet_thread(void *arg)
 				break;
 			}
 			for (long j = 0; j < w; j++) {
-				__atomic_store_n(&s_ring[idx], NULL, __ATOMIC_RELAXED);
+				__atomic_store_n(&s_ring[idx], NULL, __ATOMIC_RELEASE);
 				idx = (idx + 1) % 8;
 			}
 		}

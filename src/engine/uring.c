@@ -380,12 +380,14 @@ int sr_uring_init(struct sr_ctx *ctx)
 	}
 	if (ret)
 		return ret;
+	sr_tsan_ring_mapped(); /* core.h */
 	ur->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ur->efd < 0 || io_uring_register_eventfd(&ur->ring, ur->efd)) {
 		ret = ur->efd < 0 ? -errno : -EINVAL;
 		if (ur->efd >= 0)
 			close(ur->efd);
 		io_uring_queue_exit(&ur->ring);
+		sr_tsan_ring_unmapped();
 		return ret;
 	}
 	/* Quiet windows need submitters that reap (not SYSRING_REAP=thread)
@@ -409,6 +411,7 @@ int sr_uring_init(struct sr_ctx *ctx)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
 		io_uring_queue_exit(&ur->ring);
+		sr_tsan_ring_unmapped();
 		close(ur->efd);
 		return -ret;
 	}
@@ -563,6 +566,7 @@ void sr_uring_shutdown(struct sr_ctx *ctx)
 	if (ur->reaper_started)
 		pthread_join(ur->reaper, NULL);
 	io_uring_queue_exit(&ur->ring);
+	sr_tsan_ring_unmapped();
 	close(ur->efd);
 	pthread_mutex_destroy(&ur->sq_lock);
 	pthread_mutex_destroy(&ur->cq_lock);

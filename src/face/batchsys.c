@@ -139,8 +139,10 @@ static void handle_free(struct bs_handle *h)
 	for (unsigned int i = 0; i < h->dup_hwm; i++)
 		if (h->dup_of[i] >= 0)
 			close(h->dup_of[i]);
-	if (h->ring_ok)
+	if (h->ring_ok) {
 		io_uring_queue_exit(&h->ring);
+		sr_tsan_ring_unmapped(); /* core.h */
+	}
 	if (h->fd >= 0)
 		close(h->fd);
 	free(h->dup_of);
@@ -287,6 +289,7 @@ SR_EXPORT int batchsys_open(void)
 	/* io_uring unless forced to threads (the tests' engine matrix). */
 	if ((!eng || strcmp(eng, "threads")) &&
 	    io_uring_queue_init(BATCHSYS_MAX_RESULTS * 2, &h->ring, 0) == 0) {
+		sr_tsan_ring_mapped(); /* core.h */
 		h->ring_ok = 1;
 		/* A fork child must never post into these rings: it does not
 		 * get them (best effort; see sr_batchsys_atfork_child). */
