@@ -78,12 +78,19 @@ struct sysring_params {
 
 SYSRING_API void sysring_params_init(struct sysring_params *p);
 
-/* async_setup with parameters. The environment (SYSRING_ENGINE,
- * SYSRING_THREADS) overrides them. 0 or -errno. */
+/* async_setup with parameters (NULL: the defaults). The environment
+ * (SYSRING_ENGINE, SYSRING_THREADS) overrides them. 0, or -errno: -EINVAL
+ * (ctx NULL, nr_events 0 or above 2^20, an engine that is not one of
+ * AUTO/THREADS/URING/KMOD, unknown flags, inline_calls not -1/0/1, a
+ * reserved word not 0, size below the fields this version reads), -ENOMEM,
+ * -EAGAIN (16384 contexts exist). */
 SYSRING_API int sysring_setup(unsigned long nr_events, const struct sysring_params *p,
 			      async_context_t *ctx);
 
-/* The engine a context was set up with, or -errno. */
+/* The engine a context was set up with, or -EINVAL (not a live context of
+ * this process: destroyed, or inherited across fork). Every function below
+ * that takes a context answers the same -EINVAL for such a handle, also
+ * when it races async_destroy on another thread. */
 SYSRING_API int sysring_ctx_engine(async_context_t ctx);
 
 /* Default number of executor threads for this machine. */
@@ -107,7 +114,8 @@ struct sysring_stats {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wshadow"
 #endif
-/* Snapshot of a context's counters (each read atomically, the set not). */
+/* Snapshot of a context's counters (each read atomically, the set not).
+ * 0, or -EINVAL (bad context, st NULL). */
 SYSRING_API int sysring_stats(async_context_t ctx, struct sysring_stats *st);
 #if defined(__cplusplus) && defined(__GNUC__)
 #pragma GCC diagnostic pop
@@ -118,7 +126,10 @@ SYSRING_API int sysring_stats(async_context_t ctx, struct sysring_stats *st);
  * to be collected, so the context fits into an epoll/poll loop. Created on
  * the first call (later calls return the same fd); closed by async_destroy.
  * It may occasionally be readable with nothing waiting (collect returns 0);
- * it is never unreadable while something waits. Returns the fd or -errno.
+ * it is never unreadable while something waits. Returns the fd or -errno:
+ * -EINVAL (bad context), -EMFILE, -ENFILE, -ENOMEM (eventfd(2)'s; a later
+ * call tries again). In a fork child the parent's eventfd stays open (it
+ * is the application's to close there) but nothing writes it.
  */
 SYSRING_API int sysring_eventfd(async_context_t ctx);
 
@@ -127,7 +138,11 @@ SYSRING_API int sysring_eventfd(async_context_t ctx);
  * still queued or blocked when it expires completes with -ETIME (in
  * io_uring as a linked timeout, on an executor thread by interrupting the
  * call). Calls that complete inline never wait. Returns like async_submit
- * but with -errno.
+ * but with -errno; -EINVAL also for an invalid timespec (tv_sec < 0,
+ * tv_nsec outside [0, 999999999]). A timeout too large to add to the clock
+ * ({LONG_MAX, ...}) means no limit. On the threads engine a call whose
+ * timer cannot be created (timer_create failed) completes with -EAGAIN
+ * without running, rather than run unbounded.
  */
 SYSRING_API int sysring_submit_timeout(async_context_t ctx, long nr, struct async_cb *cbps[],
 				       const struct timespec *timeout);
@@ -138,7 +153,8 @@ SYSRING_API int sysring_submit_timeout(async_context_t ctx, long nr, struct asyn
  * -ECANCELED if it was stopped (queued, in io_uring, or interrupted while
  * blocked on an executor thread), or with its own result if it finished
  * first. -ENOENT: no such call in flight (never submitted, or its event was
- * already produced). -EALREADY: it is already being cancelled.
+ * already produced). -EALREADY: it is already being cancelled. -EINVAL:
+ * bad context, cb NULL.
  */
 SYSRING_API int sysring_cancel(async_context_t ctx, struct async_cb *cb);
 
@@ -168,7 +184,8 @@ struct sysring_syscall_info {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wshadow" /* as for sysring_stats */
 #endif
-/* 0 and *info filled, or -ENOSYS for a number no call has. */
+/* 0 and *info filled, or -ENOSYS for a number no call has, -EINVAL for info
+ * NULL. */
 SYSRING_API int sysring_syscall_info(long nr, struct sysring_syscall_info *info);
 #if defined(__cplusplus) && defined(__GNUC__)
 #pragma GCC diagnostic pop

@@ -59,7 +59,8 @@ endfunction()
 set(_guest_lib_tests batchsys batch_merge async_basic async_badinput async_destroy async_wait cancel eventfd syslet
   thread_scoped
   syslet_fio
-  syslet_sample)
+  syslet_sample
+  syslet_bounded waits)
 foreach(t IN LISTS _guest_lib_tests)
   if(NOT SYSRING_URING_ARCHIVE OR NOT EXISTS ${PROJECT_SOURCE_DIR}/tests/${t}.c)
     continue()

@@ -617,13 +617,15 @@ static long sr_atom_exec(struct pt_regs *regs, const struct syslet_uatom *a, enu
 	long ret;
 
 	if (unlikely(nr == (unsigned long)__NR_umem_add)) {
-		unsigned long __user *uptr;
-		unsigned long inc;
+		unsigned long __user *uptr = NULL;
+		unsigned long inc = 0;
 
-		if (!a->arg_ptr[0] || !a->arg_ptr[1])
-			return -EINVAL;
-		if (get_user(uptr, (unsigned long __user *__user *)a->arg_ptr[0]) ||
-		    get_user(inc, a->arg_ptr[1]))
+		/* Missing arguments are 0, as for every call (the list ends at
+		 * the first NULL), and as the library answers: no counter is
+		 * -EFAULT (sr_umem_add), no increment adds 0. */
+		if (a->arg_ptr[0] && get_user(uptr, (unsigned long __user *__user *)a->arg_ptr[0]))
+			return -EFAULT;
+		if (a->arg_ptr[0] && a->arg_ptr[1] && get_user(inc, a->arg_ptr[1]))
 			return -EFAULT;
 		return sr_umem_add(uptr, inc);
 	}

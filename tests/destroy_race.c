@@ -202,26 +202,32 @@ static long s_bad;
 static void *reg_owner(void *arg)
 {
 	unsigned int seed = (unsigned int)(uintptr_t)arg;
-	struct syslet_uatom a[4];
-	long res[4];
+	/* One atom, touched again only once it is done: seen in the ring, or
+	 * after async_unregister returned (the main thread says so). */
+	static struct syslet_uatom a;
+	static long res;
 	unsigned long idx = 0;
+	int pending = 0;
 
 	s_ahu = (struct async_head_user){s_ring, sizeof(s_ring), 2};
-	memset(s_ring, 0, sizeof(s_ring));
+	for (unsigned int i = 0; i < 16; i++)
+		__atomic_store_n(&s_ring[i], NULL, __ATOMIC_RELEASE);
 	T_EQ(async_register(&s_ahu, sizeof(s_ahu)), 0);
 	__atomic_store_n(&s_registered, 1, __ATOMIC_RELEASE);
 	for (;;) {
 		int after = __atomic_load_n(&s_unregistered, __ATOMIC_ACQUIRE);
-		int k = (int)(rnd(&seed) % 4);
-		memset(&a[k], 0, sizeof(a[k]));
-		a[k].nr = SYS_getpid;
-		a[k].ret_ptr = &res[k];
-		a[k].flags = rnd(&seed) % 2 ? SYSLET_ASYNC : 0;
-		struct syslet_uatom *d = async_exec(&a[k]);
-		if (after && (d != &a[k] || res[k] != getpid())) {
-			/* no registration: runs here and returns the atom */
-			fprintf(stderr, "after unregister: async_exec %p\n", (void *)d);
-			__atomic_fetch_add(&s_bad, 1, __ATOMIC_RELAXED);
+		if (!pending || after) {
+			memset(&a, 0, sizeof(a));
+			a.nr = SYS_getpid;
+			a.ret_ptr = &res;
+			a.flags = rnd(&seed) % 2 ? SYSLET_ASYNC : 0;
+			struct syslet_uatom *d = async_exec(&a);
+			if (after && (d != &a || res != getpid())) {
+				/* no registration: runs here and returns the atom */
+				fprintf(stderr, "after unregister: async_exec %p\n", (void *)d);
+				__atomic_fetch_add(&s_bad, 1, __ATOMIC_RELAXED);
+			}
+			pending = d == NULL;
 		}
 		errno = 0;
 		long w = async_wait(rnd(&seed) % 2);
@@ -231,12 +237,14 @@ static void *reg_owner(void *arg)
 		}
 		if (after)
 			break;
-		/* make room: the slots that were filled, in order */
-		if (w > 0)
+		if (w > 0) {
+			/* the only syslet that can be there: ours, done */
 			for (long i = 0; i < w; i++) {
-				__atomic_store_n(&s_ring[idx], NULL, __ATOMIC_RELAXED);
+				__atomic_store_n(&s_ring[idx], NULL, __ATOMIC_RELEASE);
 				idx = (idx + 1) % 16;
 			}
+			pending = 0;
+		}
 	}
 	return NULL;
 }

@@ -15,6 +15,16 @@
  *   -ENOSYS, a call refused off the submitting thread (exit, fork, clone,
  *   execve, rt_sigreturn, ...) gives -EPERM and is never executed, a call
  *   cancelled before it ran gives -ECANCELED.
+ *
+ *   Lifetime: every function may race async_destroy of the same context on
+ *   another thread. It then either completes (destroy waits for it) or
+ *   fails with EINVAL, as does every call after destroy returned.
+ *   fork(): a context belongs to the process that set it up; in a child
+ *   every call on an inherited context fails with EINVAL (the parent's is
+ *   untouched), and the child may set up its own.
+ *   Timeouts are relative. tv_sec < 0 or tv_nsec outside [0, 999999999] is
+ *   EINVAL; a timeout too large to add to the clock ({LONG_MAX, ...})
+ *   means "no limit", as in the kernel.
  */
 #ifndef SYSRING_ASYNC_H
 #define SYSRING_ASYNC_H
@@ -57,30 +67,47 @@ struct async_event {
 };
 
 /* Create a context able to hold nr_events calls in flight (submitted and not
- * yet collected). 0, or -1 with errno (EINVAL, ENOMEM, EAGAIN). */
+ * yet collected). 0, or -1 with errno: EINVAL (nr_events 0 or above 2^20,
+ * ctx_idp NULL), ENOMEM, EAGAIN (16384 contexts exist). */
 SYSRING_API int async_setup(unsigned long nr_events, async_context_t *ctx_idp);
 
 /* Destroy a context. Calls still queued complete with -ECANCELED, calls
- * blocked in the kernel are interrupted; returns once nothing of the context
- * is touched any more. Uncollected events are discarded. 0, or -1/EINVAL. */
+ * blocked in the kernel are interrupted; threads inside a call on this
+ * context (submitting, collecting, cancelling) are waited for, and threads
+ * asleep in async_getevents are woken and return what they have. Returns
+ * once nothing of the context is touched any more. Uncollected events are
+ * discarded. 0, or -1/EINVAL (not a context, destroyed already, or
+ * inherited across fork; of two concurrent destroys one gets EINVAL). */
 SYSRING_API int async_destroy(async_context_t ctx);
 
 /* Queue nr calls. Returns how many were queued (all, or as many as fit and at
  * least one), or -1 with errno: EAGAIN when none fit, EINVAL for nr < 0, a
- * NULL array or a NULL entry, or an invalid context. A call that completes on
- * the submitting thread (inline engine) has its event ready on return. */
+ * NULL array or a NULL entry (nothing is queued), or an invalid context. A
+ * call that completes on the submitting thread (inline engine) has its event
+ * ready on return. Returns after a bounded amount of work on the caller's
+ * thread, whatever the engine. */
 SYSRING_API int async_submit(async_context_t ctx, long nr, struct async_cb *async_cbps[]);
 
 /* Collect between min_nr and max_nr events without ever waiting in the
  * kernel. With a timeout it spins (in user space) up to that long for min_nr
- * events; with NULL it only looks. Returns the count or -1/EINVAL. */
+ * events (a huge one: until they come, or the context is destroyed); with
+ * NULL it only looks. Returns the count or -1/EINVAL: the arguments
+ * async_getevents refuses. */
 SYSRING_API int async_check_events(async_context_t ctx, long min_nr, long max_nr,
 				   struct async_event events[], struct timespec *timeout);
 
 /* Collect between min_nr and max_nr events, sleeping until min_nr are there or
  * the relative timeout passes (NULL: no limit). Returns the count (which may
- * be below min_nr on timeout), or -1 with errno: EINTR if a signal interrupted
- * the wait before any event was collected, EINVAL for bad arguments. */
+ * be below min_nr on timeout or when another thread destroys the context),
+ * or -1 with errno:
+ *   EINTR   a signal interrupted the wait before any event was collected;
+ *           never restarted, even for a handler installed with SA_RESTART
+ *           (as io_getevents(2));
+ *   EINVAL  not a context; min_nr < 0, max_nr < 0, min_nr > max_nr; events
+ *           NULL with max_nr > 0; min_nr > nr_events (a wait that can never
+ *           be satisfied: at most nr_events calls are in flight or waiting,
+ *           so it is refused, with or without a timeout); an invalid
+ *           timespec. */
 SYSRING_API int async_getevents(async_context_t ctx, long min_nr, long max_nr,
 				struct async_event events[], struct timespec *timeout);
 
@@ -89,7 +116,8 @@ SYSRING_API int async_getevents(async_context_t ctx, long min_nr, long max_nr,
  * async_cb_new(SYS_write, 3, (long)fd, (long)buf, (long)len) returns a cb
  * whose vargs point into the same allocation; async_cb_set_arg changes one
  * value; async_cb_free releases it (after its event was collected).
- * NULL/errno EINVAL (nargs > 6) or ENOMEM.
+ * async_cb_new: NULL/errno EINVAL (nargs > 6) or ENOMEM. async_cb_set_arg:
+ * 0, or -1/EINVAL (cb NULL, i beyond the cb's nargs).
  */
 SYSRING_API struct async_cb *async_cb_new(long number, unsigned int nargs, ...);
 SYSRING_API int async_cb_set_arg(struct async_cb *cb, unsigned int i, long value);

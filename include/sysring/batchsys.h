@@ -22,6 +22,18 @@
  * cache (SYSRING_BATCHSYS_UNCHECKED_CACHE) skips that check: then an fd closed
  * without batchsys_close_fd or a batched close keeps the old file alive in
  * the cache and calls on a reused number may reach the OLD file.
+ *
+ * Handles: every function taking one answers EINVAL (-EINVAL for the
+ * sysring_ ones) for a number that is not an open handle of this process
+ * (never opened, closed, out of range, or inherited across fork), and never
+ * closes a descriptor on a bad handle's word. A handle may be closed while
+ * another thread uses it: that use completes (the handle is freed when it
+ * leaves), later uses fail with EINVAL.
+ * fork(): a handle belongs to the process that opened it. In a child every
+ * inherited handle fails with EINVAL; the child's copies of its io_uring
+ * and of the fd cache's duplicates are closed at fork (the parent's files
+ * are not kept open by a child); batchsys_close in the child closes the
+ * child's copy of the handle; the child may open its own.
  */
 #ifndef SYSRING_BATCHSYS_H
 #define SYSRING_BATCHSYS_H
@@ -270,10 +282,15 @@ BATCHSYS_STATIC_ASSERT(sizeof(batchsys_batch_t) == 4056, SizeCheckBatchSysBatch)
 /* The fd limit (RLIMIT_NOFILE's hard limit), or -1. */
 SYSRING_API int batchsys_get_fd_limit(void);
 
-/* A batch handle (a file descriptor), or -1 with errno. */
+/* A batch handle (a file descriptor), or -1 with errno: ENOMEM, EMFILE,
+ * ENFILE (its eventfd). */
 SYSRING_API int batchsys_open(void);
+/* Close a handle and what it holds (its cache, its io_uring). A number that
+ * is not a handle closes nothing (errno EINVAL). */
 SYSRING_API void batchsys_close(int batchsys_fd);
 
+/* A batch (batches are not tied to a handle, but the handle must be one):
+ * NULL with errno EINVAL (bad handle) or ENOMEM. */
 SYSRING_API batchsys_batch_t *batchsys_batch_alloc(int batchsys_fd);
 SYSRING_API void batchsys_batch_free(batchsys_batch_t *batch);
 
@@ -304,22 +321,32 @@ static inline const syscall_result_t *batch_batch_get_result(const batchsys_batc
 	return &batch->params.outgoing.results[index];
 }
 
-/* Unregister fd from the cache and close it: 0, or -1/EBADF if it was not
- * open. */
+/* Unregister fd from the cache and close it: 0, or -1 with errno EBADF (fd
+ * was not open) or EINVAL (not a handle: fd is left open). */
 SYSRING_API int batchsys_close_fd(int batchsys_fd, int fd);
 
-/* How many fds are cached (O(n), for debugging and tests). */
+/* How many fds are cached, or -1/EINVAL (not a handle). */
 SYSRING_API int batchsys_cached_fds(int batchsys_fd);
 
 /*
  * Run the batch: returns how many calls ran (all of them, or with
  * SYSRING_BATCHSYS_STOP_ON_ERROR up to and including the first failure), or -1
- * with errno EINVAL (bad handle or batch, malformed batch). Results are in
+ * with errno EINVAL (bad handle, NULL batch, a malformed batch: among others
+ * an incoming.count above BATCHSYS_MAX_RESULTS, compared whole: 2^32 + 1 is
+ * refused, not run as 1); nothing runs then. Results are in
  * batch->params.outgoing. A batch posted again without a reset runs again.
  */
 SYSRING_API int batchsys_post_batch(int batchsys_fd, batchsys_batch_t *batch);
 
-/* Each push returns 1, or 0 if the batch is full (or NULL). */
+/*
+ * Each push returns 1, or 0 when it did not push, as in Batchsys. errno
+ * tells why: ENOSPC, the batch is full (for this push: a generic call with
+ * many arguments may not fit where a smaller one would) -- post it, reset,
+ * push again; EINVAL, the push can never succeed (NULL batch, counts that a
+ * batch never holds, and for batchsys_push_syscall nargs > 6 or a call number
+ * below 0 or above INT32_MAX) -- do not retry. errno is left alone on
+ * success, so a push-until-0 loop reads it after the 0.
+ */
 SYSRING_API int batchsys_push_read(batchsys_batch_t *batch, int fd, void *buf, size_t count);
 SYSRING_API int batchsys_push_pread(batchsys_batch_t *batch, int fd, void *buf, size_t count, off_t offset);
 SYSRING_API int batchsys_push_readv(batchsys_batch_t *batch, int fd, const struct iovec *iov, int iovcnt);
@@ -350,10 +377,13 @@ SYSRING_API int batchsys_push_socket(batchsys_batch_t *batch, int domain, int ty
 SYSRING_API int batchsys_push_socket_non_block_reuse(batchsys_batch_t *batch, int domain, int type,
 						     int protocol);
 
-/* sysring: any call, with nargs (0..6) long arguments. */
+/* sysring: any call, with nargs (0..6) long arguments (0/EINVAL otherwise). */
 SYSRING_API int batchsys_push_syscall(batchsys_batch_t *batch, long nr, unsigned int nargs, ...);
 
-/* sysring: per-handle options (native, -errno). */
+/* sysring: per-handle options (native: 0 or -errno). -EINVAL for a bad
+ * handle, unknown bits, or more than one SYSRING_BATCHSYS_EXEC_* at once;
+ * the handle's flags are then unchanged. They replace the flags the handle
+ * had (SYSRING_BATCH_EXEC included). */
 #define SYSRING_BATCHSYS_STOP_ON_ERROR 0x1u    /* stop at the first failing call */
 #define SYSRING_BATCHSYS_UNCHECKED_CACHE 0x2u  /* skip the per-post fd check (see above) */
 #define SYSRING_BATCHSYS_NO_MERGE 0x4u         /* one system call per pushed call (see below) */
@@ -362,7 +392,8 @@ SYSRING_API int batchsys_push_syscall(batchsys_batch_t *batch, long nr, unsigned
 #define SYSRING_BATCHSYS_EXEC_KMOD 0x40u       /* force the kernel module (falls back) */
 SYSRING_API int sysring_batch_set_flags(int batchsys_fd, unsigned int flags);
 
-/* Which executor ran the last post on this handle: "loop", "uring", "kmod". */
+/* Which executor ran the last post on this handle: "loop", "uring", "kmod"
+ * ("none" before the first), or NULL with errno EINVAL (not a handle). */
 SYSRING_API const char *sysring_batch_last_executor(int batchsys_fd);
 
 /*
@@ -378,8 +409,8 @@ SYSRING_API const char *sysring_batch_last_executor(int batchsys_fd);
  * boundaries differ). SYSRING_BATCHSYS_NO_MERGE turns it off (one system
  * call per pushed call, for instance under a seccomp filter or strace that
  * expects them). A batch with such runs prefers the loop to the module.
- * Returns how many calls of this handle's posts ran merged, ever, or -1 with
- * errno EINVAL (not a handle).
+ * Returns how many calls of this handle's posts ran merged, ever, or -EINVAL
+ * (not a handle; native convention).
  */
 SYSRING_API long sysring_batch_merged_calls(int batchsys_fd);
 

@@ -61,7 +61,12 @@ struct syslet_uatom {
 
 /*
  * A pseudo system call usable in an atom: *arg0 += arg1, result the new value.
- * No real x86-64 call number can reach it (they are below 1024).
+ * No real x86-64 call number can reach it (they are below 1024). Missing
+ * arguments are 0, as for any call: no arg_ptr[1] adds 0, no arg_ptr[0]
+ * (no counter) gives -EFAULT. Like unknown (-ENOSYS) and refused (-EPERM)
+ * numbers, it follows the rules of every atom: SYSLET_ASYNC or
+ * SYSRING_INLINE=0 run it off the caller (its completion goes to the ring),
+ * SYSLET_SYNC keeps it on the caller.
  */
 #define __NR_umem_add 0x5359534cL /* "SYSL" */
 
@@ -82,7 +87,10 @@ struct async_head_user {
  * pointer; max_nr_threads bounds the executor threads serving this thread's
  * syslets (-1UL: the library decides). 0, or -1 with errno: EINVAL (bad
  * struct or len != sizeof(struct async_head_user)), EBUSY (this thread has
- * a ring already), ENOMEM.
+ * a ring already; one another thread is unregistering right now is waited
+ * for, not counted), ENOMEM, EAGAIN (no thread-specific key or context left).
+ * fork(): in a child, the registration the forking thread inherited is no
+ * registration: async_register makes a new one.
  */
 SYSRING_API long async_register(struct async_head_user *ahu, unsigned int len);
 
@@ -91,8 +99,13 @@ SYSRING_API long async_register(struct async_head_user *ahu, unsigned int len);
  * thread). Syslets of that registration still in flight are cancelled
  * (their current call is interrupted, the syslet stops with -ECANCELED);
  * their completions are written into the ring while there is room, and the
- * call returns once nothing touches the ring any more. 0, or -1 with errno
- * EINVAL (no such registration, bad len).
+ * call returns once nothing touches the ring any more (it waits for the
+ * owner thread to leave an async_exec or async_wait in progress: a bounded
+ * amount of work, or a SYSLET_SYNC call running on the owner). An endless
+ * syslet is stopped at its next atom. The owner's next async_exec runs
+ * syslets on the owner as without a ring; its async_wait fails EINVAL.
+ * 0, or -1 with errno EINVAL (no such registration in this process, bad
+ * len; in a fork child, an inherited registration: returns at once).
  */
 SYSRING_API long async_unregister(struct async_head_user *ahu, unsigned int len);
 
@@ -104,16 +117,27 @@ SYSRING_API long async_unregister(struct async_head_user *ahu, unsigned int len)
  * returned, and when the syslet ends the atom that ended it is written into
  * the completion ring (unless it has SYSLET_NO_COMPLETE). SYSLET_SYNC atoms
  * run on the caller even if they block. A thread with no registered ring
- * runs the whole syslet on the caller and gets the atom back. NULL with
- * errno EINVAL for a NULL atom (nothing runs).
+ * (never registered, unregistered, or a fork child whose registration was
+ * inherited) runs the whole syslet on the caller and gets the atom back.
+ * NULL with errno EINVAL for a NULL atom (nothing runs).
+ * The caller gets its thread back after a bounded amount of work on every
+ * engine: a loop of atoms that complete at once (inline, or in io_uring
+ * during their own submission) goes on on an executor thread after at most
+ * 1024 atoms inline and 256 continuations per reap; async_unregister stops
+ * it.
  */
 SYSRING_API struct syslet_uatom *async_exec(struct syslet_uatom *atom);
 
 /*
  * Wait until min_wait_events completions are waiting in the calling
- * thread's ring, or until none of its syslets is in flight. Returns the
- * number of completions waiting in the ring, or -1 with errno: EINTR (a
- * signal), EINVAL (no ring registered on this thread).
+ * thread's ring, or the ring is full (at most ring_size_bytes / sizeof(void
+ * *) can ever wait there: a larger min_wait_events returns once the ring is
+ * full, since nothing more can arrive until the caller clears slots), or
+ * none of its syslets is in flight. Returns the number of completions
+ * waiting in the ring, or -1 with errno: EINTR (a signal, never restarted,
+ * even with SA_RESTART), EINVAL (no ring registered on this thread, or it
+ * was unregistered from another thread during the wait: the ring is no
+ * longer the caller's to read).
  */
 SYSRING_API long async_wait(unsigned long min_wait_events);
 

@@ -55,6 +55,25 @@
 #include "atomics.h"
 #include "futex.h"
 
+/*
+ * liburing maps and unmaps its rings with raw system calls, which TSan does
+ * not see: a ring mapped where an unmapped one was keeps the old ring's
+ * shadow, and TSan reports races between accesses to the two (contexts and
+ * batch handles set up and torn down by different threads). The kernel
+ * orders the unmap before the new map; these tell TSan so: a release after
+ * every io_uring_queue_exit, an acquire after every io_uring_queue_init.
+ * Nothing in other builds.
+ */
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+extern unsigned long sr_tsan_ring_token;
+#define sr_tsan_ring_unmapped() __tsan_release(&sr_tsan_ring_token)
+#define sr_tsan_ring_mapped() __tsan_acquire(&sr_tsan_ring_token)
+#else
+#define sr_tsan_ring_unmapped() ((void)0)
+#define sr_tsan_ring_mapped() ((void)0)
+#endif
+
 #define SR_EXPORT __attribute__((visibility("default")))
 #define SR_COLD __attribute__((cold))
 

@@ -394,11 +394,14 @@ static void efd_signal(struct sr_ctx *ctx)
 static void efd_settle(struct sr_ctx *ctx)
 {
 	eventfd_t v;
+	/* Acquire pairs with the release store of efd in sysring_eventfd,
+	 * which another thread may make right now. */
+	int fd = sr_load_acquire(&ctx->efd);
 
-	if (sr_load_relaxed(&ctx->efd) < 0)
+	if (fd < 0)
 		return;
 	for (;;) {
-		eventfd_read(ctx->efd, &v); /* non-blocking: EAGAIN if already empty */
+		eventfd_read(fd, &v); /* non-blocking: EAGAIN if already empty */
 		if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) <= 0)
 			return;
 		efd_signal(ctx);

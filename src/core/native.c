@@ -19,6 +19,7 @@
 
 #if defined(__SANITIZE_THREAD__)
 unsigned long sr_fence_word;
+unsigned long sr_tsan_ring_token; /* core.h */
 #endif
 
 #define SR_STR2(x) #x

@@ -787,6 +787,13 @@ void sr_threads_interrupt(struct sr_ctx *ctx, struct sr_req *req)
 	for (;;) {
 		bool found = false;
 
+		/* The request finished and was submitted again (its cancel flag
+		 * is cleared for each submission): the worker running it now
+		 * runs a call nobody cancelled, which must not get the signal
+		 * (a flood of them ended its retries with a bare -EINTR). */
+		if (!sr_load_relaxed(&req->cancel))
+			return;
+
 		sr_threads_cancel_signal(); /* our action, before every round */
 		/* Under the lock: a live slot's thread is not joined meanwhile. */
 		pthread_mutex_lock(&ctx->lock);

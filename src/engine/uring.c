@@ -444,6 +444,7 @@ int sr_uring_init(struct sr_ctx *ctx)
 	}
 	if (ret)
 		return ret;
+	sr_tsan_ring_mapped(); /* core.h */
 	ur->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ur->efd < 0 || io_uring_register_eventfd(&ur->ring, ur->efd)) {
 		ret = ur->efd < 0 ? -errno : -EINVAL;
@@ -452,6 +453,7 @@ int sr_uring_init(struct sr_ctx *ctx)
 		io_uring_queue_exit(&ur->ring);
 		free(ur->sq_creds);
 		ur->sq_creds = NULL;
+		sr_tsan_ring_unmapped();
 		return ret;
 	}
 	/* Quiet windows need submitters that reap (not SYSRING_REAP=thread)
@@ -475,6 +477,7 @@ int sr_uring_init(struct sr_ctx *ctx)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
 		io_uring_queue_exit(&ur->ring);
+		sr_tsan_ring_unmapped();
 		close(ur->efd);
 		free(ur->sq_creds);
 		ur->sq_creds = NULL;
@@ -540,9 +543,6 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 			break;
 		memcpy(sqe, &tmp, sizeof(tmp));
 		io_uring_sqe_set_data(sqe, req);
-		/* Release pairs with the acquire in complete_cqe: the kernel
-		 * orders submit before completion, this tells TSan so too. */
-		sr_store_release(&req->state, SR_REQ_URING);
 		if (req->deadline_ns) {
 			uint64_t now = sr_now_ns();
 			uint64_t rel = req->deadline_ns > now ? req->deadline_ns - now : 1;
@@ -555,6 +555,11 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 				io_uring_sqe_set_data64(ts, SR_UD_IGNORE);
 			}
 		}
+		/* Release pairs with the acquire in complete_cqe: the kernel
+		 * orders submit before completion, this tells TSan so too. After
+		 * our last look at the request: once it completes it may be
+		 * collected and submitted again by another thread. */
+		sr_store_release(&req->state, SR_REQ_URING);
 	}
 	/* Acquire pairs with shutdown's release of reaper_only: from then on
 	 * nobody but the reaper reaps, so it must hear of every CQE. */
@@ -633,6 +638,7 @@ void sr_uring_shutdown(struct sr_ctx *ctx)
 	if (ur->reaper_started)
 		pthread_join(ur->reaper, NULL);
 	io_uring_queue_exit(&ur->ring);
+	sr_tsan_ring_unmapped();
 	close(ur->efd);
 	pthread_mutex_destroy(&ur->sq_lock);
 	pthread_mutex_destroy(&ur->cq_lock);

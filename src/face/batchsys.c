@@ -133,8 +133,10 @@ static uint32_t slots_hwm;
 
 static void handle_free(struct bs_handle *h)
 {
-	if (h->ring_ok)
+	if (h->ring_ok) {
 		io_uring_queue_exit(&h->ring);
+		sr_tsan_ring_unmapped(); /* core.h */
+	}
 	if (h->fd >= 0)
 		close(h->fd);
 	free(h->used);
@@ -159,8 +161,14 @@ static void handle_put(int fd)
 
 	/* seq_cst decrement, then seq_cst load of zombie: a Dekker pair with
 	 * batchsys_close's store of zombie, then its load of users. Either it
-	 * sees us gone, or we see its zombie. */
-	if (sr_fetch_sub(&s->users, 1, SR_SEQ_CST) == 1 && __atomic_load_n(&s->zombie, __ATOMIC_SEQ_CST))
+	 * sees us gone, or we see its zombie. Whether we were the last user is
+	 * read again after the zombie, not taken from our decrement: a user
+	 * that entered after our decrement but before the close (it saw the
+	 * handle) may still be inside. Once the zombie is there, nobody new can
+	 * see the handle, so a count of zero then means nobody uses it, and
+	 * whoever brings the count to zero afterwards gets here too. */
+	sr_fetch_sub(&s->users, 1, SR_SEQ_CST);
+	if (__atomic_load_n(&s->zombie, __ATOMIC_SEQ_CST) && !__atomic_load_n(&s->users, __ATOMIC_SEQ_CST))
 		zombie_reap(s);
 }
 
@@ -266,8 +274,10 @@ SR_EXPORT int batchsys_open(void)
 	h->fork_gen = sr_fork_gen; /* read after sr_fork_watch */
 	/* io_uring unless forced to threads (the tests' engine matrix). */
 	if ((!eng || strcmp(eng, "threads")) &&
-	    io_uring_queue_init(BATCHSYS_MAX_RESULTS * 2, &h->ring, 0) == 0)
+	    io_uring_queue_init(BATCHSYS_MAX_RESULTS * 2, &h->ring, 0) == 0) {
+		sr_tsan_ring_mapped(); /* core.h */
 		h->ring_ok = 1;
+	}
 	/* A fork child must never post into these rings: it does not
 	 * get them (best effort; see sr_batchsys_atfork_child). */
 	if (h->ring_ok)

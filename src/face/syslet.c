@@ -302,8 +302,14 @@ SR_EXPORT long async_register(struct async_head_user *ahu, unsigned int len)
 	pthread_once(&reg_key_once, reg_key_init);
 	if (reg_key_err)
 		return sr_ret_long(-reg_key_err); /* EAGAIN or ENOMEM */
-	if (my_reg())
-		return sr_ret_long(-EBUSY);
+	if (my_reg()) {
+		/* Another thread may be unregistering it right now: it holds
+		 * regs_lock until it is done (and `gone` is set). */
+		pthread_mutex_lock(&regs_lock);
+		pthread_mutex_unlock(&regs_lock);
+		if (my_reg())
+			return sr_ret_long(-EBUSY);
+	}
 	nslots = ahu->ring_size_bytes / sizeof(struct syslet_uatom *);
 	r = calloc(1, sizeof(*r));
 	if (!r)
