@@ -170,7 +170,15 @@ struct sysring_chan_stats {
 	uint64_t dropped;   /* messages left queued by receivers that unregistered */
 	uint64_t abandoned; /* reservations of dead senders given up by receivers */
 };
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow" /* a function named like its struct, as sysring_stats */
+#endif
+/* 0 and *st filled, or -EINVAL (bad handle, st NULL). */
 SYSRING_API int sysring_chan_stats(sysring_chan_t *c, struct sysring_chan_stats *st);
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 #ifdef __cplusplus
 }
