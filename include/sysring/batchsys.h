@@ -13,15 +13,13 @@
  * written for it (its own test and benchmark, which read
  * batch->params.incoming.count) build and run unchanged.
  *
- * File cache: fds used in batches are registered as io_uring fixed files
- * (Batchsys cached kernel file objects). batchsys_close_fd(h, fd)
- * unregisters and closes; batchsys_cached_fds counts. By default every post
- * checks, once per distinct fd, that the fd still names the file that was
- * cached (kcmp), so a program that closes an fd behind the library's back
- * and reuses the number is safe: the stale entry is replaced. The unchecked
- * cache (SYSRING_BATCHSYS_UNCHECKED_CACHE) skips that check: then an fd closed
- * without batchsys_close_fd or a batched close keeps the old file alive in
- * the cache and calls on a reused number may reach the OLD file.
+ * File cache: the handle remembers which fds its batches used
+ * (batchsys_cached_fds counts those still open; batchsys_close_fd(h, fd)
+ * forgets and closes, a batched close forgets). It holds no reference to any
+ * file: a plain close() closes (a socket's peer sees the hang-up, a pipe's
+ * reader its end of file), and a reused fd number names its new file in
+ * every later call. (Batchsys cached kernel file objects; io_uring's
+ * registered files would keep a closed file open, so they are not used.)
  */
 #ifndef SYSRING_BATCHSYS_H
 #define SYSRING_BATCHSYS_H
@@ -291,11 +289,11 @@ static inline const syscall_result_t *batch_batch_get_result(const batchsys_batc
 	return &batch->params.outgoing.results[index];
 }
 
-/* Unregister fd from the cache and close it: 0, or -1/EBADF if it was not
- * open. */
+/* Forget fd in the cache and close it: 0, or -1/EBADF if it was not open. */
 SYSRING_API int batchsys_close_fd(int batchsys_fd, int fd);
 
-/* How many fds are cached (O(n), for debugging and tests). */
+/* How many fds used in this handle's batches are still open and not
+ * forgotten (O(n) system calls, for debugging and tests). */
 SYSRING_API int batchsys_cached_fds(int batchsys_fd);
 
 /*
@@ -342,7 +340,7 @@ SYSRING_API int batchsys_push_syscall(batchsys_batch_t *batch, long nr, unsigned
 
 /* sysring: per-handle options (native, -errno). */
 #define SYSRING_BATCHSYS_STOP_ON_ERROR 0x1u    /* stop at the first failing call */
-#define SYSRING_BATCHSYS_UNCHECKED_CACHE 0x2u  /* skip the per-post fd check (see above) */
+#define SYSRING_BATCHSYS_UNCHECKED_CACHE 0x2u  /* accepted; changes nothing (the cache holds no file) */
 #define SYSRING_BATCHSYS_NO_MERGE 0x4u         /* one system call per pushed call (see below) */
 #define SYSRING_BATCHSYS_EXEC_LOOP 0x10u       /* force the plain loop on the caller */
 #define SYSRING_BATCHSYS_EXEC_URING 0x20u      /* force io_uring (falls back per batch) */

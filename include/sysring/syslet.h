@@ -92,6 +92,12 @@ SYSRING_API long async_unregister(struct async_head_user *ahu, unsigned int len)
  * run on the caller even if they block. A thread with no registered ring
  * runs the whole syslet on the caller and gets the atom back. NULL with
  * errno EINVAL for a NULL atom (nothing runs).
+ *
+ * Caller memory that cannot be accessed is never a crash: an argument value
+ * that cannot be read makes that atom's result -EFAULT (it does not run);
+ * a ret_ptr that cannot be written, or a next atom that cannot be read, ends
+ * the syslet at that atom; a first atom that cannot be read runs nothing and
+ * is returned as if it had completed (docs/engines.md, "Caller memory").
  */
 SYSRING_API struct syslet_uatom *async_exec(struct syslet_uatom *atom);
 
@@ -103,8 +109,10 @@ SYSRING_API struct syslet_uatom *async_exec(struct syslet_uatom *atom);
  */
 SYSRING_API long async_wait(unsigned long min_wait_events);
 
-/* *uptr += inc, atomically; returns the new value. Also usable in an atom
- * as call number __NR_umem_add (arg0: the address, arg1: the increment). */
+/* *uptr += inc, atomically; returns the new value, or -1 with errno EFAULT
+ * when *uptr cannot be written (nothing added). Also usable in an atom as
+ * call number __NR_umem_add (arg0: the address, arg1: the increment; the
+ * atom's result is the new value or -EFAULT). */
 SYSRING_API long umem_add(unsigned long *uptr, unsigned long inc);
 
 /* The seed's sample program spells these two with the sys_ prefix. */
