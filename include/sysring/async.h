@@ -14,7 +14,10 @@
  *   Every submitted call yields exactly one event: an unknown number gives
  *   -ENOSYS, a call refused off the submitting thread (exit, fork, clone,
  *   execve, rt_sigreturn, ...) gives -EPERM and is never executed, a call
- *   cancelled before it ran gives -ECANCELED.
+ *   cancelled before it ran gives -ECANCELED, a call whose argument value
+ *   cannot be read (vargs[i] unmapped) gives -EFAULT and is not executed.
+ *   The event otherwise carries what the plain call returns, with its side
+ *   effects (docs/engines.md).
  *
  *   Lifetime: every function may race async_destroy of the same context on
  *   another thread. It then either completes (destroy waits for it) or
@@ -82,10 +85,11 @@ SYSRING_API int async_destroy(async_context_t ctx);
 
 /* Queue nr calls. Returns how many were queued (all, or as many as fit and at
  * least one), or -1 with errno: EAGAIN when none fit, EINVAL for nr < 0, a
- * NULL array or a NULL entry (nothing is queued), or an invalid context. A
- * call that completes on the submitting thread (inline engine) has its event
- * ready on return. Returns after a bounded amount of work on the caller's
- * thread, whatever the engine. */
+ * NULL array or a NULL entry, or an invalid context, EFAULT when the array
+ * or a cb (its number and the vargs the call takes) cannot be read (nothing
+ * is queued). A call that completes on the submitting thread (inline engine)
+ * has its event ready on return. Returns after a bounded amount of work on
+ * the caller's thread, whatever the engine. */
 SYSRING_API int async_submit(async_context_t ctx, long nr, struct async_cb *async_cbps[]);
 
 /* Collect between min_nr and max_nr events without ever waiting in the

@@ -13,15 +13,13 @@
  * written for it (its own test and benchmark, which read
  * batch->params.incoming.count) build and run unchanged.
  *
- * File cache: fds used in batches are registered as io_uring fixed files
- * (Batchsys cached kernel file objects). batchsys_close_fd(h, fd)
- * unregisters and closes; batchsys_cached_fds counts. By default every post
- * checks, once per distinct fd, that the fd still names the file that was
- * cached (kcmp), so a program that closes an fd behind the library's back
- * and reuses the number is safe: the stale entry is replaced. The unchecked
- * cache (SYSRING_BATCHSYS_UNCHECKED_CACHE) skips that check: then an fd closed
- * without batchsys_close_fd or a batched close keeps the old file alive in
- * the cache and calls on a reused number may reach the OLD file.
+ * File cache: the handle remembers which fds its batches used
+ * (batchsys_cached_fds counts those still open; batchsys_close_fd(h, fd)
+ * forgets and closes, a batched close forgets). It holds no reference to any
+ * file: a plain close() closes (a socket's peer sees the hang-up, a pipe's
+ * reader its end of file), and a reused fd number names its new file in
+ * every later call. (Batchsys cached kernel file objects; io_uring's
+ * registered files would keep a closed file open, so they are not used.)
  *
  * Handles: every function taking one answers EINVAL (-EINVAL for the
  * sysring_ ones) for a number that is not an open handle of this process
@@ -30,9 +28,8 @@
  * another thread uses it: that use completes (the handle is freed when it
  * leaves), later uses fail with EINVAL.
  * fork(): a handle belongs to the process that opened it. In a child every
- * inherited handle fails with EINVAL; the child's copies of its io_uring
- * and of the fd cache's duplicates are closed at fork (the parent's files
- * are not kept open by a child); batchsys_close in the child closes the
+ * inherited handle fails with EINVAL; the child's copy of its io_uring is
+ * closed at fork; batchsys_close in the child closes the
  * child's copy of the handle; the child may open its own.
  */
 #ifndef SYSRING_BATCHSYS_H
@@ -321,11 +318,13 @@ static inline const syscall_result_t *batch_batch_get_result(const batchsys_batc
 	return &batch->params.outgoing.results[index];
 }
 
-/* Unregister fd from the cache and close it: 0, or -1 with errno EBADF (fd
- * was not open) or EINVAL (not a handle: fd is left open). */
+/* Forget fd in the cache and close it: 0, or -1 with errno EBADF (fd was
+ * not open) or EINVAL (not a handle: fd is left open). */
 SYSRING_API int batchsys_close_fd(int batchsys_fd, int fd);
 
-/* How many fds are cached, or -1/EINVAL (not a handle). */
+/* How many fds used in this handle's batches are still open and not
+ * forgotten (O(n) system calls, for debugging and tests), or -1/EINVAL (not
+ * a handle). */
 SYSRING_API int batchsys_cached_fds(int batchsys_fd);
 
 /*
@@ -385,7 +384,7 @@ SYSRING_API int batchsys_push_syscall(batchsys_batch_t *batch, long nr, unsigned
  * the handle's flags are then unchanged. They replace the flags the handle
  * had (SYSRING_BATCH_EXEC included). */
 #define SYSRING_BATCHSYS_STOP_ON_ERROR 0x1u    /* stop at the first failing call */
-#define SYSRING_BATCHSYS_UNCHECKED_CACHE 0x2u  /* skip the per-post fd check (see above) */
+#define SYSRING_BATCHSYS_UNCHECKED_CACHE 0x2u  /* accepted; changes nothing (the cache holds no file) */
 #define SYSRING_BATCHSYS_NO_MERGE 0x4u         /* one system call per pushed call (see below) */
 #define SYSRING_BATCHSYS_EXEC_LOOP 0x10u       /* force the plain loop on the caller */
 #define SYSRING_BATCHSYS_EXEC_URING 0x20u      /* force io_uring (falls back per batch) */

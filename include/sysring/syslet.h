@@ -125,6 +125,12 @@ SYSRING_API long async_unregister(struct async_head_user *ahu, unsigned int len)
  * during their own submission) goes on on an executor thread after at most
  * 1024 atoms inline and 256 continuations per reap; async_unregister stops
  * it.
+ *
+ * Caller memory that cannot be accessed is never a crash: an argument value
+ * that cannot be read makes that atom's result -EFAULT (it does not run);
+ * a ret_ptr that cannot be written, or a next atom that cannot be read, ends
+ * the syslet at that atom; a first atom that cannot be read runs nothing and
+ * is returned as if it had completed (docs/engines.md, "Caller memory").
  */
 SYSRING_API struct syslet_uatom *async_exec(struct syslet_uatom *atom);
 
@@ -141,8 +147,10 @@ SYSRING_API struct syslet_uatom *async_exec(struct syslet_uatom *atom);
  */
 SYSRING_API long async_wait(unsigned long min_wait_events);
 
-/* *uptr += inc, atomically; returns the new value. Also usable in an atom
- * as call number __NR_umem_add (arg0: the address, arg1: the increment). */
+/* *uptr += inc, atomically; returns the new value, or -1 with errno EFAULT
+ * when *uptr cannot be written (nothing added). Also usable in an atom as
+ * call number __NR_umem_add (arg0: the address, arg1: the increment; the
+ * atom's result is the new value or -EFAULT). */
 SYSRING_API long umem_add(unsigned long *uptr, unsigned long inc);
 
 /* The seed's sample program spells these two with the sys_ prefix. */

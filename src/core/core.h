@@ -460,6 +460,7 @@ struct sr_fdent {
 	long fd;
 	int fl;            /* F_GETFL, or -errno; SR_FD_UNASKED: not asked yet */
 	unsigned int mode; /* S_IFMT; 0: not asked yet, 1: unknown */
+	long pos;          /* lseek(SEEK_CUR), or -errno (-ESPIPE: a stream); SR_FD_UNASKED */
 };
 #define SR_FD_UNASKED (-100000)
 struct sr_fdcache {

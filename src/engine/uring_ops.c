@@ -583,15 +583,28 @@ static long done_recvfrom(long res, const long a[6], union sr_aux *x)
 	}
 	return res;
 }
+/* A msghdr io_uring would refuse differently from the plain call: more
+ * iovecs than UIO_MAXIOV (sendmsg(2)/recvmsg(2) say EMSGSIZE, io_uring 6.1
+ * EINVAL), or one that cannot be read (left to the plain call's EFAULT). */
+static bool msghdr_differs(const long a[6])
+{
+	struct msghdr m;
+	return sr_ua_copy(&m, P(a[1]), sizeof(m)) || m.msg_iovlen > 1024;
+}
+
 static int prep_sendmsg(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
+	if (msghdr_differs(a))
+		return -EOPNOTSUPP;
 	io_uring_prep_sendmsg(s, (int)a[0], P(a[1]), (unsigned)a[2] | MSG_WAITALL); /* see prep_sendto */
 	return 0;
 }
 static int prep_recvmsg(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
+	if (msghdr_differs(a))
+		return -EOPNOTSUPP;
 	io_uring_prep_recvmsg(s, (int)a[0], P(a[1]), (unsigned)a[2]);
 	return 0;
 }
