@@ -159,7 +159,8 @@ static void profile_compare(const char *cas, const struct bench_var *v, int nv, 
 void bench_compare(const char *cas, const struct bench_var *v, int nv, long iters, unsigned int flags,
 		   struct bench_fig *out)
 {
-	int rounds = bopt.both_orders ? 2 * bopt.runs : bopt.runs;
+	int runs = flags & BENCH_COLD ? bopt.cold_runs : bopt.runs;
+	int rounds = bopt.both_orders ? 2 * runs : runs;
 	double (*s)[64];
 	int(*rev)[64];
 
@@ -783,6 +784,7 @@ static void svg_targets(const char *path)
 }
 
 static double load_start;
+static char sec_times[256]; /* "async 61 s, ring 3 s, ..." */
 
 static double loadavg1(void)
 {
@@ -822,7 +824,12 @@ void bench_print(void)
 		if (!prev || prev->sec_idx != r->sec_idx)
 			printf("\n======== %s ========\n", r->section);
 		if (!same_block(prev, r) || r->kind == ROW_SKIP) {
-			printf("\n%s\n", r->cas);
+			int n = r->base.n ? r->base.n : r->fig.n;
+			int want = bopt.both_orders ? 2 * bopt.runs : bopt.runs;
+			if (r->kind != ROW_SKIP && n > 1 && n != want)
+				printf("\n%s (%d samples each)\n", r->cas, n);
+			else
+				printf("\n%s\n", r->cas);
 			if (r->base_name[0] && r->kind != ROW_SKIP) {
 				print_fig_line("baseline", r->base_name, &r->base);
 				putchar('\n');
@@ -858,9 +865,9 @@ void bench_print(void)
 		putchar('\n');
 	}
 	printf("\n%d of %d targets met%s. Floors are lower bounds measured in the same run; instruction counts are "
-	       "per call.\nPlots: targets.svg, batch.svg%s in the current directory.\n",
+	       "per call.\nPlots: targets.svg, batch.svg%s in the current directory. Time per section: %s.\n",
 	       met, met + unmet + nofig, nofig ? " (the rest have no figure)" : "",
-	       bench_section_enabled("tree") ? ", tree.svg" : "");
+	       bench_section_enabled("tree") ? ", tree.svg" : "", sec_times);
 }
 
 int bench_section_enabled(const char *section)
@@ -1077,6 +1084,7 @@ int main(int argc, char **argv)
 		bopt.runs = 1;
 	if (bopt.runs > 32)
 		bopt.runs = 32;
+	bopt.cold_runs = runs || bopt.runs < 3 ? bopt.runs : 3;
 	if (bopt.quick && !tree_set)
 		bopt.tree_files = 30000;
 	if (bopt.tree_files < 1000)
@@ -1110,7 +1118,11 @@ int main(int argc, char **argv)
 		cur_order = 0;
 		if (!bopt.json)
 			fprintf(stderr, "[%s]\n", s->name);
+		uint64_t t0 = bench_now();
 		s->fn();
+		size_t l = strlen(sec_times);
+		snprintf(sec_times + l, sizeof(sec_times) - l, "%s%s %.0f s", l ? ", " : "", s->name,
+			 (double)(bench_now() - t0) / 1e9);
 	}
 	bench_print();
 	return 0;

@@ -34,6 +34,7 @@
 
 struct bench_opts {
 	int runs;     /* samples per figure (per order with --both-orders); the median is reported */
+	int cold_runs; /* the same for cold-cache comparisons, whose samples take seconds (3 unless --runs) */
 	double scale; /* iteration scale (--quick: 0.1) */
 	int json;
 	const char *only;
