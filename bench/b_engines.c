@@ -340,8 +340,8 @@ void bench_uring(void)
 	int file = bench_cached_file(1 << 20);
 	int devnull = open("/dev/null", O_WRONLY);
 
-	uring_rows("write 1 B to /dev/null", SYS_write, devnull, bench_iters(64 * 4000));
-	uring_rows("pread 4 KiB, cached", SYS_pread64, file, bench_iters(64 * 2000));
+	uring_rows("write 1 B to /dev/null", SYS_write, devnull, bench_iters(64 * 2000));
+	uring_rows("pread 4 KiB, cached", SYS_pread64, file, bench_iters(64 * 1000));
 	close(devnull);
 	close(file);
 }

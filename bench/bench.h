@@ -36,6 +36,7 @@ struct bench_opts {
 	int runs;     /* samples per figure (per order with --both-orders); the median is reported */
 	int cold_runs; /* the same for cold-cache comparisons, whose samples take seconds (3 unless --runs) */
 	double scale; /* iteration scale (--quick: 0.1) */
+	double sec_scale; /* the running section's own factor (main: chan 0.25), times scale */
 	int json;
 	const char *only;
 	int quick;
@@ -58,7 +59,7 @@ static inline uint64_t bench_now(void)
 
 static inline long bench_iters(long n)
 {
-	long v = (long)(n * bopt.scale);
+	long v = (long)(n * bopt.scale * bopt.sec_scale);
 	return v < 1 ? 1 : v;
 }
 
