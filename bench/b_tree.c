@@ -244,7 +244,7 @@ void bench_tree(void)
 				cidx[t] = nc;
 				vc[nc++] = v[idx[t]];
 			}
-		bench_compare(cas[cold], vc, nc, 1, cold ? BENCH_COLD : BENCH_NOWARM, out);
+		bench_compare(cas[cold], vc, nc, 1, cold ? BENCH_COLD : BENCH_NOWARM | BENCH_LONG, out);
 		for (int t = 0; t < NTOOLS; t++)
 			if (have[t] && !(cold && t == T_BFS_NAMES))
 				f[cold][t] = out[cidx[t]];

@@ -159,7 +159,7 @@ static void profile_compare(const char *cas, const struct bench_var *v, int nv, 
 void bench_compare(const char *cas, const struct bench_var *v, int nv, long iters, unsigned int flags,
 		   struct bench_fig *out)
 {
-	int runs = flags & BENCH_COLD ? bopt.cold_runs : bopt.runs;
+	int runs = flags & (BENCH_COLD | BENCH_LONG) ? bopt.cold_runs : bopt.runs;
 	int rounds = bopt.both_orders ? 2 * runs : runs;
 	double (*s)[64];
 	int(*rev)[64];
