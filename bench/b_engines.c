@@ -145,7 +145,7 @@ static void icount_rows(const char *cas, struct icase *c, const char **names, in
 		f[i].n = 1;
 	}
 	for (int i = 1; i < n; i++) {
-		snprintf(note, sizeof(note), "%s; %s", i == 1 ? how : "deterministic: a change is a code change",
+		snprintf(note, sizeof(note), "%s; %s", i == 1 ? how : "deterministic for a build (+-1 from rounding): a change is a code change",
 			 what);
 		bench_row("inline", cas, names[0], &f[0], names[i], &f[i], NULL, NULL, note);
 	}
