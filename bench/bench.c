@@ -28,7 +28,7 @@
 
 extern char **environ;
 
-struct bench_opts bopt = {.runs = 5, .scale = 1.0, .tree_files = 170000};
+struct bench_opts bopt = {.runs = 5, .scale = 1.0, .sec_scale = 1.0, .tree_files = 170000};
 
 /* ---- samples and figures ---- */
 
@@ -159,7 +159,8 @@ static void profile_compare(const char *cas, const struct bench_var *v, int nv, 
 void bench_compare(const char *cas, const struct bench_var *v, int nv, long iters, unsigned int flags,
 		   struct bench_fig *out)
 {
-	int rounds = bopt.both_orders ? 2 * bopt.runs : bopt.runs;
+	int runs = flags & (BENCH_COLD | BENCH_LONG) ? bopt.cold_runs : bopt.runs;
+	int rounds = bopt.both_orders ? 2 * runs : runs;
 	double (*s)[64];
 	int(*rev)[64];
 
@@ -740,12 +741,12 @@ static void svg_targets(const char *path)
 	if (!f)
 		return;
 	int h = 60 + 22 * n;
-	const double lo = log10(0.05), hi = log10(50), x0 = 470, w = 420;
+	const double lo = log10(0.05), hi = log10(50), x0 = 620, w = 440;
 #define XPOS(v) (x0 + w * (log10(v) - lo) / (hi - lo))
-	fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='960' height='%d' font-family='sans-serif' "
-		   "font-size='11'>\n<rect width='960' height='%d' fill='white'/>\n",
+	fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='1120' height='%d' font-family='sans-serif' "
+		   "font-size='11'>\n<rect width='1120' height='%d' fill='white'/>\n",
 		h, h);
-	fprintf(f, "<text x='480' y='18' text-anchor='middle' font-size='14'>sysring / baseline (log scale; "
+	fprintf(f, "<text x='560' y='18' text-anchor='middle' font-size='14'>sysring / baseline (log scale; "
 		   "black tick: target; green: met)</text>\n");
 	static const double ticks[] = {0.1, 0.25, 0.5, 1, 2, 5, 10, 25};
 	for (unsigned int t = 0; t < sizeof(ticks) / sizeof(ticks[0]); t++) {
@@ -763,10 +764,10 @@ static void svg_targets(const char *path)
 		double y = 36 + 22 * k++;
 		double qb = q < 0.05 ? 0.05 : q > 50 ? 50 : q;
 		double tb = strtod(r->target + strspn(r->target, "<>= "), NULL);
-		char label[200];
-		snprintf(label, sizeof(label), "%s: %s (%s)", r->section, r->cas, r->name);
+		char label[260];
+		snprintf(label, sizeof(label), "%s: %.90s: %.60s vs %.60s", r->section, r->cas, r->name, r->base_name);
 		fprintf(f, "<text x='%.0f' y='%.0f' text-anchor='end'>", x0 - 6, y + 12);
-		for (const char *c = label; *c && c - label < 80; c++)
+		for (const char *c = label; *c && c - label < 110; c++)
 			fputs(*c == '<' ? "&lt;" : *c == '&' ? "&amp;" : *c == '>' ? "&gt;" : (char[2]){*c, 0}, f);
 		fprintf(f, "</text>\n<rect x='%.1f' y='%.0f' width='%.1f' height='14' fill='%s'/>\n", XPOS(0.05), y + 2,
 			XPOS(qb) - XPOS(0.05), r->met == 1 ? "#4caf50" : "#e05050");
@@ -783,6 +784,7 @@ static void svg_targets(const char *path)
 }
 
 static double load_start;
+static char sec_times[256]; /* "async 61 s, ring 3 s, ..." */
 
 static double loadavg1(void)
 {
@@ -822,7 +824,12 @@ void bench_print(void)
 		if (!prev || prev->sec_idx != r->sec_idx)
 			printf("\n======== %s ========\n", r->section);
 		if (!same_block(prev, r) || r->kind == ROW_SKIP) {
-			printf("\n%s\n", r->cas);
+			int n = r->base.n ? r->base.n : r->fig.n;
+			int want = bopt.both_orders ? 2 * bopt.runs : bopt.runs;
+			if (r->kind != ROW_SKIP && n > 1 && n != want)
+				printf("\n%s (%d samples each)\n", r->cas, n);
+			else
+				printf("\n%s\n", r->cas);
 			if (r->base_name[0] && r->kind != ROW_SKIP) {
 				print_fig_line("baseline", r->base_name, &r->base);
 				putchar('\n');
@@ -858,9 +865,9 @@ void bench_print(void)
 		putchar('\n');
 	}
 	printf("\n%d of %d targets met%s. Floors are lower bounds measured in the same run; instruction counts are "
-	       "per call.\nPlots: targets.svg, batch.svg%s in the current directory.\n",
+	       "per call.\nPlots: targets.svg, batch.svg%s in the current directory. Time per section: %s.\n",
 	       met, met + unmet + nofig, nofig ? " (the rest have no figure)" : "",
-	       bench_section_enabled("tree") ? ", tree.svg" : "");
+	       bench_section_enabled("tree") ? ", tree.svg" : "", sec_times);
 }
 
 int bench_section_enabled(const char *section)
@@ -1014,7 +1021,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: sysring-bench [--quick] [--runs N] [--json] [--only SEC1,SEC2] [--reverse] [--both-orders]\n"
-		"                     [--no-cold] [--tree-files N] [--dir DIR] [--profile PATTERN]\n"
+		"                     [--no-cold] [--tree-files N] [--dir DIR] [--full] [--profile PATTERN]\n"
 		"  --quick         a tenth of the iterations, 3 samples per figure, a 30,000-file tree\n"
 		"  --runs N        samples per figure (default 5; the median and min-max are printed)\n"
 		"  --json          the rows as JSON on stdout\n"
@@ -1024,6 +1031,7 @@ static void usage(void)
 		"  --no-cold       skip the rows that drop the page cache\n"
 		"  --tree-files N  files in the generated tree (default 170000)\n"
 		"  --dir DIR       where files and trees are generated (default $SYSRING_BENCH_DIR or /var/tmp)\n"
+		"  --full          chan's full message counts (by default a quarter: the section is long)\n"
 		"  --profile PAT   run only the contenders whose \"case: name\" contains PAT, in this process\n"
 		"                  (for perf record / strace -c; prints how many operations ran)\n");
 }
@@ -1031,13 +1039,19 @@ static void usage(void)
 struct section {
 	const char *name;
 	void (*fn)(void);
+	double scale; /* its iterations, times --quick's; 0: 1 */
 };
 
 int main(int argc, char **argv)
 {
-	static const struct section secs[] = {{"async", bench_async}, {"ring", bench_ring},   {"inline", bench_inline},
-					      {"uring", bench_uring},  {"batch", bench_batch}, {"chan", bench_chan},
-					      {"files", bench_files},  {"tree", bench_tree}};
+	/* chan's one-way rows send a million messages per sample through
+	 * five transports: a quarter of that keeps the whole run within
+	 * minutes and still gives stable medians (--full: all of them). */
+	static const struct section secs[] = {
+		{"async", bench_async, 0}, {"ring", bench_ring, 0},   {"inline", bench_inline, 0},
+		{"uring", bench_uring, 0}, {"batch", bench_batch, 0}, {"chan", bench_chan, 0.25},
+		{"files", bench_files, 0}, {"tree", bench_tree, 0}};
+	int full = 0;
 	const int nsec = (int)(sizeof(secs) / sizeof(secs[0]));
 	int tree_set = 0, runs = 0;
 
@@ -1061,6 +1075,8 @@ int main(int argc, char **argv)
 			bopt.tree_files = atol(argv[++i]), tree_set = 1;
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			bopt.dir = argv[++i];
+		else if (!strcmp(argv[i], "--full"))
+			full = 1;
 		else if (!strcmp(argv[i], "--profile") && i + 1 < argc)
 			bopt.profile = argv[++i];
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -1077,6 +1093,7 @@ int main(int argc, char **argv)
 		bopt.runs = 1;
 	if (bopt.runs > 32)
 		bopt.runs = 32;
+	bopt.cold_runs = runs || bopt.runs < 3 ? bopt.runs : 3;
 	if (bopt.quick && !tree_set)
 		bopt.tree_files = 30000;
 	if (bopt.tree_files < 1000)
@@ -1110,7 +1127,13 @@ int main(int argc, char **argv)
 		cur_order = 0;
 		if (!bopt.json)
 			fprintf(stderr, "[%s]\n", s->name);
+		bopt.sec_scale = s->scale > 0 && !full ? s->scale : 1.0;
+		uint64_t t0 = bench_now();
 		s->fn();
+		bopt.sec_scale = 1.0;
+		size_t l = strlen(sec_times);
+		snprintf(sec_times + l, sizeof(sec_times) - l, "%s%s %.0f s", l ? ", " : "", s->name,
+			 (double)(bench_now() - t0) / 1e9);
 	}
 	bench_print();
 	return 0;

@@ -34,7 +34,9 @@
 
 struct bench_opts {
 	int runs;     /* samples per figure (per order with --both-orders); the median is reported */
+	int cold_runs; /* the same for comparisons whose samples take seconds (3 unless --runs) */
 	double scale; /* iteration scale (--quick: 0.1) */
+	double sec_scale; /* the running section's own factor (main: chan 0.25), times scale */
 	int json;
 	const char *only;
 	int quick;
@@ -57,7 +59,7 @@ static inline uint64_t bench_now(void)
 
 static inline long bench_iters(long n)
 {
-	long v = (long)(n * bopt.scale);
+	long v = (long)(n * bopt.scale * bopt.sec_scale);
 	return v < 1 ? 1 : v;
 }
 
@@ -94,6 +96,7 @@ struct bench_var {
 #define BENCH_INPROC 1u /* samples in this process (the contender keeps no state) */
 #define BENCH_COLD 2u   /* page cache dropped before each sample (after set-up), no warm-up */
 #define BENCH_NOWARM 4u /* no warm-up run before the timed one */
+#define BENCH_LONG 8u   /* samples take seconds: as many as cold comparisons take */
 
 /* Measure the contenders of the comparison `cas`; out[i] is v[i]'s figure,
  * ns per operation. A sample whose process dies or exits non-zero leaves

@@ -10,11 +10,14 @@
 #   --no-cold          skip the rows that drop the page cache (they need root)
 #   --tree-files N     size of the generated tree (default 170000)
 #   --dir DIR          where files and trees are generated (default /var/tmp)
+#   --full             chan's full message counts (by default a quarter)
 #   --json             rows as JSON
+#   --profile PATTERN  only the matching contenders, in-process (for perf, strace)
 # The table goes to stdout, progress to stderr; plots (targets.svg, batch.svg,
-# tree.svg) are written into build-release/. On a 2-CPU machine the default run
-# takes about 8 minutes, --quick about 3 (most of it the cold-cache rows and
-# generating the tree).
+# tree.svg) are written into build-release/. Most of the time goes to the
+# cold-cache rows and the 170,000-file tree; the script prints how long the run
+# took (on the 2-CPU development VM with a load average of 10-16 from other
+# work: about 10-13 minutes by default, 3-4 with --quick).
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh --bench
