@@ -120,6 +120,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -425,6 +426,7 @@ static void *worker_main(void *arg)
 	sigset_t set;
 
 	w->tid = (pid_t)syscall(SYS_gettid);
+	prctl(PR_SET_NAME, "sysring-worker"); /* for ps, top, gdb and tests */
 	sigfillset(&set);
 	sigdelset(&set, sr_cancel_signal);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
@@ -630,6 +632,7 @@ static void *monitor_main(void *arg)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	prctl(PR_SET_NAME, "sysring-monitor");
 	/* Acquires pair with shutdown's release of stop and mon_arm()'s and
 	 * retire()'s changes of the word. */
 	while (!sr_load_acquire(&t->stop)) {
