@@ -5,7 +5,7 @@
  * writes grows the pool past 48 threads; once idle the pool returns to the
  * floor (sysring_stats and the process's task list agree), the same burst
  * grows it again (reused slots), and after async_destroy none of the
- * library's threads is left.
+ * library's threads is left, also when it comes as workers retire.
  *
  * Prints what an idle worker costs: the growth of VmRSS and VmSize per
  * worker while the grown pool is idle.
@@ -165,6 +165,15 @@ int main(void)
 	wait_floor(ctx, floor, base_tasks);
 	T_EQ(async_destroy(ctx), 0);
 	T_EQ(tasks(), base_tasks);
+
+	/* destroy while workers retire and the monitor joins them */
+	for (int r = 0; r < 3; r++) {
+		T_EQ(sysring_setup(2 * N, &p, &ctx), 0);
+		burst(ctx);
+		usleep(900000 + 100000 * (useconds_t)r);
+		T_EQ(async_destroy(ctx), 0);
+		T_EQ(tasks(), base_tasks);
+	}
 	printf("threads_retire: ok\n");
 	return 0;
 }

@@ -823,12 +823,14 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 	 * Until every worker has left its loop: cancel and interrupt whatever
 	 * it is running, and wake it if it sleeps. Repeating closes every race
 	 * (a worker between popping a request and publishing `cur`, a signal
-	 * that arrived just before the call entered the kernel).
+	 * that arrived just before the call entered the kernel). Under the
+	 * lock: the monitor may still be joining retired workers.
 	 */
 	for (;;) {
 		uint32_t alive = 0;
 
 		sr_threads_cancel_signal(); /* our action, before every round */
+		pthread_mutex_lock(&ctx->lock);
 		for (uint32_t i = 0; i < nslots; i++) {
 			struct sr_worker *w = &t->workers[i];
 			struct sr_req *req;
@@ -844,6 +846,7 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 				sr_threads_kick(w->thread);
 			}
 		}
+		pthread_mutex_unlock(&ctx->lock);
 		if (!alive)
 			break;
 		/* Release pairs with the workers' acquire of wake_seq. */
@@ -852,18 +855,21 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 		struct timespec ts = {0, 200 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	for (uint32_t i = 0; i < nslots; i++)
-		if (t->workers[i].slot != SR_SLOT_FREE)
-			pthread_join(t->workers[i].thread, NULL);
 	pthread_mutex_lock(&ctx->lock);
 	pthread_mutex_unlock(&ctx->lock); /* a grow() starting the monitor is done */
-	/* Acquire pairs with grow()'s release of mon_started; the change of
-	 * the word wakes the monitor, whose acquire of it then sees stop. */
+	/* The monitor first: it joins retired workers, and a slot must be
+	 * joined exactly once. Acquire pairs with grow()'s release of
+	 * mon_started; the change of the word wakes the monitor, whose
+	 * acquire of it then sees stop. */
 	if (sr_load_acquire(&t->mon_started)) {
 		sr_fetch_or(&t->mon, MON_ARMED, SR_RELEASE);
 		sr_futex_wake(&t->mon, 1, false);
 		pthread_join(t->monitor, NULL);
 	}
+	/* Nobody else touches the slots now. */
+	for (uint32_t i = 0; i < nslots; i++)
+		if (t->workers[i].slot != SR_SLOT_FREE)
+			pthread_join(t->workers[i].thread, NULL);
 }
 
 void sr_threads_free(struct sr_ctx *ctx)
