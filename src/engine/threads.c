@@ -78,6 +78,13 @@
  * idle, so a wake-up is never counted for a worker that is gone. Fewer
  * counted wake-ups than real ones is harmless (an extra futex_wake later).
  *
+ * Deadlines of queued calls. A timed call taken by a worker in time gets
+ * the worker's timer; one that waits in the ring behind blocked workers
+ * (a cap, failed thread creation) would miss its deadline, so submitters
+ * whose calls must wait note the earliest deadline (t->qdl) and the
+ * monitor, sleeping until then, completes the timed calls still queued at
+ * their deadline with -ETIME (expire_queued), as a canceller would.
+ *
  * Thread creation failure (pthread_create, RLIMIT_NPROC, memory): if no
  * worker exists and none can be started, nothing would ever run what is
  * queued, so every queued call completes -EAGAIN at once (fail_queued); if
@@ -139,6 +146,7 @@ enum { SR_SLOT_FREE = 0, SR_SLOT_LIVE, SR_SLOT_GONE };
 /* Bits of t->mon (see the monitor). */
 #define MON_ARMED 1u /* work waits: watch for a stall */
 #define MON_REAP 2u  /* a worker retired: join it */
+#define MON_DEADLINE 4u /* a queued timed call has an earlier deadline */
 
 /* ---- the cancel signal ---- */
 
@@ -623,6 +631,8 @@ static void join_retired(struct sr_ctx *ctx)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
+static void expire_queued(struct sr_ctx *ctx);
+
 static void *monitor_main(void *arg)
 {
 	struct sr_ctx *ctx = arg;
@@ -633,22 +643,43 @@ static void *monitor_main(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	prctl(PR_SET_NAME, "sysring-monitor");
-	/* Acquires pair with shutdown's release of stop and mon_arm()'s and
-	 * retire()'s changes of the word. */
+	/* Acquires pair with shutdown's release of stop and the releases that
+	 * change the word (mon_arm(), retire(), note_deadline()). */
 	while (!sr_load_acquire(&t->stop)) {
 		uint32_t m = sr_load_acquire(&t->mon);
+		uint64_t dl, now;
 
 		if (m & MON_REAP) {
 			sr_fetch_and(&t->mon, ~MON_REAP, SR_ACQ_REL);
 			join_retired(ctx);
 			continue;
 		}
+		if (m & MON_DEADLINE) /* looked at below */
+			m = sr_fetch_and(&t->mon, ~MON_DEADLINE, SR_ACQ_REL) & ~MON_DEADLINE;
+		dl = sr_load_acquire(&t->qdl); /* pairs with note_deadline's CAS */
+		now = dl ? sr_now_ns() : 0;
+		if (dl && dl <= now) {
+			expire_queued(ctx);
+			continue;
+		}
 		if (!(m & MON_ARMED)) {
+			struct timespec ts, *tsp = NULL;
 			interval = SR_MON_TICK_NS;
-			sr_futex_wait(&t->mon, m, NULL, false);
+			if (dl) {
+				ts.tv_sec = (time_t)(dl / 1000000000ull);
+				ts.tv_nsec = (long)(dl % 1000000000ull);
+				tsp = &ts;
+			}
+			sr_futex_wait(&t->mon, m, tsp, false);
 			continue;
 		}
 		uint64_t before = sr_load_relaxed(&t->popped);
+		if (dl && dl - now < (uint64_t)interval) {
+			/* a deadline comes first: no stall can be judged */
+			struct timespec ts = {0, (long)(dl - now)};
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		struct timespec ts = {interval / 1000000000L, interval % 1000000000L};
 		nanosleep(&ts, NULL);
 		if (sr_ring_count(&ctx->sq) && !sr_threads_idle(ctx) &&
@@ -661,6 +692,10 @@ static void *monitor_main(void *arg)
 			continue;
 		}
 		if (!sr_ring_count(&ctx->sq) || sr_load_relaxed(&t->live) >= t->max) {
+			/* Work waits and the pool is full: timed calls queued
+			 * behind it must end at their deadline. */
+			if (sr_ring_count(&ctx->sq))
+				expire_queued(ctx);
 			/* Release pairs with grow()'s acquire in mon_arm(). */
 			sr_fetch_and(&t->mon, ~MON_ARMED, SR_ACQ_REL);
 			/* A submitter that pushed just after our look at the
@@ -679,6 +714,96 @@ static void *monitor_main(void *arg)
 	return NULL;
 }
 
+/* Start the monitor if it is not running; the caller holds ctx->lock.
+ * False if it could not be started. */
+static bool monitor_locked(struct sr_ctx *ctx)
+{
+	struct sr_threads *t = &ctx->thr;
+
+	if (t->mon_started)
+		return true;
+	if (sr_load_relaxed(&t->stop) || create_thread(&t->monitor, monitor_main, ctx, SR_WORKER_STACK))
+		return false;
+	/* Release pairs with the acquire of mon_started (grow(), shutdown). */
+	sr_store_release(&t->mon_started, 1);
+	return true;
+}
+
+/*
+ * Timed calls queued: a worker that takes one in time arms its timer, but
+ * with every worker blocked (a cap, or thread creation failing) it could
+ * stay queued past its deadline. So the earliest deadline queued is kept in
+ * t->qdl and the monitor, sleeping until then, completes the calls still
+ * queued at their deadline with -ETIME (expire_queued).
+ */
+static void note_deadline(struct sr_ctx *ctx, uint64_t dl)
+{
+	struct sr_threads *t = &ctx->thr;
+	uint64_t cur = sr_load_relaxed(&t->qdl);
+
+	do {
+		if (cur && cur <= dl)
+			return; /* the monitor wakes up earlier anyway */
+	} while (!sr_cas_weak(&t->qdl, &cur, dl, SR_ACQ_REL, SR_RELAXED));
+	/* Acquire pairs with the release of mon_started in monitor_locked. */
+	if (!sr_load_acquire(&t->mon_started)) {
+		pthread_mutex_lock(&ctx->lock);
+		monitor_locked(ctx); /* without it, deadlines hold once a worker takes the call */
+		pthread_mutex_unlock(&ctx->lock);
+	}
+	/* Change the word, then wake: a monitor about to sleep until a later
+	 * deadline wakes at once. Release pairs with its acquire. */
+	sr_fetch_or(&t->mon, MON_DEADLINE, SR_RELEASE);
+	sr_futex_wake(&t->mon, 1, false);
+}
+
+/* Put a request the monitor claimed by mistake back in the queue (it had
+ * been reused: its deadline was not the one read). */
+static void requeue(struct sr_ctx *ctx, struct sr_req *req)
+{
+	/* Release pairs with a worker's acquire CAS in claim(). */
+	sr_store_release(&req->state, SR_REQ_QUEUED);
+	sr_threads_submit(ctx, &req, 1);
+}
+
+/* Complete with -ETIME the timed calls still queued at their deadline, and
+ * note the earliest deadline left. */
+static void expire_queued(struct sr_ctx *ctx)
+{
+	struct sr_threads *t = &ctx->thr;
+	uint64_t now = sr_now_ns();
+
+	/* Cleared first: a call noted from here on lowers it again. Seq_cst:
+	 * before the scan's loads. */
+	sr_store_relaxed(&t->qdl, 0);
+	sr_smp_mb();
+	for (uint32_t i = 0; i < ctx->nr_events; i++) {
+		struct sr_req *req = &ctx->reqs[i];
+		uint32_t st = SR_REQ_QUEUED;
+		uint64_t dl;
+
+		/* Acquire pairs with the release store of QUEUED (exec.c):
+		 * the deadline was written before it. */
+		if (sr_load_acquire(&req->state) != SR_REQ_QUEUED)
+			continue;
+		dl = sr_load_relaxed(&req->deadline_ns);
+		if (!dl)
+			continue;
+		if (dl > now) {
+			note_deadline(ctx, dl);
+			continue;
+		}
+		/* Pairs with the worker's CAS in claim() and the canceller's:
+		 * one wins. The entry stays in the ring (see in_sq). */
+		if (!sr_cas(&req->state, &st, SR_REQ_CANCELED, SR_ACQ_REL, SR_ACQUIRE))
+			continue;
+		if (req->deadline_ns > now) /* reused meanwhile: not expired */
+			requeue(ctx, req);
+		else
+			sr_req_finish(ctx, req, -ETIME, SYSRING_ENGINE_THREADS);
+	}
+}
+
 static void grow(struct sr_ctx *ctx)
 {
 	struct sr_threads *t = &ctx->thr;
@@ -693,20 +818,15 @@ static void grow(struct sr_ctx *ctx)
 		return;
 	if (!mon_arm(t)) /* one arming, one wake-up */
 		return;
-	/* Acquire pairs with the release of mon_started below (under the lock). */
+	/* Acquire pairs with the release of mon_started in monitor_locked. */
 	if (!sr_load_acquire(&t->mon_started)) {
 		pthread_mutex_lock(&ctx->lock);
-		if (!t->mon_started && !sr_load_relaxed(&t->stop)) {
-			if (create_thread(&t->monitor, monitor_main, ctx, SR_WORKER_STACK) == 0) {
-				sr_store_release(&t->mon_started, 1);
-			} else {
-				/* No monitor: disarm, so that a later grow() tries
-				 * again instead of finding it armed forever; and if
-				 * no worker exists either, nothing will run what is
-				 * queued. */
-				sr_fetch_and(&t->mon, ~MON_ARMED, SR_RELEASE);
-				fail_if_no_worker_locked(ctx);
-			}
+		if (!monitor_locked(ctx) && !sr_load_relaxed(&t->stop)) {
+			/* No monitor: disarm, so that a later grow() tries again
+			 * instead of finding it armed forever; and if no worker
+			 * exists either, nothing will run what is queued. */
+			sr_fetch_and(&t->mon, ~MON_ARMED, SR_RELEASE);
+			fail_if_no_worker_locked(ctx);
 		}
 		pthread_mutex_unlock(&ctx->lock);
 	}
@@ -746,11 +866,15 @@ void sr_threads_set_eager(struct sr_ctx *ctx, uint32_t per_cpu)
 void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 {
 	struct sr_threads *t = &ctx->thr;
-	uint64_t w;
+	uint64_t w, dl = 0;
 	uint32_t idle;
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct sr_req *req = reqs[i];
+		/* Read before the push: the request is not ours after it. */
+		uint64_t d = req->deadline_ns;
+		if (sr_unlikely(d) && (!dl || d < dl))
+			dl = d;
 		/* At most one entry per request (in_sq, top comment): an entry
 		 * still standing for it will run it. Acq_rel pairs with the
 		 * worker's exchange in claim(). */
@@ -774,9 +898,15 @@ void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 			break;
 		}
 	}
-	/* `live` read after the fence: Dekker with retire(). */
-	if (idle < n && sr_load_relaxed(&t->live) < t->max)
-		grow(ctx);
+	if (idle < n) {
+		/* Some of these wait for a worker: a timed one must not wait
+		 * past its deadline (note_deadline). */
+		if (sr_unlikely(dl))
+			note_deadline(ctx, dl);
+		/* `live` read after the fence: Dekker with retire(). */
+		if (sr_load_relaxed(&t->live) < t->max)
+			grow(ctx);
+	}
 }
 
 /* Interrupt the worker running `req`, repeating until it lets go of it.
