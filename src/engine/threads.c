@@ -26,12 +26,16 @@
  * `eager` workers (two per CPU; one for the syslet face, whose submitter runs
  * cached atoms itself) start as soon as work waits with no idle worker.
  * Beyond that the monitor thread starts one more each time queued work has
- * waited 50 us without any worker taking an entry (t->popped did not move):
- * workers that compute keep taking entries, blocked ones do not. A burst of
- * calls that compute thus keeps to `eager` threads, which take turns on the
- * CPUs no worse than more would, while blocked workers are joined by new
- * ones, one per 50 us stall (65 threads for 64 blocked reads then their 64
- * writes: tests/progress.c).
+ * waited 50 us without any worker taking an entry (t->popped did not move)
+ * and the scheduler shows fewer busy workers runnable than there are CPUs
+ * (runnable_workers: the state in /proc of the latest busy workers). Calls
+ * that block leave their workers sleeping; calls that compute for longer
+ * than a tick leave them runnable, and a new worker would only take turns
+ * with them on the CPUs, so the monitor waits until the queue has not moved
+ * for 10 ms before adding one (calls that compute for ever must not starve
+ * the queue either). 65 threads for 64 blocked reads then their 64 writes
+ * (tests/progress.c); 256 reads of 1 MiB from the page cache keep to the
+ * eager four here.
  *
  * Small threads, retired when idle. Workers run system calls, not user code:
  * 64 KiB stacks (the deepest path, a syslet completing into the face while
@@ -123,8 +127,10 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -140,6 +146,7 @@
 #define SR_MON_TICK_NS (50 * 1000)         /* a stall this long grows the pool */
 #define SR_MON_BUSY_MAX_NS (1600 * 1000)   /* work moving: look at most this seldom */
 #define SR_MON_FAIL_MAX_NS (100 * 1000 * 1000) /* starts failing: retry this often */
+#define SR_MON_COMPUTE_NS (10 * 1000 * 1000)   /* workers compute on every CPU: grow after this */
 
 enum { SR_SLOT_FREE = 0, SR_SLOT_LIVE, SR_SLOT_GONE };
 
@@ -433,7 +440,8 @@ static void *worker_main(void *arg)
 	uint64_t idle_since = 0;
 	sigset_t set;
 
-	w->tid = (pid_t)syscall(SYS_gettid);
+	/* Relaxed atomic: the monitor reads it (runnable_workers). */
+	sr_store_relaxed(&w->tid, (pid_t)syscall(SYS_gettid));
 	prctl(PR_SET_NAME, "sysring-worker"); /* for ps, top, gdb and tests */
 	sigfillset(&set);
 	sigdelset(&set, sr_cancel_signal);
@@ -631,6 +639,49 @@ static void join_retired(struct sr_ctx *ctx)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
+/*
+ * Whether the workers running calls compute or are blocked: the scheduler
+ * knows (state R: running or runnable, even if another process has the
+ * CPU; S or D: blocked in the kernel). Looks at the most recently started
+ * busy workers, up to 2 per CPU + 2, and stops at `ncpu` runnable ones. One
+ * read of /proc/thread's stat per worker looked at (three system calls),
+ * only when work has waited a whole tick.
+ */
+static uint32_t runnable_workers(struct sr_ctx *ctx, uint32_t ncpu)
+{
+	struct sr_threads *t = &ctx->thr;
+	uint32_t running = 0, looked = 0;
+
+	/* Under the lock: a live slot's tid stays its thread's. */
+	pthread_mutex_lock(&ctx->lock);
+	for (uint32_t i = t->nslots; i-- > 0 && looked < 2 * ncpu + 2 && running < ncpu;) {
+		struct sr_worker *w = &t->workers[i];
+		pid_t tid = sr_load_relaxed(&w->tid);
+		char path[64], buf[256], *p;
+		ssize_t n;
+		int fd;
+
+		if (w->slot != SR_SLOT_LIVE || !tid || !sr_load_relaxed(&w->cur))
+			continue;
+		looked++;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		/* "tid (comm) S ...": the state follows the last ')'. */
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'R')
+			running++;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return running;
+}
+
 static void expire_queued(struct sr_ctx *ctx);
 
 static void *monitor_main(void *arg)
@@ -638,6 +689,8 @@ static void *monitor_main(void *arg)
 	struct sr_ctx *ctx = arg;
 	struct sr_threads *t = &ctx->thr;
 	long interval = SR_MON_TICK_NS;
+	uint64_t stall_since = 0;
+	uint32_t ncpu = sysring_online_cpus();
 	sigset_t all;
 
 	sigfillset(&all);
@@ -680,17 +733,31 @@ static void *monitor_main(void *arg)
 			nanosleep(&ts, NULL);
 			continue;
 		}
+		uint64_t t0 = sr_now_ns();
 		struct timespec ts = {interval / 1000000000L, interval % 1000000000L};
 		nanosleep(&ts, NULL);
 		if (sr_ring_count(&ctx->sq) && !sr_threads_idle(ctx) &&
 		    sr_load_relaxed(&t->popped) == before && sr_load_relaxed(&t->live) < t->max) {
-			/* stalled: everyone is blocked */
+			/* Stalled. Blocked workers: start one more now. Workers
+			 * computing on every CPU (calls longer than a tick): a
+			 * new one would only take turns with them, so wait until
+			 * the queue has not moved for SR_MON_COMPUTE_NS (calls
+			 * that compute for ever must not starve it either). */
+			if (!stall_since)
+				stall_since = t0;
+			if (sr_now_ns() - stall_since < SR_MON_COMPUTE_NS &&
+			    runnable_workers(ctx, ncpu) >= ncpu) {
+				interval = SR_MON_TICK_NS;
+				continue;
+			}
+			stall_since = 0;
 			if (start_worker(ctx, true))
 				interval = SR_MON_TICK_NS; /* and look again soon */
 			else if (interval < SR_MON_FAIL_MAX_NS)
 				interval *= 2;
 			continue;
 		}
+		stall_since = 0;
 		if (!sr_ring_count(&ctx->sq) || sr_load_relaxed(&t->live) >= t->max) {
 			/* Work waits and the pool is full: timed calls queued
 			 * behind it must end at their deadline. */
