@@ -147,9 +147,12 @@ int main(void)
 	if (floor > 2 * N)
 		floor = 2 * N;
 
+	/* The burst completing shows that N + 1 workers ran at once; on a
+	 * slow run (sanitizers) the first may have idled a second and left
+	 * by now. */
 	burst(ctx);
 	T_EQ(sysring_stats(ctx, &st), 0);
-	T_ASSERT(st.threads > N);
+	T_ASSERT(st.threads > floor);
 	unsigned grown = st.threads;
 	long rss1 = status_kb("VmRSS:"), vsz1 = status_kb("VmSize:"), ar1 = arenas_kb();
 	printf("idle pool of %u workers: %.1f KiB VmRSS and %.1f KiB VmSize per worker, "
@@ -161,7 +164,7 @@ int main(void)
 	printf("after idling: %u workers, %d tasks\n", floor, tasks());
 	burst(ctx); /* slots reused */
 	T_EQ(sysring_stats(ctx, &st), 0);
-	T_ASSERT(st.threads > N);
+	T_ASSERT(st.threads > floor);
 	wait_floor(ctx, floor, base_tasks);
 	T_EQ(async_destroy(ctx), 0);
 	T_EQ(tasks(), base_tasks);

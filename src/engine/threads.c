@@ -938,8 +938,10 @@ void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct sr_req *req = reqs[i];
-		/* Read before the push: the request is not ours after it. */
-		uint64_t d = req->deadline_ns;
+		/* Not ours any more (a canceller may have completed it, and a
+		 * submitter reused it): only idx is stable, and the deadline
+		 * read atomically, at worst a later one's (a spurious look). */
+		uint64_t d = sr_load_relaxed(&req->deadline_ns);
 		if (sr_unlikely(d) && (!dl || d < dl))
 			dl = d;
 		/* At most one entry per request (in_sq, top comment): an entry
