@@ -38,11 +38,13 @@
  * eager four here.
  *
  * Small threads, retired when idle. Workers run system calls, not user code:
- * 64 KiB stacks (the deepest path, a syslet completing into the face while
- * the cancel signal's frame sits on the stack, uses under 8 KiB, 25 KiB
- * under ASan: docs/engines.md), so a pool of a thousand is 64 MiB of address
- * space and a few MiB resident. A worker idle for SR_IDLE_NS while more than
- * `eager` are running leaves (retire()), so a burst's threads do not stay.
+ * 64 KiB stacks (the deepest path -- a worker starting a sibling, a syslet
+ * completing into its ring, the cancel signal's frame on a blocked call --
+ * uses 9.3 KiB, 11.2 KiB under ASan: tests/threads_stack.c), so an idle
+ * worker costs about 13 KiB resident and 78 KiB of address space
+ * (tests/threads_retire.c). A worker idle for SR_IDLE_NS while more than
+ * `eager` are running leaves (retire()) and the monitor joins it, so a
+ * burst's threads do not stay.
  *
  * Submission ring entries (req->in_sq). A cancelled queued call is completed
  * at once by its canceller (sr_ctx_cancel), not by the worker that would pop
