@@ -18,7 +18,13 @@
  * io_uring when the running kernel offers it (uring), on executor threads
  * otherwise (threads), or in the sysring.ko module (kmod). SYSRING_ENGINE in
  * the environment (auto, threads, uring, kmod) overrides the choice, and
- * SYSRING_THREADS the number of executor threads.
+ * SYSRING_THREADS caps the number of executor threads.
+ *
+ * Progress guarantee: calls in flight whose completion depends only on each
+ * other (a read and the write that feeds it) always complete, up to the
+ * context's nr_events in flight, with the default configuration: the pool
+ * of executor threads grows while every thread is blocked, up to one per
+ * call in flight (docs/engines.md, "Executor threads").
  */
 #ifndef SYSRING_H
 #define SYSRING_H
@@ -63,7 +69,14 @@ SYSRING_API const char *sysring_engine_name(int engine);
 struct sysring_params {
 	uint32_t size;        /* sizeof(struct sysring_params) */
 	uint32_t engine;      /* enum sysring_engine */
-	uint32_t threads;     /* maximum executor threads; 0: the default */
+	uint32_t threads;     /* cap on the executor threads (1..1024); 0 (default): no
+			       * cap but the calls in flight -- the pool grows while
+			       * every thread is blocked, up to nr_events, which keeps
+			       * the progress guarantee above. With a cap, calls that
+			       * depend on more than `threads` blocked calls wait until
+			       * one ends (forever if none will); cancel, timeouts
+			       * and destroy still end them. SYSRING_THREADS
+			       * overrides. */
 	int32_t inline_calls; /* 1: run non-blocking calls on the caller, 0: never, -1: default */
 	uint32_t flags;       /* SYSRING_F_* */
 	uint32_t spin_ns;     /* executor threads and async_getevents spin this long
@@ -93,7 +106,10 @@ SYSRING_API int sysring_setup(unsigned long nr_events, const struct sysring_para
  * when it races async_destroy on another thread. */
 SYSRING_API int sysring_ctx_engine(async_context_t ctx);
 
-/* Default number of executor threads for this machine. */
+/* Executor threads of the kmod engine's fixed in-kernel pool by default on
+ * this machine (4 per CPU, 4..64). The threads engine has no fixed size:
+ * it starts 2 per CPU as soon as work waits and grows past that while they
+ * are blocked, up to nr_events (or the cap in sysring_params.threads). */
 SYSRING_API unsigned int sysring_default_threads(void);
 
 struct sysring_stats {
@@ -103,7 +119,8 @@ struct sysring_stats {
 	uint64_t in_flight;   /* submitted - completed */
 	uint64_t pending;     /* completed - reaped: events waiting */
 	uint64_t by_engine[SYSRING_ENGINE__COUNT]; /* completed, by the engine that ran them */
-	uint32_t threads;     /* executor threads started */
+	uint32_t threads;     /* executor threads running (grows while all are
+			       * blocked; idle ones above 2 per CPU retire) */
 	uint32_t threads_idle; /* of which parked */
 	uint32_t reserved[6];
 };
@@ -154,7 +171,16 @@ SYSRING_API int sysring_submit_timeout(async_context_t ctx, long nr, struct asyn
  * blocked on an executor thread), or with its own result if it finished
  * first. -ENOENT: no such call in flight (never submitted, or its event was
  * already produced). -EALREADY: it is already being cancelled. -EINVAL:
- * bad context, cb NULL.
+ * bad context, cb NULL. A queued call's -ECANCELED event is produced before
+ * this returns, even when every executor thread is blocked.
+ *
+ * The cancel signal (SIGRTMAX-3; SYSRING_CANCEL_SIGNAL=n moves it) belongs
+ * to the library: before every interruption (this call, async_destroy,
+ * async_unregister, a timeout) the library checks its action and installs
+ * its own again if the application changed it (SIG_DFL would kill the
+ * process, SIG_IGN or SA_RESTART would leave the call and this function
+ * blocked). An application handler found there keeps getting every delivery
+ * that is not the library's, without SA_RESTART. docs/engines.md.
  */
 SYSRING_API int sysring_cancel(async_context_t ctx, struct async_cb *cb);
 

@@ -13,6 +13,8 @@
  *      stays blocked: every cancel's event arrives at once, and the
  *      submission ring never fills (a stale entry per cancelled call would
  *      fill it after nr_events and hang async_submit).
+ *   2b. A timed call queued behind the blocked worker completes -ETIME at
+ *      its deadline (nothing else would take it off the queue).
  *   3. A cancelled call's request is reused at once: the reused call runs
  *      (from its predecessor's ring entry) with the plain call's result.
  *   4. A cancel storm: two threads submit short calls to a two-worker
@@ -157,6 +159,17 @@ int main(void)
 		T_EQ(e.cbp, b);
 		T_EQ(e.res, -ECANCELED);
 	}
+
+	/* 2b. a timed call queued behind the blocked worker ends at its
+	 * deadline, not when the worker is free */
+	struct timespec to = {0, 100 * 1000000L};
+	uint64_t t1 = t_now_ns();
+	T_EQ(sysring_submit_timeout(ctx, 1, &b, &to), 1);
+	e = one_event(ctx, 2000, "timed call queued behind a blocked worker");
+	T_EQ(e.cbp, b);
+	T_EQ(e.res, -ETIME);
+	uint64_t tms = (t_now_ns() - t1) / 1000000;
+	T_ASSERT(tms >= 90 && tms < 1500);
 
 	/* 3. the reused request runs; so does the blocked one */
 	T_EQ(async_submit(ctx, 1, &b), 1);

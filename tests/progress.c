@@ -83,8 +83,8 @@ static void pipes(int n)
 	for (int i = 0; i < n; i++)
 		T_EQ(in[i], out[i]);
 	T_EQ(sysring_stats(ctx, &st), 0);
-	printf("%s (%s%s): %u executor threads\n", what, getenv("SYSRING_ENGINE") ?: "auto",
-	       getenv("SYSRING_INLINE") ? " inline=0" : "", st.threads);
+	printf("%s (%s, inline %s): %u executor threads\n", what, getenv("SYSRING_ENGINE") ?: "auto",
+	       getenv("SYSRING_INLINE") ?: "1", st.threads);
 	T_ASSERT(st.threads <= 2u * (unsigned)n); /* bounded by the calls in flight */
 	T_EQ(async_destroy(ctx), 0);
 	for (int i = 0; i < n; i++) {
@@ -156,8 +156,8 @@ static void msgq(int n)
 	T_EQ(r, n);
 	check_messages(in, res, n);
 	T_EQ(sysring_stats(ctx, &st), 0);
-	printf("%s (%s%s): %u executor threads\n", what, getenv("SYSRING_ENGINE") ?: "auto",
-	       getenv("SYSRING_INLINE") ? " inline=0" : "", st.threads);
+	printf("%s (%s, inline %s): %u executor threads\n", what, getenv("SYSRING_ENGINE") ?: "auto",
+	       getenv("SYSRING_INLINE") ?: "1", st.threads);
 	T_ASSERT(st.threads <= 2u * (unsigned)n);
 	T_EQ(async_destroy(ctx), 0);
 	msgctl(q, IPC_RMID, NULL);

@@ -203,7 +203,8 @@ struct sr_threads {
 	uint32_t eager;         /* workers started as soon as work waits; the floor
 				 * under which idle workers do not retire */
 	uint64_t popped;        /* entries taken by workers (for the monitor) */
-	uint64_t created;       /* workers ever started (statistics, tests) */
+	uint64_t created;       /* workers ever started (for debuggers) */
+	uint64_t qdl;           /* earliest deadline of a timed call queued (0: none) */
 	uint32_t mon;           /* futex word of the monitor: MON_* bits (threads.c) */
 	uint32_t mon_started;
 	pthread_t monitor;

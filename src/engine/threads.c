@@ -26,19 +26,25 @@
  * `eager` workers (two per CPU; one for the syslet face, whose submitter runs
  * cached atoms itself) start as soon as work waits with no idle worker.
  * Beyond that the monitor thread starts one more each time queued work has
- * waited 50 us without any worker taking an entry (t->popped did not move):
- * workers that compute keep taking entries, blocked ones do not. A burst of
- * calls that compute thus keeps to `eager` threads, which take turns on the
- * CPUs no worse than more would, while blocked workers are joined by new
- * ones, one per 50 us stall (65 threads for 64 blocked reads then their 64
- * writes: tests/progress.c).
+ * waited 50 us without any worker taking an entry (t->popped did not move)
+ * and the scheduler shows fewer busy workers runnable than there are CPUs
+ * (runnable_workers: the state in /proc of the latest busy workers). Calls
+ * that block leave their workers sleeping; calls that compute for longer
+ * than a tick leave them runnable, and a new worker would only take turns
+ * with them on the CPUs, so the monitor waits until the queue has not moved
+ * for 10 ms before adding one (calls that compute for ever must not starve
+ * the queue either). 65 threads for 64 blocked reads then their 64 writes
+ * (tests/progress.c); 256 reads of 1 MiB from the page cache keep to the
+ * eager four here.
  *
  * Small threads, retired when idle. Workers run system calls, not user code:
- * 64 KiB stacks (the deepest path, a syslet completing into the face while
- * the cancel signal's frame sits on the stack, uses under 8 KiB, 25 KiB
- * under ASan: docs/engines.md), so a pool of a thousand is 64 MiB of address
- * space and a few MiB resident. A worker idle for SR_IDLE_NS while more than
- * `eager` are running leaves (retire()), so a burst's threads do not stay.
+ * 64 KiB stacks (the deepest path -- a worker starting a sibling, a syslet
+ * completing into its ring, the cancel signal's frame on a blocked call --
+ * uses 9.3 KiB, 11.2 KiB under ASan: tests/threads_stack.c), so an idle
+ * worker costs about 13 KiB resident and 78 KiB of address space
+ * (tests/threads_retire.c). A worker idle for SR_IDLE_NS while more than
+ * `eager` are running leaves (retire()) and the monitor joins it, so a
+ * burst's threads do not stay.
  *
  * Submission ring entries (req->in_sq). A cancelled queued call is completed
  * at once by its canceller (sr_ctx_cancel), not by the worker that would pop
@@ -78,6 +84,13 @@
  * idle, so a wake-up is never counted for a worker that is gone. Fewer
  * counted wake-ups than real ones is harmless (an extra futex_wake later).
  *
+ * Deadlines of queued calls. A timed call taken by a worker in time gets
+ * the worker's timer; one that waits in the ring behind blocked workers
+ * (a cap, failed thread creation) would miss its deadline, so submitters
+ * whose calls must wait note the earliest deadline (t->qdl) and the
+ * monitor, sleeping until then, completes the timed calls still queued at
+ * their deadline with -ETIME (expire_queued), as a canceller would.
+ *
  * Thread creation failure (pthread_create, RLIMIT_NPROC, memory): if no
  * worker exists and none can be started, nothing would ever run what is
  * queued, so every queued call completes -EAGAIN at once (fail_queued); if
@@ -116,10 +129,13 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -133,12 +149,14 @@
 #define SR_MON_TICK_NS (50 * 1000)         /* a stall this long grows the pool */
 #define SR_MON_BUSY_MAX_NS (1600 * 1000)   /* work moving: look at most this seldom */
 #define SR_MON_FAIL_MAX_NS (100 * 1000 * 1000) /* starts failing: retry this often */
+#define SR_MON_COMPUTE_NS (10 * 1000 * 1000)   /* workers compute on every CPU: grow after this */
 
 enum { SR_SLOT_FREE = 0, SR_SLOT_LIVE, SR_SLOT_GONE };
 
 /* Bits of t->mon (see the monitor). */
 #define MON_ARMED 1u /* work waits: watch for a stall */
 #define MON_REAP 2u  /* a worker retired: join it */
+#define MON_DEADLINE 4u /* a queued timed call has an earlier deadline */
 
 /* ---- the cancel signal ---- */
 
@@ -425,7 +443,9 @@ static void *worker_main(void *arg)
 	uint64_t idle_since = 0;
 	sigset_t set;
 
-	w->tid = (pid_t)syscall(SYS_gettid);
+	/* Relaxed atomic: the monitor reads it (runnable_workers). */
+	sr_store_relaxed(&w->tid, (pid_t)syscall(SYS_gettid));
+	prctl(PR_SET_NAME, "sysring-worker"); /* for ps, top, gdb and tests */
 	sigfillset(&set);
 	sigdelset(&set, sr_cancel_signal);
 	sr_sigmask_keep_faults(&set); /* faults in caller memory reach uaccess.h's handler */
@@ -623,43 +643,130 @@ static void join_retired(struct sr_ctx *ctx)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
+/*
+ * Whether the workers running calls compute or are blocked: the scheduler
+ * knows (state R: running or runnable, even if another process has the
+ * CPU; S or D: blocked in the kernel). Looks at the most recently started
+ * busy workers, up to 2 per CPU + 2, and stops at `ncpu` runnable ones. One
+ * read of /proc/thread's stat per worker looked at (three system calls),
+ * only when work has waited a whole tick.
+ */
+static uint32_t runnable_workers(struct sr_ctx *ctx, uint32_t ncpu)
+{
+	struct sr_threads *t = &ctx->thr;
+	uint32_t running = 0, looked = 0;
+
+	/* Under the lock: a live slot's tid stays its thread's. */
+	pthread_mutex_lock(&ctx->lock);
+	for (uint32_t i = t->nslots; i-- > 0 && looked < 2 * ncpu + 2 && running < ncpu;) {
+		struct sr_worker *w = &t->workers[i];
+		pid_t tid = sr_load_relaxed(&w->tid);
+		char path[64], buf[256], *p;
+		ssize_t n;
+		int fd;
+
+		if (w->slot != SR_SLOT_LIVE || !tid || !sr_load_relaxed(&w->cur))
+			continue;
+		looked++;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		/* "tid (comm) S ...": the state follows the last ')'. */
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'R')
+			running++;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return running;
+}
+
+static void expire_queued(struct sr_ctx *ctx);
+
 static void *monitor_main(void *arg)
 {
 	struct sr_ctx *ctx = arg;
 	struct sr_threads *t = &ctx->thr;
 	long interval = SR_MON_TICK_NS;
+	uint64_t stall_since = 0;
+	uint32_t ncpu = sysring_online_cpus();
 	sigset_t all;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
-	/* Acquires pair with shutdown's release of stop and mon_arm()'s and
-	 * retire()'s changes of the word. */
+	prctl(PR_SET_NAME, "sysring-monitor");
+	/* Acquires pair with shutdown's release of stop and the releases that
+	 * change the word (mon_arm(), retire(), note_deadline()). */
 	while (!sr_load_acquire(&t->stop)) {
 		uint32_t m = sr_load_acquire(&t->mon);
+		uint64_t dl, now;
 
 		if (m & MON_REAP) {
 			sr_fetch_and(&t->mon, ~MON_REAP, SR_ACQ_REL);
 			join_retired(ctx);
 			continue;
 		}
+		if (m & MON_DEADLINE) /* looked at below */
+			m = sr_fetch_and(&t->mon, ~MON_DEADLINE, SR_ACQ_REL) & ~MON_DEADLINE;
+		dl = sr_load_acquire(&t->qdl); /* pairs with note_deadline's CAS */
+		now = dl ? sr_now_ns() : 0;
+		if (dl && dl <= now) {
+			expire_queued(ctx);
+			continue;
+		}
 		if (!(m & MON_ARMED)) {
+			struct timespec ts, *tsp = NULL;
 			interval = SR_MON_TICK_NS;
-			sr_futex_wait(&t->mon, m, NULL, false);
+			if (dl) {
+				ts.tv_sec = (time_t)(dl / 1000000000ull);
+				ts.tv_nsec = (long)(dl % 1000000000ull);
+				tsp = &ts;
+			}
+			sr_futex_wait(&t->mon, m, tsp, false);
 			continue;
 		}
 		uint64_t before = sr_load_relaxed(&t->popped);
+		if (dl && dl - now < (uint64_t)interval) {
+			/* a deadline comes first: no stall can be judged */
+			struct timespec ts = {0, (long)(dl - now)};
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		uint64_t t0 = sr_now_ns();
 		struct timespec ts = {interval / 1000000000L, interval % 1000000000L};
 		nanosleep(&ts, NULL);
 		if (sr_ring_count(&ctx->sq) && !sr_threads_idle(ctx) &&
 		    sr_load_relaxed(&t->popped) == before && sr_load_relaxed(&t->live) < t->max) {
-			/* stalled: everyone is blocked */
+			/* Stalled. Blocked workers: start one more now. Workers
+			 * computing on every CPU (calls longer than a tick): a
+			 * new one would only take turns with them, so wait until
+			 * the queue has not moved for SR_MON_COMPUTE_NS (calls
+			 * that compute for ever must not starve it either). */
+			if (!stall_since)
+				stall_since = t0;
+			if (sr_now_ns() - stall_since < SR_MON_COMPUTE_NS &&
+			    runnable_workers(ctx, ncpu) >= ncpu) {
+				interval = SR_MON_TICK_NS;
+				continue;
+			}
+			stall_since = 0;
 			if (start_worker(ctx, true))
 				interval = SR_MON_TICK_NS; /* and look again soon */
 			else if (interval < SR_MON_FAIL_MAX_NS)
 				interval *= 2;
 			continue;
 		}
+		stall_since = 0;
 		if (!sr_ring_count(&ctx->sq) || sr_load_relaxed(&t->live) >= t->max) {
+			/* Work waits and the pool is full: timed calls queued
+			 * behind it must end at their deadline. */
+			if (sr_ring_count(&ctx->sq))
+				expire_queued(ctx);
 			/* Release pairs with grow()'s acquire in mon_arm(). */
 			sr_fetch_and(&t->mon, ~MON_ARMED, SR_ACQ_REL);
 			/* A submitter that pushed just after our look at the
@@ -678,6 +785,96 @@ static void *monitor_main(void *arg)
 	return NULL;
 }
 
+/* Start the monitor if it is not running; the caller holds ctx->lock.
+ * False if it could not be started. */
+static bool monitor_locked(struct sr_ctx *ctx)
+{
+	struct sr_threads *t = &ctx->thr;
+
+	if (t->mon_started)
+		return true;
+	if (sr_load_relaxed(&t->stop) || create_thread(&t->monitor, monitor_main, ctx, SR_WORKER_STACK))
+		return false;
+	/* Release pairs with the acquire of mon_started (grow(), shutdown). */
+	sr_store_release(&t->mon_started, 1);
+	return true;
+}
+
+/*
+ * Timed calls queued: a worker that takes one in time arms its timer, but
+ * with every worker blocked (a cap, or thread creation failing) it could
+ * stay queued past its deadline. So the earliest deadline queued is kept in
+ * t->qdl and the monitor, sleeping until then, completes the calls still
+ * queued at their deadline with -ETIME (expire_queued).
+ */
+static void note_deadline(struct sr_ctx *ctx, uint64_t dl)
+{
+	struct sr_threads *t = &ctx->thr;
+	uint64_t cur = sr_load_relaxed(&t->qdl);
+
+	do {
+		if (cur && cur <= dl)
+			return; /* the monitor wakes up earlier anyway */
+	} while (!sr_cas_weak(&t->qdl, &cur, dl, SR_ACQ_REL, SR_RELAXED));
+	/* Acquire pairs with the release of mon_started in monitor_locked. */
+	if (!sr_load_acquire(&t->mon_started)) {
+		pthread_mutex_lock(&ctx->lock);
+		monitor_locked(ctx); /* without it, deadlines hold once a worker takes the call */
+		pthread_mutex_unlock(&ctx->lock);
+	}
+	/* Change the word, then wake: a monitor about to sleep until a later
+	 * deadline wakes at once. Release pairs with its acquire. */
+	sr_fetch_or(&t->mon, MON_DEADLINE, SR_RELEASE);
+	sr_futex_wake(&t->mon, 1, false);
+}
+
+/* Put a request the monitor claimed by mistake back in the queue (it had
+ * been reused: its deadline was not the one read). */
+static void requeue(struct sr_ctx *ctx, struct sr_req *req)
+{
+	/* Release pairs with a worker's acquire CAS in claim(). */
+	sr_store_release(&req->state, SR_REQ_QUEUED);
+	sr_threads_submit(ctx, &req, 1);
+}
+
+/* Complete with -ETIME the timed calls still queued at their deadline, and
+ * note the earliest deadline left. */
+static void expire_queued(struct sr_ctx *ctx)
+{
+	struct sr_threads *t = &ctx->thr;
+	uint64_t now = sr_now_ns();
+
+	/* Cleared first: a call noted from here on lowers it again. Seq_cst:
+	 * before the scan's loads. */
+	sr_store_relaxed(&t->qdl, 0);
+	sr_smp_mb();
+	for (uint32_t i = 0; i < ctx->nr_events; i++) {
+		struct sr_req *req = &ctx->reqs[i];
+		uint32_t st = SR_REQ_QUEUED;
+		uint64_t dl;
+
+		/* Acquire pairs with the release store of QUEUED (exec.c):
+		 * the deadline was written before it. */
+		if (sr_load_acquire(&req->state) != SR_REQ_QUEUED)
+			continue;
+		dl = sr_load_relaxed(&req->deadline_ns);
+		if (!dl)
+			continue;
+		if (dl > now) {
+			note_deadline(ctx, dl);
+			continue;
+		}
+		/* Pairs with the worker's CAS in claim() and the canceller's:
+		 * one wins. The entry stays in the ring (see in_sq). */
+		if (!sr_cas(&req->state, &st, SR_REQ_CANCELED, SR_ACQ_REL, SR_ACQUIRE))
+			continue;
+		if (req->deadline_ns > now) /* reused meanwhile: not expired */
+			requeue(ctx, req);
+		else
+			sr_req_finish(ctx, req, -ETIME, SYSRING_ENGINE_THREADS);
+	}
+}
+
 static void grow(struct sr_ctx *ctx)
 {
 	struct sr_threads *t = &ctx->thr;
@@ -692,20 +889,15 @@ static void grow(struct sr_ctx *ctx)
 		return;
 	if (!mon_arm(t)) /* one arming, one wake-up */
 		return;
-	/* Acquire pairs with the release of mon_started below (under the lock). */
+	/* Acquire pairs with the release of mon_started in monitor_locked. */
 	if (!sr_load_acquire(&t->mon_started)) {
 		pthread_mutex_lock(&ctx->lock);
-		if (!t->mon_started && !sr_load_relaxed(&t->stop)) {
-			if (create_thread(&t->monitor, monitor_main, ctx, SR_WORKER_STACK) == 0) {
-				sr_store_release(&t->mon_started, 1);
-			} else {
-				/* No monitor: disarm, so that a later grow() tries
-				 * again instead of finding it armed forever; and if
-				 * no worker exists either, nothing will run what is
-				 * queued. */
-				sr_fetch_and(&t->mon, ~MON_ARMED, SR_RELEASE);
-				fail_if_no_worker_locked(ctx);
-			}
+		if (!monitor_locked(ctx) && !sr_load_relaxed(&t->stop)) {
+			/* No monitor: disarm, so that a later grow() tries again
+			 * instead of finding it armed forever; and if no worker
+			 * exists either, nothing will run what is queued. */
+			sr_fetch_and(&t->mon, ~MON_ARMED, SR_RELEASE);
+			fail_if_no_worker_locked(ctx);
 		}
 		pthread_mutex_unlock(&ctx->lock);
 	}
@@ -745,11 +937,17 @@ void sr_threads_set_eager(struct sr_ctx *ctx, uint32_t per_cpu)
 void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 {
 	struct sr_threads *t = &ctx->thr;
-	uint64_t w;
+	uint64_t w, dl = 0;
 	uint32_t idle;
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct sr_req *req = reqs[i];
+		/* Not ours any more (a canceller may have completed it, and a
+		 * submitter reused it): only idx is stable, and the deadline
+		 * read atomically, at worst a later one's (a spurious look). */
+		uint64_t d = sr_load_relaxed(&req->deadline_ns);
+		if (sr_unlikely(d) && (!dl || d < dl))
+			dl = d;
 		/* At most one entry per request (in_sq, top comment): an entry
 		 * still standing for it will run it. Acq_rel pairs with the
 		 * worker's exchange in claim(). */
@@ -773,9 +971,15 @@ void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 			break;
 		}
 	}
-	/* `live` read after the fence: Dekker with retire(). */
-	if (idle < n && sr_load_relaxed(&t->live) < t->max)
-		grow(ctx);
+	if (idle < n) {
+		/* Some of these wait for a worker: a timed one must not wait
+		 * past its deadline (note_deadline). */
+		if (sr_unlikely(dl))
+			note_deadline(ctx, dl);
+		/* `live` read after the fence: Dekker with retire(). */
+		if (sr_load_relaxed(&t->live) < t->max)
+			grow(ctx);
+	}
 }
 
 /* Interrupt the worker running `req`, repeating until it lets go of it.
@@ -829,12 +1033,14 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 	 * Until every worker has left its loop: cancel and interrupt whatever
 	 * it is running, and wake it if it sleeps. Repeating closes every race
 	 * (a worker between popping a request and publishing `cur`, a signal
-	 * that arrived just before the call entered the kernel).
+	 * that arrived just before the call entered the kernel). Under the
+	 * lock: the monitor may still be joining retired workers.
 	 */
 	for (;;) {
 		uint32_t alive = 0;
 
 		sr_threads_cancel_signal(); /* our action, before every round */
+		pthread_mutex_lock(&ctx->lock);
 		for (uint32_t i = 0; i < nslots; i++) {
 			struct sr_worker *w = &t->workers[i];
 			struct sr_req *req;
@@ -850,6 +1056,7 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 				sr_threads_kick(w->thread);
 			}
 		}
+		pthread_mutex_unlock(&ctx->lock);
 		if (!alive)
 			break;
 		/* Release pairs with the workers' acquire of wake_seq. */
@@ -858,18 +1065,21 @@ void sr_threads_shutdown(struct sr_ctx *ctx)
 		struct timespec ts = {0, 200 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	for (uint32_t i = 0; i < nslots; i++)
-		if (t->workers[i].slot != SR_SLOT_FREE)
-			pthread_join(t->workers[i].thread, NULL);
 	pthread_mutex_lock(&ctx->lock);
 	pthread_mutex_unlock(&ctx->lock); /* a grow() starting the monitor is done */
-	/* Acquire pairs with grow()'s release of mon_started; the change of
-	 * the word wakes the monitor, whose acquire of it then sees stop. */
+	/* The monitor first: it joins retired workers, and a slot must be
+	 * joined exactly once. Acquire pairs with grow()'s release of
+	 * mon_started; the change of the word wakes the monitor, whose
+	 * acquire of it then sees stop. */
 	if (sr_load_acquire(&t->mon_started)) {
 		sr_fetch_or(&t->mon, MON_ARMED, SR_RELEASE);
 		sr_futex_wake(&t->mon, 1, false);
 		pthread_join(t->monitor, NULL);
 	}
+	/* Nobody else touches the slots now. */
+	for (uint32_t i = 0; i < nslots; i++)
+		if (t->workers[i].slot != SR_SLOT_FREE)
+			pthread_join(t->workers[i].thread, NULL);
 }
 
 void sr_threads_free(struct sr_ctx *ctx)

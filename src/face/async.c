@@ -94,7 +94,7 @@ static inline void prep_cb(struct sr_req *req, struct async_cb *cb, uint64_t dea
 	if (sr_unlikely(cb->number < 0))
 		a->nr = ~0UL; /* no row: -ENOSYS */
 	req->cur = a;
-	req->deadline_ns = deadline_ns;
+	sr_store_relaxed(&req->deadline_ns, deadline_ns); /* the threads' monitor reads it */
 	sr_store_relaxed(&req->cancel, 0); /* sysring_cancel exchanges it from other threads */
 	req->on_caller = 0;
 	req->async = 0;

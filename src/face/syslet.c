@@ -418,7 +418,7 @@ SR_EXPORT struct syslet_uatom *async_exec(struct syslet_uatom *atom)
 		return atom;
 	}
 	req->cur = atom;
-	req->deadline_ns = 0;
+	sr_store_relaxed(&req->deadline_ns, 0); /* the threads' monitor reads it */
 	sr_store_relaxed(&req->cancel, 0); /* sysring_cancel exchanges it from other threads */
 	req->async = 0;
 	req->skip_inline = 0;
