@@ -786,7 +786,7 @@ const struct row conf_rows[] = {
 	ROW("setsockopt SO_REUSEADDR", K_TCP_SOCK, 0, C(SYS_setsockopt, FD, V(SOL_SOCKET), V(SO_REUSEADDR), RO(0), V(4))),
 	ROW("getsockname", K_UNIX_DG_NAMED, 0, C(SYS_getsockname, FD, BUF(0), LENP(128))),
 	ROW("getpeername unconnected", K_TCP_SOCK, 0, C(SYS_getpeername, FD, BUF(0), LENP(128))),
-	ROW("prctl PR_GET_NAME", K_NONE, 0, C(SYS_prctl, V(PR_GET_NAME), BUF(0))),
+	ROWX("prctl PR_GET_NAME", K_NONE, 0, ON_EXECUTORS, ANY_CFG, WHY_THREAD, C(SYS_prctl, V(PR_GET_NAME), BUF(0))),
 	ROW("unknown call 1000", K_NONE, 0, C(1000)),
 
 	/* ---------------- sequences (batches, syslet chains) ---------------- */
