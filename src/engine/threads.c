@@ -947,17 +947,14 @@ void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 		if (sr_unlikely(d) && (!dl || d < dl))
 			dl = d;
 		/* At most one entry per request (in_sq, top comment): an entry
-		 * still standing for it will run it. Clear, nobody else writes
-		 * it (no entry to pop; the request is ours to queue): a plain
-		 * store, no locked instruction in the common case. Set, a
-		 * worker may be clearing it: the exchange decides, acq_rel
-		 * pairing with the worker's exchange in claim(). */
-		if (sr_load_relaxed(&req->in_sq) == 0) {
-			sr_store_relaxed(&req->in_sq, 1);
+		 * still standing for it will run it. Acq_rel pairs with the
+		 * worker's exchange in claim(). An exchange, not a load and a
+		 * store: this submitter may be late (a canceller completed the
+		 * call and another submitter queued the reused request
+		 * meanwhile), and a store after a worker cleared the flag would
+		 * leave a second entry. */
+		if (!sr_exchange(&req->in_sq, 1, SR_ACQ_REL))
 			sr_ring_push_wait_u32(&ctx->sq, req->idx); /* never full, see core.h */
-		} else if (!sr_exchange(&req->in_sq, 1, SR_ACQ_REL)) {
-			sr_ring_push_wait_u32(&ctx->sq, req->idx);
-		}
 	}
 	sr_smp_mb(); /* Dekker with the worker's idle++ then re-check */
 	w = sr_load_relaxed(&t->park);
