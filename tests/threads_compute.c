@@ -5,7 +5,7 @@
  * cache (a copy that keeps a worker busy on a CPU for a millisecond or so,
  * far longer than the monitor's 50 us tick) must not grow the pool past 4
  * workers per CPU, where it used to stop: more would only take turns on the
- * CPUs. They keep to the eager two per CPU, plus one per 10 ms that the
+ * CPUs. They keep to the eager two per CPU, plus one per 100 ms that the
  * queue does not move on a starved machine. Without the check of the
  * workers' state the pool grew to 14 to 27 workers here.
  * The results are the plain call's: every read returns 2 MiB (all into one

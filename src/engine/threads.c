@@ -32,7 +32,7 @@
  * that block leave their workers sleeping; calls that compute for longer
  * than a tick leave them runnable, and a new worker would only take turns
  * with them on the CPUs, so the monitor waits until the queue has not moved
- * for 10 ms before adding one (calls that compute for ever must not starve
+ * for 100 ms before adding one (calls that compute for ever must not starve
  * the queue either). 65 threads for 64 blocked reads then their 64 writes
  * (tests/progress.c); 256 reads of 1 MiB from the page cache keep to the
  * eager four here.
@@ -149,7 +149,7 @@
 #define SR_MON_TICK_NS (50 * 1000)         /* a stall this long grows the pool */
 #define SR_MON_BUSY_MAX_NS (1600 * 1000)   /* work moving: look at most this seldom */
 #define SR_MON_FAIL_MAX_NS (100 * 1000 * 1000) /* starts failing: retry this often */
-#define SR_MON_COMPUTE_NS (10 * 1000 * 1000)   /* workers compute on every CPU: grow after this */
+#define SR_MON_COMPUTE_NS (100 * 1000 * 1000)  /* workers compute on every CPU: grow after this */
 
 enum { SR_SLOT_FREE = 0, SR_SLOT_LIVE, SR_SLOT_GONE };
 
@@ -950,7 +950,11 @@ void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 			dl = d;
 		/* At most one entry per request (in_sq, top comment): an entry
 		 * still standing for it will run it. Acq_rel pairs with the
-		 * worker's exchange in claim(). */
+		 * worker's exchange in claim(). An exchange, not a load and a
+		 * store: this submitter may be late (a canceller completed the
+		 * call and another submitter queued the reused request
+		 * meanwhile), and a store after a worker cleared the flag would
+		 * leave a second entry. */
 		if (!sr_exchange(&req->in_sq, 1, SR_ACQ_REL))
 			sr_ring_push_wait_u32(&ctx->sq, req->idx); /* never full, see core.h */
 	}
