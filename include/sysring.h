@@ -69,14 +69,17 @@ SYSRING_API const char *sysring_engine_name(int engine);
 struct sysring_params {
 	uint32_t size;        /* sizeof(struct sysring_params) */
 	uint32_t engine;      /* enum sysring_engine */
-	uint32_t threads;     /* cap on the executor threads (1..1024); 0 (default): no
+	uint32_t threads;     /* cap on the executor threads (1..1024; more counts as
+			       * 1024); 0 (default): no
 			       * cap but the calls in flight -- the pool grows while
 			       * every thread is blocked, up to nr_events, which keeps
 			       * the progress guarantee above. With a cap, calls that
 			       * depend on more than `threads` blocked calls wait until
 			       * one ends (forever if none will); cancel, timeouts
-			       * and destroy still end them. SYSRING_THREADS
-			       * overrides. */
+			       * and destroy still end them. With engine KMOD,
+			       * also the size of the module's worker pool
+			       * (default sysring_default_threads()).
+			       * SYSRING_THREADS overrides. */
 	int32_t inline_calls; /* 1: run non-blocking calls on the caller, 0: never, -1: default */
 	uint32_t flags;       /* SYSRING_F_* */
 	uint32_t spin_ns;     /* executor threads and async_getevents spin this long

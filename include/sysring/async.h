@@ -13,7 +13,9 @@
  *   An event's `res` is the raw kernel result: the return value or -errno.
  *   Every submitted call yields exactly one event: an unknown number gives
  *   -ENOSYS, a call refused off the submitting thread (exit, fork, clone,
- *   execve, rt_sigreturn, ...) gives -EPERM and is never executed, a call
+ *   execve, rt_sigreturn, ...) gives -EPERM and is never executed, and so
+ *   does a thread-scoped call (SYSRING_CLASS_THREAD in <sysring.h>: raw
+ *   set*id, prctl's per-thread options, ...; run those in a batch), a call
  *   cancelled before it ran gives -ECANCELED, a call whose argument value
  *   cannot be read (vargs[i] unmapped) gives -EFAULT and is not executed.
  *   The event otherwise carries what the plain call returns, with its side

@@ -318,8 +318,9 @@ static inline const syscall_result_t *batch_batch_get_result(const batchsys_batc
 	return &batch->params.outgoing.results[index];
 }
 
-/* Forget fd in the cache and close it: 0, or -1 with errno EBADF (fd was
- * not open) or EINVAL (not a handle: fd is left open). */
+/* Forget fd in the cache and close it: 0, or -1 with errno EINVAL (not a
+ * handle: fd is left open), or close(2)'s: EBADF (fd was not open), EINTR,
+ * EIO (fd is closed all the same). */
 SYSRING_API int batchsys_close_fd(int batchsys_fd, int fd);
 
 /* How many fds used in this handle's batches are still open and not
@@ -368,6 +369,9 @@ SYSRING_API int batchsys_push_accept4_non_block_reuse(batchsys_batch_t *batch, i
 						      struct sockaddr *addr, uint32_t *addrlen, int flags);
 SYSRING_API int batchsys_push_connect(batchsys_batch_t *batch, int sockfd, const struct sockaddr *addr,
 				      uint32_t addrlen);
+/* The event is copied into the batch at the push (Batchsys's layout holds
+ * it by value); one that cannot be read is pushed as a generic epoll_ctl,
+ * whose result is then EFAULT. */
 SYSRING_API int batchsys_push_epoll_ctl(batchsys_batch_t *batch, int epfd, int op, int fd,
 					struct epoll_event *event);
 SYSRING_API int batchsys_push_close(batchsys_batch_t *batch, int fd);

@@ -20,7 +20,9 @@
  * receiver or sender is recognised across pid namespaces, fork and zombies,
  * and a live one is never taken for dead. A handle belongs to the process
  * that opened it: in a fork child every call on an inherited handle fails
- * with -EINVAL, and closing it there leaves the parent's registration alone.
+ * with -EINVAL (but sysring_chan_set_spin and sysring_chan_capacity, which
+ * touch only the handle itself), and closing it there leaves the parent's
+ * registration alone.
  * See docs/channels.md for the protocol and its bounds.
  */
 #ifndef SYSRING_CHANNEL_H
@@ -72,9 +74,13 @@ struct sysring_chan_sqe {
  * SIGBUS handler (chaining to the one it replaces for any other address) so
  * that a peer truncating the file costs -EIO, not a crash; a program that
  * installs its own SIGBUS handler later should chain to the previous one.
- * Errors: -EINVAL (a bad name, mode or geometry, or an existing file that
- * is not a valid channel segment), -ENOSPC (/dev/shm has no room for it),
- * -EACCES, -EMFILE, -ENOMEM, and other -errno from open/mmap.
+ * Errors: -EINVAL (out NULL; a bad name: NULL, empty, over 200 characters,
+ * "." or "..", a '/' after the first character; mode above 07777; a bad
+ * geometry when creating; an existing file that is not a valid channel
+ * segment), -ENOSPC (/dev/shm has no room for it; also -EDQUOT, -EFBIG),
+ * -EACCES, -EMFILE (the descriptor limit, or 4096 channel handles open),
+ * -ENOMEM, -EAGAIN (others created and removed the name under us eight
+ * times), and other -errno from open/ftruncate/mmap.
  */
 SYSRING_API int sysring_chan_open(const char *name, unsigned int entries, unsigned int capacity,
 				  sysring_chan_t **out);
@@ -84,7 +90,8 @@ SYSRING_API int sysring_chan_open_mode(const char *name, unsigned int entries, u
  * identity (its unreleased reservations are given up by their receivers),
  * unmap. In a fork child: only frees this process's copy. */
 SYSRING_API void sysring_chan_close(sysring_chan_t *c);
-/* Remove the name (peers that have it open keep using it). -ENOENT, -EINVAL. */
+/* Remove the name (peers that have it open keep using it). 0, -ENOENT,
+ * -EINVAL (a bad name, as for sysring_chan_open), other -errno of unlink. */
 SYSRING_API int sysring_chan_unlink(const char *name);
 
 /*
@@ -97,8 +104,9 @@ SYSRING_API int sysring_chan_unlink(const char *name);
  * through which the kernel tells senders at once that the receiver died.
  * -EEXIST a live receiver has the id; -ENOSPC no entry is free; -EBUSY this
  * handle is registered already; -EAGAIN the registry stayed locked for
- * 500 ms (a peer holding it); -EINVAL (fork child), -EIO (segment truncated),
- * -errno from pthread_create or set_robust_list.
+ * 500 ms (a peer holding it); -EINVAL (c NULL, fork child), -EIO (segment
+ * truncated), -ENOMEM, -errno from pthread_create or set_robust_list (the
+ * watcher thread).
  */
 SYSRING_API int sysring_register(sysring_chan_t *c, uint64_t id);
 /* Stop receiving: senders get -ENOENT from now on, threads asleep in
@@ -106,8 +114,9 @@ SYSRING_API int sysring_register(sysring_chan_t *c, uint64_t id);
  * senders holding reservations in the queue (their releases then fail with
  * -ENOENT); if one is still there the entry stays out of use until it is
  * gone. Messages not popped are dropped (sysring_chan_stats: dropped).
- * -EINVAL not registered (or a fork child); -EIO the entry was overwritten
- * by a peer (the registration ends all the same). */
+ * -EINVAL c NULL, not registered, or a fork child; -EIO the entry was
+ * overwritten by a peer, or the segment truncated (the registration ends
+ * all the same). */
 SYSRING_API int sysring_unregister(sysring_chan_t *c);
 /* 0 if a live receiver has registered `id`, -ENOENT if none has (or it
  * died). Asks the kernel: a system call, for occasional checks (a peer
@@ -139,12 +148,15 @@ SYSRING_API int sysring_sqe_release(sysring_chan_t *c, struct sysring_chan_sqe *
 /* get_sqe + copy + release. */
 SYSRING_API int sysring_send(sysring_chan_t *c, uint64_t id, const struct sysring_msg *msg);
 
-/* This handle's queue: one message (-EAGAIN if none), up to `max`
- * (-1: all available; the array must hold the queue's capacity), or wait up
- * to `timeout` (relative; NULL or too large to represent: no limit) for at
- * least one: -ETIMEDOUT, -EINTR (a signal handler ran, SA_RESTART or not),
- * -EINVAL (bad timespec as in get_sqe_wait, not registered, fork child),
- * -EIO (our entry or the segment was overwritten or truncated by a peer).
+/* This handle's queue: sysring_pop takes one message (0, or -EAGAIN if
+ * none); sysring_pop_multiple up to `max` (-1: all available; the array
+ * must hold the queue's capacity): the count, 0 for max 0, or -EAGAIN if
+ * none; sysring_recv waits up to `timeout` (relative; NULL or too large to
+ * represent: no limit; 0: a look) for at least one: the count, or
+ * -ETIMEDOUT, -EINTR (a signal handler ran, SA_RESTART or not). All three:
+ * -EINVAL (c or out NULL, max below -1, bad timespec as in get_sqe_wait,
+ * not registered or unregistered meanwhile, fork child), -EIO (our entry or
+ * the segment was overwritten or truncated by a peer).
  * Several threads may receive on one handle at once: each message goes to
  * exactly one of them, and each message sent wakes one that sleeps. A
  * reservation whose sender died is given up after 10 ms (the kernel says
@@ -154,11 +166,13 @@ SYSRING_API int sysring_pop_multiple(sysring_chan_t *c, struct sysring_msg *out,
 SYSRING_API int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
 			     const struct timespec *timeout);
 
-/* How long sysring_recv polls before sleeping on its futex (default 20 us,
- * or SYSRING_CHAN_SPIN_NS); 0: sleep at once. */
+/* How long sysring_recv polls before sleeping on its futex, in ns (default
+ * 20 us, or SYSRING_CHAN_SPIN_NS; at most 10 ms, more is cut to that); 0:
+ * sleep at once. 0, or -EINVAL (c NULL). */
 SYSRING_API int sysring_chan_set_spin(sysring_chan_t *c, uint32_t ns);
 
-/* Geometry of the segment (for sizing arrays). */
+/* Geometry of the segment (for sizing arrays): the private copy checked at
+ * open, 0 for c NULL. */
 SYSRING_API unsigned int sysring_chan_capacity(const sysring_chan_t *c);
 
 /* What dead and departing peers cost, for the whole segment since it was
@@ -174,7 +188,8 @@ struct sysring_chan_stats {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wshadow" /* a function named like its struct, as sysring_stats */
 #endif
-/* 0 and *st filled, or -EINVAL (bad handle, st NULL). */
+/* 0 and *st filled, or -EINVAL (c or st NULL, fork child), -EIO (segment
+ * truncated). */
 SYSRING_API int sysring_chan_stats(sysring_chan_t *c, struct sysring_chan_stats *st);
 #if defined(__cplusplus) && defined(__GNUC__)
 #pragma GCC diagnostic pop

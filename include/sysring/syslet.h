@@ -126,6 +126,11 @@ SYSRING_API long async_unregister(struct async_head_user *ahu, unsigned int len)
  * 1024 atoms inline and 256 continuations per reap; async_unregister stops
  * it.
  *
+ * Thread-scoped calls (SYSRING_CLASS_THREAD in <sysring.h>: raw set*id,
+ * prctl's per-thread options, ...) run in SYSLET_SYNC atoms and in syslets
+ * of a thread without a ring; in other atoms their result is -EPERM (never
+ * executed), wherever they would have run.
+ *
  * Caller memory that cannot be accessed is never a crash: an argument value
  * that cannot be read makes that atom's result -EFAULT (it does not run);
  * a ret_ptr that cannot be written, or a next atom that cannot be read, ends
