@@ -226,6 +226,16 @@ int main(void)
 	T_EQ(R(0)->result, 0);
 	T_EQ(R(1)->error, EEXIST);
 	batchsys_batch_reset(b);
+	/* a NULL event is the plain call's: EFAULT for MOD, fine for DEL */
+	errno = 0;
+	T_EQ(epoll_ctl(ep, EPOLL_CTL_MOD, a1, NULL), -1);
+	T_EQ(errno, EFAULT);
+	T_EQ(batchsys_push_epoll_ctl(b, ep, EPOLL_CTL_MOD, a1, NULL), 1);
+	T_EQ(batchsys_push_epoll_ctl(b, ep, EPOLL_CTL_DEL, a1, NULL), 1);
+	post_expect(2);
+	T_EQ(R(0)->error, EFAULT);
+	T_EQ(R(1)->result, 0);
+	batchsys_batch_reset(b);
 	T_EQ(batchsys_push_close(b, c3), 1);
 	T_EQ(batchsys_push_close(b, c3), 1);
 	post_expect(2);

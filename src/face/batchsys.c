@@ -565,9 +565,10 @@ SR_EXPORT int batchsys_push_epoll_ctl(batchsys_batch_t *batch, int epfd, int op,
 				      struct epoll_event *event)
 {
 	struct epoll_event ev = {0};
-	/* the event is the caller's memory (uaccess.h): one that cannot be
-	 * read goes in as a generic call, whose plain epoll_ctl says EFAULT */
-	if (event && sr_ua_copy(&ev, event, sizeof(ev)))
+	/* the event is the caller's memory (uaccess.h): NULL, or one that
+	 * cannot be read, goes in as a generic call, whose plain epoll_ctl
+	 * decides (EFAULT, or nothing to read for EPOLL_CTL_DEL) */
+	if (!event || sr_ua_copy(&ev, event, sizeof(ev)))
 		return batchsys_push_syscall(batch, SR_NR_epoll_ctl, 4, (long)epfd, (long)op, (long)fd, (long)event);
 	PUSH(kEpollCtl, epoll_ctl_params_t, epfd, op, fd, ev);
 }
