@@ -432,8 +432,11 @@ uint32_t sr_threads_idle(const struct sr_ctx *ctx);
 void sr_threads_set_eager(struct sr_ctx *ctx, uint32_t per_cpu);
 
 /* --- uring engine (engine/uring.c) --- */
-/* Whether the running kernel's io_uring has this opcode (probed once). */
+/* Whether the running kernel's io_uring has this opcode (probed once,
+ * through the first ring the library sets up: sr_uring_probe_ring). */
 bool sr_uring_has(unsigned int opcode);
+struct io_uring;
+void sr_uring_probe_ring(struct io_uring *ring);
 int sr_uring_init(struct sr_ctx *ctx);
 /* Submit requests whose req->uop/args are set; returns how many went in
  * (the rest must go elsewhere). */
@@ -474,6 +477,7 @@ struct sr_fdcache {
  * write to a pipe or socket, and a transfer at the file position is not
  * O_DIRECT and has a buffer accessible on every page (table.h, SR_XFER_*). */
 bool sr_uring_suits(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc, bool a0_checked);
+bool sr_uring_may_wait(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc);
 
 /* --- configuration (native.c) --- */
 uint32_t sysring_online_cpus(void);

@@ -292,6 +292,30 @@ static bool fd_stream(struct sr_fdcache *fc, long fd)
 	return !fd_seekable(fd_entry(fc, fd));
 }
 
+/* Whether the call may wait for an event rather than for I/O: data or room
+ * on a pipe, socket or tty (any fd argument that is not a regular file,
+ * directory or block device), epoll readiness, a futex, a child. Plainly a
+ * signal interrupts such a wait on the calling thread (EINTR, or a restart
+ * under SA_RESTART); in io_uring nothing the caller receives does, so a
+ * batch that runs on the caller's behalf must not put it there. I/O waits
+ * on files are not interrupted plainly either. An fd that fstat refuses
+ * makes the call fail at once, in io_uring as plainly. */
+bool sr_uring_may_wait(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc)
+{
+	unsigned int fds = op->nbfds | (op->xfer ? 1u : 0u);
+
+	if (op->waits)
+		return true;
+	for (unsigned int i = 0; fds >> i; i++) {
+		if (!(fds >> i & 1))
+			continue;
+		unsigned int m = fd_mode(fd_entry(fc, a[i]));
+		if (m != 1 && m != S_IFREG && m != S_IFDIR && m != S_IFBLK)
+			return true;
+	}
+	return false;
+}
+
 /* Transfers longer than this at the file position are not probed (the
  * probe touches every page) and run on the threads instead. */
 #define SR_PROBE_MAX (1L << 20)

@@ -77,34 +77,47 @@
 
 /* ---- the probe: once per process ---- */
 
+/*
+ * The probe asks a ring the library sets up anyway (a context's, a batch
+ * handle's), never a ring of its own: tearing an io_uring down queues task
+ * work on every thread that used it (io_uring's exit work, TWA_SIGNAL),
+ * which interrupts whatever that thread waits in next -- the program's own
+ * epoll_wait then says EINTR with no signal. Only when asked before any
+ * ring exists does it fall back to a temporary ring (liburing's
+ * io_uring_get_probe). probe_ok is written once under probe_lock; the
+ * release store pairs with the acquire loads that read probe_ops after it.
+ */
 static uint8_t probe_ops[256];
-static int probe_ok; /* 1: io_uring works here, -1: it does not */
-static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
+static int probe_ok; /* 0: not yet, 1: io_uring works here, -1: it does not */
+static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void do_probe(void)
+static void probe(struct io_uring *ring)
 {
-	struct io_uring_probe *p = io_uring_get_probe();
+	pthread_mutex_lock(&probe_lock);
+	if (!sr_load_relaxed(&probe_ok)) {
+		struct io_uring_probe *p = ring ? io_uring_get_probe_ring(ring) : io_uring_get_probe();
+		int ok = p ? 1 : -1;
 
-	if (!p) {
-		probe_ok = -1;
-		return;
+		for (unsigned int op = 0; p && op < 256 && op <= p->last_op; op++)
+			probe_ops[op] = io_uring_opcode_supported(p, (int)op) ? 1 : 0;
+		if (p)
+			io_uring_free_probe(p);
+		sr_store_release(&probe_ok, ok);
 	}
-	for (unsigned int op = 0; op < 256 && op <= p->last_op; op++)
-		probe_ops[op] = io_uring_opcode_supported(p, (int)op) ? 1 : 0;
-	io_uring_free_probe(p);
-	probe_ok = 1;
+	pthread_mutex_unlock(&probe_lock);
+}
+
+void sr_uring_probe_ring(struct io_uring *ring)
+{
+	if (!sr_load_acquire(&probe_ok))
+		probe(ring);
 }
 
 bool sr_uring_has(unsigned int opcode)
 {
-	pthread_once(&probe_once, do_probe);
+	if (sr_unlikely(!sr_load_acquire(&probe_ok)))
+		probe(NULL);
 	return probe_ok == 1 && opcode < 256 && probe_ops[opcode];
-}
-
-static bool uring_available(void)
-{
-	pthread_once(&probe_once, do_probe);
-	return probe_ok == 1;
 }
 
 /* ---- completions ---- */
@@ -418,7 +431,8 @@ int sr_uring_init(struct sr_ctx *ctx)
 	int ret;
 
 	memset(ur, 0, sizeof(*ur));
-	if (!uring_available())
+	/* A kernel that said no once says no again: no ring to set up. */
+	if (sr_load_acquire(&probe_ok) < 0)
 		return -ENOSYS;
 	while (entries < ctx->nr_events && entries < 4096)
 		entries <<= 1;
@@ -445,9 +459,10 @@ int sr_uring_init(struct sr_ctx *ctx)
 	if (ret)
 		return ret;
 	sr_tsan_ring_mapped(); /* core.h */
-	ur->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	sr_uring_probe_ring(&ur->ring); /* the first ring answers the probe */
+	ur->efd = sr_load_acquire(&probe_ok) < 0 ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ur->efd < 0 || io_uring_register_eventfd(&ur->ring, ur->efd)) {
-		ret = ur->efd < 0 ? -errno : -EINVAL;
+		ret = sr_load_acquire(&probe_ok) < 0 ? -ENOSYS : ur->efd < 0 ? -errno : -EINVAL;
 		if (ur->efd >= 0)
 			close(ur->efd);
 		io_uring_queue_exit(&ur->ring);

@@ -49,6 +49,9 @@
  * splice EAGAIN -- where io_uring waits for readiness (table.h, nbfds). */
 #define OP_NB(name, opc, prepfn, donefn, mask)                                              \
 	const struct sr_uring_op sr_uop_##name = {.opcode = (opc), .nbfds = (mask), .prep = (prepfn), .done = (donefn)}
+/* An op that waits for an event, not for I/O (table.h, waits). */
+#define OP_WAITS(name, opc, prepfn, donefn)                                                 \
+	const struct sr_uring_op sr_uop_##name = {.opcode = (opc), .waits = 1, .prep = (prepfn), .done = (donefn)}
 /* These change what fd numbers name (table.h, fdtab). */
 #define OP_FDTAB(name, opc, prepfn, mask)                                                   \
 	const struct sr_uring_op sr_uop_##name = {.opcode = (opc), .fdtab = 1, .nbfds = (mask), .prep = (prepfn)}
@@ -657,7 +660,7 @@ static int prep_epoll_wait(struct io_uring_sqe *s, const long a[6], union sr_aux
 	return 0;
 }
 OP(epoll_ctl, IORING_OP_EPOLL_CTL, prep_epoll_ctl, NULL);
-OP(epoll_wait, SR_IORING_OP_EPOLL_WAIT, prep_epoll_wait, NULL);
+OP_WAITS(epoll_wait, SR_IORING_OP_EPOLL_WAIT, prep_epoll_wait, NULL);
 
 /* ---- futexes: plain wait and wake without a timeout ---- */
 
@@ -726,8 +729,8 @@ static int prep_futex_wake2(struct io_uring_sqe *s, const long a[6], union sr_au
 	return 0;
 }
 /* Both futex opcodes arrived together (6.7); the probe of WAIT stands for both. */
-OP(futex, SR_IORING_OP_FUTEX_WAIT, prep_futex_any, NULL);
-OP(futex_wait, SR_IORING_OP_FUTEX_WAIT, prep_futex_wait2, NULL);
+OP_WAITS(futex, SR_IORING_OP_FUTEX_WAIT, prep_futex_any, NULL);
+OP_WAITS(futex_wait, SR_IORING_OP_FUTEX_WAIT, prep_futex_wait2, NULL);
 OP(futex_wake, SR_IORING_OP_FUTEX_WAKE, prep_futex_wake2, NULL);
 
 /* ---- processes and pipes ---- */
@@ -760,6 +763,6 @@ static int prep_pipe(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 	const long b[6] = {a[0], 0, 0, 0, 0, 0};
 	return prep_pipe2(s, b, x);
 }
-OP(waitid, SR_IORING_OP_WAITID, prep_waitid, NULL);
+OP_WAITS(waitid, SR_IORING_OP_WAITID, prep_waitid, NULL);
 OP_FDTAB(pipe, SR_IORING_OP_PIPE, prep_pipe, 0);
 OP_FDTAB(pipe2, SR_IORING_OP_PIPE, prep_pipe2, 0);

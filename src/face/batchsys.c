@@ -276,6 +276,7 @@ SR_EXPORT int batchsys_open(void)
 	if ((!eng || strcmp(eng, "threads")) &&
 	    io_uring_queue_init(BATCHSYS_MAX_RESULTS * 2, &h->ring, 0) == 0) {
 		sr_tsan_ring_mapped(); /* core.h */
+		sr_uring_probe_ring(&h->ring); /* not a ring of its own (uring.c) */
 		h->ring_ok = 1;
 	}
 	/* A fork child must never post into these rings: it does not
@@ -1189,6 +1190,10 @@ static bool uring_fits(struct bs_handle *h, struct bs_call *calls, int n)
 		if (op->rest && !sr_uring_suits(&(struct sr_uring_op){.vrest = 1}, calls[i].a, &fc, false))
 			return false;
 		if (op->fdtab && i + 1 < n)
+			return false;
+		/* a wait a signal would interrupt on the caller (a pipe
+		 * read, epoll_wait): the loop runs it there */
+		if (sr_uring_may_wait(op, calls[i].a, &fc))
 			return false;
 	}
 	return true;

@@ -62,6 +62,10 @@ struct sr_uring_op {
 			 * readiness): such calls run on the threads */
 	uint8_t xfer;   /* SR_XFER_*: a transfer through a[1], a[2] */
 	uint8_t fdtab;  /* opens or closes an fd: what fd numbers name changes */
+	uint8_t waits;  /* waits for an event whatever its fds are (epoll
+			 * readiness, a futex, a child): plainly a signal
+			 * interrupts the wait on the caller, in io_uring
+			 * nothing the caller receives does */
 	uint8_t pos_arg; /* its offset argument (-1: the file position); 0:
 			  * none, it always uses the file position */
 	int (*prep)(struct io_uring_sqe *sqe, const long a[6], union sr_aux *aux);
