@@ -8,8 +8,12 @@
 #      (dkms.conf at its top), the udev rule and sysring.ko(4);
 #   2. dkms add + dkms build (in a private DKMS tree) compile sysring.ko for
 #      the headers' kernel; without dkms, the same Makefile path DKMS runs;
+#      the shipped build does not turn warnings into errors
+#      (SYSRING_KMOD_WERROR=1 does);
 #   3. kmod/Makefile's modules_install installs it into
-#      INSTALL_MOD_PATH/lib/modules/KVER/updates;
+#      INSTALL_MOD_PATH/lib/modules/KVER/updates and runs depmod, so that
+#      modprobe finds it; with no signing key (distribution headers have
+#      none) it neither signs nor prints sign-file's errors;
 #   4. the udev rule gives the node to root and the group "sysring", 0660.
 #
 #   dkms.sh SOURCE_DIR BUILD_DIR
@@ -94,7 +98,8 @@ fi
 # ---- 3 ----
 cp -r "$tree" "$work/mi"
 checks=$((checks + 1))
-if ! make -C "$work/mi/kmod" KVER="$kver" KDIR="$kdir" INSTALL_MOD_PATH="$work/root" modules_install \
+# V=1: the compiler's command lines, to see its flags
+if ! make -C "$work/mi/kmod" KVER="$kver" KDIR="$kdir" INSTALL_MOD_PATH="$work/root" V=1 modules_install \
 	>"$work/log" 2>&1; then
 	fail "make modules_install"
 	tail -30 "$work/log"
@@ -102,6 +107,25 @@ fi
 checks=$((checks + 1))
 [ -f "$work/root/lib/modules/$kver/updates/sysring.ko" ] ||
 	fail "modules_install did not install lib/modules/$kver/updates/sysring.ko: $(find "$work/root" -type f)"
+checks=$((checks + 1))
+grep -q 'sysring_main\.c' "$work/log" && ! grep -Eq -- '-Werror( |$)' "$work/log" ||
+	fail "the shipped module build turns warnings into errors (-Werror): $(grep -Eo -- '-Werror( |$)' "$work/log" | head -1)"
+checks=$((checks + 1))
+grep -Ei 'SSL error|sign-file|error' "$work/log" | grep -v -- '-Werror' >"$work/noise" &&
+	fail "modules_install prints errors: $(head -5 "$work/noise")"
+checks=$((checks + 1))
+if command -v modprobe >/dev/null; then
+	modprobe -d "$work/root" -S "$kver" --show-depends sysring >"$work/modprobe" 2>&1 &&
+		grep -q "/lib/modules/$kver/updates/sysring.ko" "$work/modprobe" ||
+		fail "modprobe does not find sysring after modules_install (no depmod?): $(cat "$work/modprobe")"
+else
+	grep -q 'updates/sysring.ko' "$work/root/lib/modules/$kver/modules.dep" 2>/dev/null ||
+		fail "modules_install did not run depmod: no modules.dep naming updates/sysring.ko"
+fi
+# our CI's build makes warnings errors (the kernel rebuilds an object when its flags change)
+checks=$((checks + 1))
+make -C "$kdir" M="$work/mi/kmod" SYSRING_KMOD_WERROR=1 V=1 sysring_ring.o >"$work/log" 2>&1 &&
+	grep -Eq -- '-Werror( |$)' "$work/log" || fail "SYSRING_KMOD_WERROR=1 does not add -Werror: $(tail -5 "$work/log")"
 
 # ---- 4 ----
 rule=$P/lib/udev/rules.d/60-sysring.rules
