@@ -130,7 +130,7 @@ static void cheap_call(const char *what, const struct acase *proto, long iters)
 	bench_compare(cas, v, n, iters, 0, f);
 	bench_row("async", cas, v[0].name, &f[0], v[1].name, &f[1], NULL, NULL, "a hand-off per call");
 	for (int k = 2; k <= 3; k++)
-		bench_row("async", cas, v[0].name, &f[0], v[k].name, &f[k], "<= 2", "issue 15, DESIGN.md",
+		bench_row("async", cas, v[0].name, &f[0], v[k].name, &f[k], "<= 2", "bench/PROFILE.md",
 			  getppid_case ? "floor below" : "");
 	if (getppid_case) {
 		bench_row("async", cas, v[0].name, &f[0], v[spin1].name, &f[spin1], NULL, NULL, "spin_ns=5000");

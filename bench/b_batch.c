@@ -245,7 +245,7 @@ static void writes_1k(void)
 	v[W_URING].run = w_uring;
 	v[W_OFF0].run = w_uring_off0;
 	bench_compare(cas, v, NW, bench_iters(10000), 0, f);
-	bench_row("batch", cas, names[W_URING], &f[W_URING], names[W_AUTO], &f[W_AUTO], "<= 1", "DESIGN.md",
+	bench_row("batch", cas, names[W_URING], &f[W_URING], names[W_AUTO], &f[W_AUTO], "<= 1", "docs/batches.md",
 		  "at least as fast as io_uring");
 	bench_row("batch", cas, names[W_URING], &f[W_URING], names[W_BURING], &f[W_BURING], NULL, NULL, "");
 	bench_row("batch", cas, names[W_PLAIN], &f[W_PLAIN], names[W_AUTO], &f[W_AUTO], NULL, NULL, "");
@@ -254,7 +254,7 @@ static void writes_1k(void)
 	bench_row("batch", cas, names[W_PLAIN], &f[W_PLAIN], names[W_BURING], &f[W_BURING], NULL, NULL, "");
 	bench_row("batch", cas, names[W_PLAIN], &f[W_PLAIN], names[W_URING], &f[W_URING], "ref", NULL, "");
 	bench_row("batch", "10,000 x write 1 KiB, Batchsys's own io_uring row", names[W_OFF0], &f[W_OFF0],
-		  names[W_AUTO], &f[W_AUTO], "<= 1", "DESIGN.md",
+		  names[W_AUTO], &f[W_AUTO], "<= 1", "docs/batches.md",
 		  "its row overwrites one cached page: less work than appending");
 	bench_row("batch", "10,000 x write 1 KiB, merging", names[W_NOMERGE], &f[W_NOMERGE], names[W_LOOP],
 		  &f[W_LOOP], NULL, NULL, "what merging runs into writev gains");

@@ -174,9 +174,9 @@ void bench_inline(void)
 	}
 	bench_compare("getppid, completed on the caller", v, 3, bench_iters(500000), 0, f);
 	bench_row("inline", "getppid, completed on the caller", v[0].name, &f[0], v[1].name, &f[1], "<= 1.3",
-		  "issue 15, DESIGN.md", "");
+		  "bench/PROFILE.md", "");
 	bench_row("inline", "getppid, completed on the caller", v[0].name, &f[0], v[2].name, &f[2], "<= 1.3",
-		  "issue 15, DESIGN.md", "one atom");
+		  "bench/PROFILE.md", "one atom");
 
 	for (int i = 0; i < 3; i++) {
 		c[i].nr = SYS_pread64;
@@ -189,7 +189,7 @@ void bench_inline(void)
 	c[2].mode = I_NOWAIT;
 	bench_compare("pread 4 KiB, cached file, completed on the caller", v, 3, bench_iters(200000), 0, f);
 	bench_row("inline", "pread 4 KiB, cached file, completed on the caller", v[0].name, &f[0], v[1].name, &f[1],
-		  "<= 1.2", "issue 15", "");
+		  "<= 1.2", "bench/PROFILE.md", "");
 	bench_row("inline", "pread 4 KiB, cached file, completed on the caller", v[0].name, &f[0], v[2].name, &f[2],
 		  "floor", NULL, "the inline attempt's own system call");
 	c[2].mode = I_SYSLET;
@@ -327,7 +327,7 @@ static void uring_rows(const char *what, long nr, int fd, long iters)
 		bench_compare(cas, v, n, it, 0, f);
 		bench_row("uring", cas, names[0], &f[0], names[1], &f[1],
 			  batches[b] == 64 ? "<= 1.1" : batches[b] == 8 ? "<= 1.2" : NULL,
-			  batches[b] == 64 ? "issue 15, DESIGN.md" : "issue 15", "");
+			  "bench/PROFILE.md", "");
 		bench_row("uring", cas, names[0], &f[0], names[2], &f[2], NULL, NULL, "SYSRING_REAP=thread");
 		if (n == 4)
 			bench_row("uring", cas, names[0], &f[0], names[3], &f[3], NULL, NULL,

@@ -258,7 +258,7 @@ void bench_tree(void)
 				continue;
 			}
 			bench_row("tree", cas[cold], tools[t].name, &f[cold][t], tools[T_SDU].name, &f[cold][T_SDU], "< 1",
-				  "issue 15, DESIGN.md", i == 0 ? note : "");
+				  "bench/PROFILE.md", i == 0 ? note : "");
 		}
 		if (have[T_BFS_NAMES] && !cold)
 			bench_row("tree", cas[cold], tools[T_BFS_NAMES].name, &f[cold][T_BFS_NAMES], tools[T_SDU].name,

@@ -125,7 +125,8 @@ double bench_icount(double (*run)(void *arg, long iters), void *arg, void (*setu
  * such as "<= 1.3", "< 1", ">= 3" (sysring / baseline), an absolute one
  * such as "<= 25 ns", or one of the kinds "floor" (a lower bound for this
  * figure, measured in the same run) and "ref" (another reference point).
- * The source says where the target comes from (DESIGN.md, issue 15).
+ * The source names the document a reader can open for the target and how
+ * it was met: bench/PROFILE.md (row by row), docs/batches.md, ...
  */
 void bench_row(const char *section, const char *cas, const char *base_name, const struct bench_fig *base,
 	       const char *name, const struct bench_fig *fig, const char *target, const char *source,

@@ -7,8 +7,16 @@
 #            package, man pages of sections 3 and 7
 #   tools    sdu and its page
 #   dkms     (only when asked: cmake --install BUILD --component dkms) the
-#            module's source tree as DKMS takes it, src/sysring-VERSION, the
-#            udev rule and the module's page (sysring.ko(4))
+#            module's source tree where DKMS looks for it,
+#            /usr/src/sysring-VERSION, the udev rule, the sysusers.d entry
+#            that creates the group "sysring", and the module's page
+#            (sysring.ko(4): the page goes with the module, as in the
+#            sysring-dkms package)
+# The DKMS tree, the udev rule and the sysusers.d entry go to the system's
+# own directories (absolute: dkms, udev and systemd-sysusers read nothing
+# under /usr/local), staged under DESTDIR when set; the cache variables
+# SYSRING_DKMS_SOURCE_DIR, SYSRING_UDEV_RULES_DIR and SYSRING_SYSUSERS_DIR
+# move them.
 include(CMakePackageConfigHelpers)
 
 set(SYSRING_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/sysring)
@@ -64,7 +72,10 @@ file(STRINGS kmod/dkms.conf _dkms_version REGEX "^PACKAGE_VERSION=")
 if(NOT _dkms_version STREQUAL "PACKAGE_VERSION=\"${PROJECT_VERSION}\"")
   message(FATAL_ERROR "kmod/dkms.conf says ${_dkms_version}; the project is ${PROJECT_VERSION}")
 endif()
-set(SYSRING_DKMS_DIR src/sysring-${PROJECT_VERSION}) # relative: cmake --install --prefix applies
+set(SYSRING_DKMS_SOURCE_DIR /usr/src CACHE PATH "where DKMS takes module sources (dkms's source_tree)")
+set(SYSRING_UDEV_RULES_DIR /usr/lib/udev/rules.d CACHE PATH "udev's rules directory (Debian: /usr/lib/udev/rules.d = /lib/udev/rules.d)")
+set(SYSRING_SYSUSERS_DIR /usr/lib/sysusers.d CACHE PATH "systemd-sysusers' directory")
+set(SYSRING_DKMS_DIR ${SYSRING_DKMS_SOURCE_DIR}/sysring-${PROJECT_VERSION})
 file(GLOB _kmod_sources CONFIGURE_DEPENDS kmod/*.c kmod/*.h)
 list(FILTER _kmod_sources EXCLUDE REGEX "\\.mod\\.c$")
 install(FILES kmod/dkms.conf DESTINATION ${SYSRING_DKMS_DIR} COMPONENT dkms EXCLUDE_FROM_ALL)
@@ -74,6 +85,11 @@ install(DIRECTORY include/sysring DESTINATION ${SYSRING_DKMS_DIR}/include COMPON
   FILES_MATCHING PATTERN "*.h")
 install(DIRECTORY src/core src/table DESTINATION ${SYSRING_DKMS_DIR}/src COMPONENT dkms EXCLUDE_FROM_ALL
   FILES_MATCHING PATTERN "*.h" PATTERN "*.def")
-install(FILES kmod/60-sysring.rules DESTINATION lib/udev/rules.d
+install(FILES kmod/60-sysring.rules DESTINATION ${SYSRING_UDEV_RULES_DIR}
+  COMPONENT dkms EXCLUDE_FROM_ALL)
+# The rule's group: systemd-sysusers creates it from this entry (at boot, or
+# at once with `systemd-sysusers`); without systemd, `groupadd --system
+# sysring`. The Debian package creates it in its postinst.
+install(FILES kmod/sysring.sysusers DESTINATION ${SYSRING_SYSUSERS_DIR} RENAME sysring.conf
   COMPONENT dkms EXCLUDE_FROM_ALL)
 install(FILES man/man4/sysring.ko.4 DESTINATION ${CMAKE_INSTALL_MANDIR}/man4 COMPONENT dkms EXCLUDE_FROM_ALL)

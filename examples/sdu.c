@@ -226,10 +226,20 @@ static void print_line(uint64_t bytes, const char *label)
 
 /* ---- the plain walker ---- */
 
+/*
+ * Reads the whole directory, then stats its entries and descends into its
+ * subdirectories relative to its descriptor. Every directory on the way
+ * down holds one; when an open fails for want of descriptors (a low
+ * RLIMIT_NOFILE, a deep tree), this directory gives its own back and goes
+ * on by path (AT_FDCWD + the path from the command line), as du does not
+ * fail for that reason either.
+ */
 static void plain_walk(int dfd, const char *path)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
 
 	if (!d) {
 		report("cannot read directory", path, errno);
@@ -244,35 +254,60 @@ static void plain_walk(int dfd, const char *path)
 				report("cannot read directory", path, errno);
 			break;
 		}
-		struct stat st;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		char *sub = join(path, de->d_name);
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **nn = realloc(names, cap * sizeof(*names));
+			if (!nn) {
+				fprintf(stderr, "sdu: memory exhausted\n");
+				exit(1);
+			}
+			names = nn;
+		}
+		names[n] = xmalloc(strlen(de->d_name) + 1);
+		strcpy(names[n++], de->d_name);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		char *sub = join(path, names[i]);
+		/* by name under our descriptor, or by path once it is given back */
+		int at = d ? dirfd(d) : AT_FDCWD;
+		const char *nm = d ? names[i] : sub;
+		if (fstatat(at, nm, &st, AT_SYMLINK_NOFOLLOW)) {
 			report("cannot access", sub, errno);
 		} else if (visit(st.st_dev, st.st_ino, S_ISDIR(st.st_mode), st.st_nlink, (uint64_t)st.st_blocks,
 				 st.st_size, 0) &&
 			   S_ISDIR(st.st_mode)) {
-			int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			const int oflags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+			int fd = openat(at, nm, oflags);
+			if (fd < 0 && (errno == EMFILE || errno == ENFILE) && d) {
+				closedir(d);
+				d = NULL;
+				fd = open(sub, oflags);
+			}
 			if (fd < 0)
 				report("cannot read directory", sub, errno);
 			else
 				plain_walk(fd, sub);
 		}
 		free(sub);
+		free(names[i]);
 	}
-	closedir(d);
+	free(names);
+	if (d)
+		closedir(d);
 }
 
 /* ---- the syslet walker ---- */
 
 struct dir {
 	struct dir *parent; /* referenced until our openat has run */
-	char *path;         /* for messages */
+	char *path;         /* for messages, and opened by when the parent's fd is given back */
 	long parent_fd;     /* arg of openat: the parent's fd (or AT_FDCWD) */
-	long name;          /* arg of openat: char * */
+	long name;          /* arg of openat: char * (namebuf, or path with AT_FDCWD) */
 	long open_flags;    /* arg of openat */
-	long fd;            /* result of openat, then an arg of getdents and statx */
+	long fd;            /* result of openat, then an arg of getdents and statx; -1 once given back */
 	long bufp, bufsz, gd_ret;
 	int refs;
 	int opened;         /* openat has run (fd is its result) */
@@ -294,10 +329,22 @@ struct batch {
 static const long c_zero = 0, c_stat_flags = AT_SYMLINK_NOFOLLOW,
 		  c_mask = STATX_TYPE | STATX_INO | STATX_NLINK | STATX_BLOCKS | STATX_SIZE;
 static long inflight;
-/* Directories open at once (each holds a descriptor until its entries are
- * read and stat'ed and its subdirectories are open) are kept within a budget
- * under RLIMIT_NOFILE; the ready list is a stack, so the walk goes deep
- * first and a chain of open directories finishes before others start. */
+/*
+ * Descriptors. Each open directory holds one until its entries are read
+ * and stat'ed and its subdirectories are open (they are opened relative to
+ * it). open_dirs counts them (an open in flight counts), kept within
+ * open_budget: the descriptors that were free once the library had started
+ * (main), at most 1024. The ready list is a stack, so the walk goes deep
+ * first and a chain of open directories finishes before others start.
+ *
+ * Running out is never an error while something can give a descriptor
+ * back (du does not fail for it either): an open that fails with EMFILE or
+ * ENFILE waits (deferred) while syslets are in flight, whose ends may close
+ * some; with nothing in flight every open directory is idle (read to its
+ * end, its entries stat'ed) and holds its descriptor only for children not
+ * yet opened, so give_back_one() closes one and those children are opened
+ * by path instead. Only when nothing is held is the error reported.
+ */
 static long open_dirs, open_budget = 1024;
 static struct dir **ready; /* dirs whose open+getdents must be issued */
 static size_t nready, capready;
@@ -371,10 +418,10 @@ static void dir_put(struct dir *d)
 {
 	while (d && --d->refs == 0) {
 		struct dir *p = d->parent;
-		if (d->opened && d->fd >= 0)
+		if (d->opened && d->fd >= 0) {
 			close((int)d->fd);
-		if (d->opened)
 			open_dirs--;
+		}
 		free(d->buf);
 		free(d->path);
 		free(d);
@@ -383,6 +430,7 @@ static void dir_put(struct dir *d)
 }
 
 static void on_done(struct syslet_uatom *end);
+static int can_give_back(void);
 
 static void run(struct syslet_uatom *first, struct syslet_uatom *last)
 {
@@ -402,7 +450,7 @@ static void issue_dir(struct dir *d)
 	atom_init(&d->gd_atom, SYS_getdents64, &d->fd, &d->bufp, &d->bufsz, NULL, NULL, &d->gd_ret, 0, NULL,
 		  d);
 	if (!d->opened) {
-		open_dirs++; /* given back when d is freed, or when its open fails */
+		open_dirs++; /* given back when its open fails, or its fd is closed */
 		atom_init(&d->open_atom, SYS_openat, &d->parent_fd, &d->name, &d->open_flags, &c_zero, NULL,
 			  &d->fd, SYSLET_STOP_ON_NEGATIVE, &d->gd_atom, d);
 		run(&d->open_atom, &d->gd_atom);
@@ -455,14 +503,18 @@ static void dir_done(struct dir *d)
 		d->parent = NULL;
 		if (d->fd < 0) {
 			long err = -d->fd;
-			if ((err == EMFILE || err == ENFILE) && inflight > 0) {
-				/* Out of descriptors: try again after the next
-				 * completion, which may close some. */
+			open_dirs--;
+			if ((err == EMFILE || err == ENFILE) && (inflight > 0 || (p && d->parent_fd >= 0) || can_give_back())) {
+				/* Out of descriptors: fewer are free than the
+				 * budget said (the library, or another thread,
+				 * holds some). Hold no more than now, and try
+				 * again after the next completion or once one
+				 * is given back (the loop in syslet_walk). */
+				open_budget = open_dirs > 1 ? open_dirs : 1;
 				d->opened = 0;
 				d->fd = -1;
 				d->parent = p;
 				d->refs--; /* the syslet that ended */
-				open_dirs--;
 				push_deferred(d);
 				return;
 			}
@@ -533,19 +585,83 @@ static void on_done(struct syslet_uatom *end)
 static struct syslet_uatom *ring[RING];
 static unsigned long ridx;
 
+/* d waits for its open relative to a parent's descriptor, which can be
+ * given back (d is then opened by path). */
+static int opens_under_parent(const struct dir *d)
+{
+	return !d->opened && d->parent && d->parent_fd >= 0;
+}
+
+static int can_give_back(void)
+{
+	for (size_t i = 0; i < nready; i++)
+		if (opens_under_parent(ready[i]))
+			return 1;
+	for (size_t i = 0; i < ndeferred; i++)
+		if (opens_under_parent(deferred[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Only with nothing in flight: every open directory is then idle and holds
+ * its descriptor only for its children waiting in ready or deferred. Closes
+ * the descriptor of the one whose waiting child is deepest in the stack
+ * (the shallowest directory: the last to be needed again) and turns its
+ * waiting children into opens by path. Returns 0 if none holds one.
+ */
+static int give_back_one(void)
+{
+	struct dir *victim = NULL;
+	for (size_t i = 0; i < nready && !victim; i++)
+		if (opens_under_parent(ready[i]))
+			victim = ready[i]->parent;
+	for (size_t i = 0; i < ndeferred && !victim; i++)
+		if (opens_under_parent(deferred[i]))
+			victim = deferred[i]->parent;
+	if (!victim)
+		return 0;
+	struct dir **lists[] = {ready, deferred};
+	size_t lens[] = {nready, ndeferred};
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; i < lens[l]; i++) {
+			struct dir *c = lists[l][i];
+			if (!c->opened && c->parent == victim) {
+				c->parent_fd = AT_FDCWD;
+				c->name = (long)c->path;
+			}
+		}
+	close((int)victim->fd);
+	victim->fd = -1;
+	open_dirs--;
+	return 1;
+}
+
 static int syslet_walk(const char *path)
 {
 	/* The root is opened without O_NOFOLLOW: "link/" names the directory
 	 * the link points to (lstat said so already). */
 	struct dir *root = dir_new(NULL, path, path, AT_FDCWD, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	root->refs = 1; /* the walk's own reference, dropped at the end */
+	/* No reference of the walk's own: like every directory, the root
+	 * lives while its syslets, batches and unopened children need it (so
+	 * its descriptor is not held to the end of the walk). */
 	push_ready(root);
 	for (;;) {
 		/* Issue what is ready, but keep the ring from overflowing and
-		 * the open directories within budget (past it only when nothing
-		 * else would move: then an open may fail with EMFILE, reported). */
-		while (nready && inflight < RING && (open_dirs < open_budget || !inflight))
+		 * the open directories within budget: past it, wait for
+		 * completions, or with none in flight give a descriptor back
+		 * (if none can be, the open is tried and its error reported). */
+		while (nready && inflight < RING) {
+			if (open_dirs >= open_budget) {
+				if (inflight)
+					break;
+				give_back_one();
+			}
 			issue_dir(ready[--nready]);
+		}
+		/* opens deferred by issues that ran here (cached) */
+		while (ndeferred)
+			push_ready(deferred[--ndeferred]);
 		if (!inflight && !nready)
 			break;
 		if (!inflight)
@@ -569,11 +685,30 @@ static int syslet_walk(const char *path)
 		while (ndeferred)
 			push_ready(deferred[--ndeferred]);
 	}
-	dir_put(root);
 	return 0;
 }
 
 /* ---- main ---- */
+
+/* Descriptors open in this process: those listed in /proc/self/fd (less the
+ * one reading it), or, without /proc, those fcntl finds below the limit. */
+static long open_descriptors(rlim_t limit)
+{
+	DIR *d = opendir("/proc/self/fd");
+	long n = 0;
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				n++;
+		closedir(d);
+		return n - 1;
+	}
+	for (long fd = 0; fd < (long)limit && fd < 65536; fd++)
+		if (fcntl((int)fd, F_GETFD) != -1)
+			n++;
+	return n;
+}
 
 static void usage(FILE *f)
 {
@@ -607,9 +742,15 @@ int main(int argc, char **argv)
 		{"plain", no_argument, NULL, OPT_PLAIN},    {"help", no_argument, NULL, OPT_HELP},
 		{"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0},
 	};
-	int bytes_out = 0, c;
+	int bytes_out = 0, c, bad_option = 0;
 
-	opterr = 0;
+	/* Bad options are reported as du reports them: getopt's own messages
+	 * (every bad letter of a group, unknown, ambiguous, or given an
+	 * argument it does not take), all of them, then one "Try" line. getopt
+	 * names the program by argv[0]: "sdu", as in sdu's other messages. */
+	if (argc > 0)
+		argv[0] = (char *)"sdu";
+	opterr = 1;
 	while ((c = getopt_long(argc, argv, "hcxskb", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': opt_human = 1; bytes_out = 0; break;
@@ -626,26 +767,24 @@ int main(int argc, char **argv)
 			       SYSRING_VERSION_PATCH);
 			return 0;
 		default:
-			if (optopt && optopt < 256)
-				fprintf(stderr, "sdu: invalid option -- '%c'\n", optopt);
-			else
-				fprintf(stderr, "sdu: unrecognized option '%s'\n", argv[optind - 1]);
-			fprintf(stderr, "Try 'sdu --help' for more information.\n");
-			return 1;
+			bad_option = 1; /* getopt said why */
+			break;
 		}
 	}
+	if (bad_option) {
+		fprintf(stderr, "Try 'sdu --help' for more information.\n");
+		return 1;
+	}
+	/* A line at a time, as du writes them: sizes and messages interleave
+	 * in order when stdout and stderr share a pipe or file. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	/* Deep and wide trees keep many directories open at once. */
 	struct rlimit rl;
-	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
-		if (rl.rlim_cur < rl.rlim_max) {
-			rl.rlim_cur = rl.rlim_max;
-			if (setrlimit(RLIMIT_NOFILE, &rl))
-				getrlimit(RLIMIT_NOFILE, &rl);
-		}
-		/* leave room for stdio and the library's own descriptors */
-		if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)open_budget + 32)
-			open_budget = rl.rlim_cur > 48 ? (long)rl.rlim_cur - 32 : 16;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
 	}
 
 	char *dot[] = {(char *)".", NULL};
@@ -662,6 +801,15 @@ int main(int argc, char **argv)
 		}
 		registered = 1;
 	}
+	/* The directories' budget: the descriptors free now that the library
+	 * has started (its ring and eventfd) and whatever the process
+	 * inherited are open, less two for what the library may open later.
+	 * Running out anyway is not an error (see open_budget). */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY) {
+		long free_fds = (long)rl.rlim_cur - open_descriptors(rl.rlim_cur) - 2;
+		if (free_fds < open_budget)
+			open_budget = free_fds > 1 ? free_fds : 1;
+	}
 
 	uint64_t grand = 0;
 	for (int i = 0; i < nfiles; i++) {
@@ -669,6 +817,11 @@ int main(int argc, char **argv)
 		struct stat st;
 
 		cur_bytes = 0;
+		if (!*path) {
+			fprintf(stderr, "sdu: invalid zero-length file name\n");
+			exit_status = 1;
+			continue;
+		}
 		if (lstat(path, &st)) {
 			report("cannot access", path, errno);
 			continue;

@@ -41,7 +41,13 @@ done
 [ -z "$missing" ] && exit 0
 echo "installing:$missing"
 SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if [ "$(id -u)" -ne 0 ]; then
+	if ! command -v sudo >/dev/null; then
+		echo "$0: not root and no sudo: as root, run apt-get install$missing" >&2
+		exit 1
+	fi
+	SUDO="sudo"
+fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 # shellcheck disable=SC2086

@@ -156,7 +156,8 @@ rm -rf "$KB" && mkdir -p "$KB/src"
 cp -r "$SRC/kmod" "$SRC/include" "$KB/"
 cp -r "$SRC/src/core" "$SRC/src/table" "$KB/src/"
 log "building sysring.ko against $KVER"
-if ! make -C "$KDIR" M="$KB/kmod" modules >"$WORK/kmod-build.log" 2>&1; then
+# (warnings are errors here, for us; not in the shipped build: kmod/Kbuild)
+if ! make -C "$KDIR" M="$KB/kmod" SYSRING_KMOD_WERROR=1 modules >"$WORK/kmod-build.log" 2>&1; then
 	cat "$WORK/kmod-build.log"
 	echo "FAIL: module build"
 	exit 1

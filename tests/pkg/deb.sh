@@ -81,6 +81,15 @@ build)
 	has "sysring-dkms_${version}_all.deb" "^\./usr/src/sysring-$version/kmod/Kbuild$"
 	has "sysring-dkms_${version}_all.deb" '/udev/rules\.d/60-sysring\.rules$'
 	has "sysring-dkms_${version}_all.deb" '/man4/sysring\.ko\.4\.gz$'
+	has "sysring-dkms_${version}_all.deb" '^\./usr/lib/sysusers\.d/sysring\.conf$'
+	# the module's page goes with the module, in no other package
+	for d in $debs; do
+		case $d in sysring-dkms_*) continue ;; esac
+		checks=$((checks + 1))
+		dpkg-deb -c "$work/$d" | grep -q '/man4/' && fail "$d ships a section-4 page"
+	done
+	checks=$((checks + 1))
+	grep -q '^Maintainer: Seed' "$src/debian/control" && fail "debian/control's Maintainer is the seed's placeholder"
 	checks=$((checks + 1))
 	n=$(dpkg-deb -c "$work/libsysring-dev_${version}_$arch.deb" | grep -c '/man3/.*\.3\.gz')
 	[ "$n" -eq "$(find "$src/man/man3" -name '*.3' | wc -l)" ] || fail "libsysring-dev has $n section-3 pages"
@@ -189,6 +198,7 @@ C
 		done
 	fi
 	check "group sysring" getent group sysring
+	check "sysusers.d entry for the group" test -f /usr/lib/sysusers.d/sysring.conf
 	check "udev rule installed" test -f /usr/lib/udev/rules.d/60-sysring.rules -o -f /lib/udev/rules.d/60-sysring.rules
 	# DKMS built and installed the module for the kernels whose headers are there
 	kver=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null | sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p')
@@ -199,6 +209,14 @@ C
 		ko=$(find "/lib/modules/$kver" -name 'sysring.ko*' | head -1)
 		checks=$((checks + 1))
 		[ -n "$ko" ] && modinfo -F vermagic "$ko" | grep -q "^$kver " || fail "no sysring.ko for $kver: '$ko'"
+		# DKMS ran depmod: modprobe finds the module (for that kernel)
+		checks=$((checks + 1))
+		modprobe -S "$kver" --show-depends sysring 2>&1 | grep -q "insmod .*/sysring\.ko" ||
+			fail "modprobe -S $kver does not find sysring: $(modprobe -S "$kver" --show-depends sysring 2>&1)"
+		# no signing noise: without a key nothing is signed, quietly
+		checks=$((checks + 1))
+		grep -Ei 'SSL error|sign-file' "$work/install.log" && fail "installing sysring-dkms prints signing errors"
+		find /var/lib/dkms/sysring -name make.log -exec grep -HEi 'SSL error|sign-file' {} + && fail "the DKMS build log has signing errors"
 	else
 		echo "note: no kernel headers for an installed kernel: DKMS built nothing"
 	fi

@@ -11,7 +11,9 @@
 #   4. the installed sdu runs without LD_LIBRARY_PATH; man finds the pages;
 #   5. a project that add_subdirectory()s sysring gets the library and
 #      sysring::sysring, and none of sysring's tests, benchmark or examples;
-#   6. sysring configures without libuv (only the benchmark needs it).
+#   6. sysring configures without libuv (only the benchmark needs it);
+#   7. without liburing's pkg-config file, configuring fails with a message
+#      naming the Debian package liburing-dev.
 #
 #   install.sh SOURCE_DIR BUILD_DIR
 set -u
@@ -64,7 +66,8 @@ checks=$((checks + 1))
 [ -L "$P/$rel/libsysring.so" ] && [ -L "$P/share/man/man3/sysring_pop_multiple.3" ] ||
 	fail "libsysring.so or a man page link was not installed as a symbolic link"
 # what must not be installed: tests, benchmark, examples, the module's tree
-for f in bin/sysring-bench bin/kv_channel bin/epoll_stat src; do
+# and its page (those go with the module: --component dkms, sysring-dkms)
+for f in bin/sysring-bench bin/kv_channel bin/epoll_stat src share/man/man4; do
 	checks=$((checks + 1))
 	[ ! -e "$P/$f" ] || fail "installed but should not be: $f"
 done
@@ -211,6 +214,16 @@ if [ -n "$upc" ]; then
 	cmake --build "$work/nouv" --target help >"$work/targets" 2>&1
 	checks=$((checks + 1))
 	grep -q '\.\.\. sysring-bench$' "$work/targets" && fail "without libuv the benchmark target still exists"
+fi
+
+# ---- 7. no liburing ----
+mkdir -p "$work/nopc"
+checks=$((checks + 1))
+if env PKG_CONFIG_LIBDIR="$work/nopc" PKG_CONFIG_PATH= cmake -S "$src" -B "$work/nouring" \
+	-DSYSRING_BUILD_TESTS=OFF >"$work/log" 2>&1; then
+	fail "configure without liburing.pc succeeded"
+elif ! grep -q 'liburing-dev' "$work/log" || grep -q 'A required package was not found' "$work/log"; then
+	fail "configure without liburing.pc does not name liburing-dev: $(grep -A3 'CMake Error' "$work/log" | head -8)"
 fi
 
 echo "install: $checks checks, $fails failed"

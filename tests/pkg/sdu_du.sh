@@ -3,7 +3,9 @@
 # sdu against GNU du -s on generated trees: same stdout, the same messages on
 # stderr (du's "du:" read as "sdu:", compared as sorted sets: the walks visit
 # entries in different orders), the same exit status; for both of sdu's
-# walkers (syslets, --plain).
+# walkers (syslets, --plain). compare_mixed also checks that stdout and
+# stderr interleave as du's do when they share a pipe (each FILE's messages
+# before its line).
 #
 #   sdu_du.sh SDU CASE     CASE: tree | options | unreadable | mount | fds
 #   (SDU_DU_QUICK=1: fewer option combinations, for sanitizer builds)
@@ -36,7 +38,7 @@ compare() {
 	shift
 	(cd "$dir" && "${RUNAS[@]}" du -s "$@" >"$work/du.out" 2>"$work/du.err")
 	local du_rc=$?
-	sed 's/^du: /sdu: /' "$work/du.err" | sort >"$work/du.err.s"
+	sed "s/^du: /sdu: /; s/^Try 'du --help'/Try 'sdu --help'/" "$work/du.err" | sort >"$work/du.err.s"
 	for mode in syslet plain; do
 		local extra=()
 		[ $mode = plain ] && extra=(--plain)
@@ -50,6 +52,31 @@ compare() {
 			echo "FAIL ($mode) in $dir: sdu $* (exit $rc) vs du -s $* (exit $du_rc)"
 			diff "$work/du.out" "$work/sdu.out" | sed 's/^/  stdout: /'
 			diff "$work/du.err.s" "$work/sdu.err.s" | sed 's/^/  stderr: /'
+		fi
+	done
+}
+
+# compare_mixed DIR ARGS...: stdout and stderr into one pipe; the messages
+# between two lines of stdout are compared as sets (the walks visit entries
+# in different orders), the segments in order.
+segments() { # the merged output, each run of messages sorted, lines kept in place
+	awk '/^s?du: / { m[n++] = $0; next } { flush(); print } END { flush() }
+	     function flush(  i, j, t) { for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (m[j] < m[i]) { t = m[i]; m[i] = m[j]; m[j] = t }
+	                                 for (i = 0; i < n; i++) print m[i]; n = 0 }'
+}
+compare_mixed() {
+	local dir=$1
+	shift
+	(cd "$dir" && "${RUNAS[@]}" du -s "$@" 2>&1 | cat) | sed 's/^du: /sdu: /' | segments >"$work/du.mix"
+	for mode in syslet plain; do
+		local extra=()
+		[ $mode = plain ] && extra=(--plain)
+		(cd "$dir" && "${RUNAS[@]}" "$SDU" "${extra[@]}" "$@" 2>&1 | cat) | segments >"$work/sdu.mix"
+		checks=$((checks + 1))
+		if ! cmp -s "$work/du.mix" "$work/sdu.mix"; then
+			fails=$((fails + 1))
+			echo "FAIL ($mode) in $dir: sdu $* 2>&1 does not interleave as du -s $* 2>&1"
+			diff "$work/du.mix" "$work/sdu.mix" | sed 's/^/  /'
 		fi
 	done
 }
@@ -126,6 +153,27 @@ options)
 	checks=$((checks + 1))
 	out=$("$SDU" --version) && echo "$out" | grep -Eq '^sdu \(sysring\) [0-9]+\.[0-9]+\.[0-9]+$' ||
 		{ echo "FAIL: --version: $out"; fails=$((fails + 1)); }
+	# du's messages for what it does not take: every invalid letter of a
+	# group, unknown and ambiguous long options, an argument given to a
+	# flag; a zero-length FILE name (the other FILEs still count)
+	for bad in -q -wier -xQz --no-such-option --h --apparent-size=3 --he=x "-s -wier" "-wq -c --zz -y"; do
+		# shellcheck disable=SC2086
+		compare "$t" $bad s0
+	done
+	# -weird: du's -d (--max-depth) wants an argument, sdu has no -d: the
+	# other letters are reported as du reports them, and d as invalid
+	checks=$((checks + 1))
+	du -s -weird >/dev/null 2>"$work/du.err"
+	"$SDU" -s -weird >"$work/o" 2>"$work/e"
+	rc=$?
+	if [ $rc -ne 1 ] || [ -s "$work/o" ] ||
+		[ "$(grep -v "'d'" "$work/du.err" | sed "s/^du: /sdu: /; s/'du --help'/'sdu --help'/")" != \
+			"$(grep -v "'d'" "$work/e")" ] || ! grep -qx "sdu: invalid option -- 'd'" "$work/e"; then
+		echo "FAIL: sdu -s -weird: exit $rc, stderr '$(cat "$work/e")'; du said '$(cat "$work/du.err")'"
+		fails=$((fails + 1))
+	fi
+	compare "$t" ''
+	compare "$t" -c s1024 '' s0
 	for bad in -q --no-such-option; do
 		checks=$((checks + 1))
 		"$SDU" $bad "$t" >"$work/o" 2>"$work/e"
@@ -165,6 +213,7 @@ unreadable)
 	compare "$t" -c a closed noexec noread e
 	compare "$t" -h --apparent-size closed
 	compare "$t" -x a
+	compare_mixed "$t" -c a closed e noread noexec missing
 	;;
 mount)
 	# -x stops at a mount point and leaves it out; without -x it is counted.
@@ -188,8 +237,11 @@ mount)
 	done
 	;;
 fds)
-	# Few descriptors: a wide and deep tree must still be walked whole
-	# (directories waiting for a descriptor are retried, not reported).
+	# Few descriptors: a wide and deep tree (deeper than the descriptors
+	# left at the lowest limits) must still be walked whole, as du walks it
+	# (directories waiting for a descriptor are retried, not reported), and
+	# so must a real tree. Descriptors this script inherits count against
+	# the limit, as they do for a user's shell.
 	command -v prlimit >/dev/null || { echo "SKIP: no prlimit"; exit 77; }
 	t=$work/t
 	for i in $(seq 1 60); do
@@ -198,8 +250,24 @@ fds)
 		mkdir -p "$p"
 		echo x >"$p/leaf"
 	done
-	RUNAS=(prlimit --nofile=48:48)
-	compare "$work" t
+	mkdir -p "$t/wide"
+	for i in $(seq 1 200); do mkdir "$t/wide/$i"; echo x >"$t/wide/$i/f"; done
+	# a comb: every level has more siblings of the next than the lowest
+	# limits leave descriptors, so a depth-first walk keeps the descriptors
+	# of most levels (for the siblings still to open) while it goes down:
+	# at 12, sdu has to give some back and open by path
+	p=$t/comb
+	for j in $(seq 1 30); do
+		mkdir -p "$p/n" "$p/x1/s" "$p/x2" "$p/x3" "$p/x4" "$p/x5" "$p/x6" "$p/x7"
+		echo x >"$p/x1/f"
+		p=$p/n
+	done
+	make_tree "$t/full"
+	for n in 12 16 20 48; do
+		RUNAS=(prlimit --nofile=$n:$n)
+		compare "$work" t
+		compare "$t" -c w1 wide w2/d1 full comb
+	done
 	;;
 *)
 	echo "unknown case $CASE"
