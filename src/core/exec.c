@@ -71,6 +71,20 @@ static inline long atom_exec(const struct syslet_uatom *a, bool here)
 	return sr_rawsys(a->nr, args);
 }
 
+/* The rest of a transfer an inline attempt moved `done` bytes of: the
+ * attempt's finish mode (table.h, SR_NW_PARTIAL); the total moved. */
+static long atom_finish(const struct syslet_uatom *a, long done)
+{
+	const struct sr_sysent *e = sr_sysent(a->nr);
+	long args[6] = {0, 0, 0, 0, 0, 0};
+	long res = done;
+
+	if (!e || !e->nowait || sr_ua_gather(args, (void *const *)a->arg_ptr, e->nargs) < 0)
+		return done;
+	e->nowait(args, &res);
+	return res;
+}
+
 long sr_atom_exec(const struct syslet_uatom *a)
 {
 	return atom_exec(a, false);
@@ -108,6 +122,14 @@ static inline long store_result(const struct syslet_uatom *a, long res)
 
 void sr_req_finish(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine)
 {
+	/* An inline attempt moved part of the data and the rest never ran
+	 * (cancelled, timed out, destroyed while queued): what moved is the
+	 * call's answer, as a plain call interrupted after moving data. */
+	if (sr_unlikely(req->partial)) {
+		if (res < 0)
+			res = req->partial;
+		req->partial = 0;
+	}
 	req->res = res;
 	req->engine = engine;
 	sr_store_relaxed(&req->state, SR_REQ_DONE);
@@ -134,7 +156,13 @@ void sr_req_run(struct sr_ctx *ctx, struct sr_req *req, uint32_t engine)
 			res = -ETIME;
 			break;
 		}
-		res = sr_atom_exec(a);
+		if (sr_unlikely(req->partial)) {
+			/* the rest of a partial transfer (route(), table.h) */
+			res = atom_finish(a, req->partial);
+			req->partial = 0;
+		} else {
+			res = sr_atom_exec(a);
+		}
 		/* On an executor thread, EINTR can only come from the cancel
 		 * signal (workers block every other signal): a cancel, the
 		 * request's timer, or a signal aimed at the previous request
@@ -457,7 +485,16 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct sr_fdc
 			if (e->nowait) {
 				if (sr_unlikely(read_args(req, e->nargs)))
 					goto fault;
-				if (e->nowait(req->args, &res)) {
+				res = 0; /* an attempt, not a finish (table.h) */
+				int nw = e->nowait(req->args, &res);
+				if (sr_unlikely(nw == SR_NW_PARTIAL)) {
+					/* moved part of a stream's data; the rest
+					 * may wait for a later call: an executor
+					 * finishes it (sr_req_run) */
+					req->partial = res;
+					return SR_ROUTE_THREADS;
+				}
+				if (nw) {
 					if (!advance(ctx, req, res, SYSRING_ENGINE_INLINE))
 						return SR_ROUTE_DONE;
 					continue;

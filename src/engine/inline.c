@@ -20,6 +20,18 @@
  *
  * Caller memory (iovecs, msghdrs, open_how) is read fault-safely
  * (uaccess.h); what cannot be read is left to the kernel's plain call.
+ *
+ * Partial transfers on streams (SR_NW_PARTIAL, table.h): an attempt that
+ * moved part of a write or send on a blocking pipe, socket or tty would
+ * have to wait, without bound, for the reader to make room before the rest
+ * goes (the plain call moves it all). The submitting thread must not wait
+ * for that (async_submit returns after bounded work; the rest may depend
+ * on a call submitted after this one). So the attempt returns SR_NW_PARTIAL
+ * with *res what it moved, and an executor calls the same function again
+ * later with *res holding that count on entry (the finish mode, *res > 0):
+ * it moves the rest with the blocking call and answers with the total.
+ * An attempt is always entered with *res == 0. A regular file's rest (a
+ * read partly cached) waits only for I/O and is moved right away.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -96,6 +108,14 @@ static bool short_is_final(long nr, long fd, long off, long moved)
 	return pos < 0 || pos >= st.st_size;
 }
 
+/* A regular file or block device: its rest waits for I/O only. */
+static bool fd_plainfile(long fd)
+{
+	struct stat st;
+	return sr_rawsys6(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) == 0 &&
+	       (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+}
+
 /* Move what `iov` holds beyond its first `done` bytes, one segment at a
  * time with move(p, base, len, done), the blocking call; a short or failed
  * segment ends it with what was moved, as the plain call would. Returns the
@@ -149,8 +169,13 @@ static int rw_attempt(long nr, long fd, const struct iovec *iov, long cnt, long 
 		      long *res)
 {
 	const long plain[6] = {fd, (long)iov, cnt, off, 0, flags};
+	const long p[4] = {nr, fd, off, flags};
 	long r;
 
+	if (*res > 0) { /* the finish mode: the rest of a partial transfer */
+		*res = move_rest(iov, (size_t)(cnt > 0 ? cnt : 0), *res, move_rw, p);
+		return 1;
+	}
 	r = sr_rawsys6(nr, fd, (long)iov, cnt, off, 0, flags | RWF_NOWAIT);
 	if (r == -EAGAIN)
 		return plain_if_nonblocking(-1, plain, res);
@@ -163,7 +188,10 @@ static int rw_attempt(long nr, long fd, const struct iovec *iov, long cnt, long 
 		/* the kernel read the iovecs: reading them again can only fail
 		 * if the caller unmapped them meanwhile (then: what was moved) */
 		if (!iov_total(iov, cnt, &want) && (size_t)r < want && !short_is_final(nr, fd, off, r)) {
-			const long p[4] = {nr, fd, off, flags};
+			if (!fd_plainfile(fd)) {
+				*res = r; /* a stream's rest: an executor's */
+				return SR_NW_PARTIAL;
+			}
 			r = move_rest(iov, (size_t)cnt, r, move_rw, p);
 		}
 	}
@@ -256,12 +284,38 @@ static long move_send(const long p[4], void *base, size_t len, long done)
  * argument 2, a struct msghdr as sendmsg -- read only after the kernel
  * accepted it.
  */
+/* The rest of a send that moved `done` bytes, with the blocking call;
+ * returns the total. */
+static long send_rest(const long a[6], int flags_arg, long done)
+{
+	struct iovec one = {(void *)a[1], (size_t)a[2]};
+	struct msghdr m;
+	const struct iovec *v = &one;
+	size_t cnt = 1;
+	/* the rest of a stream needs no address */
+	const long p[4] = {a[0], a[flags_arg], flags_arg == 3 ? a[4] : 0, flags_arg == 3 ? a[5] : 0};
+
+	/* the kernel read the msghdr: reading it again fails only if the
+	 * caller unmapped it meanwhile (then: what was sent) */
+	if (flags_arg == 2) {
+		if (sr_ua_copy(&m, (const void *)a[1], sizeof(m)))
+			return done;
+		v = m.msg_iov;
+		cnt = m.msg_iovlen;
+	}
+	return move_rest(v, cnt, done, move_send, p);
+}
+
 static int sock_attempt(long nr, const long a[6], int flags_arg, bool send, long *res)
 {
 	bool dontwait = a[flags_arg] & MSG_DONTWAIT;
 	long b[6];
 	long r;
 
+	if (*res > 0) { /* the finish mode: the rest of a partial send */
+		*res = send_rest(a, flags_arg, *res);
+		return 1;
+	}
 	/* MSG_WAITALL waits for all of it, where an attempt would return
 	 * what is there: not attempted (on a non-blocking socket the plain
 	 * call returns at once, so it runs here). */
@@ -278,27 +332,19 @@ static int sock_attempt(long nr, const long a[6], int flags_arg, bool send, long
 		return plain_if_nonblocking(-1, a, res);
 	}
 	if (r > 0 && send && !dontwait) {
-		struct iovec one = {(void *)a[1], (size_t)a[2]};
 		struct msghdr m;
-		const struct iovec *v = &one;
-		size_t cnt = 1, want = 0;
-		/* the rest of a stream needs no address */
-		const long p[4] = {a[0], a[flags_arg], flags_arg == 3 ? a[4] : 0, flags_arg == 3 ? a[5] : 0};
+		size_t want = (size_t)a[2];
 		/* the kernel read the msghdr: reading it again fails only if
 		 * the caller unmapped it meanwhile (then: what was sent) */
-		if (flags_arg == 2) {
-			if (sr_ua_copy(&m, (const void *)a[1], sizeof(m)) ||
-			    iov_total(m.msg_iov, (long)m.msg_iovlen, &want)) {
-				*res = r;
-				return 1;
-			}
-			v = m.msg_iov;
-			cnt = m.msg_iovlen;
-		} else {
-			want = (size_t)a[2];
+		if (flags_arg == 2 && (sr_ua_copy(&m, (const void *)a[1], sizeof(m)) ||
+				       iov_total(m.msg_iov, (long)m.msg_iovlen, &want))) {
+			*res = r;
+			return 1;
 		}
-		if ((size_t)r < want && !fd_nonblocking_stream(a[0]))
-			r = move_rest(v, cnt, r, move_send, p);
+		if ((size_t)r < want && !fd_nonblocking_stream(a[0])) {
+			*res = r; /* a stream's rest: an executor's */
+			return SR_NW_PARTIAL;
+		}
 	}
 	*res = r;
 	return 1;

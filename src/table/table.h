@@ -79,6 +79,12 @@ struct sr_uring_op {
  * block), so the call can go to an engine that may block.
  */
 typedef int sr_nowait_fn(const long a[6], long *res);
+/* An attempt's third answer: it moved *res bytes of a write or send on a
+ * blocking stream and the rest may wait without bound; an executor calls
+ * the same function with *res holding that count (the finish mode) to
+ * move the rest and get the total (engine/inline.c). Attempts are entered
+ * with *res == 0. */
+#define SR_NW_PARTIAL 2
 
 /*
  * The thread-scoped column (thread.def, classifiers in thread.h, shared with
