@@ -347,6 +347,8 @@ static void table_checks(void)
 	printf("ok   table: classes and argument classifiers\n");
 }
 
+static siginfo_t wsi;
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0); /* children fork with nothing buffered */
@@ -389,6 +391,11 @@ int main(void)
 		{"prctl(PR_SET_DUMPABLE, 0): whole process", SYS_prctl, {PR_SET_DUMPABLE, 0}, NULL, 0, 0, 0},
 		{"prctl(PR_GET_NO_NEW_PRIVS): a read", SYS_prctl, {PR_GET_NO_NEW_PRIVS}, NULL, 0, 0, 0},
 		{"setpriority(PRIO_PGRP, none): not self", SYS_setpriority, {PRIO_PGRP, 999999, 0}, NULL, 0, 0, 0},
+		{"waitid(__WNOTHREAD): this thread's children", SYS_waitid,
+		 {P_ALL, 0, (long)&wsi, WEXITED | WNOHANG | __WNOTHREAD}, NULL, 1, 0, 0},
+		{"wait4(__WNOTHREAD): this thread's children", SYS_wait4, {-1, 0, WNOHANG | __WNOTHREAD}, NULL, 1, 0, 0},
+		{"waitid(WNOHANG): the process's children", SYS_waitid, {P_ALL, 0, (long)&wsi, WEXITED | WNOHANG},
+		 NULL, 0, 0, 0},
 	};
 	/* seccomp filters need NO_NEW_PRIVS or CAP_SYS_ADMIN */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -213,7 +213,15 @@ static int prep_openat2(struct io_uring_sqe *s, const long a[6], union sr_aux *x
 }
 static int prep_close(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
+	struct stat st;
+
 	(void)x;
+	/* io_uring will not close an io_uring instance (EBADF, and the fd
+	 * stays open): an fd on an anonymous inode (no file type: io_uring,
+	 * eventfd, epoll, ...) goes to the threads, whose plain close
+	 * answers. One fstat, on this path only. */
+	if (fstat((int)a[0], &st) == 0 && !(st.st_mode & S_IFMT))
+		return -EOPNOTSUPP;
 	io_uring_prep_close(s, (int)a[0]);
 	return 0;
 }

@@ -71,6 +71,7 @@ typedef long sr_targ_t;
 #define SR_IORING_REGISTER_USE_REGISTERED_RING (1U << 31)
 #define SR_PRIO_PROCESS 0
 #define SR_IOPRIO_WHO_PROCESS 1
+#define SR_WNOTHREAD 0x20000000 /* __WNOTHREAD */
 #define SR_PERF_FLAG_PID_CGROUP (1UL << 2)
 
 /* prctl(int option, unsigned long arg2, ...) */
@@ -151,6 +152,18 @@ static inline int sr_thread_ptrace(const sr_targ_t a[6])
 static inline int sr_thread_pid0(const sr_targ_t a[6])
 {
 	return (int)a[0] == 0;
+}
+
+/* wait4(pid, status, options, rusage) and waitid(idtype, id, infop,
+ * options, rusage): __WNOTHREAD waits only for children of the calling
+ * thread -- an executor has none, and would say ECHILD. */
+static inline int sr_thread_wait4(const sr_targ_t a[6])
+{
+	return ((unsigned long)a[2] & SR_WNOTHREAD) != 0;
+}
+static inline int sr_thread_waitid(const sr_targ_t a[6])
+{
+	return ((unsigned long)a[3] & SR_WNOTHREAD) != 0;
 }
 
 /* setpriority(int which, int who, int prio): PRIO_PROCESS with who 0 sets
