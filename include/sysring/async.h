@@ -88,8 +88,8 @@ SYSRING_API int async_destroy(async_context_t ctx);
 /* Queue nr calls. Returns how many were queued (all, or as many as fit and at
  * least one), or -1 with errno: EAGAIN when none fit, EINVAL for nr < 0, a
  * NULL array or a NULL entry, or an invalid context, EFAULT when the array
- * or a cb (its number and the vargs the call takes) cannot be read (nothing
- * is queued). A call that completes on the submitting thread (inline engine)
+ * or a cb (its number and the vargs the call takes, up to the first NULL:
+ * nothing past it is read) cannot be read (nothing is queued). A call that completes on the submitting thread (inline engine)
  * has its event ready on return. Returns after a bounded amount of work on
  * the caller's thread, whatever the engine. */
 SYSRING_API int async_submit(async_context_t ctx, long nr, struct async_cb *async_cbps[]);

@@ -125,8 +125,17 @@ static long submit(struct sr_ctx *ctx, long nr, struct async_cb *cbps[], uint64_
 			return -EFAULT;
 		const struct sr_sysent *e = (long)number < 0 ? NULL : sr_sysent(number);
 		unsigned int n = e ? e->nargs : ((long)number == __NR_umem_add ? 2 : 0);
-		if (sr_unlikely(n && sr_ua_probe(((struct async_cb *)(uintptr_t)cb)->vargs, n * sizeof(void *), false)))
-			return -EFAULT;
+		/* The list ends at its first NULL (missing arguments are 0):
+		 * nothing past it is read, so a NULL that is the last word of
+		 * a mapped page is no fault. */
+		void *const *va = ((struct async_cb *)(uintptr_t)cb)->vargs;
+		for (unsigned int j = 0; j < n; j++) {
+			uint64_t p;
+			if (sr_unlikely(sr_ua_read8(&va[j], &p)))
+				return -EFAULT;
+			if (!p)
+				break;
+		}
 	}
 
 	while (done < nr) {
