@@ -8,9 +8,11 @@
  *   - the async face (any engine, inline on or off) refuses them with EPERM
  *     and runs nothing: neither the submitting thread nor any other thread
  *     of the process is changed;
- *   - async_exec refuses them in atoms without SYSLET_SYNC (cached or not),
- *     and runs them on the caller in SYSLET_SYNC atoms and in syslets run
- *     without a registration, with the plain call's answer and effect;
+ *   - async_exec refuses them in atoms without SYSLET_SYNC (cached or not,
+ *     and when every request is in flight and the syslet runs on the
+ *     caller), and runs them on the caller in SYSLET_SYNC atoms and in
+ *     syslets run without a registration, with the plain call's answer and
+ *     effect;
  *   - the batch face runs them on the caller, with the plain call's answer
  *     and effect;
  * and argument values that are not thread-scoped (prctl(PR_SET_DUMPABLE),
@@ -38,13 +40,55 @@
 
 #include "table/table.h"
 
-enum face { F_PLAIN, F_ASYNC, F_SYSLET, F_SYSLET_SYNC, F_SYSLET_NOREG, F_BATCH };
-static const char *face_name[] = {"plain", "async", "syslet", "syslet+SYNC", "syslet/no-reg", "batch"};
+enum face { F_PLAIN, F_ASYNC, F_SYSLET, F_SYSLET_SYNC, F_SYSLET_NOREG, F_SYSLET_FULL, F_SYSLET_FULL_SYNC, F_BATCH };
+static const char *face_name[] = {"plain", "async", "syslet", "syslet+SYNC", "syslet/no-reg",
+				  "syslet/all-in-flight", "syslet/all-in-flight+SYNC", "batch"};
 
 /* The face runs calls on the submitting thread. */
 static int on_caller(enum face f)
 {
-	return f == F_PLAIN || f == F_SYSLET_SYNC || f == F_SYSLET_NOREG || f == F_BATCH;
+	return f == F_PLAIN || f == F_SYSLET_SYNC || f == F_SYSLET_NOREG || f == F_SYSLET_FULL_SYNC || f == F_BATCH;
+}
+
+/*
+ * "All in flight": every request of the registration is taken (the ring's
+ * one slot is never cleared, so finished syslets wait in the library with
+ * theirs), and async_exec runs the syslet on the caller rather than fail
+ * (docs/syslets.md). That synchronous fallback must answer as the
+ * asynchronous path does: an atom without SYSLET_SYNC is refused, one with
+ * it runs on the caller. The syslet is `getppid (SYSLET_ASYNC) -> the call`,
+ * so that the fallback is what runs the call, not the cached attempt.
+ */
+static long through_full(long nr, const long a[6], int sync)
+{
+	static struct syslet_uatom *fring[1];
+	struct async_head_user ahu = {fring, sizeof(fring), -1UL};
+	static struct syslet_uatom fill, at[2];
+	static long v[6];
+	long res = 12345;
+	int k;
+
+	T_EQ(async_register(&ahu, sizeof(ahu)), 0);
+	memset(&fill, 0, sizeof(fill));
+	fill.nr = SYS_getppid;
+	fill.flags = SYSLET_ASYNC;
+	/* until one runs on the caller: every request is in flight */
+	for (k = 0; k < 100000 && !async_exec(&fill); k++)
+		;
+	T_ASSERT(k < 100000);
+	memcpy(v, a, sizeof(v));
+	memset(at, 0, sizeof(at));
+	at[0].nr = SYS_getppid;
+	at[0].flags = SYSLET_ASYNC;
+	at[0].next = &at[1];
+	at[1].nr = (unsigned long)nr;
+	for (int i = 0; i < 6; i++)
+		at[1].arg_ptr[i] = (unsigned long *)&v[i];
+	at[1].ret_ptr = &res;
+	at[1].flags = sync ? SYSLET_SYNC : 0;
+	T_EQ(async_exec(&at[0]), &at[0]); /* ran on the caller */
+	T_EQ(async_unregister(&ahu, sizeof(ahu)), 0);
+	return res;
 }
 
 static struct syslet_uatom *sring[8];
@@ -99,6 +143,9 @@ static long through(enum face f, long nr, const long a[6])
 			T_EQ(async_unregister(&ahu, sizeof(ahu)), 0);
 		return res;
 	}
+	case F_SYSLET_FULL:
+	case F_SYSLET_FULL_SYNC:
+		return through_full(nr, a, f == F_SYSLET_FULL_SYNC);
 	case F_BATCH: {
 		int h = batchsys_open();
 		T_ASSERT(h >= 0);

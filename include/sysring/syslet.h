@@ -119,6 +119,11 @@ SYSRING_API long async_unregister(struct async_head_user *ahu, unsigned int len)
  * run on the caller even if they block. A thread with no registered ring
  * (never registered, unregistered, or a fork child whose registration was
  * inherited) runs the whole syslet on the caller and gets the atom back.
+ * If every request of the registration is in flight (2 x ring slots, at
+ * least 256), the rest of the syslet runs on the caller rather than fail,
+ * with the answers it would have had asynchronously: a thread-scoped atom
+ * (set*id, per-thread prctl options, ...) without SYSLET_SYNC is refused
+ * with -EPERM there too; the atom is returned.
  * NULL with errno EINVAL for a NULL atom (nothing runs).
  * The caller gets its thread back after a bounded amount of work on every
  * engine: a loop of atoms that complete at once (inline, or in io_uring

@@ -366,6 +366,11 @@ bool sr_ctx_exec_cached(struct sr_ctx *ctx, struct sr_req *req);
 
 /* Run a syslet to its end on this thread, blocking as needed (no context). */
 void sr_syslet_run_sync(struct syslet_uatom *atom);
+/* The same where the syslet stands for an asynchronous one (async_exec
+ * with every request in flight): it answers as the executor would, so a
+ * thread-scoped atom without SYSLET_SYNC is refused (-EPERM) and one with
+ * it runs here. */
+void sr_syslet_run_caller(struct syslet_uatom *atom);
 
 /* An atom of req finished with res on `engine`: store the result, follow the
  * syslet, and either finish the request or route its next atom. */

@@ -731,6 +731,23 @@ void sr_syslet_run_sync(struct syslet_uatom *a)
 	}
 }
 
+void sr_syslet_run_caller(struct syslet_uatom *a)
+{
+	/* Not the module's SYSLET crossing: it runs thread-scoped atoms on
+	 * the caller, which is right for a syslet run synchronously on
+	 * purpose, not for one that stands for an asynchronous one. */
+	while (a) {
+		struct syslet_uatom at;
+		long res;
+		if (sr_ua_copy(&at, a, sizeof(at)))
+			break;
+		res = atom_exec(&at, (at.flags & SYSLET_SYNC) != 0);
+		if (store_result(&at, res))
+			break;
+		a = sr_syslet_next(a, at.flags, at.next, res);
+	}
+}
+
 void sr_req_atom_done(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine)
 {
 	if (advance(ctx, req, res, engine))

@@ -412,9 +412,11 @@ SR_EXPORT struct syslet_uatom *async_exec(struct syslet_uatom *atom)
 	req = sr_req_get(ctx);
 	if (!req) {
 		/* Every request of the registration is in flight: run this one
-		 * here rather than fail (it blocks the caller; documented). */
+		 * here rather than fail (it blocks the caller; documented),
+		 * with the asynchronous path's answers: thread-scoped atoms
+		 * only with SYSLET_SYNC. */
 		sr_ctx_put(ctx);
-		sr_syslet_run_sync(atom);
+		sr_syslet_run_caller(atom);
 		return atom;
 	}
 	req->cur = atom;
