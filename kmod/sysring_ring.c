@@ -792,6 +792,15 @@ static s64 sr_worker_run(struct sr_ring *r, struct sr_worker *w, struct pt_regs 
 		res = sr_call(regs, sqe->nr, sqe->args, SR_AWAY);
 		w->in_call = false;
 	}
+	/* The work the call left for the return to user space, which a
+	 * worker does not make between entries: above all the final fput of
+	 * a file it closed (close, dup2 over an fd, close_range, ...), which
+	 * releases the file -- a pipe's reader then sees end of file, a
+	 * socket's peer the shutdown, a flock is gone. The plain call has
+	 * done all that when its caller sees the result, so this comes before
+	 * the completion is posted. (A cancel notification queued meanwhile
+	 * runs here too, and does nothing: in_call is clear.) */
+	sr_run_task_work();
 	/* A temporary mask the call left (ppoll and the like, interrupted)
 	 * is for a return to user space that will not come now. */
 	sr_restore_sigmask();

@@ -327,7 +327,10 @@ struct sysring_ring_cancel {
 /* WORKER: no argument (ignored). 0 after DESTROY; on a signal -EINTR (or
  * restarted, for an SA_RESTART handler); -EINVAL once the ring is broken;
  * -ENOMEM when it could not reserve room for a completion (nothing taken:
- * enter again). */
+ * enter again). A call that drops the last reference to a file (close,
+ * dup2, close_range, ...) has its whole effect -- the kernel's deferred
+ * final fput, which a plain call runs on its way back to user space -- by
+ * the time its completion is posted. */
 #define SYSRING_IOC_WORKER _IO(SYSRING_IOC_MAGIC, 0x04)
 #define SYSRING_IOC_WAIT _IOWR(SYSRING_IOC_MAGIC, 0x05, struct sysring_ring_wait)
 /* WAKE: argument SYSRING_WAKE_* by value (pass 0, not nothing); returns 0. */
