@@ -35,11 +35,12 @@
  * filters are never removed, so neither is that. "Has had": a filtered
  * thread may write entries and exit before a worker takes them, so looking
  * at the tasks when an entry is taken is not enough. The ring is marked
- * (r->seccomp) when it is set up and any task sharing the memory has a
- * filter (sr_mm_seccomp), and by kprobes on the two ways to install one,
- * seccomp() and prctl(PR_SET_SECCOMP), which mark every ring of the calling
- * task's memory before the filter exists (sr_seccomp_hook; an attempt that
- * then fails marks too). Workers also look at their own thread group before
+ * (r->seccomp, and SYSRING_SQ_SECCOMP in the header at once, so that the
+ * library stops queueing before anything is refused) when it is set up and
+ * any task sharing the memory has a filter (sr_mm_seccomp), and by kprobes
+ * on the two ways to install one, seccomp() and prctl(PR_SET_SECCOMP),
+ * which mark every ring of the calling task's memory before the filter
+ * exists (sr_mark_seccomp; an attempt that then fails marks too). Workers also look at their own thread group before
  * each entry, which holds even with kprobes switched off by the
  * administrator.
  *
@@ -49,7 +50,9 @@
  * inherited by fork (VM_DONTCOPY), so calls submitted to a ring always run
  * as threads of the process that owns its memory. Workers hold a file
  * reference (the ioctl path takes one), the mapping holds one too, so the
- * ring is freed in release(), when nobody can touch it. DESTROY stops it:
+ * ring is freed in release(), when no ioctl or mapping can touch it; its
+ * struct and pages go after an RCU grace period, since the seccomp hooks
+ * may still be marking it. DESTROY stops it:
  * running calls are interrupted, queued entries complete with -ECANCELED,
  * workers return 0, waiters wake.
  *
@@ -180,7 +183,20 @@ static void sr_ring_register(struct sr_ring *r)
 	spin_unlock(&sr_rings_lock);
 }
 
-/* Mark every ring of mm: a task sharing it is getting a seccomp filter. */
+/* Say so in the header, for the process: its library then stops queueing
+ * entries before any is refused. Under sq_lock, as every change of
+ * sq_flags. */
+static void sr_flag_seccomp(struct sr_ring *r)
+{
+	spin_lock(&r->sq_lock);
+	r->sq_flags |= SYSRING_SQ_SECCOMP;
+	WRITE_ONCE(r->hdr->sq_flags, r->sq_flags);
+	spin_unlock(&r->sq_lock);
+}
+
+/* Mark every ring of mm: a task sharing it is getting a seccomp filter.
+ * A ring found here may be on its way out (sr_ring_free): its struct and
+ * pages are freed only after a grace period, so writing them is safe. */
 static void sr_mark_seccomp(struct mm_struct *mm)
 {
 	struct sr_ring *r;
@@ -189,8 +205,10 @@ static void sr_mark_seccomp(struct mm_struct *mm)
 		return;
 	rcu_read_lock();
 	hlist_for_each_entry_rcu(r, &sr_rings_by_mm[hash_ptr(mm, SR_MM_BITS)], by_mm)
-		if (r->mm == mm)
+		if (r->mm == mm) {
 			WRITE_ONCE(r->seccomp, true);
+			sr_flag_seccomp(r);
+		}
 	rcu_read_unlock();
 }
 
@@ -290,6 +308,15 @@ void sr_ring_exit(void)
 		unregister_kprobe(&sr_hooks[i]);
 }
 
+static void sr_ring_free_rcu(struct rcu_head *head)
+{
+	struct sr_ring *r = container_of(head, struct sr_ring, rcu);
+
+	bitmap_free(r->sq_cancelled);
+	free_pages((unsigned long)r->mem, r->order);
+	kfree(r);
+}
+
 void sr_ring_free(struct sr_ring *r)
 {
 	struct sr_ovf *o, *tmp;
@@ -309,10 +336,10 @@ void sr_ring_free(struct sr_ring *r)
 		if (++n % 64 == 0)
 			cond_resched();
 	}
-	bitmap_free(r->sq_cancelled);
-	free_pages((unsigned long)r->mem, r->order);
-	mmdrop(r->mm);
-	kfree_rcu(r, rcu); /* a hook may still be looking at it */
+	mmdrop(r->mm); /* the hooks only compare the pointer */
+	/* A hook may still be looking at the ring, and writing its header
+	 * (sr_mark_seccomp): the rest goes after a grace period. */
+	call_rcu(&r->rcu, sr_ring_free_rcu);
 }
 
 /* The ring of this file, if SETUP ran, checked against the caller. */
@@ -469,8 +496,10 @@ long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u)
 	/* Registered before the scan: a filter installed from now on marks
 	 * the ring through the hooks, one installed before is seen here. */
 	sr_ring_register(r);
-	if (sr_mm_seccomp(r->mm, true))
+	if (sr_mm_seccomp(r->mm, true)) {
 		WRITE_ONCE(r->seccomp, true);
+		sr_flag_seccomp(r);
+	}
 	/* Release pairs with the load-acquire in sr_ring_get: a ring seen
 	 * there is fully initialised. */
 	if (cmpxchg_release(&f->ring, NULL, r)) {

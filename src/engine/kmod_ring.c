@@ -263,6 +263,14 @@ unsigned int sr_kmod_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned i
 
 	if (sr_load_relaxed(&k->broken))
 		return 0;
+	/* A task of the process has (or is getting) a seccomp filter: the
+	 * module would refuse the entries (-EPERM, never run), where the
+	 * plain call would run (uapi.h: the flag is set before the filter
+	 * exists). */
+	if (__atomic_load_n(&k->hdr->sq_flags, __ATOMIC_RELAXED) & SYSRING_SQ_SECCOMP) {
+		sr_store_relaxed(&k->broken, 1);
+		return 0;
+	}
 	pthread_mutex_lock(&k->sq_lock);
 	for (; done < n; done++) {
 		/* Acquire pairs with the module's store-release of sq_head. */
