@@ -60,7 +60,8 @@ set(_guest_lib_tests batchsys batch_merge async_basic async_badinput async_destr
   thread_scoped
   syslet_fio
   syslet_sample
-  syslet_bounded waits)
+  syslet_bounded waits
+  progress)
 foreach(t IN LISTS _guest_lib_tests)
   if(NOT SYSRING_URING_ARCHIVE OR NOT EXISTS ${PROJECT_SOURCE_DIR}/tests/${t}.c)
     continue()

@@ -78,7 +78,8 @@ extern unsigned int sr_nr_syscalls;
 int sr_ring_init(void);
 void sr_ring_exit(void);
 long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u);
-long sr_ring_worker(struct sr_file *f);
+/* WORKER (u NULL) and WORKER_IDLE (u its argument). */
+long sr_ring_worker(struct sr_file *f, struct sysring_worker __user *u);
 long sr_ring_wait(struct sr_file *f, struct sysring_ring_wait __user *u);
 long sr_ring_wake(struct sr_file *f, unsigned long flags);
 long sr_ring_destroy(struct sr_file *f);

@@ -751,8 +751,9 @@ static void sr_set_idle(struct sr_ring *r, bool idle)
 	} else if (--r->nr_idle == 0) {
 		r->sq_flags &= ~SYSRING_SQ_NEED_WAKEUP;
 	}
-	/* Always our value: the process may have scribbled on the field. */
+	/* Always our values: the process may have scribbled on the fields. */
 	WRITE_ONCE(r->hdr->sq_flags, r->sq_flags);
+	WRITE_ONCE(r->hdr->sq_idle, r->nr_idle);
 	spin_unlock(&r->sq_lock);
 }
 
@@ -855,7 +856,22 @@ static s64 sr_worker_run(struct sr_ring *r, struct sr_worker *w, struct pt_regs 
 	return cancelled && res == -EINTR ? -ECANCELED : res;
 }
 
-static long sr_worker_loop(struct sr_ring *r, struct sr_worker *w)
+/* wait_event_interruptible_exclusive with a timeout in jiffies: > 0 the
+ * condition holds, 0 the time ran out without it, -ERESTARTSYS a signal. */
+#define sr_wait_exclusive_timeout(wq, condition, timeout)                                      \
+	({                                                                                     \
+		long __ret = (timeout);                                                        \
+		might_sleep();                                                                 \
+		if (!___wait_cond_timeout(condition))                                          \
+			__ret = ___wait_event(wq, ___wait_cond_timeout(condition),             \
+					      TASK_INTERRUPTIBLE, 1, timeout,                  \
+					      __ret = schedule_timeout(__ret));                \
+		__ret;                                                                         \
+	})
+
+/* idle: jiffies a worker may sleep with nothing to take before it leaves
+ * with -ETIME (WORKER_IDLE), or MAX_SCHEDULE_TIMEOUT (never). */
+static long sr_worker_loop(struct sr_ring *r, struct sr_worker *w, long idle)
 {
 	struct pt_regs regs = {};
 	struct sysring_sqe sqe;
@@ -912,14 +928,31 @@ static long sr_worker_loop(struct sr_ring *r, struct sr_worker *w)
 		 * and its sq_flags load, so either we see the entry or the
 		 * user sees NEED_WAKEUP and calls WAKE. */
 		smp_mb();
-		wait_event_interruptible_exclusive(r->sq_wq, sr_sq_pending(r) || READ_ONCE(r->dead));
+		if (idle == MAX_SCHEDULE_TIMEOUT) {
+			wait_event_interruptible_exclusive(r->sq_wq, sr_sq_pending(r) || READ_ONCE(r->dead));
+			sr_set_idle(r, false);
+			continue;
+		}
+		if (sr_wait_exclusive_timeout(r->sq_wq, sr_sq_pending(r) || READ_ONCE(r->dead), idle)) {
+			sr_set_idle(r, false);
+			continue;
+		}
 		sr_set_idle(r, false);
+		/* Idle that long: leave, unless an entry came meanwhile. The
+		 * barrier orders our uncounting (sr_set_idle) before the look at
+		 * sq_tail; it pairs with the user's fence between its sq_tail
+		 * store and its sq_idle load: either the user saw us gone (and
+		 * does not count on us), or we see its entry and take it. */
+		smp_mb();
+		if (!sr_sq_pending(r) && !READ_ONCE(r->dead))
+			return -ETIME;
 	}
 }
 
-long sr_ring_worker(struct sr_file *f)
+long sr_ring_worker(struct sr_file *f, struct sysring_worker __user *u)
 {
 	struct sr_worker w = { .task = current };
+	long idle = MAX_SCHEDULE_TIMEOUT;
 	struct sr_ring *r;
 	bool queued;
 	long ret;
@@ -927,16 +960,35 @@ long sr_ring_worker(struct sr_file *f)
 	r = sr_ring_get(f, &ret);
 	if (!r)
 		return ret;
+	if (u) {
+		struct sysring_worker a;
+
+		ret = sr_copy_arg(&a, sizeof(a), u, sizeof(a));
+		if (ret)
+			return ret;
+		if (a.flags || a.resv[0] || a.resv[1])
+			return -EINVAL;
+		/* At least a jiffy; a limit beyond what a jiffy count holds
+		 * is no limit. */
+		if (a.idle_ns) {
+			u64 j = nsecs_to_jiffies64(a.idle_ns);
+
+			if (j < MAX_SCHEDULE_TIMEOUT)
+				idle = max_t(long, 1, (long)j);
+		}
+	}
 	/* Other processes sharing the memory, looked at once per WORKER
 	 * (the hooks catch what comes later). */
-	if (!READ_ONCE(r->dead) && !READ_ONCE(r->seccomp) && sr_mm_seccomp(r->mm, true))
+	if (!READ_ONCE(r->dead) && !READ_ONCE(r->seccomp) && sr_mm_seccomp(r->mm, true)) {
 		WRITE_ONCE(r->seccomp, true);
+		sr_flag_seccomp(r);
+	}
 	init_task_work(&w.cb, sr_cancel_cb);
 	spin_lock(&r->run_lock);
 	list_add(&w.node, &r->running);
 	spin_unlock(&r->run_lock);
 
-	ret = sr_worker_loop(r, &w);
+	ret = sr_worker_loop(r, &w, idle);
 
 	spin_lock(&r->run_lock);
 	list_del(&w.node);

@@ -45,6 +45,8 @@
 #define SYSRING_FEAT_SECCOMP_REFUSED (1u << 3)
 #define SYSRING_FEAT_CANCEL (1u << 4)
 #define SYSRING_FEAT_SYSLET_CACHED (1u << 5)
+/* SYSRING_IOC_WORKER_IDLE, and sq_idle in the ring header. */
+#define SYSRING_FEAT_WORKER_IDLE (1u << 6)
 
 /* Bounds the module enforces (-EINVAL beyond them). */
 #define SYSRING_MAX_BATCH 4096u
@@ -208,7 +210,13 @@ struct sysring_syslet {
  *   A worker about to sleep sets NEED_WAKEUP, issues a full barrier and looks
  *   at sq_tail once more (pairs with the user's fence between its sq_tail
  *   store and its sq_flags load): either the worker sees the entry or the
- *   user sees the flag. NEED_WAKEUP stays set while any worker sleeps.
+ *   user sees the flag. NEED_WAKEUP stays set while any worker sleeps, and
+ *   sq_idle counts the sleepers (SYSRING_FEAT_WORKER_IDLE), both changed
+ *   under one lock: a user that finds more entries queued than sleepers
+ *   knows that the rest wait for a worker to finish its call.
+ *   A worker leaving WORKER_IDLE at its idle limit does the opposite: it
+ *   stops counting itself, issues a full barrier and looks at sq_tail: an
+ *   entry the user queued while it still counted is taken, not left.
  * Completion (module produces, user consumes):
  *   module: write cqes[tail & cq_mask]; store-release cq_tail.
  *   user:   load-acquire cq_tail, read the entries, store-release cq_head
@@ -249,7 +257,8 @@ struct sysring_ring_hdr {
 	__u32 pad0[15];
 	__u32 sq_head;  /* module writes */
 	__u32 sq_flags; /* module writes: SYSRING_SQ_* */
-	__u32 pad1[14];
+	__u32 sq_idle;  /* module writes: workers asleep waiting for entries */
+	__u32 pad1[13];
 	__u32 cq_tail; /* module writes */
 	__u32 pad2[15];
 	__u32 cq_head; /* user writes */
@@ -332,6 +341,20 @@ struct sysring_ring_cancel {
  * final fput, which a plain call runs on its way back to user space -- by
  * the time its completion is posted. */
 #define SYSRING_IOC_WORKER _IO(SYSRING_IOC_MAGIC, 0x04)
+/*
+ * WORKER_IDLE (SYSRING_FEAT_WORKER_IDLE): WORKER that also returns -ETIME
+ * once the thread has slept idle_ns with no entry to take (an entry queued
+ * meanwhile is taken instead), so that a pool grown for a burst of blocking
+ * calls can shrink again. idle_ns 0: never (WORKER itself). -EINVAL: flags
+ * or resv not zero. Otherwise as WORKER.
+ */
+struct sysring_worker {
+	__u32 size;    /* in: sizeof(struct sysring_worker) */
+	__u32 flags;   /* in: must be 0 */
+	__u64 idle_ns; /* in: leave after sleeping this long; 0: never */
+	__u64 resv[2]; /* in: zero */
+};
+#define SYSRING_IOC_WORKER_IDLE _IOW(SYSRING_IOC_MAGIC, 0x09, struct sysring_worker)
 #define SYSRING_IOC_WAIT _IOWR(SYSRING_IOC_MAGIC, 0x05, struct sysring_ring_wait)
 /* WAKE: argument SYSRING_WAKE_* by value (pass 0, not nothing); returns 0. */
 #define SYSRING_IOC_WAKE _IO(SYSRING_IOC_MAGIC, 0x06)
