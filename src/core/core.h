@@ -450,6 +450,9 @@ unsigned int sr_kmod_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned i
 unsigned int sr_kmod_reap(struct sr_ctx *ctx, bool wait_lock);
 void sr_kmod_interrupt(struct sr_ctx *ctx, struct sr_req *req);
 void sr_kmod_shutdown(struct sr_ctx *ctx);
+/* In a fork child (ctx.c's handler): close the child's copy of the ring's
+ * descriptor; nothing else is touched. */
+void sr_kmod_atfork_child(struct sr_ctx *ctx);
 
 /* --- io_uring or not (exec.c) --- */
 /* What one dispatch learned about the fds its calls name, asked once per

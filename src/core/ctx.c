@@ -20,10 +20,11 @@
  * makes every context inherited from the parent unusable there (EINVAL):
  * its executor threads do not exist in the child. It resets the table's
  * lock (another thread may have held it at fork), and closes the child's
- * copies of each live context's io_uring and reaper eventfd, so that the
- * child can never submit to or reap from the parent's io_uring and does not
- * keep it alive; the ring's memory is not even inherited
- * (io_uring_ring_dontfork at setup). The rest of the child's copy (requests,
+ * copies of each live context's io_uring and reaper eventfd, and of its
+ * module ring's descriptor, so that the child can never submit to or reap
+ * from the parent's rings and does not keep them alive; the rings' memory
+ * is not even inherited (io_uring_ring_dontfork at setup; the module's
+ * mapping is VM_DONTCOPY). The rest of the child's copy (requests,
  * rings, the eventfd of sysring_eventfd, which the application owns) is left
  * alone. Nothing else is done in the handler: no lock is taken, no memory
  * allocated or freed.
@@ -54,6 +55,7 @@
 #include "core.h"
 #include "futex.h"
 #include "uaccess.h"
+#include "../engine/kmod.h"
 #include "../table/table.h"
 
 #define SR_CTX_MAX 16384
@@ -82,11 +84,15 @@ static void sr_atfork_child(void)
 		/* Live and created in the parent: destroy sets live = 0 before
 		 * it closes anything, and setup sets it after everything is
 		 * open, so these descriptors are open and the parent's. */
-		if (!ctx || !ctx->live || ctx->fork_gen != parent || !ctx->ur.ready)
+		if (!ctx || !ctx->live || ctx->fork_gen != parent)
 			continue;
-		close(ctx->ur.ring.ring_fd);
-		close(ctx->ur.efd);
-		ctx->ur.ready = 0;
+		if (ctx->ur.ready) {
+			close(ctx->ur.ring.ring_fd);
+			close(ctx->ur.efd);
+			ctx->ur.ready = 0;
+		}
+		if (ctx->km)
+			sr_kmod_atfork_child(ctx); /* the module's ring, likewise */
 	}
 	sr_syslet_atfork_child();
 	sr_batchsys_atfork_child();

@@ -677,3 +677,17 @@ void sr_kmod_shutdown(struct sr_ctx *ctx)
 	free(k);
 	ctx->km = NULL;
 }
+
+void sr_kmod_atfork_child(struct sr_ctx *ctx)
+{
+	struct sr_kmod *k = ctx->km;
+
+	/* Not munmap: the mapping was not inherited (VM_DONTCOPY), and its
+	 * address may hold something else by the time anybody looks. The
+	 * rest of the child's copy (workers' slots, locks) is never used:
+	 * the context is dead in the child (ctx.c). */
+	if (k && k->fd >= 0) {
+		close(k->fd);
+		k->fd = -1;
+	}
+}
