@@ -79,6 +79,20 @@ foreach(t IN LISTS _guest_lib_tests)
   endif()
 endforeach()
 
+# The library's programs that need the module (tests/guest/lib/, guest
+# only), under each engine that can reach it: kmod_lib (the caller's fd
+# table untouched in the middle of calls, files released when a close
+# through the module completes, fork children without the parent's rings).
+foreach(t kmod_lib)
+  if(NOT SYSRING_URING_ARCHIVE)
+    continue()
+  endif()
+  sysring_guest_static(${t} ${PROJECT_SOURCE_DIR}/tests/guest/lib/${t}.c)
+  foreach(eng kmod uring auto)
+    list(APPEND _guest_runs --run lib:${t}:${eng} "SYSRING_ENGINE=${eng}" $<TARGET_FILE:tg_${t}>)
+  endforeach()
+endforeach()
+
 # Host test programs registered from anywhere in the tree (docs/kmod.md,
 # "Adding a program to the guest run"):
 #   set_property(GLOBAL APPEND PROPERTY SYSRING_GUEST_PROGRAMS <target>)

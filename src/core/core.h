@@ -269,6 +269,16 @@ struct sr_ctx {
 extern uint32_t sr_fork_gen;
 /* Install the library's fork handlers (once; every face's first set-up). */
 void sr_fork_watch(void);
+/*
+ * Move a descriptor the library holds for itself (the module's device and
+ * rings, io_uring instances, their eventfds) out of the way of the
+ * program's fd numbers: a new fd takes the lowest free number, so ours would
+ * change the number the program's next open gets, against the same program
+ * without sysring. Moved to the highest free number below
+ * min(RLIMIT_NOFILE, 1024), with close-on-exec; fd itself is closed.
+ * Returns the new number, or fd where nothing is free up there (or fd < 0).
+ */
+int sr_fd_high(int fd);
 /* The faces' parts of the child's fork handler (syslet.c, batchsys.c). */
 void sr_syslet_atfork_child(void);
 void sr_batchsys_atfork_child(void);

@@ -45,10 +45,12 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,6 +70,38 @@ static uint32_t sr_handle_nfree;
 static pthread_mutex_t sr_handle_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t sr_atfork_once = PTHREAD_ONCE_INIT;
 uint32_t sr_fork_gen;
+
+/* The library's descriptors sit below this number (or below RLIMIT_NOFILE
+ * when that is lower): high enough that a program reaches it only with
+ * about a thousand files open, low enough that the kernel's fd table stays
+ * small (1024 slots: 8 KiB) and select()'s FD_SETSIZE is never passed. */
+#define SR_FD_TOP 1024
+
+int sr_fd_high(int fd)
+{
+	struct rlimit rl;
+	long top = SR_FD_TOP;
+
+	if (fd < 0)
+		return fd;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < (rlim_t)top)
+		top = (long)rl.rlim_cur;
+	/* The highest free number below top, looked for from the top down (as
+	 * bash places its own descriptors), a bounded number of tries: one,
+	 * unless the program or several contexts hold the numbers there. */
+	for (long n = top - 1, tries = 0; n > fd && tries < 64; n--, tries++) {
+		if (fcntl((int)n, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free number >= n: n, unless another thread took
+		 * it meanwhile; EMFILE if nothing is free up there. */
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)n);
+		if (hi < 0)
+			break;
+		close(fd);
+		return hi;
+	}
+	return fd; /* nothing free up there: it stays where open put it */
+}
 
 /* Runs in a fork() child, single-threaded, before it returns from fork. */
 static void sr_atfork_child(void)
@@ -209,6 +243,8 @@ int sr_ctx_create(unsigned long nr_events, const struct sysring_params *p,
 	sr_fork_watch();
 	/* the accessors' fault handler, in place (again) before calls come */
 	sr_uaccess_check();
+	/* the module's descriptor now, not in the middle of calls (kmod.c) */
+	(void)sr_kmod_open();
 
 	ctx = handle_alloc(&ret);
 	if (!ctx)

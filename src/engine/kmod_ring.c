@@ -461,7 +461,8 @@ int sr_kmod_init(struct sr_ctx *ctx)
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
-	k->fd = open(SYSRING_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	/* At set-up, out of the way of the program's fd numbers (kmod.c). */
+	k->fd = sr_fd_high(open(SYSRING_DEVICE_PATH, O_RDWR | O_CLOEXEC));
 	if (k->fd < 0)
 		goto fail;
 	/* The module's ring holds at most SYSRING_RING_MAX_ENTRIES; a larger

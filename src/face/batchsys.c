@@ -250,6 +250,8 @@ SR_EXPORT int batchsys_open(void)
 	uint32_t hwm;
 
 	sr_fork_watch();
+	/* the module's descriptor now, not in the middle of calls (kmod.c) */
+	(void)sr_kmod_open();
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return bs_fail(ENOMEM);
@@ -276,6 +278,8 @@ SR_EXPORT int batchsys_open(void)
 	if ((!eng || strcmp(eng, "threads")) &&
 	    io_uring_queue_init(BATCHSYS_MAX_RESULTS * 2, &h->ring, 0) == 0) {
 		sr_tsan_ring_mapped(); /* core.h */
+		/* out of the way of the program's fd numbers (core.h) */
+		h->ring.ring_fd = h->ring.enter_ring_fd = sr_fd_high(h->ring.ring_fd);
 		h->ring_ok = 1;
 	}
 	/* A fork child must never post into these rings: it does not
