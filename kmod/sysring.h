@@ -68,6 +68,9 @@ long sr_call(struct pt_regs *regs, unsigned long nr, const u64 args[6], enum sr_
 void sr_restore_sigmask(void);
 void sr_resched(void);
 void sr_run_task_work(void);
+/* Run the task work that TIF_NOTIFY_SIGNAL announces, clearing the flag
+ * (as the return to user space does); true if a real signal is pending. */
+bool sr_signal_real(void);
 bool sr_nested(void);
 long sr_copy_arg(void *dst, size_t ksize, const void __user *src, size_t minsize);
 long sr_ioctl_batch(struct sysring_batch __user *ub);

@@ -120,6 +120,10 @@ struct sysring_batch {
  *   SYSRING_SYSLET_PAUSED  max_atoms atoms ran; `next` is the atom to resume at.
  *   -EINTR                 a signal is pending (a fatal one, or one for the
  *                          caller to handle); `next` is the atom to resume at.
+ *                          Task work alone (TIF_NOTIFY_SIGNAL, as io_uring's
+ *                          completions queue) is no signal: it runs, and a
+ *                          call it interrupted is restarted, as the plain
+ *                          call is (BATCH and ring workers alike).
  *   -EFAULT                an atom could not be read (`next` is its address)
  *                          or its result not stored (`done` is that atom).
  *   -EINVAL                bad size/flags/resv, atom 0, max_atoms too large.
@@ -227,6 +231,7 @@ struct sysring_syslet {
  * should keep at most cq_entries calls in flight for the ring to flow.
  * A call that a signal interrupts on a worker completes with -EINTR: it is
  * not restarted, even where SA_RESTART would restart it on a plain thread.
+ * One interrupted by task work alone (no signal) is restarted.
  * Counters are free-running __u32, compared by difference.
  * The module keeps its own copies of head/tail/sizes: what the user writes
  * into fields it does not own is ignored, except that an sq_tail more than
