@@ -176,11 +176,43 @@ struct sr_ring {
 static struct hlist_head sr_rings_by_mm[1 << SR_MM_BITS];
 static DEFINE_SPINLOCK(sr_rings_lock);
 
-static void sr_ring_register(struct sr_ring *r)
+/*
+ * Rings per process. A ring lives while a descriptor of its file or a
+ * mapping of it does, and a mapping outlives close(): without a bound a
+ * process would keep any number of rings (up to half a megabyte of kernel
+ * pages each) with few descriptors. Every ring of one memory is counted,
+ * from SETUP to free, the ones held only by a mapping or destroyed
+ * included; SETUP beyond max_rings answers -EMFILE. The memory itself is
+ * charged to the memory cgroup (GFP_KERNEL_ACCOUNT) and allowed to fail.
+ */
+static unsigned int sr_max_rings = 128;
+module_param_named(max_rings, sr_max_rings, uint, 0644);
+MODULE_PARM_DESC(max_rings, "rings per process, mapped-only ones included (SETUP: -EMFILE beyond; default 128)");
+
+/* Rings of mm; under sr_rings_lock or rcu_read_lock. */
+static unsigned int sr_mm_rings(struct mm_struct *mm)
 {
+	struct sr_ring *r;
+	unsigned int n = 0;
+
+	hlist_for_each_entry_rcu(r, &sr_rings_by_mm[hash_ptr(mm, SR_MM_BITS)], by_mm,
+				 lockdep_is_held(&sr_rings_lock))
+		n += r->mm == mm;
+	return n;
+}
+
+/* Count the ring in, unless its process has max_rings already (-EMFILE). */
+static int sr_ring_register(struct sr_ring *r)
+{
+	int ret = 0;
+
 	spin_lock(&sr_rings_lock);
-	hlist_add_head_rcu(&r->by_mm, &sr_rings_by_mm[hash_ptr(r->mm, SR_MM_BITS)]);
+	if (sr_mm_rings(r->mm) >= READ_ONCE(sr_max_rings))
+		ret = -EMFILE;
+	else
+		hlist_add_head_rcu(&r->by_mm, &sr_rings_by_mm[hash_ptr(r->mm, SR_MM_BITS)]);
 	spin_unlock(&sr_rings_lock);
+	return ret;
 }
 
 /* Say so in the header, for the process: its library then stops queueing
@@ -435,6 +467,12 @@ long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u)
 		return -EINVAL;
 	if (READ_ONCE(f->ring))
 		return -EBUSY; /* the common refusal, before allocating */
+	/* So is this one (sr_ring_register decides, under its lock). */
+	rcu_read_lock();
+	ret = sr_mm_rings(current->mm) >= READ_ONCE(sr_max_rings) ? -EMFILE : 0;
+	rcu_read_unlock();
+	if (ret)
+		return ret;
 	s.sq_entries = roundup_pow_of_two(s.sq_entries);
 	s.cq_entries = s.cq_entries ? roundup_pow_of_two(s.cq_entries) : 2 * s.sq_entries;
 	if (s.cq_entries < s.sq_entries)
@@ -495,7 +533,11 @@ long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u)
 	}
 	/* Registered before the scan: a filter installed from now on marks
 	 * the ring through the hooks, one installed before is seen here. */
-	sr_ring_register(r);
+	ret = sr_ring_register(r);
+	if (ret) {
+		sr_ring_free(r);
+		return ret;
+	}
 	if (sr_mm_seccomp(r->mm, true)) {
 		WRITE_ONCE(r->seccomp, true);
 		sr_flag_seccomp(r);
