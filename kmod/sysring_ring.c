@@ -46,9 +46,12 @@
  *
  * Ownership and lifetime: a ring belongs to the open file (one per file, for
  * the file's whole life) and to the mm that set it up (mmgrab'd): only that
- * process may map it or serve it (-EPERM elsewhere), and the mapping is not
+ * memory may map it (-EPERM elsewhere), only the threads of the process
+ * that set it up may serve it (WORKER: -EPERM for another process sharing
+ * the memory, CLONE_VM without CLONE_THREAD), and the mapping is not
  * inherited by fork (VM_DONTCOPY), so calls submitted to a ring always run
- * as threads of the process that owns its memory. Workers hold a file
+ * as threads of the process that owns it. Rings per process are bounded
+ * (max_rings, see sr_ring_register). Workers hold a file
  * reference (the ioctl path takes one), the mapping holds one too, so the
  * ring is freed in release(), when no ioctl or mapping can touch it; its
  * struct and pages go after an RCU grace period, since the seccomp hooks
@@ -138,6 +141,7 @@ struct sr_ring {
 	u32 cq_entries, cq_mask;
 	u64 spin_ns;
 	struct mm_struct *mm; /* the owner (mmgrab: the pointer stays unique) */
+	struct pid *owner;     /* the thread group that set it up: its servers */
 
 	spinlock_t sq_lock;
 	u32 sq_head; /* ours; published to hdr->sq_head */
@@ -369,6 +373,7 @@ void sr_ring_free(struct sr_ring *r)
 			cond_resched();
 	}
 	mmdrop(r->mm); /* the hooks only compare the pointer */
+	put_pid(r->owner);
 	/* A hook may still be looking at the ring, and writing its header
 	 * (sr_mark_seccomp): the rest goes after a grace period. */
 	call_rcu(&r->rcu, sr_ring_free_rcu);
@@ -517,6 +522,7 @@ long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u)
 	init_waitqueue_head(&r->space_wq);
 	mmgrab(current->mm);
 	r->mm = current->mm;
+	r->owner = get_pid(task_tgid(current));
 
 	s.mmap_size = size;
 	s.sqes_off = sqes_off;
@@ -1002,6 +1008,13 @@ long sr_ring_worker(struct sr_file *f, struct sysring_worker __user *u)
 	r = sr_ring_get(f, &ret);
 	if (!r)
 		return ret;
+	/* Served by the threads of the process that set it up only: a task
+	 * that shares the memory but is another process (CLONE_VM without
+	 * CLONE_THREAD, a vfork child) would run the entries' process-wide
+	 * calls -- getpid, kill(0), fork, its own files and credentials -- on
+	 * itself, not on the process whose ring it is. */
+	if (task_tgid(current) != r->owner)
+		return -EPERM;
 	if (u) {
 		struct sysring_worker a;
 

@@ -183,10 +183,18 @@ struct sysring_syslet {
  * SIGSETXID, which interrupts WORKER; the worker changes its own and WORKER
  * restarts), so entries taken after them run with the new ones; a raw
  * set*id system call changes only the thread that makes it, and a worker
- * keeps serving with what it had. Any task that shares the memory of the
- * process that set the ring up (its threads, and tasks created with
- * CLONE_VM without CLONE_THREAD) can map and serve the ring, each with its
- * own credentials; other processes get -EPERM.
+ * keeps serving with what it had. Only the threads of the process that set
+ * the ring up serve it, each with its own credentials: WORKER from another
+ * process gets -EPERM, also one that shares the memory (CLONE_VM without
+ * CLONE_THREAD, a vfork child), which would run the entries' process-wide
+ * calls (getpid, kill, its files) on itself. Such a task can still map the
+ * ring and write entries (it shares the memory); the process's own workers
+ * run them.
+ *
+ * Rings per process are bounded (the module parameter max_rings, default
+ * 128): every ring of the process counts from SETUP until it is freed,
+ * including rings kept alive only by a mapping after their file was closed,
+ * and destroyed ones still mapped. SETUP beyond answers -EMFILE.
  *
  * Thread-scoped calls (the TS class, see "Refused calls" below) change the
  * thread that runs them, so a worker refuses them (-EPERM): run there they
