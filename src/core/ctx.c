@@ -84,6 +84,7 @@ int sr_fd_high(int fd)
 
 	if (fd < 0)
 		return fd;
+	int saved = errno; /* the probes below fail on purpose */
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < (rlim_t)top)
 		top = (long)rl.rlim_cur;
 	/* The highest free number below top, looked for from the top down (as
@@ -98,8 +99,10 @@ int sr_fd_high(int fd)
 		if (hi < 0)
 			break;
 		close(fd);
+		errno = saved;
 		return hi;
 	}
+	errno = saved;
 	return fd; /* nothing free up there: it stays where open put it */
 }
 
@@ -243,8 +246,11 @@ int sr_ctx_create(unsigned long nr_events, const struct sysring_params *p,
 	sr_fork_watch();
 	/* the accessors' fault handler, in place (again) before calls come */
 	sr_uaccess_check();
-	/* the module's descriptor now, not in the middle of calls (kmod.c) */
+	/* the module's descriptor now, not in the middle of calls (kmod.c);
+	 * its absence is no error of this call: errno stays */
+	int saved = errno;
 	(void)sr_kmod_open();
+	errno = saved;
 
 	ctx = handle_alloc(&ret);
 	if (!ctx)

@@ -250,8 +250,11 @@ SR_EXPORT int batchsys_open(void)
 	uint32_t hwm;
 
 	sr_fork_watch();
-	/* the module's descriptor now, not in the middle of calls (kmod.c) */
+	/* the module's descriptor now, not in the middle of calls (kmod.c);
+	 * its absence is no error of this call: errno stays */
+	int saved = errno;
 	(void)sr_kmod_open();
+	errno = saved;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return bs_fail(ENOMEM);
