@@ -60,7 +60,8 @@ set(_guest_lib_tests batchsys batch_merge async_basic async_badinput async_destr
   thread_scoped
   syslet_fio
   syslet_sample
-  syslet_bounded waits)
+  syslet_bounded waits
+  progress)
 foreach(t IN LISTS _guest_lib_tests)
   if(NOT SYSRING_URING_ARCHIVE OR NOT EXISTS ${PROJECT_SOURCE_DIR}/tests/${t}.c)
     continue()
@@ -76,6 +77,20 @@ foreach(t IN LISTS _guest_lib_tests)
     list(APPEND _guest_runs --run lib:${t}:kmod "SYSRING_ENGINE=kmod SYSRING_TEST_SCALE=0.2"
       $<TARGET_FILE:tg_${t}>)
   endif()
+endforeach()
+
+# The library's programs that need the module (tests/guest/lib/, guest
+# only), under each engine that can reach it: kmod_lib (the caller's fd
+# table untouched in the middle of calls, files released when a close
+# through the module completes, fork children without the parent's rings).
+foreach(t kmod_lib)
+  if(NOT SYSRING_URING_ARCHIVE)
+    continue()
+  endif()
+  sysring_guest_static(${t} ${PROJECT_SOURCE_DIR}/tests/guest/lib/${t}.c)
+  foreach(eng kmod uring auto)
+    list(APPEND _guest_runs --run lib:${t}:${eng} "SYSRING_ENGINE=${eng}" $<TARGET_FILE:tg_${t}>)
+  endforeach()
 endforeach()
 
 # Host test programs registered from anywhere in the tree (docs/kmod.md,

@@ -68,6 +68,9 @@ long sr_call(struct pt_regs *regs, unsigned long nr, const u64 args[6], enum sr_
 void sr_restore_sigmask(void);
 void sr_resched(void);
 void sr_run_task_work(void);
+/* Run the task work that TIF_NOTIFY_SIGNAL announces, clearing the flag
+ * (as the return to user space does); true if a real signal is pending. */
+bool sr_signal_real(void);
 bool sr_nested(void);
 long sr_copy_arg(void *dst, size_t ksize, const void __user *src, size_t minsize);
 long sr_ioctl_batch(struct sysring_batch __user *ub);
@@ -78,7 +81,8 @@ extern unsigned int sr_nr_syscalls;
 int sr_ring_init(void);
 void sr_ring_exit(void);
 long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u);
-long sr_ring_worker(struct sr_file *f);
+/* WORKER (u NULL) and WORKER_IDLE (u its argument). */
+long sr_ring_worker(struct sr_file *f, struct sysring_worker __user *u);
 long sr_ring_wait(struct sr_file *f, struct sysring_ring_wait __user *u);
 long sr_ring_wake(struct sr_file *f, unsigned long flags);
 long sr_ring_destroy(struct sr_file *f);

@@ -68,7 +68,11 @@
 
  * -ERESTART* results are for the system-call return path, which restarts
  * the call after a signal; inside a batch the call cannot be restarted, so
- * they become -EINTR (the signal is delivered when the ioctl returns).
+ * they become -EINTR (the signal is delivered when the ioctl returns). With
+ * no signal -- TIF_NOTIFY_SIGNAL alone, set by task work queued with
+ * TWA_SIGNAL (io_uring's completions, a ring's cancel) -- the return path
+ * runs the task work and restarts the call, and so does sr_do_call: the
+ * plain call never answers EINTR without a signal.
  *
  * Loops (batches, syslets) call sr_resched() after every call: it runs
  * queued task work (deferred fput of files closed by the calls, which would
@@ -362,16 +366,25 @@ static long sr_call_ioctl(struct pt_regs *regs)
 	return ret;
 }
 
-static inline long sr_fix_restart(long ret)
+static inline bool sr_is_restart(long ret)
 {
 	switch (ret) {
 	case -ERESTARTSYS:
 	case -ERESTARTNOINTR:
 	case -ERESTARTNOHAND:
 	case -ERESTART_RESTARTBLOCK:
-		return -EINTR;
+		return true;
 	}
-	return ret;
+	return false;
+}
+
+bool sr_signal_real(void)
+{
+	if (test_thread_flag(TIF_NOTIFY_SIGNAL)) {
+		clear_notify_signal();
+		sr_run_task_work();
+	}
+	return task_sigpending(current);
 }
 
 /* Refusal checks shared by every way a call is made, before its arguments
@@ -425,10 +438,30 @@ static inline long sr_do_call(struct pt_regs *regs, unsigned long nr, const u64 
 	regs->r8 = a[4];
 	regs->r9 = a[5];
 	regs->orig_ax = nr;
-	regs->ax = -ENOSYS;
-	if (unlikely(nr == __NR_ioctl))
-		return sr_fix_restart(sr_call_ioctl(regs));
-	return sr_fix_restart(sr_invoke(regs, nr));
+	for (;;) {
+		long ret;
+
+		regs->ax = -ENOSYS;
+		if (unlikely(nr == __NR_ioctl))
+			ret = sr_call_ioctl(regs);
+		else
+			ret = sr_invoke(regs, nr);
+		if (likely(!sr_is_restart(ret)))
+			return ret;
+		/* Interrupted. With a signal to deliver: -EINTR (see the top).
+		 * Without one -- TIF_NOTIFY_SIGNAL alone: io_uring's completion
+		 * task work, a ring's cancel -- the plain call runs the task
+		 * work on its way out and restarts, never answering EINTR: so
+		 * does this. A cancel's task work makes a signal pending here
+		 * (sr_cancel_cb), which ends the call as it should. */
+		if (sr_signal_real())
+			return -EINTR;
+		/* restart_syscall continues what the restart block holds
+		 * (nanosleep, clock_nanosleep, poll, futex waits), as the
+		 * return path makes the task call it. */
+		if (ret == -ERESTART_RESTARTBLOCK)
+			nr = __NR_restart_syscall;
+	}
 }
 
 long sr_call(struct pt_regs *regs, unsigned long nr, const u64 args[6], enum sr_where where)
@@ -1049,8 +1082,10 @@ long sr_ioctl_syslet(struct sysring_syslet __user *us)
 			ret = SYSRING_SYSLET_PAUSED;
 			break;
 		}
-		/* Any signal: let the caller handle it and resume at `a`. */
-		if (unlikely(signal_pending(current))) {
+		/* Any signal: let the caller handle it and resume at `a`.
+		 * Task work alone (TIF_NOTIFY_SIGNAL) is no signal: it runs
+		 * here, as on the way back to user space (sr_signal_real). */
+		if (unlikely(signal_pending(current)) && sr_signal_real()) {
 			ret = -EINTR;
 			break;
 		}

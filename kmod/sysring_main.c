@@ -11,7 +11,7 @@
  * auditing, ptrace syscall tracing and syscall user dispatch. Therefore:
  *   - threads under seccomp (strict or filter) are refused (-EPERM) every
  *     ioctl that runs calls or starts a ring (BATCH, SYSLET, SETUP, WORKER,
- *     and mmap), checked at the ioctl and before every call, and a ring
+ *     WORKER_IDLE, and mmap), checked at the ioctl and before every call, and a ring
  *     refuses every entry once any task sharing its memory has had a filter
  *     (sysring_ring.c: filters are per thread, rings per process); WAIT,
  *     WAKE, CANCEL and DESTROY run no call and stay available, so that a
@@ -66,7 +66,7 @@ static long sr_info(struct sysring_info __user *u)
 	i.size = sizeof(i);
 	i.version = SYSRING_UAPI_VERSION;
 	i.features = SYSRING_FEAT_BATCH | SYSRING_FEAT_SYSLET | SYSRING_FEAT_RING |
-		     SYSRING_FEAT_CANCEL | SYSRING_FEAT_SYSLET_CACHED;
+		     SYSRING_FEAT_CANCEL | SYSRING_FEAT_SYSLET_CACHED | SYSRING_FEAT_WORKER_IDLE;
 	if (IS_ENABLED(CONFIG_SECCOMP))
 		i.features |= SYSRING_FEAT_SECCOMP_REFUSED;
 	i.nr_syscalls = sr_nr_syscalls;
@@ -108,6 +108,7 @@ static long sr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case SR_CMD(SYSRING_IOC_SYSLET):
 	case SR_CMD(SYSRING_IOC_SETUP):
 	case SR_CMD(SYSRING_IOC_WORKER):
+	case SR_CMD(SYSRING_IOC_WORKER_IDLE):
 		if (!sr_policy_ok())
 			return -EPERM;
 		break;
@@ -127,7 +128,10 @@ static long sr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = sr_ring_setup(f, uarg);
 		break;
 	case SR_CMD(SYSRING_IOC_WORKER):
-		ret = sr_ring_worker(f); /* no argument: ioctl(fd, cmd) is fine */
+		ret = sr_ring_worker(f, NULL); /* no argument: ioctl(fd, cmd) is fine */
+		break;
+	case SR_CMD(SYSRING_IOC_WORKER_IDLE):
+		ret = sr_ring_worker(f, uarg);
 		break;
 	case SR_CMD(SYSRING_IOC_WAIT):
 		ret = sr_ring_wait(f, uarg);
@@ -222,7 +226,7 @@ static void __exit sr_exit(void)
 {
 	misc_deregister(&sr_misc);
 	sr_ring_exit();
-	/* kfree_rcu of the last rings */
+	/* the RCU callbacks freeing the last rings (module code) */
 	rcu_barrier();
 }
 

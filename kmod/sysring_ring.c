@@ -35,21 +35,27 @@
  * filters are never removed, so neither is that. "Has had": a filtered
  * thread may write entries and exit before a worker takes them, so looking
  * at the tasks when an entry is taken is not enough. The ring is marked
- * (r->seccomp) when it is set up and any task sharing the memory has a
- * filter (sr_mm_seccomp), and by kprobes on the two ways to install one,
- * seccomp() and prctl(PR_SET_SECCOMP), which mark every ring of the calling
- * task's memory before the filter exists (sr_seccomp_hook; an attempt that
- * then fails marks too). Workers also look at their own thread group before
+ * (r->seccomp, and SYSRING_SQ_SECCOMP in the header at once, so that the
+ * library stops queueing before anything is refused) when it is set up and
+ * any task sharing the memory has a filter (sr_mm_seccomp), and by kprobes
+ * on the two ways to install one, seccomp() and prctl(PR_SET_SECCOMP),
+ * which mark every ring of the calling task's memory before the filter
+ * exists (sr_mark_seccomp; an attempt that then fails marks too). Workers also look at their own thread group before
  * each entry, which holds even with kprobes switched off by the
  * administrator.
  *
  * Ownership and lifetime: a ring belongs to the open file (one per file, for
  * the file's whole life) and to the mm that set it up (mmgrab'd): only that
- * process may map it or serve it (-EPERM elsewhere), and the mapping is not
+ * memory may map it (-EPERM elsewhere), only the threads of the process
+ * that set it up may serve it (WORKER: -EPERM for another process sharing
+ * the memory, CLONE_VM without CLONE_THREAD), and the mapping is not
  * inherited by fork (VM_DONTCOPY), so calls submitted to a ring always run
- * as threads of the process that owns its memory. Workers hold a file
+ * as threads of the process that owns it. Rings per process are bounded
+ * (max_rings, see sr_ring_register). Workers hold a file
  * reference (the ioctl path takes one), the mapping holds one too, so the
- * ring is freed in release(), when nobody can touch it. DESTROY stops it:
+ * ring is freed in release(), when no ioctl or mapping can touch it; its
+ * struct and pages go after an RCU grace period, since the seccomp hooks
+ * may still be marking it. DESTROY stops it:
  * running calls are interrupted, queued entries complete with -ECANCELED,
  * workers return 0, waiters wake.
  *
@@ -135,6 +141,7 @@ struct sr_ring {
 	u32 cq_entries, cq_mask;
 	u64 spin_ns;
 	struct mm_struct *mm; /* the owner (mmgrab: the pointer stays unique) */
+	struct pid *owner;     /* the thread group that set it up: its servers */
 
 	spinlock_t sq_lock;
 	u32 sq_head; /* ours; published to hdr->sq_head */
@@ -173,14 +180,59 @@ struct sr_ring {
 static struct hlist_head sr_rings_by_mm[1 << SR_MM_BITS];
 static DEFINE_SPINLOCK(sr_rings_lock);
 
-static void sr_ring_register(struct sr_ring *r)
+/*
+ * Rings per process. A ring lives while a descriptor of its file or a
+ * mapping of it does, and a mapping outlives close(): without a bound a
+ * process would keep any number of rings (up to half a megabyte of kernel
+ * pages each) with few descriptors. Every ring of one memory is counted,
+ * from SETUP to free, the ones held only by a mapping or destroyed
+ * included; SETUP beyond max_rings answers -EMFILE. The memory itself is
+ * charged to the memory cgroup (GFP_KERNEL_ACCOUNT) and allowed to fail.
+ */
+static unsigned int sr_max_rings = 128;
+module_param_named(max_rings, sr_max_rings, uint, 0644);
+MODULE_PARM_DESC(max_rings, "rings per process, mapped-only ones included (SETUP: -EMFILE beyond; default 128)");
+
+/* Rings of mm; under sr_rings_lock or rcu_read_lock. */
+static unsigned int sr_mm_rings(struct mm_struct *mm)
 {
-	spin_lock(&sr_rings_lock);
-	hlist_add_head_rcu(&r->by_mm, &sr_rings_by_mm[hash_ptr(r->mm, SR_MM_BITS)]);
-	spin_unlock(&sr_rings_lock);
+	struct sr_ring *r;
+	unsigned int n = 0;
+
+	hlist_for_each_entry_rcu(r, &sr_rings_by_mm[hash_ptr(mm, SR_MM_BITS)], by_mm,
+				 lockdep_is_held(&sr_rings_lock))
+		n += r->mm == mm;
+	return n;
 }
 
-/* Mark every ring of mm: a task sharing it is getting a seccomp filter. */
+/* Count the ring in, unless its process has max_rings already (-EMFILE). */
+static int sr_ring_register(struct sr_ring *r)
+{
+	int ret = 0;
+
+	spin_lock(&sr_rings_lock);
+	if (sr_mm_rings(r->mm) >= READ_ONCE(sr_max_rings))
+		ret = -EMFILE;
+	else
+		hlist_add_head_rcu(&r->by_mm, &sr_rings_by_mm[hash_ptr(r->mm, SR_MM_BITS)]);
+	spin_unlock(&sr_rings_lock);
+	return ret;
+}
+
+/* Say so in the header, for the process: its library then stops queueing
+ * entries before any is refused. Under sq_lock, as every change of
+ * sq_flags. */
+static void sr_flag_seccomp(struct sr_ring *r)
+{
+	spin_lock(&r->sq_lock);
+	r->sq_flags |= SYSRING_SQ_SECCOMP;
+	WRITE_ONCE(r->hdr->sq_flags, r->sq_flags);
+	spin_unlock(&r->sq_lock);
+}
+
+/* Mark every ring of mm: a task sharing it is getting a seccomp filter.
+ * A ring found here may be on its way out (sr_ring_free): its struct and
+ * pages are freed only after a grace period, so writing them is safe. */
 static void sr_mark_seccomp(struct mm_struct *mm)
 {
 	struct sr_ring *r;
@@ -189,8 +241,10 @@ static void sr_mark_seccomp(struct mm_struct *mm)
 		return;
 	rcu_read_lock();
 	hlist_for_each_entry_rcu(r, &sr_rings_by_mm[hash_ptr(mm, SR_MM_BITS)], by_mm)
-		if (r->mm == mm)
+		if (r->mm == mm) {
 			WRITE_ONCE(r->seccomp, true);
+			sr_flag_seccomp(r);
+		}
 	rcu_read_unlock();
 }
 
@@ -290,6 +344,15 @@ void sr_ring_exit(void)
 		unregister_kprobe(&sr_hooks[i]);
 }
 
+static void sr_ring_free_rcu(struct rcu_head *head)
+{
+	struct sr_ring *r = container_of(head, struct sr_ring, rcu);
+
+	bitmap_free(r->sq_cancelled);
+	free_pages((unsigned long)r->mem, r->order);
+	kfree(r);
+}
+
 void sr_ring_free(struct sr_ring *r)
 {
 	struct sr_ovf *o, *tmp;
@@ -309,10 +372,11 @@ void sr_ring_free(struct sr_ring *r)
 		if (++n % 64 == 0)
 			cond_resched();
 	}
-	bitmap_free(r->sq_cancelled);
-	free_pages((unsigned long)r->mem, r->order);
-	mmdrop(r->mm);
-	kfree_rcu(r, rcu); /* a hook may still be looking at it */
+	mmdrop(r->mm); /* the hooks only compare the pointer */
+	put_pid(r->owner);
+	/* A hook may still be looking at the ring, and writing its header
+	 * (sr_mark_seccomp): the rest goes after a grace period. */
+	call_rcu(&r->rcu, sr_ring_free_rcu);
 }
 
 /* The ring of this file, if SETUP ran, checked against the caller. */
@@ -408,6 +472,12 @@ long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u)
 		return -EINVAL;
 	if (READ_ONCE(f->ring))
 		return -EBUSY; /* the common refusal, before allocating */
+	/* So is this one (sr_ring_register decides, under its lock). */
+	rcu_read_lock();
+	ret = sr_mm_rings(current->mm) >= READ_ONCE(sr_max_rings) ? -EMFILE : 0;
+	rcu_read_unlock();
+	if (ret)
+		return ret;
 	s.sq_entries = roundup_pow_of_two(s.sq_entries);
 	s.cq_entries = s.cq_entries ? roundup_pow_of_two(s.cq_entries) : 2 * s.sq_entries;
 	if (s.cq_entries < s.sq_entries)
@@ -452,6 +522,7 @@ long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u)
 	init_waitqueue_head(&r->space_wq);
 	mmgrab(current->mm);
 	r->mm = current->mm;
+	r->owner = get_pid(task_tgid(current));
 
 	s.mmap_size = size;
 	s.sqes_off = sqes_off;
@@ -468,9 +539,15 @@ long sr_ring_setup(struct sr_file *f, struct sysring_ring_setup __user *u)
 	}
 	/* Registered before the scan: a filter installed from now on marks
 	 * the ring through the hooks, one installed before is seen here. */
-	sr_ring_register(r);
-	if (sr_mm_seccomp(r->mm, true))
+	ret = sr_ring_register(r);
+	if (ret) {
+		sr_ring_free(r);
+		return ret;
+	}
+	if (sr_mm_seccomp(r->mm, true)) {
 		WRITE_ONCE(r->seccomp, true);
+		sr_flag_seccomp(r);
+	}
 	/* Release pairs with the load-acquire in sr_ring_get: a ring seen
 	 * there is fully initialised. */
 	if (cmpxchg_release(&f->ring, NULL, r)) {
@@ -722,8 +799,9 @@ static void sr_set_idle(struct sr_ring *r, bool idle)
 	} else if (--r->nr_idle == 0) {
 		r->sq_flags &= ~SYSRING_SQ_NEED_WAKEUP;
 	}
-	/* Always our value: the process may have scribbled on the field. */
+	/* Always our values: the process may have scribbled on the fields. */
 	WRITE_ONCE(r->hdr->sq_flags, r->sq_flags);
+	WRITE_ONCE(r->hdr->sq_idle, r->nr_idle);
 	spin_unlock(&r->sq_lock);
 }
 
@@ -792,6 +870,15 @@ static s64 sr_worker_run(struct sr_ring *r, struct sr_worker *w, struct pt_regs 
 		res = sr_call(regs, sqe->nr, sqe->args, SR_AWAY);
 		w->in_call = false;
 	}
+	/* The work the call left for the return to user space, which a
+	 * worker does not make between entries: above all the final fput of
+	 * a file it closed (close, dup2 over an fd, close_range, ...), which
+	 * releases the file -- a pipe's reader then sees end of file, a
+	 * socket's peer the shutdown, a flock is gone. The plain call has
+	 * done all that when its caller sees the result, so this comes before
+	 * the completion is posted. (A cancel notification queued meanwhile
+	 * runs here too, and does nothing: in_call is clear.) */
+	sr_run_task_work();
 	/* A temporary mask the call left (ppoll and the like, interrupted)
 	 * is for a return to user space that will not come now. */
 	sr_restore_sigmask();
@@ -817,7 +904,22 @@ static s64 sr_worker_run(struct sr_ring *r, struct sr_worker *w, struct pt_regs 
 	return cancelled && res == -EINTR ? -ECANCELED : res;
 }
 
-static long sr_worker_loop(struct sr_ring *r, struct sr_worker *w)
+/* wait_event_interruptible_exclusive with a timeout in jiffies: > 0 the
+ * condition holds, 0 the time ran out without it, -ERESTARTSYS a signal. */
+#define sr_wait_exclusive_timeout(wq, condition, timeout)                                      \
+	({                                                                                     \
+		long __ret = (timeout);                                                        \
+		might_sleep();                                                                 \
+		if (!___wait_cond_timeout(condition))                                          \
+			__ret = ___wait_event(wq, ___wait_cond_timeout(condition),             \
+					      TASK_INTERRUPTIBLE, 1, timeout,                  \
+					      __ret = schedule_timeout(__ret));                \
+		__ret;                                                                         \
+	})
+
+/* idle: jiffies a worker may sleep with nothing to take before it leaves
+ * with -ETIME (WORKER_IDLE), or MAX_SCHEDULE_TIMEOUT (never). */
+static long sr_worker_loop(struct sr_ring *r, struct sr_worker *w, long idle)
 {
 	struct pt_regs regs = {};
 	struct sysring_sqe sqe;
@@ -874,14 +976,31 @@ static long sr_worker_loop(struct sr_ring *r, struct sr_worker *w)
 		 * and its sq_flags load, so either we see the entry or the
 		 * user sees NEED_WAKEUP and calls WAKE. */
 		smp_mb();
-		wait_event_interruptible_exclusive(r->sq_wq, sr_sq_pending(r) || READ_ONCE(r->dead));
+		if (idle == MAX_SCHEDULE_TIMEOUT) {
+			wait_event_interruptible_exclusive(r->sq_wq, sr_sq_pending(r) || READ_ONCE(r->dead));
+			sr_set_idle(r, false);
+			continue;
+		}
+		if (sr_wait_exclusive_timeout(r->sq_wq, sr_sq_pending(r) || READ_ONCE(r->dead), idle)) {
+			sr_set_idle(r, false);
+			continue;
+		}
 		sr_set_idle(r, false);
+		/* Idle that long: leave, unless an entry came meanwhile. The
+		 * barrier orders our uncounting (sr_set_idle) before the look at
+		 * sq_tail; it pairs with the user's fence between its sq_tail
+		 * store and its sq_idle load: either the user saw us gone (and
+		 * does not count on us), or we see its entry and take it. */
+		smp_mb();
+		if (!sr_sq_pending(r) && !READ_ONCE(r->dead))
+			return -ETIME;
 	}
 }
 
-long sr_ring_worker(struct sr_file *f)
+long sr_ring_worker(struct sr_file *f, struct sysring_worker __user *u)
 {
 	struct sr_worker w = { .task = current };
+	long idle = MAX_SCHEDULE_TIMEOUT;
 	struct sr_ring *r;
 	bool queued;
 	long ret;
@@ -889,16 +1008,42 @@ long sr_ring_worker(struct sr_file *f)
 	r = sr_ring_get(f, &ret);
 	if (!r)
 		return ret;
+	/* Served by the threads of the process that set it up only: a task
+	 * that shares the memory but is another process (CLONE_VM without
+	 * CLONE_THREAD, a vfork child) would run the entries' process-wide
+	 * calls -- getpid, kill(0), fork, its own files and credentials -- on
+	 * itself, not on the process whose ring it is. */
+	if (task_tgid(current) != r->owner)
+		return -EPERM;
+	if (u) {
+		struct sysring_worker a;
+
+		ret = sr_copy_arg(&a, sizeof(a), u, sizeof(a));
+		if (ret)
+			return ret;
+		if (a.flags || a.resv[0] || a.resv[1])
+			return -EINVAL;
+		/* At least a jiffy; a limit beyond what a jiffy count holds
+		 * is no limit. */
+		if (a.idle_ns) {
+			u64 j = nsecs_to_jiffies64(a.idle_ns);
+
+			if (j < MAX_SCHEDULE_TIMEOUT)
+				idle = max_t(long, 1, (long)j);
+		}
+	}
 	/* Other processes sharing the memory, looked at once per WORKER
 	 * (the hooks catch what comes later). */
-	if (!READ_ONCE(r->dead) && !READ_ONCE(r->seccomp) && sr_mm_seccomp(r->mm, true))
+	if (!READ_ONCE(r->dead) && !READ_ONCE(r->seccomp) && sr_mm_seccomp(r->mm, true)) {
 		WRITE_ONCE(r->seccomp, true);
+		sr_flag_seccomp(r);
+	}
 	init_task_work(&w.cb, sr_cancel_cb);
 	spin_lock(&r->run_lock);
 	list_add(&w.node, &r->running);
 	spin_unlock(&r->run_lock);
 
-	ret = sr_worker_loop(r, &w);
+	ret = sr_worker_loop(r, &w, idle);
 
 	spin_lock(&r->run_lock);
 	list_del(&w.node);

@@ -279,6 +279,23 @@ int main(void)
 	T_EQ(umem_add(&v, 5), 15);
 	T_EQ(v, 15);
 	T_ERRNO(umem_add(NULL, 1), EFAULT);
+	/* an unaligned counter: EINVAL, nothing added, as through sysring.ko
+	 * (guest kmod_syslet) -- as a function and as an atom */
+	unsigned long pair[2] = {0, 0};
+	unsigned long *unal = (unsigned long *)((char *)pair + 4);
+	T_ERRNO(umem_add(unal, 1), EINVAL);
+	T_EQ(pair[0], 0);
+	T_EQ(pair[1], 0);
+	{
+		long ures = 777;
+		unsigned long unal_addr = (unsigned long)unal, uone = 1;
+		struct syslet_uatom u;
+		init_atom(&u, __NR_umem_add, &unal_addr, &uone, NULL, NULL, NULL, NULL, &ures, 0, NULL);
+		run(&u, &cached);
+		T_EQ(ures, -EINVAL);
+		T_EQ(pair[0], 0);
+		T_EQ(pair[1], 0);
+	}
 
 	/* unknown and refused calls: their errno, stop conditions apply */
 	r0 = r1 = 777;

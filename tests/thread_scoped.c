@@ -2,7 +2,9 @@
 /*
  * Thread-scoped calls (syscalls.def, class TS): prctl(PR_SET_NO_NEW_PRIVS),
  * PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NAME, landlock_restrict_self,
- * seccomp without TSYNC, keyctl(KEYCTL_JOIN_SESSION_KEYRING), personality,
+ * seccomp without TSYNC, keyctl(KEYCTL_JOIN_SESSION_KEYRING), keyctl,
+ * add_key and request_key that create the thread, process or session
+ * keyring in the caller's credentials, personality,
  * the raw set*id calls, sched_setaffinity(0), setpriority(PRIO_PROCESS, 0)
  * change the calling thread only. Through every face:
  *   - the async face (any engine, inline on or off) refuses them with EPERM
@@ -391,6 +393,32 @@ static void table_checks(void)
 	T_EQ(info.cls, SYSRING_CLASS_THREAD);
 	T_EQ(sysring_syscall_info(SYS_personality, &info), 0);
 	T_EQ(info.cls, SYSRING_CLASS_THREAD);
+	/* keyrings created in the calling thread's credentials (thread.h) */
+	e = sr_sysent(SYS_keyctl);
+	a[0] = KEYCTL_GET_KEYRING_ID;
+	a[1] = KEY_SPEC_SESSION_KEYRING;
+	a[2] = 1;
+	T_EQ(sr_class(e, a), SR_TS);
+	a[2] = 0;
+	T_EQ(sr_class(e, a), SR_MB);
+	a[0] = KEYCTL_LINK;
+	a[1] = 1234;
+	a[2] = KEY_SPEC_THREAD_KEYRING;
+	T_EQ(sr_class(e, a), SR_TS);
+	a[2] = KEY_SPEC_USER_KEYRING;
+	T_EQ(sr_class(e, a), SR_MB);
+	e = sr_sysent(SYS_add_key);
+	a[4] = KEY_SPEC_PROCESS_KEYRING;
+	T_EQ(sr_class(e, a), SR_TS);
+	a[4] = (long)(0x100000000ul | 1234);
+	T_EQ(sr_class(e, a), SR_MB);
+	a[4] = (long)(0xffffffff00000000ul | (unsigned int)KEY_SPEC_THREAD_KEYRING); /* an int: -1 */
+	T_EQ(sr_class(e, a), SR_TS);
+	e = sr_sysent(SYS_request_key);
+	a[3] = KEY_SPEC_THREAD_KEYRING;
+	T_EQ(sr_class(e, a), SR_TS);
+	a[3] = 0;
+	T_EQ(sr_class(e, a), SR_MB);
 	printf("ok   table: classes and argument classifiers\n");
 }
 
@@ -426,6 +454,22 @@ int main(void)
 		{"seccomp(SET_MODE_FILTER, TSYNC)", SYS_seccomp,
 		 {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, (long)&prog}, NULL, 0, 1, 0},
 		{"keyctl(JOIN_SESSION_KEYRING)", SYS_keyctl, {KEYCTL_JOIN_SESSION_KEYRING, 0}, NULL, 1, 0, 1},
+		/* a lookup with create installs the keyring in the calling
+		 * thread's credentials */
+		{"keyctl(GET_KEYRING_ID, THREAD, create)", SYS_keyctl,
+		 {KEYCTL_GET_KEYRING_ID, KEY_SPEC_THREAD_KEYRING, 1}, NULL, 1, 0, 1},
+		{"keyctl(GET_KEYRING_ID, PROCESS, create)", SYS_keyctl,
+		 {KEYCTL_GET_KEYRING_ID, KEY_SPEC_PROCESS_KEYRING, 1}, NULL, 1, 0, 1},
+		{"keyctl(GET_KEYRING_ID, SESSION, create)", SYS_keyctl,
+		 {KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 1}, NULL, 1, 0, 1},
+		{"add_key(user, THREAD keyring)", SYS_add_key,
+		 {(long)"user", (long)"sr-ts-key", (long)"x", 1, KEY_SPEC_THREAD_KEYRING}, NULL, 1, 0, 1},
+		{"request_key(user, dest PROCESS keyring)", SYS_request_key,
+		 {(long)"user", (long)"sr-ts-none", 0, KEY_SPEC_PROCESS_KEYRING}, NULL, 1, 0, 1},
+		{"keyctl(GET_KEYRING_ID, THREAD): a read", SYS_keyctl,
+		 {KEYCTL_GET_KEYRING_ID, KEY_SPEC_THREAD_KEYRING, 0}, NULL, 0, 0, 0},
+		{"add_key(user, USER keyring): per user", SYS_add_key,
+		 {(long)"user", (long)"sr-ts-ukey", (long)"x", 1, KEY_SPEC_USER_KEYRING}, NULL, 0, 0, 1},
 		{"personality(query)", SYS_personality, {0xffffffffL}, NULL, 1, 0, 0},
 		{"personality(ADDR_NO_RANDOMIZE)", SYS_personality, {PER_LINUX | ADDR_NO_RANDOMIZE}, NULL, 1, 0, 0},
 		{"landlock_restrict_self(-1, 0)", SYS_landlock_restrict_self, {-1, 0}, NULL, 1, 0, 0},

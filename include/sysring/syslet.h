@@ -158,9 +158,11 @@ SYSRING_API struct syslet_uatom *async_exec(struct syslet_uatom *atom);
 SYSRING_API long async_wait(unsigned long min_wait_events);
 
 /* *uptr += inc, atomically; returns the new value, or -1 with errno EFAULT
- * when *uptr cannot be written (nothing added). Also usable in an atom as
- * call number __NR_umem_add (arg0: the address, arg1: the increment; the
- * atom's result is the new value or -EFAULT). */
+ * when *uptr cannot be written, EINVAL when uptr is not aligned to 8 bytes
+ * (nothing added either way). Also usable in an atom as call number
+ * __NR_umem_add (arg0: the address, arg1: the increment; the atom's result
+ * is the new value, -EFAULT or -EINVAL), with the same answers through the
+ * library and sysring.ko. */
 SYSRING_API long umem_add(unsigned long *uptr, unsigned long inc);
 
 /* The seed's sample program spells these two with the sys_ prefix. */

@@ -45,6 +45,8 @@
 #define SYSRING_FEAT_SECCOMP_REFUSED (1u << 3)
 #define SYSRING_FEAT_CANCEL (1u << 4)
 #define SYSRING_FEAT_SYSLET_CACHED (1u << 5)
+/* SYSRING_IOC_WORKER_IDLE, and sq_idle in the ring header. */
+#define SYSRING_FEAT_WORKER_IDLE (1u << 6)
 
 /* Bounds the module enforces (-EINVAL beyond them). */
 #define SYSRING_MAX_BATCH 4096u
@@ -118,6 +120,10 @@ struct sysring_batch {
  *   SYSRING_SYSLET_PAUSED  max_atoms atoms ran; `next` is the atom to resume at.
  *   -EINTR                 a signal is pending (a fatal one, or one for the
  *                          caller to handle); `next` is the atom to resume at.
+ *                          Task work alone (TIF_NOTIFY_SIGNAL, as io_uring's
+ *                          completions queue) is no signal: it runs, and a
+ *                          call it interrupted is restarted, as the plain
+ *                          call is (BATCH and ring workers alike).
  *   -EFAULT                an atom could not be read (`next` is its address)
  *                          or its result not stored (`done` is that atom).
  *   -EINVAL                bad size/flags/resv, atom 0, max_atoms too large.
@@ -177,10 +183,18 @@ struct sysring_syslet {
  * SIGSETXID, which interrupts WORKER; the worker changes its own and WORKER
  * restarts), so entries taken after them run with the new ones; a raw
  * set*id system call changes only the thread that makes it, and a worker
- * keeps serving with what it had. Any task that shares the memory of the
- * process that set the ring up (its threads, and tasks created with
- * CLONE_VM without CLONE_THREAD) can map and serve the ring, each with its
- * own credentials; other processes get -EPERM.
+ * keeps serving with what it had. Only the threads of the process that set
+ * the ring up serve it, each with its own credentials: WORKER from another
+ * process gets -EPERM, also one that shares the memory (CLONE_VM without
+ * CLONE_THREAD, a vfork child), which would run the entries' process-wide
+ * calls (getpid, kill, its files) on itself. Such a task can still map the
+ * ring and write entries (it shares the memory); the process's own workers
+ * run them.
+ *
+ * Rings per process are bounded (the module parameter max_rings, default
+ * 128): every ring of the process counts from SETUP until it is freed,
+ * including rings kept alive only by a mapping after their file was closed,
+ * and destroyed ones still mapped. SETUP beyond answers -EMFILE.
  *
  * Thread-scoped calls (the TS class, see "Refused calls" below) change the
  * thread that runs them, so a worker refuses them (-EPERM): run there they
@@ -208,7 +222,13 @@ struct sysring_syslet {
  *   A worker about to sleep sets NEED_WAKEUP, issues a full barrier and looks
  *   at sq_tail once more (pairs with the user's fence between its sq_tail
  *   store and its sq_flags load): either the worker sees the entry or the
- *   user sees the flag. NEED_WAKEUP stays set while any worker sleeps.
+ *   user sees the flag. NEED_WAKEUP stays set while any worker sleeps, and
+ *   sq_idle counts the sleepers (SYSRING_FEAT_WORKER_IDLE), both changed
+ *   under one lock: a user that finds more entries queued than sleepers
+ *   knows that the rest wait for a worker to finish its call.
+ *   A worker leaving WORKER_IDLE at its idle limit does the opposite: it
+ *   stops counting itself, issues a full barrier and looks at sq_tail: an
+ *   entry the user queued while it still counted is taken, not left.
  * Completion (module produces, user consumes):
  *   module: write cqes[tail & cq_mask]; store-release cq_tail.
  *   user:   load-acquire cq_tail, read the entries, store-release cq_head
@@ -219,6 +239,7 @@ struct sysring_syslet {
  * should keep at most cq_entries calls in flight for the ring to flow.
  * A call that a signal interrupts on a worker completes with -EINTR: it is
  * not restarted, even where SA_RESTART would restart it on a plain thread.
+ * One interrupted by task work alone (no signal) is restarted.
  * Counters are free-running __u32, compared by difference.
  * The module keeps its own copies of head/tail/sizes: what the user writes
  * into fields it does not own is ignored, except that an sq_tail more than
@@ -249,7 +270,8 @@ struct sysring_ring_hdr {
 	__u32 pad0[15];
 	__u32 sq_head;  /* module writes */
 	__u32 sq_flags; /* module writes: SYSRING_SQ_* */
-	__u32 pad1[14];
+	__u32 sq_idle;  /* module writes: workers asleep waiting for entries */
+	__u32 pad1[13];
 	__u32 cq_tail; /* module writes */
 	__u32 pad2[15];
 	__u32 cq_head; /* user writes */
@@ -327,8 +349,25 @@ struct sysring_ring_cancel {
 /* WORKER: no argument (ignored). 0 after DESTROY; on a signal -EINTR (or
  * restarted, for an SA_RESTART handler); -EINVAL once the ring is broken;
  * -ENOMEM when it could not reserve room for a completion (nothing taken:
- * enter again). */
+ * enter again). A call that drops the last reference to a file (close,
+ * dup2, close_range, ...) has its whole effect -- the kernel's deferred
+ * final fput, which a plain call runs on its way back to user space -- by
+ * the time its completion is posted. */
 #define SYSRING_IOC_WORKER _IO(SYSRING_IOC_MAGIC, 0x04)
+/*
+ * WORKER_IDLE (SYSRING_FEAT_WORKER_IDLE): WORKER that also returns -ETIME
+ * once the thread has slept idle_ns with no entry to take (an entry queued
+ * meanwhile is taken instead), so that a pool grown for a burst of blocking
+ * calls can shrink again. idle_ns 0: never (WORKER itself). -EINVAL: flags
+ * or resv not zero. Otherwise as WORKER.
+ */
+struct sysring_worker {
+	__u32 size;    /* in: sizeof(struct sysring_worker) */
+	__u32 flags;   /* in: must be 0 */
+	__u64 idle_ns; /* in: leave after sleeping this long; 0: never */
+	__u64 resv[2]; /* in: zero */
+};
+#define SYSRING_IOC_WORKER_IDLE _IOW(SYSRING_IOC_MAGIC, 0x09, struct sysring_worker)
 #define SYSRING_IOC_WAIT _IOWR(SYSRING_IOC_MAGIC, 0x05, struct sysring_ring_wait)
 /* WAKE: argument SYSRING_WAKE_* by value (pass 0, not nothing); returns 0. */
 #define SYSRING_IOC_WAKE _IO(SYSRING_IOC_MAGIC, 0x06)

@@ -270,6 +270,16 @@ struct sr_ctx {
 extern uint32_t sr_fork_gen;
 /* Install the library's fork handlers (once; every face's first set-up). */
 void sr_fork_watch(void);
+/*
+ * Move a descriptor the library holds for itself (the module's device and
+ * rings, io_uring instances, their eventfds) out of the way of the
+ * program's fd numbers: a new fd takes the lowest free number, so ours would
+ * change the number the program's next open gets, against the same program
+ * without sysring. Moved to the highest free number below
+ * min(RLIMIT_NOFILE, 1024), with close-on-exec; fd itself is closed.
+ * Returns the new number, or fd where nothing is free up there (or fd < 0).
+ */
+int sr_fd_high(int fd);
 /* The faces' parts of the child's fork handler (syslet.c, batchsys.c). */
 void sr_syslet_atfork_child(void);
 void sr_batchsys_atfork_child(void);
@@ -459,6 +469,9 @@ unsigned int sr_kmod_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned i
 unsigned int sr_kmod_reap(struct sr_ctx *ctx, bool wait_lock);
 void sr_kmod_interrupt(struct sr_ctx *ctx, struct sr_req *req);
 void sr_kmod_shutdown(struct sr_ctx *ctx);
+/* In a fork child (ctx.c's handler): close the child's copy of the ring's
+ * descriptor; nothing else is touched. */
+void sr_kmod_atfork_child(struct sr_ctx *ctx);
 
 /* --- io_uring or not (exec.c) --- */
 /* What one dispatch learned about the fds its calls name, asked once per

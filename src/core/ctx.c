@@ -20,10 +20,11 @@
  * makes every context inherited from the parent unusable there (EINVAL):
  * its executor threads do not exist in the child. It resets the table's
  * lock (another thread may have held it at fork), and closes the child's
- * copies of each live context's io_uring and reaper eventfd, so that the
- * child can never submit to or reap from the parent's io_uring and does not
- * keep it alive; the ring's memory is not even inherited
- * (io_uring_ring_dontfork at setup). The rest of the child's copy (requests,
+ * copies of each live context's io_uring and reaper eventfd, and of its
+ * module ring's descriptor, so that the child can never submit to or reap
+ * from the parent's rings and does not keep them alive; the rings' memory
+ * is not even inherited (io_uring_ring_dontfork at setup; the module's
+ * mapping is VM_DONTCOPY). The rest of the child's copy (requests,
  * rings, the eventfd of sysring_eventfd, which the application owns) is left
  * alone. Nothing else is done in the handler: no lock is taken, no memory
  * allocated or freed.
@@ -44,16 +45,19 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core.h"
 #include "futex.h"
 #include "uaccess.h"
+#include "../engine/kmod.h"
 #include "../table/table.h"
 
 #define SR_CTX_MAX 16384
@@ -66,6 +70,41 @@ static uint32_t sr_handle_nfree;
 static pthread_mutex_t sr_handle_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t sr_atfork_once = PTHREAD_ONCE_INIT;
 uint32_t sr_fork_gen;
+
+/* The library's descriptors sit below this number (or below RLIMIT_NOFILE
+ * when that is lower): high enough that a program reaches it only with
+ * about a thousand files open, low enough that the kernel's fd table stays
+ * small (1024 slots: 8 KiB) and select()'s FD_SETSIZE is never passed. */
+#define SR_FD_TOP 1024
+
+int sr_fd_high(int fd)
+{
+	struct rlimit rl;
+	long top = SR_FD_TOP;
+
+	if (fd < 0)
+		return fd;
+	int saved = errno; /* the probes below fail on purpose */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < (rlim_t)top)
+		top = (long)rl.rlim_cur;
+	/* The highest free number below top, looked for from the top down (as
+	 * bash places its own descriptors), a bounded number of tries: one,
+	 * unless the program or several contexts hold the numbers there. */
+	for (long n = top - 1, tries = 0; n > fd && tries < 64; n--, tries++) {
+		if (fcntl((int)n, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free number >= n: n, unless another thread took
+		 * it meanwhile; EMFILE if nothing is free up there. */
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)n);
+		if (hi < 0)
+			break;
+		close(fd);
+		errno = saved;
+		return hi;
+	}
+	errno = saved;
+	return fd; /* nothing free up there: it stays where open put it */
+}
 
 /* Runs in a fork() child, single-threaded, before it returns from fork. */
 static void sr_atfork_child(void)
@@ -82,11 +121,15 @@ static void sr_atfork_child(void)
 		/* Live and created in the parent: destroy sets live = 0 before
 		 * it closes anything, and setup sets it after everything is
 		 * open, so these descriptors are open and the parent's. */
-		if (!ctx || !ctx->live || ctx->fork_gen != parent || !ctx->ur.ready)
+		if (!ctx || !ctx->live || ctx->fork_gen != parent)
 			continue;
-		close(ctx->ur.ring.ring_fd);
-		close(ctx->ur.efd);
-		ctx->ur.ready = 0;
+		if (ctx->ur.ready) {
+			close(ctx->ur.ring.ring_fd);
+			close(ctx->ur.efd);
+			ctx->ur.ready = 0;
+		}
+		if (ctx->km)
+			sr_kmod_atfork_child(ctx); /* the module's ring, likewise */
 	}
 	sr_syslet_atfork_child();
 	sr_batchsys_atfork_child();
@@ -203,6 +246,11 @@ int sr_ctx_create(unsigned long nr_events, const struct sysring_params *p,
 	sr_fork_watch();
 	/* the accessors' fault handler, in place (again) before calls come */
 	sr_uaccess_check();
+	/* the module's descriptor now, not in the middle of calls (kmod.c);
+	 * its absence is no error of this call: errno stays */
+	int saved = errno;
+	(void)sr_kmod_open();
+	errno = saved;
 
 	ctx = handle_alloc(&ret);
 	if (!ctx)

@@ -31,7 +31,9 @@
 /* umem_add as an atom: arg0 holds the address of the counter, arg1 the
  * increment; the result is the new value. Missing arguments are 0, as for
  * every call (the list ends at the first NULL): no counter is -EFAULT, no
- * increment adds 0. */
+ * increment adds 0. A counter not aligned to 8 bytes is -EINVAL, nothing
+ * added, as in sysring.ko (a locked access split across cache lines can
+ * trap; futex words answer EINVAL the same way). */
 static long umem_add_atom(const struct syslet_uatom *a)
 {
 	long v[2] = {0, 0};
@@ -40,6 +42,8 @@ static long umem_add_atom(const struct syslet_uatom *a)
 	/* v[1] stays 0 when arg_ptr[1] is NULL (the list ended) */
 	if (!a->arg_ptr[0] || sr_ua_gather(v, (void *const *)a->arg_ptr, 2) < 1 || !v[0])
 		return -EFAULT;
+	if ((uint64_t)v[0] % sizeof(uint64_t))
+		return -EINVAL;
 	/* Atomic so that several syslets may share a counter, as the seed's
 	 * "multiple syslets can share the same variable" suggests. */
 	if (sr_ua_add8((uint64_t *)v[0], (uint64_t)v[1], &nv))

@@ -10,6 +10,21 @@
  * program that closes it behind our back (closefrom, a loop over all fds)
  * makes the next ioctl fail with EBADF or ENOTTY, which resets the cache
  * and opens the device again once.
+ *
+ * fd numbers. A new fd takes the lowest free number, so a descriptor the
+ * library opens in the middle of the program's calls would shift the number
+ * of the program's next open (and of everything after it) against the same
+ * program without sysring. So the device is opened at set-up (every face's
+ * set-up calls sr_kmod_open: async_setup, async_register, batchsys_open),
+ * and every descriptor of the device the library holds is moved out of the
+ * way of the program's numbers (sr_fd_high, core.h): where a call must open it
+ * without a set-up (a ring-less syslet; a reopen after the program closed
+ * ours), the program's numbering does not change either.
+ *
+ * fork(). The child keeps this descriptor: its file holds no ring (rings
+ * are on the per-context files of kmod_ring.c, which the child closes), and
+ * BATCH and SYSLET run in the context of the thread that calls them, the
+ * child's own.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -24,6 +39,7 @@
 #include <unistd.h>
 
 #include "kmod.h"
+#include "../core/core.h"
 
 #define SR_KMOD_UNKNOWN (-1000000)
 
@@ -54,6 +70,7 @@ static int kmod_probe(void)
 	fd = open(SYSRING_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT || errno == ENXIO ? -ENODEV : -errno;
+	fd = sr_fd_high(fd);
 	memset(&info, 0, sizeof(info));
 	info.size = sizeof(info);
 	if (kmod_ioctl(fd, SYSRING_IOC_INFO, &info) || info.version != SYSRING_UAPI_VERSION ||

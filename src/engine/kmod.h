@@ -22,7 +22,8 @@
  * The process-wide descriptor of /dev/sysring (O_CLOEXEC), or -errno:
  * -ENODEV (no device, version mismatch, SYSRING_KMOD=0), -EACCES (the node's
  * permissions), -EPERM (this process runs under seccomp, which the module
- * refuses). Cheap after the first call.
+ * refuses). Cheap after the first call. Every face's set-up calls it, so
+ * that the device is not opened in the middle of the program's calls.
  */
 int sr_kmod_open(void);
 

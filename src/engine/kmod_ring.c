@@ -13,6 +13,39 @@
  * Memory ordering is the one written at the ring's definition in
  * <sysring/uapi.h>; each barrier below names its pair there.
  *
+ * Progress guarantee (docs/engines.md): calls in flight whose completion
+ * depends only on each other always complete, up to nr_events. A fixed
+ * pool cannot promise it (N blocked reads queued ahead of their writes take
+ * every worker of a pool of N or fewer), so the pool grows as the threads
+ * engine's does (threads.c, "Growth"): `floor` workers (SYSRING_THREADS,
+ * default 4 per CPU) start with the context; a monitor thread, armed by a
+ * submitter that leaves more entries queued than workers asleep in the
+ * module (sq_idle), starts one more each time queued entries have waited
+ * SR_KMOD_TICK_NS without the module taking any (sq_head did not move)
+ * and no worker sleeps: every worker is then inside a call. Growth stops at
+ * `max`: nr_events (one worker per call in flight), or SYSRING_THREADS when
+ * the application set it (a cap, as for the threads engine). A worker
+ * above the floor serves with WORKER_IDLE and leaves after SR_KMOD_IDLE_NS
+ * asleep with nothing to take; the monitor joins it.
+ *
+ * Arming (Dekker pairs, each with a full barrier on both sides): a
+ * submitter publishes sq_tail, fences, then reads sq_idle and the monitor's
+ * word; the monitor, standing down, clears MON_ARMED, fences, then looks at
+ * the queue again. A worker leaving at its idle limit stops counting itself
+ * in sq_idle, fences, then looks at sq_tail (the module, uapi.h). So an
+ * entry is never left queued with every worker busy and nobody watching.
+ *
+ * Descriptor: the ring's file is opened at set-up and moved out of the way
+ * of the program's fd numbers (kmod.c). A fork child closes its copy
+ * (sr_kmod_atfork_child): the mapping is not inherited (VM_DONTCOPY), the
+ * module refuses the ring to other processes, and the child must not keep
+ * the parent's ring alive either.
+ *
+ * Ownership and locks: workers and their slots belong to the context;
+ * pool_lock serialises starting, retiring and joining them (slot states,
+ * nslots, live) and the scans that signal them; submitters never take it.
+ * Lock order: sq_lock and cq_lock are never held with pool_lock.
+ *
  * Without the module (or with another interface version) nothing here is
  * used and the threads engine runs those calls.
  */
@@ -32,8 +65,28 @@
 #include <sysring/uapi.h>
 
 #include "../core/core.h"
+#include "../core/futex.h"
 #include "../core/uaccess.h"
 #include "kmod.h"
+
+#define SR_KMOD_STACK (64 * 1024)                /* workers run calls in the kernel */
+#define SR_KMOD_IDLE_NS (1000ull * 1000 * 1000)   /* above the floor, idle this long: leave */
+#define SR_KMOD_TICK_NS (50 * 1000)               /* queued entries not taken this long: grow */
+#define SR_KMOD_BUSY_MAX_NS (1600 * 1000)         /* work moving: look at most this seldom */
+#define SR_KMOD_FAIL_MAX_NS (100 * 1000 * 1000)   /* starts failing: retry this often */
+
+/* Bits of k->mon, the monitor's futex word. */
+#define MON_ARMED 1u /* entries wait beyond the sleeping workers: watch for a stall */
+#define MON_REAP 2u  /* a worker retired: join it */
+
+enum { KW_FREE = 0, KW_LIVE, KW_GONE };
+
+struct kworker {
+	pthread_t th;
+	struct sr_ctx *ctx;
+	uint32_t slot;   /* KW_*, under pool_lock */
+	uint32_t exited; /* left its loop for good (set by the worker) */
+};
 
 struct sr_kmod {
 	int fd;
@@ -45,17 +98,20 @@ struct sr_kmod {
 	uint32_t sq_entries, cq_entries;
 	uint32_t sq_tail; /* ours: the module keeps its own copy too */
 	pthread_mutex_t sq_lock, cq_lock;
-	pthread_t *workers;
-	uint32_t nworkers;
-	uint32_t *exited;
 	pthread_t reaper;
 	uint32_t stop;
 	uint32_t broken; /* WAKE refused (seccomp since setup, a broken ring): no more submits */
 	uint64_t inflight;
-	struct kw_arg {
-		struct sr_ctx *ctx;
-		uint32_t index;
-	} *wargs;
+	/* The pool (see the top): */
+	pthread_mutex_t pool_lock;
+	struct kworker *workers; /* `max` slots */
+	uint32_t max, floor;
+	uint32_t nslots; /* slots used so far */
+	uint32_t live;   /* workers started and not retired */
+	uint32_t idle_ok; /* the module has WORKER_IDLE (and sq_idle) */
+	uint32_t mon;     /* MON_* */
+	uint32_t mon_started;
+	pthread_t monitor;
 };
 
 /* The module is usable (sr_kmod_open checked its interface version once per
@@ -76,12 +132,12 @@ static uint32_t kmod_ring_features(void)
 	return f;
 }
 
+static bool kretire(struct sr_kmod *k, struct kworker *w);
+
 static void *kworker_main(void *arg)
 {
-	struct kw_arg *a = arg;
-	struct sr_ctx *ctx = a->ctx;
-	struct sr_kmod *k = ctx->km;
-	uint32_t me = a->index; /* not looked up in workers[]: the creator may still be writing it */
+	struct kworker *w = arg;
+	struct sr_kmod *k = w->ctx->km;
 	sigset_t set;
 
 	/* Only the cancel signal gets through: it interrupts the call this
@@ -91,9 +147,21 @@ static void *kworker_main(void *arg)
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 	/* Acquire pairs with shutdown's release of stop. */
 	while (!sr_load_acquire(&k->stop)) {
-		int r = ioctl(k->fd, SYSRING_IOC_WORKER, 0);
+		int r;
+		/* Above the floor: leave after a while with nothing to do. */
+		if (k->idle_ok && sr_load_relaxed(&k->live) > k->floor) {
+			struct sysring_worker a = {.size = sizeof(a), .idle_ns = SR_KMOD_IDLE_NS};
+			r = ioctl(k->fd, SYSRING_IOC_WORKER_IDLE, &a);
+		} else {
+			r = ioctl(k->fd, SYSRING_IOC_WORKER, 0);
+		}
 		if (r == 0)
 			break; /* the ring was destroyed */
+		if (errno == ETIME) {
+			if (kretire(k, w))
+				return NULL;
+			continue;
+		}
 		if (errno == ENOMEM) {
 			/* The module could not reserve room for a completion
 			 * (memory cgroup at its limit); it took nothing. */
@@ -104,7 +172,198 @@ static void *kworker_main(void *arg)
 		if (errno != EINTR && errno != ERESTART)
 			break;
 	}
-	sr_store_release(&k->exited[me], 1); /* pairs with shutdown's acquire */
+	sr_store_release(&w->exited, 1); /* pairs with shutdown's acquire */
+	return NULL;
+}
+
+/* An idle worker above the floor leaves: true if it must return now (its
+ * slot is GONE; the monitor joins it, or a start reusing the slot, or
+ * shutdown). The module took no entry it could have taken (uapi.h): an
+ * entry queued from here on finds the monitor armed if no worker sleeps. */
+static bool kretire(struct sr_kmod *k, struct kworker *w)
+{
+	bool gone = false;
+
+	pthread_mutex_lock(&k->pool_lock);
+	if (!sr_load_relaxed(&k->stop) && k->live > k->floor) {
+		sr_store_relaxed(&k->live, k->live - 1);
+		w->slot = KW_GONE;
+		gone = true;
+	}
+	pthread_mutex_unlock(&k->pool_lock);
+	if (gone) {
+		/* Release pairs with the monitor's acquire of the word. */
+		sr_fetch_or(&k->mon, MON_REAP, SR_RELEASE);
+		sr_futex_wake(&k->mon, 1, false);
+	}
+	return gone;
+}
+
+/* Start a worker thread on a small stack with every signal blocked (it
+ * sets its own mask). 0 or pthread_create's error. */
+static int kcreate(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+	int ret;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, SR_KMOD_STACK);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(th, &attr, fn, arg);
+	/* glibc carves static TLS out of the stack: an application with a lot
+	 * of it makes a small stack too small (EINVAL). Take the default. */
+	if (ret == EINVAL)
+		ret = pthread_create(th, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	return ret;
+}
+
+/* Start one more worker unless the pool is full or stopping: true if it
+ * started. Takes pool_lock. */
+static bool kstart(struct sr_ctx *ctx)
+{
+	struct sr_kmod *k = ctx->km;
+	struct kworker *w;
+	uint32_t i;
+	bool ok = false;
+
+	pthread_mutex_lock(&k->pool_lock);
+	if (k->live >= k->max || sr_load_relaxed(&k->stop))
+		goto out;
+	/* A slot never used, or one whose worker retired. With every slot
+	 * below nslots live, nslots == live < max. */
+	for (i = 0; i < k->nslots; i++)
+		if (k->workers[i].slot != KW_LIVE)
+			break;
+	w = &k->workers[i];
+	if (w->slot == KW_GONE)
+		pthread_join(w->th, NULL); /* it has returned or is returning */
+	memset(w, 0, sizeof(*w));
+	w->ctx = ctx;
+	/* Counted before it runs: it decides by `live` whether it is above
+	 * the floor (and may retire) or part of it. */
+	sr_store_relaxed(&k->live, k->live + 1);
+	if (kcreate(&w->th, kworker_main, w)) {
+		sr_store_relaxed(&k->live, k->live - 1);
+		goto out; /* the slot stays FREE */
+	}
+	w->slot = KW_LIVE;
+	if (i == k->nslots)
+		k->nslots = i + 1;
+	ok = true;
+out:
+	pthread_mutex_unlock(&k->pool_lock);
+	return ok;
+}
+
+/* Join the workers that retired; their slots become free. */
+static void kjoin_retired(struct sr_kmod *k)
+{
+	pthread_mutex_lock(&k->pool_lock);
+	for (uint32_t i = 0; i < k->nslots; i++)
+		if (k->workers[i].slot == KW_GONE) {
+			pthread_join(k->workers[i].th, NULL); /* returned or returning */
+			k->workers[i].slot = KW_FREE;
+		}
+	pthread_mutex_unlock(&k->pool_lock);
+}
+
+/* Entries queued and not yet taken by the module. */
+static inline uint32_t kqueued(struct sr_kmod *k)
+{
+	/* sq_tail is ours (published by submitters); sq_head the module's. */
+	return __atomic_load_n(&k->hdr->sq_tail, __ATOMIC_RELAXED) -
+	       __atomic_load_n(&k->hdr->sq_head, __ATOMIC_ACQUIRE);
+}
+
+/* Workers asleep in the module, waiting for entries. */
+static inline uint32_t ksleeping(struct sr_kmod *k)
+{
+	if (k->idle_ok)
+		return __atomic_load_n(&k->hdr->sq_idle, __ATOMIC_RELAXED);
+	/* an older module: only whether some sleep */
+	return (__atomic_load_n(&k->hdr->sq_flags, __ATOMIC_RELAXED) & SYSRING_SQ_NEED_WAKEUP) ? 1 : 0;
+}
+
+/* Set MON_ARMED and wake the monitor, once per arming. Acq_rel pairs with
+ * the monitor's acquire of the word. */
+static void karm(struct sr_kmod *k)
+{
+	uint32_t m = sr_load_relaxed(&k->mon);
+
+	do {
+		if (m & MON_ARMED)
+			return;
+	} while (!sr_cas_weak(&k->mon, &m, m | MON_ARMED, SR_ACQ_REL, SR_RELAXED));
+	sr_futex_wake(&k->mon, 1, false);
+}
+
+/*
+ * The monitor: starts a worker when queued entries have waited
+ * SR_KMOD_TICK_NS without the module taking any while no worker sleeps
+ * (every worker is inside a call). While work keeps moving it looks less
+ * and less often (up to every SR_KMOD_BUSY_MAX_NS) and stands down once
+ * nothing is queued; while starts fail it retries less and less often. It
+ * also joins retired workers. It sleeps on k->mon (MON_ARMED: set by a
+ * submitter, cleared here; MON_REAP: set by a retiring worker); every
+ * setter changes the word before its wake-up.
+ */
+static void *kmonitor_main(void *arg)
+{
+	struct sr_ctx *ctx = arg;
+	struct sr_kmod *k = ctx->km;
+	long interval = SR_KMOD_TICK_NS;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	/* Acquires pair with shutdown's release of stop and the setters'
+	 * changes of the word. */
+	while (!sr_load_acquire(&k->stop)) {
+		uint32_t m = sr_load_acquire(&k->mon);
+
+		if (m & MON_REAP) {
+			sr_fetch_and(&k->mon, ~MON_REAP, SR_ACQ_REL);
+			kjoin_retired(k);
+			continue;
+		}
+		if (!(m & MON_ARMED)) {
+			interval = SR_KMOD_TICK_NS;
+			sr_futex_wait(&k->mon, m, NULL, false);
+			continue;
+		}
+		uint32_t before = __atomic_load_n(&k->hdr->sq_head, __ATOMIC_ACQUIRE);
+		struct timespec ts = {interval / 1000000000L, interval % 1000000000L};
+		nanosleep(&ts, NULL);
+		uint32_t q = kqueued(k);
+		if (q && q <= k->sq_entries && !ksleeping(k) &&
+		    __atomic_load_n(&k->hdr->sq_head, __ATOMIC_ACQUIRE) == before &&
+		    sr_load_relaxed(&k->live) < k->max) {
+			/* stalled: every worker is inside a call */
+			if (kstart(ctx))
+				interval = SR_KMOD_TICK_NS; /* and look again soon */
+			else if (interval < SR_KMOD_FAIL_MAX_NS)
+				interval *= 2;
+			continue;
+		}
+		if (!q || sr_load_relaxed(&k->live) >= k->max) {
+			/* Release pairs with karm()'s acquire. */
+			sr_fetch_and(&k->mon, ~MON_ARMED, SR_ACQ_REL);
+			/* A submitter that queued just after our look may have
+			 * found MON_ARMED still set and left the arming to us:
+			 * look again after the change (Dekker with the fence in
+			 * sr_kmod_submit between its sq_tail store and its load
+			 * of the word). */
+			sr_smp_mb();
+			if (kqueued(k) > ksleeping(k) && sr_load_relaxed(&k->live) < k->max)
+				karm(k);
+		} else if (interval < SR_KMOD_BUSY_MAX_NS) {
+			interval *= 2; /* busy but moving: look less often */
+		}
+	}
 	return NULL;
 }
 
@@ -193,15 +452,17 @@ int sr_kmod_init(struct sr_ctx *ctx)
 {
 	struct sr_kmod *k;
 	struct sysring_ring_setup su = {.size = sizeof(su)};
+	uint32_t feats = kmod_ring_features();
 	sigset_t all, old;
 	int ret = -ENODEV;
 
-	if (!kmod_ring_features())
+	if (!feats)
 		return -ENODEV;
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
-	k->fd = open(SYSRING_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	/* At set-up, out of the way of the program's fd numbers (kmod.c). */
+	k->fd = sr_fd_high(open(SYSRING_DEVICE_PATH, O_RDWR | O_CLOEXEC));
 	if (k->fd < 0)
 		goto fail;
 	/* The module's ring holds at most SYSRING_RING_MAX_ENTRIES; a larger
@@ -220,25 +481,29 @@ int sr_kmod_init(struct sr_ctx *ctx)
 	k->sq_entries = su.sq_entries;
 	k->cq_entries = su.cq_entries;
 	k->sq_tail = k->hdr->sq_tail;
-	k->nworkers = ctx->cfg.threads;
-	k->workers = calloc(k->nworkers, sizeof(*k->workers));
-	k->exited = calloc(k->nworkers, sizeof(*k->exited));
-	k->wargs = calloc(k->nworkers, sizeof(*k->wargs));
-	if (!k->workers || !k->exited || !k->wargs) {
+	k->idle_ok = (feats & SYSRING_FEAT_WORKER_IDLE) != 0;
+	/* One worker per call in flight at most (the progress guarantee), or
+	 * the cap the application set; the floor starts now. */
+	k->max = ctx->cfg.threads_set ? ctx->cfg.threads : ctx->nr_events;
+	if (!k->max)
+		k->max = 1;
+	k->floor = ctx->cfg.threads < k->max ? ctx->cfg.threads : k->max;
+	k->workers = calloc(k->max, sizeof(*k->workers));
+	if (!k->workers) {
 		ret = -ENOMEM;
 		goto fail;
 	}
 	pthread_mutex_init(&k->sq_lock, NULL);
 	pthread_mutex_init(&k->cq_lock, NULL);
+	pthread_mutex_init(&k->pool_lock, NULL);
 	ctx->km = k;
+	for (uint32_t i = 0; i < k->floor; i++)
+		kstart(ctx);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (uint32_t i = 0; i < k->nworkers; i++) {
-		k->wargs[i] = (struct kw_arg){.ctx = ctx, .index = i};
-		if (pthread_create(&k->workers[i], NULL, kworker_main, &k->wargs[i]))
-			k->exited[i] = 2; /* never started */
-	}
 	pthread_create(&k->reaper, NULL, kreaper_main, ctx);
+	if (kcreate(&k->monitor, kmonitor_main, ctx) == 0)
+		k->mon_started = 1; /* without it the pool stays at its floor */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;
 fail:
@@ -247,8 +512,6 @@ fail:
 	if (k->fd >= 0)
 		close(k->fd);
 	free(k->workers);
-	free(k->exited);
-	free(k->wargs);
 	free(k);
 	ctx->km = NULL;
 	return ret;
@@ -263,6 +526,14 @@ unsigned int sr_kmod_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned i
 
 	if (sr_load_relaxed(&k->broken))
 		return 0;
+	/* A task of the process has (or is getting) a seccomp filter: the
+	 * module would refuse the entries (-EPERM, never run), where the
+	 * plain call would run (uapi.h: the flag is set before the filter
+	 * exists). */
+	if (__atomic_load_n(&k->hdr->sq_flags, __ATOMIC_RELAXED) & SYSRING_SQ_SECCOMP) {
+		sr_store_relaxed(&k->broken, 1);
+		return 0;
+	}
 	pthread_mutex_lock(&k->sq_lock);
 	for (; done < n; done++) {
 		/* Acquire pairs with the module's store-release of sq_head. */
@@ -283,8 +554,17 @@ unsigned int sr_kmod_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned i
 	if (done) {
 		/* Release pairs with the module's load-acquire of sq_tail. */
 		__atomic_store_n(&k->hdr->sq_tail, k->sq_tail, __ATOMIC_RELEASE);
-		sr_smp_mb(); /* pairs with the worker's barrier after setting NEED_WAKEUP */
+		/* Pairs with the worker's barrier after setting NEED_WAKEUP (and
+		 * sq_idle), with a retiring worker's after clearing them, and
+		 * with the monitor's after it stood down (see the top). */
+		sr_smp_mb();
 		uint32_t fl = __atomic_load_n(&k->hdr->sq_flags, __ATOMIC_RELAXED);
+		/* More entries waiting than workers asleep to take them: the
+		 * rest wait for calls to end, which may be never if they wait
+		 * for these (the progress guarantee): the monitor watches. */
+		if (k->sq_tail - __atomic_load_n(&k->hdr->sq_head, __ATOMIC_RELAXED) > ksleeping(k) &&
+		    !(sr_load_relaxed(&k->mon) & MON_ARMED) && sr_load_relaxed(&k->live) < k->max)
+			karm(k);
 		if (((fl & SYSRING_SQ_NEED_WAKEUP) &&
 		     ioctl(k->fd, SYSRING_IOC_WAKE, done > 1 ? SYSRING_WAKE_ALL : 0) &&
 		     (errno == EPERM || errno == EINVAL)) ||
@@ -316,9 +596,12 @@ void sr_kmod_interrupt(struct sr_ctx *ctx, struct sr_req *req)
 	}
 	/* Acquire pairs with the reaper's completion of the request. */
 	for (int tries = 0; tries < 5000 && sr_load_acquire(&req->state) == SR_REQ_KMOD; tries++) {
-		for (uint32_t i = 0; i < k->nworkers; i++)
-			if (!sr_load_acquire(&k->exited[i]))
-				sr_threads_kick(k->workers[i]);
+		/* Under the lock: a live slot's thread is not joined meanwhile. */
+		pthread_mutex_lock(&k->pool_lock);
+		for (uint32_t i = 0; i < k->nslots; i++)
+			if (k->workers[i].slot == KW_LIVE && !sr_load_acquire(&k->workers[i].exited))
+				sr_threads_kick(k->workers[i].th);
+		pthread_mutex_unlock(&k->pool_lock);
 		struct timespec ts = {0, 200 * 1000};
 		nanosleep(&ts, NULL);
 	}
@@ -336,22 +619,35 @@ void sr_kmod_shutdown(struct sr_ctx *ctx)
 		if (sr_load_relaxed(&ctx->reqs[i].state) == SR_REQ_KMOD)
 			sr_store_relaxed(&ctx->reqs[i].cancel, 1);
 	ioctl(k->fd, SYSRING_IOC_DESTROY);
-	/* Interrupt calls still blocked in workers until every worker left. */
+	/* Interrupt calls still blocked in workers until every worker left.
+	 * No worker starts or retires from now on (stop, under pool_lock in
+	 * kstart and kretire); a worker that retired just before has left
+	 * the module already. */
 	for (;;) {
 		uint32_t alive = 0;
-		for (uint32_t i = 0; i < k->nworkers; i++)
-			if (!sr_load_acquire(&k->exited[i])) {
+		pthread_mutex_lock(&k->pool_lock);
+		for (uint32_t i = 0; i < k->nslots; i++)
+			/* Acquire pairs with the worker's release of exited. */
+			if (k->workers[i].slot == KW_LIVE && !sr_load_acquire(&k->workers[i].exited)) {
 				alive++;
-				sr_threads_kick(k->workers[i]);
+				sr_threads_kick(k->workers[i].th);
 			}
+		pthread_mutex_unlock(&k->pool_lock);
 		if (!alive)
 			break;
 		struct timespec ts = {0, 200 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	for (uint32_t i = 0; i < k->nworkers; i++)
-		if (k->exited[i] != 2)
-			pthread_join(k->workers[i], NULL);
+	if (k->mon_started) {
+		/* The change of the word wakes the monitor, whose acquire of it
+		 * then sees stop (released above). */
+		sr_fetch_or(&k->mon, MON_ARMED, SR_RELEASE);
+		sr_futex_wake(&k->mon, 1, false);
+		pthread_join(k->monitor, NULL);
+	}
+	for (uint32_t i = 0; i < k->nslots; i++)
+		if (k->workers[i].slot != KW_FREE)
+			pthread_join(k->workers[i].th, NULL);
 	/* What the module finished is delivered, including what waits in
 	 * its overflow list (WAIT moves it into the ring as room appears);
 	 * what it never ran completes -ECANCELED. Then the reaper leaves. */
@@ -376,10 +672,23 @@ void sr_kmod_shutdown(struct sr_ctx *ctx)
 	munmap(k->map, k->map_size);
 	close(k->fd);
 	free(k->workers);
-	free(k->exited);
-	free(k->wargs);
 	pthread_mutex_destroy(&k->sq_lock);
 	pthread_mutex_destroy(&k->cq_lock);
+	pthread_mutex_destroy(&k->pool_lock);
 	free(k);
 	ctx->km = NULL;
+}
+
+void sr_kmod_atfork_child(struct sr_ctx *ctx)
+{
+	struct sr_kmod *k = ctx->km;
+
+	/* Not munmap: the mapping was not inherited (VM_DONTCOPY), and its
+	 * address may hold something else by the time anybody looks. The
+	 * rest of the child's copy (workers' slots, locks) is never used:
+	 * the context is dead in the child (ctx.c). */
+	if (k && k->fd >= 0) {
+		close(k->fd);
+		k->fd = -1;
+	}
 }

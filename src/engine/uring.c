@@ -459,8 +459,11 @@ int sr_uring_init(struct sr_ctx *ctx)
 	if (ret)
 		return ret;
 	sr_tsan_ring_mapped(); /* core.h */
+	/* Out of the way of the program's fd numbers (sr_fd_high): before
+	 * anything is registered, so the ring's own idea of its fd follows. */
+	ur->ring.ring_fd = ur->ring.enter_ring_fd = sr_fd_high(ur->ring.ring_fd);
 	sr_uring_probe_ring(&ur->ring); /* the first ring answers the probe */
-	ur->efd = sr_load_acquire(&probe_ok) < 0 ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ur->efd = sr_load_acquire(&probe_ok) < 0 ? -1 : sr_fd_high(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
 	if (ur->efd < 0 || io_uring_register_eventfd(&ur->ring, ur->efd)) {
 		ret = sr_load_acquire(&probe_ok) < 0 ? -ENOSYS : ur->efd < 0 ? -errno : -EINVAL;
 		if (ur->efd >= 0)

@@ -250,6 +250,11 @@ SR_EXPORT int batchsys_open(void)
 	uint32_t hwm;
 
 	sr_fork_watch();
+	/* the module's descriptor now, not in the middle of calls (kmod.c);
+	 * its absence is no error of this call: errno stays */
+	int saved = errno;
+	(void)sr_kmod_open();
+	errno = saved;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return bs_fail(ENOMEM);
@@ -276,6 +281,8 @@ SR_EXPORT int batchsys_open(void)
 	if ((!eng || strcmp(eng, "threads")) &&
 	    io_uring_queue_init(BATCHSYS_MAX_RESULTS * 2, &h->ring, 0) == 0) {
 		sr_tsan_ring_mapped(); /* core.h */
+		/* out of the way of the program's fd numbers (core.h) */
+		h->ring.ring_fd = h->ring.enter_ring_fd = sr_fd_high(h->ring.ring_fd);
 		sr_uring_probe_ring(&h->ring); /* not a ring of its own (uring.c) */
 		h->ring_ok = 1;
 	}

@@ -525,7 +525,12 @@ SR_EXPORT long umem_add(unsigned long *uptr, unsigned long inc)
 {
 	uint64_t nv;
 	/* fault-safe (uaccess.h): a counter that cannot be written is EFAULT */
-	if (!uptr || sr_ua_add8((uint64_t *)uptr, inc, &nv))
+	if (!uptr)
+		return sr_ret_long(-EFAULT);
+	/* as the atom (exec.c) and sysring.ko: an unaligned counter is EINVAL */
+	if ((uintptr_t)uptr % sizeof(uint64_t))
+		return sr_ret_long(-EINVAL);
+	if (sr_ua_add8((uint64_t *)uptr, inc, &nv))
 		return sr_ret_long(-EFAULT);
 	return (long)nv;
 }

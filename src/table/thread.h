@@ -14,7 +14,8 @@
  * Why each option is here (the full reasoning is at the TS class in
  * syscalls.def): it changes state that belongs to the calling thread — its
  * credentials (bounding set, securebits, keep-caps, ambient set, session
- * keyring), its restrictions (no_new_privs, seccomp mode and filters,
+ * keyring, and the thread, process and session keyrings a lookup may
+ * create there), its restrictions (no_new_privs, seccomp mode and filters,
  * speculation control, rdtsc, syscall user dispatch, shadow stack), its
  * identity for others (name, parent-death signal, perf ownership, memory-
  * failure policy, timer slack, I/O-flusher flag, core-scheduling cookie), its
@@ -115,8 +116,32 @@ static inline int sr_thread_prctl(const sr_targ_t a[6])
 	return 0;
 }
 
+/* A key id naming a keyring held in the calling thread's credentials: its
+ * thread keyring, and the process and session keyrings, which the kernel
+ * also keeps in each thread's credentials (inherited at clone; installing
+ * one commits new credentials for the calling thread only). */
+static inline int sr_key_spec_cred(sr_targ_t id)
+{
+	switch ((int)id) {
+	case KEY_SPEC_THREAD_KEYRING:
+	case KEY_SPEC_PROCESS_KEYRING:
+	case KEY_SPEC_SESSION_KEYRING:
+		return 1;
+	}
+	return 0;
+}
+
 /* keyctl(int option, ...): the calls that replace a keyring or an authority
- * held in the calling thread's credentials. */
+ * held in the calling thread's credentials, and the calls that look a
+ * keyring id up with KEY_LOOKUP_CREATE, which installs a missing thread,
+ * process or session keyring in the calling thread's credentials when the
+ * id names one: GET_KEYRING_ID with create set, and the keyring (or key)
+ * arguments of CHOWN, SETPERM, CLEAR, LINK, SEARCH's destination,
+ * INSTANTIATE(_IOV)/NEGATE/REJECT's keyring, SET_TIMEOUT, GET_PERSISTENT's
+ * destination and MOVE's target. Run elsewhere, the keyring would be made
+ * in (and the key linked into) the executor's credentials, not the
+ * caller's. Reads of an existing one (GET_KEYRING_ID without create,
+ * DESCRIBE, READ, ...) still answer for whichever thread runs them. */
 static inline int sr_thread_keyctl(const sr_targ_t a[6])
 {
 	switch ((int)a[0]) {
@@ -124,8 +149,41 @@ static inline int sr_thread_keyctl(const sr_targ_t a[6])
 	case KEYCTL_SET_REQKEY_KEYRING:
 	case KEYCTL_ASSUME_AUTHORITY:
 		return 1;
+	case KEYCTL_GET_KEYRING_ID:
+		return sr_key_spec_cred(a[1]) && (int)a[2] != 0;
+	case KEYCTL_CHOWN:
+	case KEYCTL_SETPERM:
+	case KEYCTL_CLEAR:
+	case KEYCTL_SET_TIMEOUT:
+		return sr_key_spec_cred(a[1]);
+	case KEYCTL_LINK:
+		return sr_key_spec_cred(a[1]) || sr_key_spec_cred(a[2]);
+	case KEYCTL_SEARCH:
+	case KEYCTL_INSTANTIATE:
+	case KEYCTL_REJECT:
+	case KEYCTL_INSTANTIATE_IOV:
+		return sr_key_spec_cred(a[4]);
+	case KEYCTL_NEGATE:
+	case KEYCTL_MOVE:
+		return sr_key_spec_cred(a[3]);
+	case KEYCTL_GET_PERSISTENT:
+		return sr_key_spec_cred(a[2]);
 	}
 	return 0;
+}
+
+/* add_key(type, description, payload, plen, keyring): the keyring is
+ * looked up with KEY_LOOKUP_CREATE (see sr_thread_keyctl). */
+static inline int sr_thread_add_key(const sr_targ_t a[6])
+{
+	return sr_key_spec_cred(a[4]);
+}
+
+/* request_key(type, description, callout_info, dest_keyring): likewise for
+ * the destination keyring. */
+static inline int sr_thread_request_key(const sr_targ_t a[6])
+{
+	return sr_key_spec_cred(a[3]);
 }
 
 /* seccomp(unsigned int op, unsigned int flags, void *args): strict mode and

@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <linux/sockios.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,6 +51,8 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -618,6 +621,63 @@ static void describe_fs(char *out, size_t n)
 	}
 }
 
+/* Data sent on an IPv4/IPv6 socket over loopback reaches the peer in a
+ * softirq, which a busy machine (the qemu guest under emulation: about 8%
+ * of sends there) may run after the send has returned, in ksoftirqd. What
+ * the call sent counts as sent, so the observation waits for it, at most
+ * 200 ms each:
+ *   - until no CPU's backlog holds a packet (/proc/net/softnet_stat, 12th
+ *     column: the loopback packets waiting for that softirq); one read of
+ *     the file when nothing waits;
+ *   - TCP: until the socket has nothing unacknowledged (SIOCOUTQ is 0; the
+ *     peer acknowledges once the data is in its queue), or the peer holds
+ *     at least that much (its acknowledgement is merely delayed). */
+static int inet_type(int fd)
+{
+	int type = 0, dom = 0;
+	socklen_t l = sizeof(type), m = sizeof(dom);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &m) || (dom != AF_INET && dom != AF_INET6) ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l))
+		return 0;
+	return type;
+}
+
+static bool net_backlog(void)
+{
+	FILE *f = fopen("/proc/net/softnet_stat", "re");
+	char line[256];
+	bool busy = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int v[12];
+		if (sscanf(line, "%x %x %x %x %x %x %x %x %x %x %x %x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+			   &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]) == 12 && v[11])
+			busy = true;
+	}
+	fclose(f);
+	return busy;
+}
+
+static void settle(int fd, int peer)
+{
+	int q = 0, in = 0;
+
+	if (!inet_type(fd))
+		return;
+	for (int i = 0; i < 200 && net_backlog(); i++)
+		usleep(1000);
+	if (inet_type(fd) != SOCK_STREAM)
+		return;
+	for (int i = 0; i < 200 && !ioctl(fd, SIOCOUTQ, &q) && q > 0; i++) {
+		if (inet_type(peer) == SOCK_STREAM && !ioctl(peer, SIOCINQ, &in) && in >= q)
+			return;
+		usleep(1000);
+	}
+}
+
 static void drain(int fd, char *out)
 {
 	static char buf[65536];
@@ -699,6 +759,8 @@ static void observe(enum kind k, struct env *e, uint32_t flags, struct obs *o)
 		o->pos[1] = -EBADF;
 	describe_fs(o->fs, sizeof(o->fs));
 	o->drain[0][0] = o->drain[1][0] = 0;
+	settle(e->fd, e->fd2);
+	settle(e->fd2, e->fd);
 	if (e->drain_fd && e->fd >= 0)
 		drain(e->fd, o->drain[0]);
 	if ((e->drain_fd2 || (flags & R_CLOSE_FD)) && e->fd2 >= 0)
