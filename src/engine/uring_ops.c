@@ -62,6 +62,47 @@
 
 /* ---- fd kinds whose plain call io_uring does not reproduce ---- */
 
+/*
+ * What the preps of one submit asked about fds (lseek, fstat, getsockopt):
+ * a batch of 64 writes to one fd asks once, not 64 times. Valid only from
+ * sr_uring_kinds_begin to the end of that submit, on that thread: between
+ * submits an fd number may name another file, and a timeout or position
+ * may change at any time, so nothing is kept longer. Within one submit the
+ * calls have not run yet when their preps ask (the kernel sees them at
+ * io_uring_submit), so the answers are the ones each prep would get --
+ * except a position after an SQ that filled mid-submit (uring.c, get_sqe),
+ * which only xfer_done_rw's check of a read looks at.
+ */
+enum { Q_POS, Q_RCV, Q_SND };
+struct kent {
+	long fd;
+	long val; /* Q_POS: lseek's answer; Q_RCV/Q_SND: the timeout is set */
+	int q;
+};
+static __thread struct {
+	unsigned int n;
+	struct kent e[8];
+} kc;
+
+void sr_uring_kinds_begin(void)
+{
+	kc.n = 0;
+}
+
+static struct kent *kc_find(long fd, int q)
+{
+	for (unsigned int i = 0; i < kc.n; i++)
+		if (kc.e[i].fd == fd && kc.e[i].q == q)
+			return &kc.e[i];
+	return NULL;
+}
+
+static void kc_add(long fd, int q, long val)
+{
+	if (kc.n < sizeof(kc.e) / sizeof(kc.e[0]))
+		kc.e[kc.n++] = (struct kent){.fd = fd, .val = val, .q = q};
+}
+
 /* SO_RCVTIMEO or SO_SNDTIMEO (opt) of a socket is set: its blocking plain
  * call gives up after it (EAGAIN, connect EINPROGRESS), where io_uring waits
  * for readiness with no limit. Asked at every call that would go to
@@ -70,12 +111,17 @@
  * and io_uring gives the plain call's ENOTSOCK/EBADF itself. */
 static bool sock_timeo_set(long fd, int opt)
 {
+	int q = opt == SO_RCVTIMEO ? Q_RCV : Q_SND;
+	struct kent *k = kc_find(fd, q);
 	struct timeval tv = {0, 0};
 	socklen_t len = sizeof(tv);
+	bool set;
 
-	if (sr_rawsys6(SYS_getsockopt, fd, SOL_SOCKET, opt, (long)&tv, (long)&len, 0))
-		return false;
-	return tv.tv_sec || tv.tv_usec;
+	if (k)
+		return k->val;
+	set = !sr_rawsys6(SYS_getsockopt, fd, SOL_SOCKET, opt, (long)&tv, (long)&len, 0) && (tv.tv_sec || tv.tv_usec);
+	kc_add(fd, q, set);
+	return set;
 }
 
 /* A blocking socket call of direction opt (SO_RCVTIMEO: receive, accept;
@@ -122,7 +168,14 @@ static bool unseekable_differs(long fd, int opt)
  */
 static int xfer_prep(const long a[6], union sr_aux *x, int opt, uint64_t count)
 {
-	x->xf.pos = sr_rawsys6(SYS_lseek, a[0], 0, SEEK_CUR, 0, 0, 0);
+	struct kent *k = kc_find(a[0], Q_POS);
+
+	if (k) {
+		x->xf.pos = k->val;
+	} else {
+		x->xf.pos = sr_rawsys6(SYS_lseek, a[0], 0, SEEK_CUR, 0, 0, 0);
+		kc_add(a[0], Q_POS, x->xf.pos);
+	}
 	x->xf.count = count;
 	if (x->xf.pos == -ESPIPE && unseekable_differs(a[0], opt))
 		return -EOPNOTSUPP;

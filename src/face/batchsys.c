@@ -1112,6 +1112,7 @@ static int exec_uring(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *
 	struct io_uring_sqe tmp[BATCHSYS_MAX_RESULTS];
 
 	*rest = -1;
+	sr_uring_kinds_begin(); /* the preps below share what they ask about fds */
 	/* Prepare everything first: a prep that refuses its arguments sends
 	 * the whole batch to the loop before anything reaches the ring. */
 	for (int i = 0; i < n; i++) {
