@@ -208,13 +208,15 @@ static uint64_t iov_count(const long a[6])
  * before the calls ahead of it); a read did unless its retry failed --
  * then the position is still the one at prep. The plain call leaves it after the bytes moved,
  * at the end of the file for an append. Slow path: short results only. */
-static long xfer_done_rw(long res, const long a[6], union sr_aux *x, bool write, bool append)
+static long xfer_done_rw(long res, const long a[6], union sr_aux *x, bool write, bool append, long nowait_flags)
 {
 	long cur;
 
 	if (res <= 0 || x->xf.pos < 0 || (x->xf.count && (uint64_t)res >= x->xf.count))
 		return res;
-	if (write) {
+	/* A write with RWF_NOWAIT is not retried (REQ_F_NOWAIT): it is
+	 * checked as a read is. */
+	if (write && !(nowait_flags & RWF_NOWAIT)) {
 		struct stat st;
 		long fl = sr_rawsys6(SYS_fcntl, a[0], F_GETFL, 0, 0, 0, 0);
 		/* only regular files and block devices are retried (need_complete_io);
@@ -234,16 +236,16 @@ static long xfer_done_rw(long res, const long a[6], union sr_aux *x, bool write,
 }
 static long done_read(long res, const long a[6], union sr_aux *x)
 {
-	return xfer_done_rw(res, a, x, false, false);
+	return xfer_done_rw(res, a, x, false, false, 0);
 }
 static long done_write(long res, const long a[6], union sr_aux *x)
 {
-	return xfer_done_rw(res, a, x, true, false);
+	return xfer_done_rw(res, a, x, true, false, 0);
 }
 /* preadv2/pwritev2: only at offset -1 (prep sets pos to -1 otherwise) */
 static long done_write2(long res, const long a[6], union sr_aux *x)
 {
-	return xfer_done_rw(res, a, x, true, (a[5] & RWF_APPEND) != 0);
+	return xfer_done_rw(res, a, x, true, (a[5] & RWF_APPEND) != 0, a[5]);
 }
 
 /* An iovec count io_uring's 32-bit SQE length would cut: readv(2) takes an
