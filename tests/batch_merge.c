@@ -197,9 +197,12 @@ int main(void)
 		keep = SYSRING_BATCHSYS_EXEC_URING;
 	else if (exec && !strcmp(exec, "kmod"))
 		keep = SYSRING_BATCHSYS_EXEC_KMOD;
+/* Forced io_uring: after a short count or a failure the chain ends (IO_LINK)
+ * and the loop runs only the rest, so it merges only that. */
 #define CHECK_MERGED(expr)                                                               \
 	do {                                                                             \
-		if (!strcmp(sysring_batch_last_executor(h), "loop"))                     \
+		if (keep != SYSRING_BATCHSYS_EXEC_URING &&                               \
+		    !strcmp(sysring_batch_last_executor(h), "loop"))                     \
 			T_ASSERT(expr);                                                  \
 	} while (0)
 

@@ -102,6 +102,10 @@ union sr_aux {
 	struct {
 		int64_t in, out;
 	} spl;
+	struct { /* a transfer at the file position (uring_ops.c) */
+		int64_t pos;    /* the position at prep, or -errno (-ESPIPE: none) */
+		uint64_t count; /* the bytes asked for; 0: not known */
+	} xf;
 };
 
 struct sr_ctx;

@@ -548,6 +548,7 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 	 * caller's differ (or cannot be compared), the threads run it. */
 	if (sr_unlikely(ur->sqpoll) && (!ur->sq_creds || !creds_same(ur->sq_creds)))
 		return 0;
+	sr_uring_kinds_begin(); /* the preps below share what they ask about fds */
 	pthread_mutex_lock(&ur->sq_lock);
 	for (; done < n; done++) {
 		struct sr_req *req = reqs[done];

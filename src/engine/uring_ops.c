@@ -20,11 +20,14 @@
 #include <liburing.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "../core/core.h"
+#include "../core/rawsys.h"
 #include "../core/uaccess.h"
 #include "../table/table.h"
 
@@ -60,14 +63,208 @@
 	const struct sr_uring_op sr_uop_##name = {                                          \
 		.opcode = (opc), .punts = 1, .prep = (prepfn), .done = (donefn)}
 
+/* ---- fd kinds whose plain call io_uring does not reproduce ---- */
+
+/*
+ * What the preps of one submit asked about fds (lseek, fstat, getsockopt):
+ * a batch of 64 writes to one fd asks once, not 64 times. Valid only from
+ * sr_uring_kinds_begin to the end of that submit, on that thread: between
+ * submits an fd number may name another file, and a timeout or position
+ * may change at any time, so nothing is kept longer. Within one submit the
+ * calls have not run yet when their preps ask (the kernel sees them at
+ * io_uring_submit), so the answers are the ones each prep would get --
+ * except a position after an SQ that filled mid-submit (uring.c, get_sqe),
+ * which only xfer_done_rw's check of a read looks at.
+ */
+enum { Q_POS, Q_RCV, Q_SND };
+struct kent {
+	long fd;
+	long val; /* Q_POS: lseek's answer; Q_RCV/Q_SND: the timeout is set */
+	int q;
+};
+static __thread struct {
+	unsigned int n;
+	struct kent e[8];
+} kc;
+
+void sr_uring_kinds_begin(void)
+{
+	kc.n = 0;
+}
+
+static struct kent *kc_find(long fd, int q)
+{
+	for (unsigned int i = 0; i < kc.n; i++)
+		if (kc.e[i].fd == fd && kc.e[i].q == q)
+			return &kc.e[i];
+	return NULL;
+}
+
+static void kc_add(long fd, int q, long val)
+{
+	if (kc.n < sizeof(kc.e) / sizeof(kc.e[0]))
+		kc.e[kc.n++] = (struct kent){.fd = fd, .val = val, .q = q};
+}
+
+/* SO_RCVTIMEO or SO_SNDTIMEO (opt) of a socket is set: its blocking plain
+ * call gives up after it (EAGAIN, connect EINPROGRESS), where io_uring waits
+ * for readiness with no limit. Asked at every call that would go to
+ * io_uring -- a setsockopt may change it at any time -- and only then (a
+ * call that completed inline never asks). Not a socket, or a bad fd: false,
+ * and io_uring gives the plain call's ENOTSOCK/EBADF itself. */
+static bool sock_timeo_set(long fd, int opt)
+{
+	int q = opt == SO_RCVTIMEO ? Q_RCV : Q_SND;
+	struct kent *k = kc_find(fd, q);
+	struct timeval tv = {0, 0};
+	socklen_t len = sizeof(tv);
+	bool set;
+
+	if (k)
+		return k->val;
+	set = !sr_rawsys6(SYS_getsockopt, fd, SOL_SOCKET, opt, (long)&tv, (long)&len, 0) && (tv.tv_sec || tv.tv_usec);
+	kc_add(fd, q, set);
+	return set;
+}
+
+/* A blocking socket call of direction opt (SO_RCVTIMEO: receive, accept;
+ * SO_SNDTIMEO: send, connect): MSG_DONTWAIT never waits, a timeout makes
+ * the plain call stop waiting (table.h, the io_uring column's preps). */
+static bool sock_call_differs(long fd, int opt, long msgflags)
+{
+	return !(msgflags & MSG_DONTWAIT) && sock_timeo_set(fd, opt);
+}
+
+/* An fd without a position (lseek said ESPIPE): a character device -- a
+ * tty or pty, whose read returns at once by its termios (VMIN 0 VTIME 0,
+ * a timer, a hang-up) where io_uring's poll-retry waits for data, or any
+ * other device whose readiness io_uring cannot read -- or a socket with a
+ * timeout in the transfer's direction. Pipes and sockets without one are
+ * io_uring's. */
+static bool unseekable_differs(long fd, int opt)
+{
+	struct stat st;
+
+	if (sr_rawsys6(SYS_fstat, fd, (long)&st, 0, 0, 0, 0))
+		return false;
+	if (S_ISCHR(st.st_mode))
+		return true;
+	return S_ISSOCK(st.st_mode) && sock_timeo_set(fd, opt);
+}
+
 /* ---- read / write family ---- */
+
+/*
+ * A transfer at the file position. io_uring (6.1 .. 6.18, io_uring/rw.c)
+ * retries a short transfer on a regular file or block device in io-wq and,
+ * when the retry fails -- RLIMIT_FSIZE's EFBIG, a full disk, a page that
+ * faults, an I/O error -- answers the bytes moved so far but stores the
+ * file position only for a result >= 0 (kiocb_done): the position stays
+ * where it was, where the plain call has moved it by the count. So prep
+ * keeps the position (lseek SEEK_CUR, which also tells an fd without one:
+ * unseekable_differs) and the count, and done puts the position where the
+ * plain call leaves it after a short count (xfer_done). A call whose
+ * position io_uring stored (a read that ended at end of file) is left
+ * alone. The position io_uring would use is the one at prep: calls on one
+ * fd are run in submission order by nobody (plain calls of several threads
+ * neither), and a batch stops at a short transfer (batchsys.c, IO_LINK).
+ */
+static int xfer_prep(const long a[6], union sr_aux *x, int opt, uint64_t count)
+{
+	struct kent *k = kc_find(a[0], Q_POS);
+
+	if (k) {
+		x->xf.pos = k->val;
+	} else {
+		x->xf.pos = sr_rawsys6(SYS_lseek, a[0], 0, SEEK_CUR, 0, 0, 0);
+		kc_add(a[0], Q_POS, x->xf.pos);
+	}
+	x->xf.count = count;
+	if (x->xf.pos == -ESPIPE && unseekable_differs(a[0], opt))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/* The bytes an iovec array asks for; 0 when it cannot be read (done then
+ * treats every positive result as possibly short). */
+static uint64_t iov_count(const long a[6])
+{
+	struct iovec v[16];
+	uint64_t total = 0;
+
+	if (a[2] <= 0 || a[2] > 1024)
+		return 0;
+	for (long i = 0; i < a[2]; i += 16) {
+		long k = a[2] - i < 16 ? a[2] - i : 16;
+		if (sr_ua_copy(v, (const struct iovec *)a[1] + i, (size_t)k * sizeof(v[0])))
+			return 0;
+		for (long j = 0; j < k; j++)
+			total += v[j].iov_len;
+	}
+	return total;
+}
+
+/* After a short count at the file position: a write io_uring cut short on
+ * a regular file or block device never stored its position (such a write
+ * is retried until it fails, io_write), so the position moves by the count
+ * from wherever it is (also in a batch, where the position at prep was
+ * before the calls ahead of it); a read did unless its retry failed --
+ * then the position is still the one at prep. The plain call leaves it after the bytes moved,
+ * at the end of the file for an append. Slow path: short results only. */
+static long xfer_done_rw(long res, const long a[6], union sr_aux *x, bool write, bool append, long nowait_flags)
+{
+	long cur;
+
+	if (res <= 0 || x->xf.pos < 0 || (x->xf.count && (uint64_t)res >= x->xf.count))
+		return res;
+	/* A write with RWF_NOWAIT is not retried (REQ_F_NOWAIT): it is
+	 * checked as a read is. */
+	if (write && !(nowait_flags & RWF_NOWAIT)) {
+		struct stat st;
+		long fl = sr_rawsys6(SYS_fcntl, a[0], F_GETFL, 0, 0, 0, 0);
+		/* only regular files and block devices are retried (need_complete_io);
+		 * on others io_uring stored the position of its short count */
+		if (sr_rawsys6(SYS_fstat, a[0], (long)&st, 0, 0, 0, 0) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+			return res;
+		if (append || (fl >= 0 && (fl & O_APPEND)))
+			sr_rawsys6(SYS_lseek, a[0], 0, SEEK_END, 0, 0, 0);
+		else
+			sr_rawsys6(SYS_lseek, a[0], res, SEEK_CUR, 0, 0, 0);
+		return res;
+	}
+	cur = sr_rawsys6(SYS_lseek, a[0], 0, SEEK_CUR, 0, 0, 0);
+	if (cur == x->xf.pos)
+		sr_rawsys6(SYS_lseek, a[0], res, SEEK_CUR, 0, 0, 0);
+	return res;
+}
+static long done_read(long res, const long a[6], union sr_aux *x)
+{
+	return xfer_done_rw(res, a, x, false, false, 0);
+}
+static long done_write(long res, const long a[6], union sr_aux *x)
+{
+	return xfer_done_rw(res, a, x, true, false, 0);
+}
+/* preadv2/pwritev2: only at offset -1 (prep sets pos to -1 otherwise) */
+static long done_write2(long res, const long a[6], union sr_aux *x)
+{
+	return xfer_done_rw(res, a, x, true, (a[5] & RWF_APPEND) != 0, a[5]);
+}
+
+/* An iovec count io_uring's 32-bit SQE length would cut: readv(2) takes an
+ * unsigned long (EINVAL above UIO_MAXIOV). */
+static bool iovcnt_narrows(long n)
+{
+	return (unsigned long)n > 0xffffffffUL;
+}
 
 static int prep_read(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
-	(void)x;
 	/* offset -1: the file position, used and advanced as read(2) does */
 	io_uring_prep_read(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)-1);
-	return a[2] < 0 || (unsigned long)a[2] > 0x7ffff000ul ? -EOPNOTSUPP : 0;
+	if (a[2] < 0 || (unsigned long)a[2] > 0x7ffff000ul)
+		return -EOPNOTSUPP;
+	return xfer_prep(a, x, SO_RCVTIMEO, (uint64_t)a[2]);
 }
 static int prep_pread(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
@@ -79,14 +276,15 @@ static int prep_pread(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 }
 static int prep_readv(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
-	(void)x;
+	if (iovcnt_narrows(a[2]))
+		return -EOPNOTSUPP;
 	io_uring_prep_readv(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)-1);
-	return 0;
+	return xfer_prep(a, x, SO_RCVTIMEO, iov_count(a));
 }
 static int prep_preadv(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
-	if (a[3] < 0)
+	if (a[3] < 0 || iovcnt_narrows(a[2]))
 		return -EOPNOTSUPP;
 	io_uring_prep_readv(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)a[3]);
 	return 0;
@@ -97,18 +295,19 @@ static int prep_preadv(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 
 static int prep_preadv2(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
-	(void)x;
-	if (a[5] & ~(long)SR_RWF_SAME)
+	if (a[5] & ~(long)SR_RWF_SAME || iovcnt_narrows(a[2]))
 		return -EOPNOTSUPP;
 	/* preadv2's offset -1 means the file position, as io_uring's does */
 	io_uring_prep_readv2(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)a[3], (int)a[5]);
-	return 0;
+	x->xf.pos = -1;
+	return a[3] == -1 ? xfer_prep(a, x, SO_RCVTIMEO, iov_count(a)) : 0;
 }
 static int prep_write(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
-	(void)x;
 	io_uring_prep_write(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)-1);
-	return a[2] < 0 || (unsigned long)a[2] > 0x7ffff000ul ? -EOPNOTSUPP : 0;
+	if (a[2] < 0 || (unsigned long)a[2] > 0x7ffff000ul)
+		return -EOPNOTSUPP;
+	return xfer_prep(a, x, SO_SNDTIMEO, (uint64_t)a[2]);
 }
 static int prep_pwrite(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
@@ -120,41 +319,42 @@ static int prep_pwrite(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 }
 static int prep_writev(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
-	(void)x;
+	if (iovcnt_narrows(a[2]))
+		return -EOPNOTSUPP;
 	io_uring_prep_writev(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)-1);
-	return 0;
+	return xfer_prep(a, x, SO_SNDTIMEO, iov_count(a));
 }
 static int prep_pwritev(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
-	if (a[3] < 0)
+	if (a[3] < 0 || iovcnt_narrows(a[2]))
 		return -EOPNOTSUPP;
 	io_uring_prep_writev(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)a[3]);
 	return 0;
 }
 static int prep_pwritev2(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
-	(void)x;
-	if (a[5] & ~(long)SR_RWF_SAME)
+	if (a[5] & ~(long)SR_RWF_SAME || iovcnt_narrows(a[2]))
 		return -EOPNOTSUPP;
 	io_uring_prep_writev2(s, (int)a[0], P(a[1]), (unsigned)a[2], (__u64)a[3], (int)a[5]);
-	return 0;
+	x->xf.pos = -1;
+	return a[3] == -1 ? xfer_prep(a, x, SO_SNDTIMEO, iov_count(a)) : 0;
 }
 /* A transfer: its direction and buffer shape, its offset argument (0:
  * always the file position), and a[0] an fd whose O_NONBLOCK matters. */
 #define OP_XFER(name, opc, prepfn, x, pos, ...)                                              \
 	const struct sr_uring_op sr_uop_##name = {.opcode = (opc), .nbfds = 1, .xfer = (x),   \
 						  .pos_arg = (pos), .prep = (prepfn), __VA_ARGS__}
-OP_XFER(read, IORING_OP_READ, prep_read, SR_XFER_IN_BUF, 0);
+OP_XFER(read, IORING_OP_READ, prep_read, SR_XFER_IN_BUF, 0, .done = done_read);
 OP_XFER(pread64, IORING_OP_READ, prep_pread, SR_XFER_IN_BUF, 3);
-OP_XFER(readv, IORING_OP_READV, prep_readv, SR_XFER_IN_IOV, 0);
+OP_XFER(readv, IORING_OP_READV, prep_readv, SR_XFER_IN_IOV, 0, .done = done_read);
 OP_XFER(preadv, IORING_OP_READV, prep_preadv, SR_XFER_IN_IOV, 3);
-OP_XFER(preadv2, IORING_OP_READV, prep_preadv2, SR_XFER_IN_IOV, 3);
-OP_XFER(write, IORING_OP_WRITE, prep_write, SR_XFER_OUT_BUF, 0, .rest = 1);
+OP_XFER(preadv2, IORING_OP_READV, prep_preadv2, SR_XFER_IN_IOV, 3, .done = done_read);
+OP_XFER(write, IORING_OP_WRITE, prep_write, SR_XFER_OUT_BUF, 0, .rest = 1, .done = done_write);
 OP_XFER(pwrite64, IORING_OP_WRITE, prep_pwrite, SR_XFER_OUT_BUF, 3);
-OP_XFER(writev, IORING_OP_WRITEV, prep_writev, SR_XFER_OUT_IOV, 0, .vrest = 1);
+OP_XFER(writev, IORING_OP_WRITEV, prep_writev, SR_XFER_OUT_IOV, 0, .vrest = 1, .done = done_write);
 OP_XFER(pwritev, IORING_OP_WRITEV, prep_pwritev, SR_XFER_OUT_IOV, 3, .vrest = 1);
-OP_XFER(pwritev2, IORING_OP_WRITEV, prep_pwritev2, SR_XFER_OUT_IOV, 3, .vrest = 1);
+OP_XFER(pwritev2, IORING_OP_WRITEV, prep_pwritev2, SR_XFER_OUT_IOV, 3, .vrest = 1, .done = done_write2);
 
 /* ---- sync ---- */
 
@@ -233,9 +433,14 @@ OP_FDTAB(close, IORING_OP_CLOSE, prep_close, 0);
 
 /* ---- stat family: statx into aux, then the struct stat the call fills ---- */
 
+/* A NULL path: with AT_EMPTY_PATH, 6.11 and later take it as "" (the fd
+ * itself) where io_uring's statx says EFAULT; earlier kernels say EFAULT
+ * plainly. The plain call answers for the running kernel. */
 static int prep_statx(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
+	if (!a[1])
+		return -EOPNOTSUPP;
 	io_uring_prep_statx(s, (int)a[0], P(a[1]), (int)a[2], (unsigned)a[3], P(a[4]));
 	return 0;
 }
@@ -299,6 +504,8 @@ static int prep_newfstatat(struct io_uring_sqe *s, const long a[6], union sr_aux
 	/* newfstatat accepts these flags; statx any others differently */
 	if (a[3] & ~(long)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
 		return -EOPNOTSUPP;
+	if (!a[1])
+		return -EOPNOTSUPP; /* a NULL path: as prep_statx */
 	stat_prep(s, (int)a[0], P(a[1]), (int)a[3], x);
 	return 0;
 }
@@ -481,27 +688,43 @@ OP_PUNTS(linkat, IORING_OP_LINKAT, prep_linkat, NULL);
 
 /* ---- extended attributes (path ones follow symlinks, as io_uring does) ---- */
 
+/* The value's size is a size_t (setxattr says E2BIG above XATTR_SIZE_MAX,
+ * getxattr reads at most that much), io_uring's SQE length 32 bits: a
+ * size that does not fit goes to the plain call. */
+static bool xattr_size_narrows(long size)
+{
+	return (unsigned long)size > 0xffffffffUL;
+}
+
 static int prep_getxattr(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
+	if (xattr_size_narrows(a[3]))
+		return -EOPNOTSUPP;
 	io_uring_prep_getxattr(s, P(a[1]), P(a[2]), P(a[0]), (unsigned)a[3]);
 	return 0;
 }
 static int prep_fgetxattr(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
+	if (xattr_size_narrows(a[3]))
+		return -EOPNOTSUPP;
 	io_uring_prep_fgetxattr(s, (int)a[0], P(a[1]), P(a[2]), (unsigned)a[3]);
 	return 0;
 }
 static int prep_setxattr(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
+	if (xattr_size_narrows(a[3]))
+		return -EOPNOTSUPP;
 	io_uring_prep_setxattr(s, P(a[1]), P(a[2]), P(a[0]), (int)a[4], (unsigned)a[3]);
 	return 0;
 }
 static int prep_fsetxattr(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
+	if (xattr_size_narrows(a[3]))
+		return -EOPNOTSUPP;
 	io_uring_prep_fsetxattr(s, (int)a[0], P(a[1]), P(a[2]), (int)a[4], (unsigned)a[3]);
 	return 0;
 }
@@ -518,28 +741,37 @@ static int prep_socket(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 	io_uring_prep_socket(s, (int)a[0], (int)a[1], (int)a[2], 0);
 	return 0;
 }
+/* The blocking socket calls below give up after SO_RCVTIMEO/SO_SNDTIMEO
+ * plainly; io_uring waits without a limit (sock_call_differs). */
 static int prep_connect(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
+	if (sock_call_differs(a[0], SO_SNDTIMEO, 0))
+		return -EOPNOTSUPP;
 	io_uring_prep_connect(s, (int)a[0], P(a[1]), (socklen_t)a[2]);
 	return 0;
 }
 static int prep_accept(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
+	if (sock_call_differs(a[0], SO_RCVTIMEO, 0))
+		return -EOPNOTSUPP;
 	io_uring_prep_accept(s, (int)a[0], P(a[1]), P(a[2]), 0);
 	return 0;
 }
 static int prep_accept4(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
+	if (sock_call_differs(a[0], SO_RCVTIMEO, 0))
+		return -EOPNOTSUPP;
 	io_uring_prep_accept(s, (int)a[0], P(a[1]), P(a[2]), (int)a[3]);
 	return 0;
 }
 static int prep_sendto(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
-	if ((unsigned long)a[2] > 0xffffffffUL || (a[4] && ((unsigned long)a[5] > 0xffff)))
+	if ((unsigned long)a[2] > 0xffffffffUL || (a[4] && ((unsigned long)a[5] > 0xffff)) ||
+	    sock_call_differs(a[0], SO_SNDTIMEO, a[3]))
 		return -EOPNOTSUPP;
 	/* MSG_WAITALL: io_uring returns a partial send on a stream socket
 	 * unless asked to retry, where the plain send(2) on a blocking socket
@@ -552,7 +784,7 @@ static int prep_sendto(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 }
 static int prep_recvfrom(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
-	if ((unsigned long)a[2] > 0xffffffffUL)
+	if ((unsigned long)a[2] > 0xffffffffUL || sock_call_differs(a[0], SO_RCVTIMEO, a[3]))
 		return -EOPNOTSUPP;
 	if (!a[4]) {
 		io_uring_prep_recv(s, (int)a[0], P(a[1]), (size_t)a[2], (int)a[3]);
@@ -606,7 +838,7 @@ static bool msghdr_differs(const long a[6])
 static int prep_sendmsg(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
-	if (msghdr_differs(a))
+	if (msghdr_differs(a) || sock_call_differs(a[0], SO_SNDTIMEO, a[2]))
 		return -EOPNOTSUPP;
 	io_uring_prep_sendmsg(s, (int)a[0], P(a[1]), (unsigned)a[2] | MSG_WAITALL); /* see prep_sendto */
 	return 0;
@@ -614,7 +846,7 @@ static int prep_sendmsg(struct io_uring_sqe *s, const long a[6], union sr_aux *x
 static int prep_recvmsg(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 {
 	(void)x;
-	if (msghdr_differs(a))
+	if (msghdr_differs(a) || sock_call_differs(a[0], SO_RCVTIMEO, a[2]))
 		return -EOPNOTSUPP;
 	io_uring_prep_recvmsg(s, (int)a[0], P(a[1]), (unsigned)a[2]);
 	return 0;
@@ -754,6 +986,14 @@ static int prep_waitid(struct io_uring_sqe *s, const long a[6], union sr_aux *x)
 	if ((a[3] & ~ok) || !(a[3] & (WEXITED | WSTOPPED | WCONTINUED)) || a[0] < P_ALL || a[0] > P_PIDFD ||
 	    (a[0] == P_PID && (int)a[1] <= 0) || (a[0] == P_PGID && (int)a[1] < 0))
 		return -EOPNOTSUPP;
+	/* A PIDFD_NONBLOCK pidfd (O_NONBLOCK in its file flags) makes the
+	 * plain call WNOHANG -- EAGAIN while the child runs -- where io_uring
+	 * waits: the fd's flags, asked now (fcntl(F_SETFL) may change them). */
+	if (a[0] == P_PIDFD && !(a[3] & WNOHANG)) {
+		long fl = sr_rawsys6(SYS_fcntl, a[1], F_GETFL, 0, 0, 0, 0);
+		if (fl >= 0 && (fl & O_NONBLOCK))
+			return -EOPNOTSUPP;
+	}
 	io_uring_prep_rw(SR_IORING_OP_WAITID, s, (int)a[1], NULL, (unsigned)a[0], 0);
 	s->file_index = (__u32)a[3]; /* options */
 	s->addr2 = (__u64)a[2];      /* siginfo_t * */

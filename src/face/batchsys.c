@@ -8,9 +8,9 @@
  *   kmod   the sysring.ko module, one crossing per batch (when present; the
  *          seam is bs_exec_kmod, filled in by the module issue)
  *   uring  one io_uring_submit_and_wait for the whole batch, the calls
- *          hard-linked (IOSQE_IO_HARDLINK: in order, a failure does not stop
- *          the rest; IOSQE_IO_LINK with STOP_ON_ERROR), the fds as the calls
- *          name them
+ *          linked (IOSQE_IO_LINK: in order; a failure or short count ends
+ *          the chain and the loop runs the rest, or stops the batch with
+ *          STOP_ON_ERROR), the fds as the calls name them
  *   loop   a plain loop of raw calls on the caller, runs of reads or writes
  *          on one regular file merged into one vectored call (exec_run)
  *
@@ -1100,9 +1100,13 @@ static int exec_kmod(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
  *    with 1025 iovecs) fails its whole chain, ECANCELED for every other
  *    call, before any of them ran (a chain is issued once complete): the
  *    loop runs the batch and each call gives its own answer;
- *  - with IOSQE_IO_LINK (STOP_ON_ERROR) a short read or write breaks the
- *    chain too, where only a failure stops the batch: the calls after it
- *    never ran, and the loop runs them.
+ *  - a failure, or a short read or write, breaks the chain (IOSQE_IO_LINK),
+ *    where the plain sequence goes on (only a failure stops a batch, and
+ *    only with STOP_ON_ERROR): the calls after it never ran, and the loop
+ *    runs them -- after a short transfer at the file position, from the
+ *    position the plain call leaves (its done, uring_ops.c), which a hard
+ *    link would not wait for (a write cut short by RLIMIT_FSIZE, then the
+ *    next write at the old position).
  * Only -ECANCELED tells these apart from real results: io_uring gives it
  * for nothing else here (no link timeouts, no cancels).
  */
@@ -1116,6 +1120,7 @@ static int exec_uring(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *
 	struct io_uring_sqe tmp[BATCHSYS_MAX_RESULTS];
 
 	*rest = -1;
+	sr_uring_kinds_begin(); /* the preps below share what they ask about fds */
 	/* Prepare everything first: a prep that refuses its arguments sends
 	 * the whole batch to the loop before anything reaches the ring. */
 	for (int i = 0; i < n; i++) {
@@ -1123,8 +1128,13 @@ static int exec_uring(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *
 		memset(&tmp[i], 0, sizeof(tmp[i]));
 		if (e->uring->prep(&tmp[i], calls[i].a, &h->aux[i]))
 			return -EAGAIN;
+		/* IO_LINK, also without STOP_ON_ERROR: a failure or a short
+		 * count ends the chain, and the plain sequence goes on from the
+		 * next call in the loop (below). A hard link would run the next
+		 * transfer at a file position io_uring left behind after a
+		 * short one (uring_ops.c, xfer_prep). */
 		if (i + 1 < n)
-			tmp[i].flags |= stop ? IOSQE_IO_LINK : IOSQE_IO_HARDLINK;
+			tmp[i].flags |= IOSQE_IO_LINK;
 		tmp[i].user_data = (uint64_t)i;
 		res[i] = -ECANCELED;
 	}
@@ -1152,13 +1162,14 @@ static int exec_uring(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *
 	for (int i = 0; i < n && c < 0; i++)
 		if (res[i] == -ECANCELED)
 			c = i;
-	if (c >= 0 && (!stop || c == 0))
+	if (c == 0)
 		return -EAGAIN; /* a chain failed at submission: nothing ran */
 	for (int i = 0; i < n; i++) {
 		if (i == c) {
-			/* stopped after calls[c - 1]: a failure, or a short
+			/* stopped after calls[c - 1]: a failure (which ends
+			 * the sequence only with STOP_ON_ERROR), or a short
 			 * transfer the plain sequence would go on after */
-			if (res[c - 1] >= 0)
+			if (res[c - 1] >= 0 || !stop)
 				*rest = c;
 			break;
 		}

@@ -73,6 +73,14 @@ struct sr_uring_op {
 };
 
 /*
+ * Called by every submitter of io_uring preps (uring.c, batchsys.c) before
+ * the preps of one submission: what they learn about fds (a position, a
+ * socket's timeout) is reused by the preps of that submission only
+ * (uring_ops.c), never kept for a later one.
+ */
+void sr_uring_kinds_begin(void);
+
+/*
  * The non-blocking column: an honest attempt (RWF_NOWAIT, MSG_DONTWAIT,
  * RESOLVE_CACHED) that either completes the call, returning 1 with *res set
  * (a result or a final error), or does nothing and returns 0 (it would

@@ -94,6 +94,14 @@ enum kind {
 	K_USOCK,       /* unbound unix datagram socket; addr: run/"bnd" (free) */
 	K_CREDS,       /* a root-only file "secret" (0600) in a world-writable run dir, and the
 			* calls made with effective uid 65534 (seteuid; needs root) */
+	K_REG_FSIZE,   /* K_REG at position 4000 under RLIMIT_FSIZE 4096 (SIGXFSZ ignored): a
+			* write there is cut short, the next one says EFBIG */
+	K_SP_TIMEO,    /* unix stream socketpair, blocking, nothing to read on fd and fd's send
+			* buffer full; SO_RCVTIMEO and SO_SNDTIMEO of 100 ms on fd */
+	K_LISTEN_TIMEO, /* blocking listener, none waiting, SO_RCVTIMEO 100 ms */
+	K_TCP_SOCK_TIMEO_FULL, /* blocking TCP socket, SO_SNDTIMEO 100 ms, the listener's backlog full */
+	K_PTY_RAW0,    /* blocking pty slave in raw mode, VMIN 0 VTIME 0, nothing to read; fd2 master */
+	K_PIDFD_NB,    /* PIDFD_NONBLOCK pidfd of a running child */
 	K__COUNT
 };
 

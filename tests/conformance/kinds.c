@@ -22,6 +22,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -62,7 +63,20 @@ static const char *const names[K__COUNT] = {
 	[K_EPOLL_E] = "epoll, nothing ready", [K_CHILD] = "exited child", [K_CHILD_RUN] = "running child",
 	[K_FUTEX] = "futex", [K_XATTR] = "file with xattr", [K_FILEPIPE] = "file and pipe",
 	[K_TWOPIPES] = "two pipes", [K_USOCK] = "unbound unix socket", [K_CREDS] = "effective uid 65534",
+	[K_REG_FSIZE] = "regular@4000 RLIMIT_FSIZE 4096", [K_SP_TIMEO] = "socketpair SO_RCVTIMEO/SO_SNDTIMEO",
+	[K_LISTEN_TIMEO] = "listener SO_RCVTIMEO", [K_TCP_SOCK_TIMEO_FULL] = "TCP socket SO_SNDTIMEO, backlog full",
+	[K_PTY_RAW0] = "pty slave VMIN 0 VTIME 0", [K_PIDFD_NB] = "pidfd PIDFD_NONBLOCK, running child",
 };
+
+/* SO_RCVTIMEO/SO_SNDTIMEO of 100 ms: the plain blocking call gives up then */
+static int sock_timeo(int fd, int opt)
+{
+	struct timeval tv = {0, 100 * 1000};
+	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+static struct rlimit saved_fsize;
+static bool fsize_set; /* saved_fsize holds the limit to restore */
 
 const char *kind_name(enum kind k)
 {
@@ -619,6 +633,86 @@ int kind_setup(enum kind k, struct env *e, const char **why)
 		 * executors too); the saved uid stays 0 to come back */
 		return seteuid(65534);
 	}
+	case K_REG_FSIZE: {
+		struct rlimit rl;
+		if (make_file(e->path, FILE_BYTES))
+			return -1;
+		e->fd = open(e->path, O_RDWR);
+		if (e->fd < 0 || lseek(e->fd, 4000, SEEK_SET) != 4000 || getrlimit(RLIMIT_FSIZE, &saved_fsize))
+			return -1;
+		/* the plain call's SIGXFSZ would end the test; what the signal
+		 * does is not this kind's concern */
+		signal(SIGXFSZ, SIG_IGN);
+		rl = saved_fsize;
+		rl.rlim_cur = 4096;
+		fsize_set = true;
+		return setrlimit(RLIMIT_FSIZE, &rl);
+	}
+	case K_SP_TIMEO: {
+		int s[2];
+		char fill[4096];
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, s))
+			return -1;
+		e->fd = s[0];
+		e->fd2 = s[1];
+		e->drain_fd = e->drain_fd2 = true;
+		memset(fill, 'x', sizeof(fill));
+		nonblock(e->fd);
+		while (write(e->fd, fill, sizeof(fill)) > 0)
+			;
+		while (write(e->fd, fill, 1) > 0)
+			;
+		if (fcntl(e->fd, F_SETFL, fcntl(e->fd, F_GETFL) & ~O_NONBLOCK))
+			return -1;
+		return sock_timeo(e->fd, SO_RCVTIMEO) || sock_timeo(e->fd, SO_SNDTIMEO) ? -1 : 0;
+	}
+	case K_LISTEN_TIMEO:
+		e->fd = inet_listener(e, 8);
+		if (e->fd < 0) {
+			*why = "no TCP on the loopback interface";
+			return -1;
+		}
+		return sock_timeo(e->fd, SO_RCVTIMEO);
+	case K_TCP_SOCK_TIMEO_FULL:
+		e->fd2 = inet_listener(e, 0);
+		e->fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (e->fd2 < 0 || e->fd < 0) {
+			*why = "no TCP on the loopback interface";
+			return -1;
+		}
+		/* as K_TCP_SOCK_NB_FULL: connections the backlog leaves unanswered */
+		for (int i = 0; i < 3; i++) {
+			e->extra[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+			connect(e->extra[i], (struct sockaddr *)&e->addr, e->addrlen);
+			struct timespec ts = {0, 20 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		return sock_timeo(e->fd, SO_SNDTIMEO);
+	case K_PTY_RAW0: {
+		struct termios t;
+		int m;
+		if (pty_open(e, false)) {
+			*why = "no pseudo-terminals (devpts)";
+			return -1;
+		}
+		/* the slave is the fd the calls use, the master fd2 */
+		m = e->fd;
+		e->fd = e->fd2;
+		e->fd2 = m;
+		if (tcgetattr(e->fd, &t))
+			return -1;
+		t.c_cc[VMIN] = 0;
+		t.c_cc[VTIME] = 0;
+		return tcsetattr(e->fd, TCSANOW, &t);
+	}
+	case K_PIDFD_NB:
+		e->child = child(&e->child_pipe);
+		if (e->child < 0)
+			return -1;
+		e->fd = (int)syscall(SYS_pidfd_open, e->child, 04000 /* PIDFD_NONBLOCK */);
+		if (e->fd < 0)
+			*why = "no pidfd_open";
+		return e->fd >= 0 ? 0 : -1;
 	case K__COUNT:
 		break;
 	}
@@ -670,6 +764,10 @@ void kind_release(enum kind k, struct env *e)
 void kind_after_calls(enum kind k, struct env *e)
 {
 	(void)e;
+	if (k == K_REG_FSIZE && fsize_set) {
+		setrlimit(RLIMIT_FSIZE, &saved_fsize);
+		fsize_set = false;
+	}
 	if (k == K_CREDS && geteuid() != 0) {
 		if (seteuid(0))
 			abort();
