@@ -236,34 +236,16 @@ static int check_collect(const struct sr_ctx *ctx, long min_nr, long max_nr,
 	return sr_timeout_check(timeout);
 }
 
-/*
- * The caller's memory of a collect (uaccess.h), after check_collect's
- * EINVAL checks: the timeout is read once into *ts (*timeout then points to
- * it), unreadable: -EFAULT, as io_getevents(2)'s copy of it; invalid:
- * -EINVAL. The events array is probed for writing once per call, so that
- * sr_cq_collect's stores cannot fault: at most nr_events events can come,
- * so only that much of it. An array that is writable only in part limits
- * the collect to its writable start, as the kernel stops at the first event
- * it cannot copy; one that cannot take a single event is -EFAULT. Nothing
- * is collected before the probe, so nothing is lost.
- */
-static long collect_user_mem(const struct sr_ctx *ctx, long *min_nr, long *max_nr,
-			     struct async_event *events, const struct timespec **timeout,
-			     struct timespec *ts)
+/* collect_user_mem's rare part: an array over several pages, or one that
+ * faulted. */
+static __attribute__((noinline, cold)) long collect_probe_slow(long *min_nr, long *max_nr,
+							      struct async_event *events, unsigned long n)
 {
-	unsigned long n = (unsigned long)*max_nr < ctx->nr_events ? (unsigned long)*max_nr : ctx->nr_events;
 	uintptr_t page, start = (uintptr_t)events;
 
-	if (*timeout) {
-		if (sr_ua_copy(ts, *timeout, sizeof(*ts)))
-			return -EFAULT;
-		*timeout = ts;
-		if (sr_timeout_check(ts))
-			return -EINVAL;
-	}
-	if (sr_likely(!n || !sr_ua_probe(events, n * sizeof(*events), true)))
+	if (!sr_ua_probe(events, n * sizeof(*events), true))
 		return 0;
-	/* Rare: find the writable start, page by page. */
+	/* Find the writable start, page by page. */
 	for (page = start & ~(uintptr_t)4095; page < start + n * sizeof(*events); page += 4096)
 		if (sr_ua_probe((const void *)(page < start ? start : page), 1, true))
 			break;
@@ -277,6 +259,41 @@ static long collect_user_mem(const struct sr_ctx *ctx, long *min_nr, long *max_n
 	if (*min_nr > *max_nr)
 		*min_nr = *max_nr;
 	return 0;
+}
+
+/*
+ * The caller's memory of a collect (uaccess.h), after check_collect's
+ * EINVAL checks: the timeout is read once into *ts (*timeout then points to
+ * it), unreadable: -EFAULT, as io_getevents(2)'s copy of it; invalid:
+ * -EINVAL. The events array is probed for writing once per call, so that
+ * sr_cq_collect's stores cannot fault: at most nr_events events can come,
+ * so only that much of it. An array that is writable only in part limits
+ * the collect to its writable start, as the kernel stops at the first event
+ * it cannot copy; one that cannot take a single event is -EFAULT. Nothing
+ * is collected before the probe, so nothing is lost.
+ */
+static inline long collect_user_mem(const struct sr_ctx *ctx, long *min_nr, long *max_nr,
+				    struct async_event *events, const struct timespec **timeout,
+				    struct timespec *ts)
+{
+	unsigned long n = (unsigned long)*max_nr < ctx->nr_events ? (unsigned long)*max_nr : ctx->nr_events;
+	uintptr_t start = (uintptr_t)events, last = start + n * sizeof(*events) - 1;
+
+	if (*timeout) {
+		if (sr_ua_copy(ts, *timeout, sizeof(*ts)))
+			return -EFAULT;
+		*timeout = ts;
+		if (sr_timeout_check(ts))
+			return -EINVAL;
+	}
+	if (!n)
+		return 0;
+	/* The common case, an array within one page: one atomic no-op. */
+	if (sr_likely(!((start ^ last) & ~(uintptr_t)4095) &&
+		      __atomic_load_n(&sr_ua_mode, __ATOMIC_RELAXED) == SR_UA_HANDLER &&
+		      !sr_ua_asm_touch(events, 1)))
+		return 0;
+	return collect_probe_slow(min_nr, max_nr, events, n);
 }
 
 static long check_events(struct sr_ctx *ctx, long min_nr, long max_nr, struct async_event events[],
