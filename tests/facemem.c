@@ -177,6 +177,17 @@ static void c_info(int i)
 	T_EQ(sysring_syscall_info(SYS_read, (struct sysring_syscall_info *)(i ? ro : hole)), -EFAULT);
 }
 
+static void c_cb_set_arg(int i)
+{
+	(void)i;
+	T_ERRNO(async_cb_set_arg((struct async_cb *)hole, 0, 1), EFAULT);
+	T_ERRNO(async_cb_set_arg((struct async_cb *)ro, 0, 1), EINVAL); /* vargs[0] NULL: no argument 0 */
+	struct async_cb *cb = async_cb_new(SYS_getppid, 1, 0L);
+	T_EQ(async_cb_set_arg(cb, 0, 5), 0);
+	T_ERRNO(async_cb_set_arg(cb, 1, 5), EINVAL);
+	async_cb_free(cb);
+}
+
 static void c_setup(int i)
 {
 	async_context_t ctx;
@@ -264,6 +275,7 @@ int main(void)
 		run("stats unmapped", c_stats, 0);
 		run("stats read-only", c_stats, 1);
 		run("syscall_info unmapped", c_info, 0);
+		run("async_cb_set_arg cb unmapped", c_cb_set_arg, 0);
 		run("syscall_info read-only", c_info, 1);
 		run("async_setup ctx_idp unmapped", c_setup, 0);
 		run("async_setup ctx_idp read-only", c_setup, 1);

@@ -130,7 +130,8 @@ SYSRING_API int async_getevents(async_context_t ctx, long min_nr, long max_nr,
  * whose vargs point into the same allocation; async_cb_set_arg changes one
  * value; async_cb_free releases it (after its event was collected).
  * async_cb_new: NULL/errno EINVAL (nargs > 6) or ENOMEM. async_cb_set_arg:
- * 0, or -1/EINVAL (cb NULL, i beyond the cb's nargs).
+ * 0, or -1 with errno EINVAL (cb NULL, i beyond the cb's nargs) or EFAULT
+ * (cb cannot be read or written).
  */
 SYSRING_API struct async_cb *async_cb_new(long number, unsigned int nargs, ...);
 SYSRING_API int async_cb_set_arg(struct async_cb *cb, unsigned int i, long value);

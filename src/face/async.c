@@ -442,13 +442,16 @@ SR_EXPORT struct async_cb *async_cb_new(long number, unsigned int nargs, ...)
 SR_EXPORT int async_cb_set_arg(struct async_cb *cb, unsigned int i, long value)
 {
 	struct async_cb_owned *o = (struct async_cb_owned *)cb;
+	uint64_t used;
 
-	if (!cb || i >= 6 || !o->vargs[i]) {
-		errno = EINVAL;
-		return -1;
-	}
-	o->values[i] = value;
-	return 0;
+	if (!cb || i >= 6)
+		return sr_ret(-EINVAL);
+	/* The caller's pointer (uaccess.h): what cannot be accessed is EFAULT. */
+	if (sr_ua_read8(&o->vargs[i], &used))
+		return sr_ret(-EFAULT);
+	if (!used)
+		return sr_ret(-EINVAL);
+	return sr_ret(sr_ua_write8(&o->values[i], (uint64_t)value));
 }
 
 SR_EXPORT void async_cb_free(struct async_cb *cb)
