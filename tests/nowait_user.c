@@ -131,10 +131,11 @@ static long run_syslet(const struct call *c, unsigned long flags)
 		long t0 = ms();
 		int got = 0;
 		while (!got && ms() - t0 < 10000) {
+			/* acquire pairs with the library's release store of the slot */
 			for (int i = 0; i < 64; i++)
-				if (ring[i]) {
+				if (__atomic_load_n(&ring[i], __ATOMIC_ACQUIRE)) {
 					T_ASSERT(ring[i] == &at);
-					ring[i] = NULL;
+					__atomic_store_n(&ring[i], NULL, __ATOMIC_RELAXED);
 					got = 1;
 				}
 			if (!got)
