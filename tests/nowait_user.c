@@ -260,7 +260,7 @@ static void nowait_read(const char *what, long flags, bool at_pos)
 		 * as fresh, said -EAGAIN: the race is then as the plain call
 		 * meets it (a loaded disk or host cache can make it win). */
 		int conclusive = 0;
-		for (i = 0; i < 3 * TRIES && conclusive < TRIES; i++) {
+		for (i = 0; i < 3 * TRIES && conclusive < TRIES && next_region + 2 <= NREGIONS; i++) {
 			if (one_try(-1, &c, at_pos, &el) != -EAGAIN)
 				continue;
 			conclusive++;
