@@ -99,7 +99,9 @@ SYSRING_API void sysring_params_init(struct sysring_params *p);
  * (ctx NULL, nr_events 0 or above 2^20, an engine that is not one of
  * AUTO/THREADS/URING/KMOD, unknown flags, inline_calls not -1/0/1, a
  * reserved word not 0, size below the fields this version reads), -ENOMEM,
- * -EAGAIN (16384 contexts exist). */
+ * -EAGAIN (16384 contexts exist), -EFAULT (p cannot be read -- the size
+ * bytes it names --, or *ctx cannot be written: no context is left
+ * behind). */
 SYSRING_API int sysring_setup(unsigned long nr_events, const struct sysring_params *p,
 			      async_context_t *ctx);
 
@@ -135,7 +137,7 @@ struct sysring_stats {
 #pragma GCC diagnostic ignored "-Wshadow"
 #endif
 /* Snapshot of a context's counters (each read atomically, the set not).
- * 0, or -EINVAL (bad context, st NULL). */
+ * 0, or -EINVAL (bad context, st NULL), -EFAULT (st cannot be written). */
 SYSRING_API int sysring_stats(async_context_t ctx, struct sysring_stats *st);
 #if defined(__cplusplus) && defined(__GNUC__)
 #pragma GCC diagnostic pop
@@ -159,7 +161,8 @@ SYSRING_API int sysring_eventfd(async_context_t ctx);
  * io_uring as a linked timeout, on an executor thread by interrupting the
  * call). Calls that complete inline never wait. Returns like async_submit
  * but with -errno; -EINVAL also for an invalid timespec (tv_sec < 0,
- * tv_nsec outside [0, 999999999]). A timeout too large to add to the clock
+ * tv_nsec outside [0, 999999999]), -EFAULT also for a timeout that cannot
+ * be read (nothing is queued). A timeout too large to add to the clock
  * ({LONG_MAX, ...}) means no limit. On the threads engine a call whose
  * timer cannot be created (timer_create failed) completes with -EAGAIN
  * without running, rather than run unbounded.
@@ -214,7 +217,7 @@ struct sysring_syscall_info {
 #pragma GCC diagnostic ignored "-Wshadow" /* as for sysring_stats */
 #endif
 /* 0 and *info filled, or -ENOSYS for a number no call has, -EINVAL for info
- * NULL. */
+ * NULL, -EFAULT for info that cannot be written. */
 SYSRING_API int sysring_syscall_info(long nr, struct sysring_syscall_info *info);
 #if defined(__cplusplus) && defined(__GNUC__)
 #pragma GCC diagnostic pop

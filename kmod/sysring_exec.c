@@ -785,6 +785,12 @@ static int sr_nw_rw(struct sr_nw *w, unsigned long nr, u64 fd, u64 iov, u64 cnt,
 	u64 b[6] = { fd, iov, cnt, (u64)off, 0, flags | RWF_NOWAIT };
 	long r = sr_do_call(w->regs, nr, b);
 
+	/* The caller's own RWF_NOWAIT: this was the plain call, its answer
+	 * is final (-EAGAIN, or a short count), never run again (issue 12). */
+	if (flags & RWF_NOWAIT) {
+		*res = r;
+		return 1;
+	}
 	if (r == -EAGAIN) {
 		if (!sr_nonblocking_stream(fd))
 			return 0;

@@ -73,7 +73,8 @@ struct async_event {
 
 /* Create a context able to hold nr_events calls in flight (submitted and not
  * yet collected). 0, or -1 with errno: EINVAL (nr_events 0 or above 2^20,
- * ctx_idp NULL), ENOMEM, EAGAIN (16384 contexts exist). */
+ * ctx_idp NULL), ENOMEM, EAGAIN (16384 contexts exist), EFAULT (*ctx_idp
+ * cannot be written: no context is left behind, as io_setup(2)). */
 SYSRING_API int async_setup(unsigned long nr_events, async_context_t *ctx_idp);
 
 /* Destroy a context. Calls still queued complete with -ECANCELED, calls
@@ -97,8 +98,8 @@ SYSRING_API int async_submit(async_context_t ctx, long nr, struct async_cb *asyn
 /* Collect between min_nr and max_nr events without ever waiting in the
  * kernel. With a timeout it spins (in user space) up to that long for min_nr
  * events (a huge one: until they come, or the context is destroyed); with
- * NULL it only looks. Returns the count or -1/EINVAL: the arguments
- * async_getevents refuses. */
+ * NULL it only looks. Returns the count or -1 with errno: EINVAL, the
+ * arguments async_getevents refuses; EFAULT, as there. */
 SYSRING_API int async_check_events(async_context_t ctx, long min_nr, long max_nr,
 				   struct async_event events[], struct timespec *timeout);
 
@@ -113,7 +114,13 @@ SYSRING_API int async_check_events(async_context_t ctx, long min_nr, long max_nr
  *           NULL with max_nr > 0; min_nr > nr_events (a wait that can never
  *           be satisfied: at most nr_events calls are in flight or waiting,
  *           so it is refused, with or without a timeout); an invalid
- *           timespec. */
+ *           timespec;
+ *   EFAULT  the timeout cannot be read, or events cannot be written (the
+ *           array is checked up front for the at most min(max_nr,
+ *           nr_events) events that can come; one writable only in part
+ *           limits the collect to its writable start, as io_getevents(2)
+ *           stops at the first event it cannot copy). Nothing is collected
+ *           then: the events stay for the next call. */
 SYSRING_API int async_getevents(async_context_t ctx, long min_nr, long max_nr,
 				struct async_event events[], struct timespec *timeout);
 
@@ -123,7 +130,8 @@ SYSRING_API int async_getevents(async_context_t ctx, long min_nr, long max_nr,
  * whose vargs point into the same allocation; async_cb_set_arg changes one
  * value; async_cb_free releases it (after its event was collected).
  * async_cb_new: NULL/errno EINVAL (nargs > 6) or ENOMEM. async_cb_set_arg:
- * 0, or -1/EINVAL (cb NULL, i beyond the cb's nargs).
+ * 0, or -1 with errno EINVAL (cb NULL, i beyond the cb's nargs) or EFAULT
+ * (cb cannot be read or written).
  */
 SYSRING_API struct async_cb *async_cb_new(long number, unsigned int nargs, ...);
 SYSRING_API int async_cb_set_arg(struct async_cb *cb, unsigned int i, long value);

@@ -88,7 +88,10 @@ struct async_head_user {
  * syslets (-1UL: the library decides). 0, or -1 with errno: EINVAL (bad
  * struct or len != sizeof(struct async_head_user)), EBUSY (this thread has
  * a ring already; one another thread is unregistering right now is waited
- * for, not counted), ENOMEM, EAGAIN (no thread-specific key or context left).
+ * for, not counted), ENOMEM, EAGAIN (no thread-specific key or context left),
+ * EFAULT (the struct cannot be read, or the ring -- every page of it, probed
+ * by an atomic no-op write -- is not mapped writable: checked here, since a
+ * completion written later by a library thread could fault nowhere else).
  * fork(): in a child, the registration the forking thread inherited is no
  * registration: async_register makes a new one.
  */
@@ -105,7 +108,8 @@ SYSRING_API long async_register(struct async_head_user *ahu, unsigned int len);
  * syslet is stopped at its next atom. The owner's next async_exec runs
  * syslets on the owner as without a ring; its async_wait fails EINVAL.
  * 0, or -1 with errno EINVAL (no such registration in this process, bad
- * len; in a fork child, an inherited registration: returns at once).
+ * len; in a fork child, an inherited registration: returns at once), EFAULT
+ * (the struct cannot be read).
  */
 SYSRING_API long async_unregister(struct async_head_user *ahu, unsigned int len);
 

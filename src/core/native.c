@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "uaccess.h"
 #include "../table/table.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -189,6 +190,7 @@ SR_EXPORT int sysring_ctx_engine(async_context_t h)
 
 SR_EXPORT int sysring_stats(async_context_t h, struct sysring_stats *st)
 {
+	struct sysring_stats *out = st, local;
 	struct sr_ctx *ctx;
 
 	if (!st)
@@ -196,6 +198,9 @@ SR_EXPORT int sysring_stats(async_context_t h, struct sysring_stats *st)
 	ctx = sr_ctx_get(h);
 	if (!ctx)
 		return -EINVAL;
+	/* Filled here, then copied out fault-safe (uaccess.h): an unwritable
+	 * struct is -EFAULT. */
+	st = &local;
 	memset(st, 0, sizeof(*st));
 	/* No counters of their own on the hot path: every submitted call took
 	 * a request from the free ring and every collected event left the
@@ -211,7 +216,7 @@ SR_EXPORT int sysring_stats(async_context_t h, struct sysring_stats *st)
 	st->threads = sr_load_relaxed(&ctx->thr.live);
 	st->threads_idle = sr_threads_idle(ctx);
 	sr_ctx_put(ctx);
-	return 0;
+	return sr_ua_copy(out, st, sizeof(*st)) ? -EFAULT : 0;
 }
 
 SR_EXPORT int sysring_eventfd(async_context_t h)
@@ -247,11 +252,13 @@ SR_EXPORT int sysring_eventfd(async_context_t h)
 SR_EXPORT int sysring_syscall_info(long nr, struct sysring_syscall_info *info)
 {
 	const struct sr_sysent *e = nr < 0 ? NULL : sr_sysent((unsigned long)nr);
+	struct sysring_syscall_info *out = info, local;
 
 	if (!info)
 		return -EINVAL;
 	if (!e)
 		return -ENOSYS;
+	info = &local; /* copied out fault-safe below (uaccess.h) */
 	memset(info, 0, sizeof(*info));
 	info->name = e->name;
 	info->nargs = e->nargs;
@@ -261,5 +268,5 @@ SR_EXPORT int sysring_syscall_info(long nr, struct sysring_syscall_info *info)
 		info->uring_opcode = e->uring->opcode;
 	}
 	info->nowait = e->nowait != NULL;
-	return 0;
+	return sr_ua_copy(out, info, sizeof(*info)) ? -EFAULT : 0;
 }

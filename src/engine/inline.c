@@ -10,8 +10,11 @@
  *   send/recv family    the same call with MSG_DONTWAIT
  *   open family         openat2 with RESOLVE_CACHED
  *
- * A call whose fd is itself a non-blocking pipe, socket or device gets its
- * EAGAIN as the final answer, as the plain call would; on such an fd a
+ * A call whose own flags ask for non-blocking (RWF_NOWAIT, MSG_DONTWAIT) is
+ * attempted unchanged: that attempt is the plain call, and its answer is
+ * final whatever it is. A call whose fd is itself a non-blocking pipe,
+ * socket or device gets its EAGAIN as the final answer, as the plain call
+ * would; on such an fd a
  * file without RWF_NOWAIT (EOPNOTSUPP: inotify, signalfd, a pty, /dev/null)
  * gets the plain call right here, since it cannot block. Contract of every
  * attempt: returning 0 ("would block") means a[0] was found NOT to be such
@@ -165,6 +168,17 @@ static long iov_total(const struct iovec *iov, long cnt, size_t *want)
 	return 0;
 }
 
+/* The caller's own RWF_NOWAIT: the attempt was the plain call itself, so
+ * its answer is final -- -EAGAIN, another error, or a short count -- and
+ * the call never runs again elsewhere, where readahead the attempt started
+ * could have filled the cache meanwhile (the send/recv family's own
+ * MSG_DONTWAIT is the same: sock_attempt). */
+static int user_nowait(long r, long *res)
+{
+	*res = r;
+	return 1;
+}
+
 static int rw_attempt(long nr, long fd, const struct iovec *iov, long cnt, long off, long flags,
 		      long *res)
 {
@@ -177,6 +191,8 @@ static int rw_attempt(long nr, long fd, const struct iovec *iov, long cnt, long 
 		return 1;
 	}
 	r = sr_rawsys6(nr, fd, (long)iov, cnt, off, 0, flags | RWF_NOWAIT);
+	if (flags & RWF_NOWAIT)
+		return user_nowait(r, res);
 	if (r == -EAGAIN)
 		return plain_if_nonblocking(-1, plain, res);
 	if (r == -EOPNOTSUPP) /* no RWF_NOWAIT for this file: the call may still be fine */

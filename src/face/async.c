@@ -46,18 +46,42 @@ static const struct sr_face_ops async_face_ops = {
 	.complete = async_complete,
 };
 
+/* The caller's params into *pc, fault-safe (uaccess.h): the bytes its size
+ * names (all of them for size 0 or a larger struct), the rest zero. 0 or
+ * -EFAULT. */
+static int params_copy(const struct sysring_params *p, struct sysring_params *pc)
+{
+	uint32_t size;
+
+	if (sr_ua_copy(&size, &p->size, sizeof(size)))
+		return -EFAULT;
+	if (!size || size > sizeof(*pc))
+		size = sizeof(*pc);
+	memset(pc, 0, sizeof(*pc));
+	return sr_ua_copy(pc, p, size) ? -EFAULT : 0;
+}
+
 SR_EXPORT int sysring_setup(unsigned long nr_events, const struct sysring_params *p,
 			    async_context_t *ctx_idp)
 {
+	struct sysring_params pc;
 	struct sr_ctx *ctx;
 	int ret;
 
 	if (!ctx_idp)
 		return -EINVAL;
-	ret = sr_ctx_create(nr_events, p, &async_face_ops, &ctx);
+	if (p && (ret = params_copy(p, &pc)))
+		return ret;
+	ret = sr_ctx_create(nr_events, p ? &pc : NULL, &async_face_ops, &ctx);
 	if (ret)
 		return ret;
-	*ctx_idp = sr_handle_of(ctx);
+	/* ctx_idp is the caller's memory (uaccess.h): as io_setup(2) does when
+	 * its put_user fails, the new context is destroyed and the answer is
+	 * EFAULT. */
+	if (sr_ua_write8(ctx_idp, (uint64_t)(uintptr_t)sr_handle_of(ctx))) {
+		sr_ctx_destroy(sr_handle_of(ctx));
+		return -EFAULT;
+	}
 	return 0;
 }
 
@@ -171,8 +195,13 @@ SR_EXPORT int sysring_submit_timeout(async_context_t h, long nr, struct async_cb
 				     const struct timespec *timeout)
 {
 	struct sr_ctx *ctx;
+	struct timespec ts;
 	long r;
 
+	/* The timeout is the caller's memory (uaccess.h): read once. */
+	if (timeout && sr_ua_copy(&ts, timeout, sizeof(ts)))
+		return -EFAULT;
+	timeout = timeout ? &ts : NULL;
 	if (sr_timeout_check(timeout))
 		return -EINVAL;
 	ctx = sr_ctx_get(h);
@@ -216,14 +245,76 @@ static int check_collect(const struct sr_ctx *ctx, long min_nr, long max_nr,
 	return sr_timeout_check(timeout);
 }
 
+/* collect_user_mem's rare part: an array over several pages, or one that
+ * faulted. */
+static __attribute__((noinline, cold)) long collect_probe_slow(long *min_nr, long *max_nr,
+							      struct async_event *events, unsigned long n)
+{
+	uintptr_t page, start = (uintptr_t)events;
+
+	if (!sr_ua_probe(events, n * sizeof(*events), true))
+		return 0;
+	/* Find the writable start, page by page. */
+	for (page = start & ~(uintptr_t)4095; page < start + n * sizeof(*events); page += 4096)
+		if (sr_ua_probe((const void *)(page < start ? start : page), 1, true))
+			break;
+	if (page > start && (page - start) / sizeof(*events) < n)
+		n = (page - start) / sizeof(*events);
+	else if (page <= start)
+		n = 0;
+	if (!n)
+		return -EFAULT;
+	*max_nr = (long)n;
+	if (*min_nr > *max_nr)
+		*min_nr = *max_nr;
+	return 0;
+}
+
+/*
+ * The caller's memory of a collect (uaccess.h), after check_collect's
+ * EINVAL checks: the timeout is read once into *ts (*timeout then points to
+ * it), unreadable: -EFAULT, as io_getevents(2)'s copy of it; invalid:
+ * -EINVAL. The events array is probed for writing once per call, so that
+ * sr_cq_collect's stores cannot fault: at most nr_events events can come,
+ * so only that much of it. An array that is writable only in part limits
+ * the collect to its writable start, as the kernel stops at the first event
+ * it cannot copy; one that cannot take a single event is -EFAULT. Nothing
+ * is collected before the probe, so nothing is lost.
+ */
+static inline long collect_user_mem(const struct sr_ctx *ctx, long *min_nr, long *max_nr,
+				    struct async_event *events, const struct timespec **timeout,
+				    struct timespec *ts)
+{
+	unsigned long n = (unsigned long)*max_nr < ctx->nr_events ? (unsigned long)*max_nr : ctx->nr_events;
+	uintptr_t start = (uintptr_t)events, last = start + n * sizeof(*events) - 1;
+
+	if (*timeout) {
+		if (sr_ua_copy(ts, *timeout, sizeof(*ts)))
+			return -EFAULT;
+		*timeout = ts;
+		if (sr_timeout_check(ts))
+			return -EINVAL;
+	}
+	if (!n)
+		return 0;
+	/* The common case, an array within one page: one atomic no-op. */
+	if (sr_likely(!((start ^ last) & ~(uintptr_t)4095) &&
+		      __atomic_load_n(&sr_ua_mode, __ATOMIC_RELAXED) == SR_UA_HANDLER &&
+		      !sr_ua_asm_touch(events, 1)))
+		return 0;
+	return collect_probe_slow(min_nr, max_nr, events, n);
+}
+
 static long check_events(struct sr_ctx *ctx, long min_nr, long max_nr, struct async_event events[],
 			 const struct timespec *timeout)
 {
-	struct timespec deadline;
+	struct timespec deadline, ts;
 	long got;
 
-	if (check_collect(ctx, min_nr, max_nr, events, timeout))
+	if (check_collect(ctx, min_nr, max_nr, events, NULL))
 		return -EINVAL;
+	if ((got = collect_user_mem(ctx, &min_nr, &max_nr, events, &timeout, &ts)))
+		return got;
 	if (ctx->cfg.reap == SR_REAP_BOTH)
 		sr_uring_reap(ctx, false);
 	got = sr_cq_collect(ctx, events, max_nr);
@@ -259,12 +350,14 @@ SR_EXPORT int async_check_events(async_context_t h, long min_nr, long max_nr,
 static long getevents(struct sr_ctx *ctx, long min_nr, long max_nr, struct async_event events[],
 		      const struct timespec *timeout)
 {
-	struct timespec deadline;
+	struct timespec deadline, ts;
 	long got;
 	int err = 0;
 
-	if (check_collect(ctx, min_nr, max_nr, events, timeout))
+	if (check_collect(ctx, min_nr, max_nr, events, NULL))
 		return -EINVAL;
+	if ((got = collect_user_mem(ctx, &min_nr, &max_nr, events, &timeout, &ts)))
+		return got;
 	/* Always a deadline, "never" without a timeout: a futex wait with a
 	 * timeout returns EINTR to a signal handler installed with SA_RESTART,
 	 * where one without is restarted (deadline.h). */
@@ -358,13 +451,16 @@ SR_EXPORT struct async_cb *async_cb_new(long number, unsigned int nargs, ...)
 SR_EXPORT int async_cb_set_arg(struct async_cb *cb, unsigned int i, long value)
 {
 	struct async_cb_owned *o = (struct async_cb_owned *)cb;
+	uint64_t used;
 
-	if (!cb || i >= 6 || !o->vargs[i]) {
-		errno = EINVAL;
-		return -1;
-	}
-	o->values[i] = value;
-	return 0;
+	if (!cb || i >= 6)
+		return sr_ret(-EINVAL);
+	/* The caller's pointer (uaccess.h): what cannot be accessed is EFAULT. */
+	if (sr_ua_read8(&o->vargs[i], &used))
+		return sr_ret(-EFAULT);
+	if (!used)
+		return sr_ret(-EINVAL);
+	return sr_ret(sr_ua_write8(&o->values[i], (uint64_t)value));
 }
 
 SR_EXPORT void async_cb_free(struct async_cb *cb)

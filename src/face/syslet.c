@@ -289,16 +289,37 @@ static struct reg *my_reg(void)
 	return r;
 }
 
+/*
+ * The head is the caller's memory: copied once, fault-safe (uaccess.h). The
+ * completion ring is written later by library threads, where a fault could
+ * not be anyone's EFAULT: it is probed here, every page, with an atomic
+ * no-op write (it changes nothing the application may be storing
+ * concurrently), so a ring that is unmapped or read-only is this call's
+ * EFAULT. 0, -EINVAL or -EFAULT.
+ */
+static int head_copy(const struct async_head_user *ahu, unsigned int len, struct async_head_user *h)
+{
+	if (!ahu || len != sizeof(*ahu))
+		return -EINVAL;
+	if (sr_ua_copy(h, ahu, sizeof(*h)))
+		return -EFAULT;
+	if (!h->completion_ring || !h->ring_size_bytes ||
+	    h->ring_size_bytes % sizeof(struct syslet_uatom *) || h->max_nr_threads == 0)
+		return -EINVAL;
+	return sr_ua_probe(h->completion_ring, h->ring_size_bytes, true) ? -EFAULT : 0;
+}
+
 SR_EXPORT long async_register(struct async_head_user *ahu, unsigned int len)
 {
 	struct sysring_params p;
+	struct async_head_user head;
 	struct reg *r;
 	unsigned long nslots, pool;
 	int ret;
 
-	if (!ahu || len != sizeof(*ahu) || !ahu->completion_ring || !ahu->ring_size_bytes ||
-	    ahu->ring_size_bytes % sizeof(struct syslet_uatom *) || ahu->max_nr_threads == 0)
-		return sr_ret_long(-EINVAL);
+	if ((ret = head_copy(ahu, len, &head)))
+		return sr_ret_long(ret);
+	ahu = &head;
 	pthread_once(&reg_key_once, reg_key_init);
 	if (reg_key_err)
 		return sr_ret_long(-reg_key_err); /* EAGAIN or ENOMEM */
@@ -353,9 +374,13 @@ SR_EXPORT long async_register(struct async_head_user *ahu, unsigned int len)
 SR_EXPORT long async_unregister(struct async_head_user *ahu, unsigned int len)
 {
 	struct reg *r = NULL, **pp;
+	struct syslet_uatom **ring;
 
 	if (!ahu || len != sizeof(*ahu))
 		return sr_ret_long(-EINVAL);
+	/* The caller's memory (uaccess.h): an unreadable head is EFAULT. */
+	if (sr_ua_copy(&ring, &ahu->completion_ring, sizeof(ring)))
+		return sr_ret_long(-EFAULT);
 	/* Identified by the ring's address, from any thread. regs_lock is
 	 * held to the end: the owner thread, woken by notify, may exit at
 	 * once, and its exit handler (reg_thread_exit) frees the
@@ -367,7 +392,7 @@ SR_EXPORT long async_unregister(struct async_head_user *ahu, unsigned int len)
 		/* A fork child's copies of the parent's registrations are no
 		 * registrations here: skipped, so EINVAL, and nothing waits for
 		 * executor threads that do not exist in the child. */
-		if ((*pp)->ring == ahu->completion_ring && !(*pp)->gone && (*pp)->fork_gen == sr_fork_gen) {
+		if ((*pp)->ring == ring && !(*pp)->gone && (*pp)->fork_gen == sr_fork_gen) {
 			r = *pp;
 			*pp = r->next;
 			break;
