@@ -66,9 +66,11 @@ struct sysring_chan_sqe {
  * of `capacity` messages each (a power of two, 2..65536); an existing
  * segment keeps its own geometry and the two are ignored. A segment is
  * created complete or not at all (formatted before its name appears), with
- * all its memory allocated up front. sysring_chan_open creates it with mode
- * 0600; sysring_chan_open_mode with `mode` (permission bits, less the umask,
- * as open(2)): peers need read and write access. The first open installs a
+ * all its memory allocated up front; a failed open (any error) leaves no
+ * segment behind. sysring_chan_open creates it with mode 0600;
+ * sysring_chan_open_mode with `mode` (permission bits 0..0777, less the
+ * umask, as open(2)), which must give the owner read and write (0600: peers
+ * need both); any other bit, or a mode without 0600, is -EINVAL. The first open installs a
  * SIGBUS handler (chaining to the one it replaces for any other address) so
  * that a peer truncating the file costs -EIO, not a crash; a program that
  * installs its own SIGBUS handler later should chain to the previous one.

