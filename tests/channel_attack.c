@@ -274,7 +274,7 @@ static void d6(void)
 }
 
 /* ---- d11: pop_multiple honours the caller's count ---- */
-static __attribute__((unused)) void d11(void)
+static void d11(void)
 {
 	fresh("d11");
 	const unsigned cap = 4096;
@@ -319,6 +319,7 @@ static const struct {
 	void (*fn)(void);
 } cases[] = {
 	{"d6", d6},
+	{"d11", d11},
 };
 
 int main(int argc, char **argv)

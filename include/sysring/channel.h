@@ -142,12 +142,15 @@ SYSRING_API int sysring_sqe_release(sysring_chan_t *c, struct sysring_chan_sqe *
 SYSRING_API int sysring_send(sysring_chan_t *c, uint64_t id, const struct sysring_msg *msg);
 
 /* This handle's queue: one message (-EAGAIN if none), up to `max`
- * (-1: all available; the array must hold the queue's capacity), or wait up
+ * (-1: all available; the array must hold the queue's capacity; a count
+ * above INT_MAX is INT_MAX), or wait up
  * to `timeout` (relative; NULL or too large to represent: no limit) for at
  * least one: -ETIMEDOUT, -EINTR (a signal handler ran, SA_RESTART or not),
  * -EINVAL (bad timespec as in get_sqe_wait, not registered, fork child),
  * -EIO (our entry or the segment was overwritten or truncated by a peer).
- * Several threads may receive on one handle at once: each message goes to
+ * pop_multiple and recv return as many as are published, up to `max`
+ * (never a smaller internal cap: senders keep publishing while we pop, so
+ * a large `max` may return more than the capacity). Several threads may receive on one handle at once: each message goes to
  * exactly one of them, and each message sent wakes one that sleeps. A
  * reservation whose sender died is given up after 10 ms (the kernel says
  * whether it died; a live sender, however slow, is waited for). */

@@ -1470,8 +1470,17 @@ SR_EXPORT int sysring_pop_multiple(sysring_chan_t *c, struct sysring_msg *out, l
 	    sr_load_relaxed(&e->gen) != c->my_gen)
 		return -EIO; /* our entry was changed by someone else */
 	ring_of(c, (uint32_t)mine, &ring);
-	long limit = max < 0 ? (long)c->capacity : max;
-	for (int round = 0; got < limit && round < 8; round++) {
+	/* max == -1: what the caller's array holds (the capacity). Otherwise
+	 * the caller's count, whatever it is: we pop until it is reached or
+	 * the queue has nothing published at its head. Each round pops at
+	 * least one message or ends the loop, so it ends after at most `limit`
+	 * rounds of pops, and at most one unstick round per pop. */
+	long limit = max < 0 ? (long)c->capacity : max > INT_MAX ? INT_MAX : max;
+	/* A peer rewriting head could keep us popping void records: bound the
+	 * positions consumed (honest voids are rare: a release after the
+	 * receiver left). */
+	uint64_t consumed = 0, budget = (uint64_t)limit + 2 * (uint64_t)c->capacity;
+	while (got < limit && consumed < budget) {
 		long want = limit - got < 32 ? limit - got : 32;
 		int n = sr_ring_pop_multiple_n(&ring, tmp, want, CH_SPIN);
 		if (n <= 0) {
@@ -1480,6 +1489,7 @@ SR_EXPORT int sysring_pop_multiple(sysring_chan_t *c, struct sysring_msg *out, l
 			continue;
 		}
 		popped = true;
+		consumed += (uint64_t)n;
 		for (int k = 0; k < n; k++)
 			if (!(tmp[k].flags & CH_VOID))
 				memcpy(&out[got++], &tmp[k].msg, sizeof(struct sysring_msg));
