@@ -144,7 +144,7 @@ static void *d1_opener(void *arg)
 	return NULL;
 }
 
-static __attribute__((unused)) void d1(void)
+static void d1(void)
 {
 	struct sysring_msg m1 = msg_of(1);
 	fresh("d1");
@@ -314,11 +314,221 @@ static void d11(void)
 	sysring_chan_unlink(seg);
 }
 
+
+/* ---- d7: a receiver that forks and is killed at once is dead at once ---- */
+static void d7(void)
+{
+	fresh("d7");
+	sysring_chan_t *keep = xopen(8, 4);
+	struct sysring_msg m = msg_of(1);
+	int rounds = (int)(60 * t_scale()) + 10, alive = 0;
+	for (int k = 0; k < rounds; k++) {
+		struct cu_pipe ready;
+		cu_pipe_init(&ready);
+		uint64_t id = 100 + (uint64_t)k;
+		pid_t p = fork();
+		if (p == 0) {
+			sysring_chan_t *c;
+			if (sysring_chan_open(seg, 0, 0, &c) || sysring_register(c, id))
+				_exit(2);
+			/* a child that outlives us, forked just before we are killed */
+			if (fork() == 0) {
+				usleep(500 * 1000);
+				_exit(0);
+			}
+			cu_signal(&ready);
+			for (;;)
+				pause();
+		}
+		T_ASSERT(cu_await(&ready, 5000));
+		cu_kill(p);
+		int l = sysring_lookup(keep, id), s = sysring_send(keep, id, &m);
+		alive += l == 0 || s == 0;
+		close(ready.fd[0]);
+		close(ready.fd[1]);
+	}
+	printf("d7: %d receivers killed right after forking: %d looked alive\n", rounds, alive);
+	T_EQ(alive, 0);
+	sysring_chan_close(keep);
+	sysring_chan_unlink(seg);
+}
+
+/* ---- d8: _Fork children (no atfork handler) ---- */
+static void d8(void)
+{
+	fresh("d8");
+	sysring_chan_t *a = xopen(8, 8), *s = xopen(0, 0);
+	struct sysring_msg m = msg_of(5), out[8];
+	struct sysring_chan_sqe sqe;
+	T_EQ(sysring_register(a, 1), 0);
+	T_EQ(sysring_send(s, 1, &m), 0); /* s has a sender slot */
+	pid_t p = _Fork();
+	if (p == 0) {
+		int bad = 0;
+		/* the parent's handles: unusable, and closing them leaves the
+		 * parent's registration and sender slot alone */
+		bad |= (sysring_get_sqe(s, 1, &sqe) != -EINVAL) << 0;
+		bad |= (sysring_send(s, 1, &m) != -EINVAL) << 1;
+		bad |= (sysring_pop(a, out) != -EINVAL) << 2;
+		bad |= (sysring_unregister(a) != -EINVAL) << 3;
+		bad |= (sysring_register(a, 7) != -EINVAL) << 4;
+		sysring_chan_close(a);
+		sysring_chan_close(s);
+		/* a handle of its own works */
+		sysring_chan_t *c;
+		struct sysring_msg mc = msg_of(6);
+		if (sysring_chan_open(seg, 0, 0, &c) || sysring_register(c, 2) || sysring_send(c, 1, &mc))
+			bad |= 1 << 5;
+		sysring_chan_close(c);
+		_exit(bad);
+	}
+	int st;
+	waitpid(p, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		T_FAIL("_Fork child: %s %d", WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	T_EQ(sysring_pop_multiple(a, out, 8), 2);
+	T_EQ(out[0].sender, 5);
+	T_EQ(out[1].sender, 6);
+	T_EQ(sysring_send(s, 1, &m), 0);
+	T_EQ(sysring_pop(a, out), 0);
+
+	/* A receiver whose _Fork child outlives it is dead when killed. */
+	int rounds = (int)(30 * t_scale()) + 5, alive = 0;
+	for (int k = 0; k < rounds; k++) {
+		struct cu_pipe ready;
+		cu_pipe_init(&ready);
+		uint64_t id = 100 + (uint64_t)k;
+		pid_t r = fork();
+		if (r == 0) {
+			sysring_chan_t *c;
+			if (sysring_chan_open(seg, 0, 0, &c) || sysring_register(c, id))
+				_exit(2);
+			if (_Fork() == 0) {
+				usleep(500 * 1000);
+				_exit(0);
+			}
+			cu_signal(&ready);
+			for (;;)
+				pause();
+		}
+		T_ASSERT(cu_await(&ready, 5000));
+		usleep(20 * 1000);
+		cu_kill(r);
+		alive += sysring_lookup(s, id) == 0 || sysring_send(s, id, &m) == 0;
+		close(ready.fd[0]);
+		close(ready.fd[1]);
+	}
+	printf("d8: %d receivers killed with a _Fork child alive: %d looked alive\n", rounds, alive);
+	T_EQ(alive, 0);
+	sysring_chan_close(a);
+	sysring_chan_close(s);
+	sysring_chan_unlink(seg);
+}
+
+
+/* ---- d10: a signal during recv's poll or wait: -EINTR, or restart ---- */
+static int d10_hits;
+static void d10_handler(int sig)
+{
+	(void)sig;
+	__atomic_fetch_add(&d10_hits, 1, __ATOMIC_RELAXED);
+}
+
+struct d10_arg {
+	pthread_t target;
+	int delay_us, stop;
+};
+
+static void *d10_signaller(void *p)
+{
+	struct d10_arg *a = p;
+	usleep((useconds_t)a->delay_us);
+	while (!__atomic_load_n(&a->stop, __ATOMIC_RELAXED)) {
+		pthread_kill(a->target, SIGUSR2);
+		usleep(20 * 1000);
+	}
+	return NULL;
+}
+
+/* recv with `spin_ns` of polling, SIGUSR2 every 20 ms from `delay_us` on:
+ * returns recv's result and how long it took. */
+static int d10_recv(sysring_chan_t *a, uint32_t spin_ns, int delay_us, int timeout_ms, double *ms)
+{
+	struct sysring_msg out[4];
+	struct d10_arg arg = {pthread_self(), delay_us, 0};
+	struct timespec to = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+	pthread_t th;
+	T_EQ(sysring_chan_set_spin(a, spin_ns), 0);
+	__atomic_store_n(&d10_hits, 0, __ATOMIC_RELAXED);
+	pthread_create(&th, NULL, d10_signaller, &arg);
+	uint64_t t0 = t_now_ns();
+	int r = sysring_recv(a, out, 4, &to);
+	*ms = cu_ms_since(t0);
+	__atomic_store_n(&arg.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	return r;
+}
+
+static __attribute__((unused)) void d10(void)
+{
+	fresh("d10");
+	sysring_chan_t *a = xopen(2, 4);
+	T_EQ(sysring_register(a, 1), 0);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = d10_handler;
+	double ms;
+	int rounds = (int)(10 * t_scale()) + 3;
+	for (int k = 0; k < rounds; k++) {
+		/* no SA_RESTART: -EINTR, whether the signal lands while recv
+		 * polls (10 ms of polling, signal after 1 ms) or sleeps */
+		sa.sa_flags = 0;
+		sigaction(SIGUSR2, &sa, NULL);
+		int r = d10_recv(a, 10 * 1000 * 1000, 1000, 2000, &ms);
+		if (r != -EINTR)
+			T_FAIL("signal while polling, no SA_RESTART: %d after %.0f ms (%d handled)", r, ms, d10_hits);
+		r = d10_recv(a, 0, 30 * 1000, 2000, &ms);
+		if (r != -EINTR)
+			T_FAIL("signal while sleeping, no SA_RESTART: %d after %.0f ms", r, ms);
+		/* SA_RESTART: the wait goes on to its timeout */
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGUSR2, &sa, NULL);
+		r = d10_recv(a, 10 * 1000 * 1000, 1000, 150, &ms);
+		if (r != -ETIMEDOUT || d10_hits < 1)
+			T_FAIL("SA_RESTART while polling: %d after %.0f ms (%d handled)", r, ms, d10_hits);
+		r = d10_recv(a, 0, 30 * 1000, 150, &ms);
+		if (r != -ETIMEDOUT || d10_hits < 1)
+			T_FAIL("SA_RESTART while sleeping: %d after %.0f ms (%d handled)", r, ms, d10_hits);
+	}
+	/* get_sqe_wait the same */
+	sysring_chan_t *s = xopen(0, 0);
+	struct sysring_msg m = msg_of(1);
+	struct sysring_chan_sqe sqe;
+	for (int i = 0; i < 4; i++)
+		T_EQ(sysring_send(s, 1, &m), 0);
+	struct d10_arg arg = {pthread_self(), 30 * 1000, 0};
+	pthread_t th;
+	struct timespec to = {0, 150 * 1000 * 1000};
+	pthread_create(&th, NULL, d10_signaller, &arg);
+	T_EQ(sysring_get_sqe_wait(s, 1, &sqe, &to), -ETIMEDOUT); /* SA_RESTART still set */
+	sa.sa_flags = 0;
+	sigaction(SIGUSR2, &sa, NULL);
+	T_EQ(sysring_get_sqe_wait(s, 1, &sqe, &to), -EINTR);
+	__atomic_store_n(&arg.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	sysring_chan_close(a);
+	sysring_chan_close(s);
+	sysring_chan_unlink(seg);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } cases[] = {
+	{"d1", d1},
 	{"d6", d6},
+	{"d7", d7},
+	{"d8", d8},
 	{"d11", d11},
 };
 

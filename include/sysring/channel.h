@@ -19,8 +19,12 @@
  * decided by the kernel (locks on the segment file), not by pids: a dead
  * receiver or sender is recognised across pid namespaces, fork and zombies,
  * and a live one is never taken for dead. A handle belongs to the process
- * that opened it: in a fork child every call on an inherited handle fails
- * with -EINVAL, and closing it there leaves the parent's registration alone.
+ * that opened it: in a fork child (fork, _Fork, clone without CLONE_VM)
+ * every call on an inherited handle fails with -EINVAL, closing it there
+ * leaves the parent's registration alone, and the child never holds the
+ * parent's locks. The library starts one thread per process (the keeper,
+ * all signals blocked) that holds the lock descriptions in a private fd
+ * table.
  * See docs/channels.md for the protocol and its bounds.
  */
 #ifndef SYSRING_CHANNEL_H

@@ -44,10 +44,13 @@
  *    the peers (a pidfd must be passed over a socket or opened by a pid that
  *    means nothing in another namespace), is tied to the file every peer
  *    already has, and doubles as the crash-safe mutex of registration.
- *  - fork: the child closes its copies of every handle's lock description
- *    (pthread_atfork), so a lock is held exactly as long as the process that
- *    took it lives; inherited handles are unusable in the child (-EINVAL),
- *    and closing one there touches nothing shared.
+ *  - fork: no lock description is ever in the process's shared fd table
+ *    (THE KEEPER below: one thread with a private fd table holds them all),
+ *    so no child (fork at any moment, _Fork without handlers, clone) ever
+ *    holds one, and a lock is held exactly as long as the process that took
+ *    it lives. Inherited handles are unusable in the child (-EINVAL: a
+ *    MADV_WIPEONFORK page tells a child from its parent), and closing one
+ *    there touches nothing shared.
  *  - Testing a lock is a system call; senders need to know at every send
  *    whether their receiver died. The kernel writes that into the segment
  *    for free: each registration has a watcher thread whose robust-futex
@@ -133,7 +136,9 @@
  * untimed futex waits) and a huge timeout saturates to "never".
  *
  * Lock order (private mutexes, then kernel locks): handle reg_mtx -> the
- * registry lock -> entry locks. ch_list_mtx is taken alone.
+ * registry lock -> entry locks; ch_keep_mtx is taken around each request to
+ * the keeper, with any of those held, and nothing is taken under it.
+ * ch_list_mtx is taken alone (also by the atfork prepare handler).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -183,8 +188,8 @@ struct sysring_chan {
 	unsigned char *area;
 	size_t bytes, area_bytes;
 	int fd;     /* for mapping and for testing other peers' locks */
-	int lockfd; /* our own open file description: the locks we hold */
-	uint32_t fork_gen;
+	int lockfd; /* our own lock description: a descriptor in the keeper's table */
+	uint32_t incarn; /* ch_pp->live when opened */
 	uint32_t broken; /* set by the SIGBUS handler */
 	uint32_t nentries, capacity, nsenders, stride;
 	uint32_t slot_stride; /* of the entries' rings */
@@ -211,7 +216,6 @@ struct sysring_chan {
 
 static sysring_chan_t *ch_handles[CH_MAX_HANDLES];
 static pthread_mutex_t ch_list_mtx = PTHREAD_MUTEX_INITIALIZER;
-static uint32_t ch_fork_gen;
 static pthread_once_t ch_once = PTHREAD_ONCE_INIT;
 static struct sigaction ch_old_sigbus;
 static size_t ch_page;
@@ -253,6 +257,60 @@ static void ch_sigbus(int sig, siginfo_t *si, void *uctx)
 	}
 }
 
+/*
+ * Which process are we? A fork child (fork, vfork+exec aside, _Fork, a raw
+ * clone) inherits every handle; they belong to the parent. ch_pp is a page
+ * the kernel wipes in every child (MADV_WIPEONFORK), whoever forked and
+ * whether or not atfork handlers ran: each handle records the value of
+ * ch_pp->live when it was opened, a child reads 0 there (or, once it has
+ * opened its own handles, a newer incarnation), and its inherited handles
+ * fail with -EINVAL without touching anything shared. The atfork child
+ * handler clears it as well (a kernel without MADV_WIPEONFORK).
+ */
+struct ch_proc_page {
+	uint32_t live; /* this process's incarnation; 0 in a fresh child */
+};
+static struct ch_proc_page *ch_pp;
+static uint32_t ch_incarnation; /* not wiped: a child's next value is new */
+
+/*
+ * THE KEEPER. The locks we hold (our receive entries, our sender slots, the
+ * registry lock while registering) are OFD locks, held by an open file
+ * description; a description lives as long as any fd table refers to it.
+ * fork copies the fd table of the forking thread, at whatever moment another
+ * thread forks, and the child may run long before any atfork handler (or
+ * never run one: _Fork): a child holding our lock descriptions would keep our
+ * locks alive after we die, so our death would be hidden. So no lock
+ * description is ever in the process's shared fd table: one thread per
+ * process, the keeper, unshares its fd table (close_range UNSHARE: a private,
+ * empty table) and opens, uses and closes every lock description in it. Other
+ * threads ask it (keeper_call: a request, a futex handshake); it does nothing
+ * else. A fork child has no keeper and no lock description at all; when the
+ * process dies or execs, its threads' tables go and the kernel drops the
+ * locks. Lock tests (F_OFD_GETLK) go through the handle's plain descriptor
+ * c->fd, another description, so that our own locks test as held too.
+ */
+enum { KEEP_OPEN = 1, KEEP_LOCK, KEEP_UNLOCK, KEEP_CLOSE };
+struct ch_keep_req {
+	int op, fd, tid;
+	uint64_t off;
+	const char *path;
+	dev_t dev;
+	ino_t ino;
+	int result;
+};
+static pthread_mutex_t ch_keep_mtx = PTHREAD_MUTEX_INITIALIZER; /* one request at a time */
+static struct ch_keep_req *ch_keep_cur;
+static uint32_t ch_keep_seq, ch_keep_done, ch_keep_state; /* state: 0 none, 1 running */
+static int ch_keep_err;
+static uint32_t ch_keep_incarn; /* the incarnation the keeper belongs to */
+
+/* Opens of segment files in progress (a descriptor not yet in a handle):
+ * a fork child closes its copies (pthread_atfork). Under ch_list_mtx. */
+#define CH_PENDING_FDS 64
+static int ch_pending[CH_PENDING_FDS];
+static int ch_npending;
+
 static void ch_atfork_prepare(void)
 {
 	pthread_mutex_lock(&ch_list_mtx);
@@ -263,25 +321,67 @@ static void ch_atfork_parent(void)
 	pthread_mutex_unlock(&ch_list_mtx);
 }
 
+static void ch_child_reset(void)
+{
+	/* The threads (keeper, watchers) did not come along, and whatever
+	 * lock another thread held at the fork is nobody's. */
+	pthread_mutex_init(&ch_keep_mtx, NULL);
+	ch_keep_state = 0;
+	ch_keep_cur = NULL;
+	ch_keep_seq = ch_keep_done = 0;
+}
+
 static void ch_atfork_child(void)
 {
-	/* Every handle now belongs to the parent. Our copies of its lock
-	 * description must go, or a lock would stay held while this child
-	 * lives, and a dead parent would look alive. Closing a copy never
-	 * releases the parent's locks (they go with the last reference). */
-	sr_store_relaxed(&ch_fork_gen, ch_fork_gen + 1);
+	/* Every handle now belongs to the parent. Its lock descriptions were
+	 * never in our fd table (the keeper's); the plain descriptors are
+	 * closed here so that a child holds nothing of the parent's segment
+	 * (a _Fork child, which runs no handler, drops them at its first
+	 * channel call). */
+	if (ch_pp)
+		ch_pp->live = 0;
 	for (int i = 0; i < CH_MAX_HANDLES; i++) {
 		sysring_chan_t *c = ch_handles[i];
-		if (!c)
-			continue;
-		if (c->lockfd >= 0)
-			close(c->lockfd);
-		if (c->fd >= 0)
+		if (c && c->fd >= 0) {
 			close(c->fd);
-		c->lockfd = -1;
-		c->fd = -1;
+			c->fd = -1;
+		}
 	}
+	for (int k = 0; k < ch_npending; k++)
+		close(ch_pending[k]);
+	ch_npending = 0;
+	ch_child_reset();
 	pthread_mutex_unlock(&ch_list_mtx);
+}
+
+/* A fork child's first call (fork or _Fork): a new incarnation. The child
+ * is single-threaded until it starts threads, so nothing races with this
+ * but the rare child that starts threads calling us at once. */
+static void ch_new_incarnation(void)
+{
+	static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&m);
+	if (sr_load_relaxed(&ch_pp->live) == 0) {
+		if (ch_keep_incarn != 0) {
+			/* _Fork: no handler ran (with fork it ran and did this). */
+			pthread_mutex_init(&ch_list_mtx, NULL);
+			for (int i = 0; i < CH_MAX_HANDLES; i++) {
+				sysring_chan_t *c = ch_handles[i];
+				if (c && c->fd >= 0) {
+					close(c->fd);
+					c->fd = -1;
+				}
+			}
+			for (int k = 0; k < ch_npending; k++)
+				close(ch_pending[k]);
+			ch_npending = 0;
+			ch_child_reset();
+		}
+		ch_incarnation++;
+		ch_keep_incarn = ch_incarnation;
+		sr_store_release(&ch_pp->live, ch_incarnation);
+	}
+	pthread_mutex_unlock(&m);
 }
 
 static void ch_init(void)
@@ -289,6 +389,10 @@ static void ch_init(void)
 	struct sigaction sa;
 	long pg = sysconf(_SC_PAGESIZE);
 	ch_page = pg > 0 ? (size_t)pg : 4096;
+	ch_pp = mmap(NULL, ch_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ch_pp == MAP_FAILED)
+		abort(); /* a page at the first open: nothing to fall back to */
+	(void)madvise(ch_pp, ch_page, MADV_WIPEONFORK); /* else: the atfork handler */
 	pthread_atfork(ch_atfork_prepare, ch_atfork_parent, ch_atfork_child);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = ch_sigbus;
@@ -297,15 +401,194 @@ static void ch_init(void)
 	sigaction(SIGBUS, &sa, &ch_old_sigbus);
 }
 
+/* Every entry point that may open or use a handle of its own. */
+static void ch_enter(void)
+{
+	pthread_once(&ch_once, ch_init);
+	if (sr_unlikely(sr_load_acquire(&ch_pp->live) == 0))
+		ch_new_incarnation();
+}
+
 /* 0, or why the handle cannot be used: -EINVAL inherited across fork (it
  * belongs to the parent), -EIO the segment was truncated under it. */
 static inline int ch_usable(const sysring_chan_t *c)
 {
-	if (sr_unlikely(c->fork_gen != sr_load_relaxed(&ch_fork_gen)))
+	if (sr_unlikely(c->incarn != sr_load_relaxed(&ch_pp->live)))
 		return -EINVAL;
 	if (sr_unlikely(sr_load_relaxed(&c->broken)))
 		return -EIO;
 	return 0;
+}
+
+/* Open `path` and record the descriptor as pending (see ch_pending). */
+static int ch_open_fd(const char *path, int flags, mode_t mode)
+{
+	pthread_mutex_lock(&ch_list_mtx);
+	int fd = open(path, flags | O_CLOEXEC, mode);
+	int e = errno;
+	if (fd >= 0 && ch_npending < CH_PENDING_FDS)
+		ch_pending[ch_npending++] = fd;
+	pthread_mutex_unlock(&ch_list_mtx);
+	errno = e;
+	return fd;
+}
+
+static void ch_unpend_locked(int fd)
+{
+	for (int k = 0; k < ch_npending; k++)
+		if (ch_pending[k] == fd) {
+			ch_pending[k] = ch_pending[--ch_npending];
+			return;
+		}
+}
+
+static void ch_close_fd(int fd)
+{
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&ch_list_mtx);
+	ch_unpend_locked(fd);
+	close(fd);
+	pthread_mutex_unlock(&ch_list_mtx);
+}
+
+static void *keeper_main(void *arg)
+{
+	(void)arg;
+	/* A private, empty fd table: what we open here is in no other
+	 * thread's table, so no fork can copy it. */
+	int r = (int)syscall(SYS_close_range, 0u, ~0u, 2u /* CLOSE_RANGE_UNSHARE */);
+	if (r) {
+		if (unshare(CLONE_FILES)) {
+			r = -errno;
+		} else {
+			/* an older kernel: close what the copy holds */
+			long mx = sysconf(_SC_OPEN_MAX);
+			for (long fd = 0; fd < (mx > 0 && mx < 1048576 ? mx : 65536); fd++)
+				close((int)fd);
+			r = 0;
+		}
+	}
+	sr_store_relaxed(&ch_keep_err, r);
+	/* Release pairs with keeper_start's acquire. */
+	sr_store_release(&ch_keep_state, r ? 2 : 1);
+	sr_futex_wake(&ch_keep_state, INT_MAX, false);
+	if (r)
+		return NULL;
+	uint32_t seen = 0;
+	for (;;) {
+		/* Acquire pairs with keeper_call's release of the request. */
+		uint32_t seq = sr_load_acquire(&ch_keep_seq);
+		if (seq == seen) {
+			sr_futex_wait(&ch_keep_seq, seen, NULL, false);
+			continue;
+		}
+		seen = seq;
+		struct ch_keep_req *q = ch_keep_cur;
+		struct stat st;
+		char proc[96];
+		switch (q->op) {
+		case KEEP_OPEN:
+			/* A description of our own on the caller's file: through
+			 * the caller's table in /proc, else by name (checked). */
+			snprintf(proc, sizeof(proc), "/proc/self/task/%d/fd/%d", q->tid, q->fd);
+			r = open(proc, O_RDWR | O_CLOEXEC);
+			if (r < 0 && errno == ENOENT && q->path)
+				r = open(q->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+			if (r < 0) {
+				r = -errno;
+			} else if (fstat(r, &st) || st.st_dev != q->dev || st.st_ino != q->ino) {
+				close(r);
+				r = -ESTALE;
+			}
+			break;
+		case KEEP_LOCK:
+		case KEEP_UNLOCK: {
+			struct flock fl = {.l_type = q->op == KEEP_LOCK ? F_WRLCK : F_UNLCK,
+					   .l_whence = SEEK_SET,
+					   .l_start = (off_t)q->off,
+					   .l_len = 1};
+			r = fcntl(q->fd, F_OFD_SETLK, &fl) ? -errno : 0;
+			if (r == -EACCES)
+				r = -EAGAIN;
+			break;
+		}
+		case KEEP_CLOSE:
+			r = close(q->fd) ? -errno : 0;
+			break;
+		default:
+			r = -EINVAL;
+		}
+		q->result = r;
+		/* Release pairs with keeper_call's acquire of done. */
+		sr_store_release(&ch_keep_done, seen);
+		sr_futex_wake(&ch_keep_done, INT_MAX, false);
+	}
+	return NULL;
+}
+
+/* With ch_keep_mtx held. */
+static int keeper_start(void)
+{
+	pthread_t th;
+	pthread_attr_t attr;
+	sigset_t all, old;
+
+	if (ch_keep_state == 1)
+		return 0;
+	ch_keep_state = 0;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old); /* no signal is ever delivered to it */
+	int r = pthread_create(&th, &attr, keeper_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (r)
+		return -r;
+	/* Acquire pairs with the keeper's release of its state. */
+	while (sr_load_acquire(&ch_keep_state) == 0)
+		sr_futex_wait(&ch_keep_state, 0, NULL, false);
+	if (ch_keep_state != 1) {
+		ch_keep_state = 0;
+		return ch_keep_err ? ch_keep_err : -ENOSYS;
+	}
+	return 0;
+}
+
+static int keeper_call(struct ch_keep_req *q)
+{
+	pthread_mutex_lock(&ch_keep_mtx);
+	int r = keeper_start();
+	if (r) {
+		pthread_mutex_unlock(&ch_keep_mtx);
+		return r;
+	}
+	ch_keep_cur = q;
+	/* Release pairs with the keeper's acquire of seq: it sees *q. */
+	uint32_t seq = ch_keep_seq + 1;
+	sr_store_release(&ch_keep_seq, seq);
+	sr_futex_wake(&ch_keep_seq, 1, false);
+	/* Acquire pairs with the keeper's release of done: we see q->result.
+	 * Untimed: the keeper only makes non-blocking system calls. */
+	while (sr_load_acquire(&ch_keep_done) != seq)
+		sr_futex_wait(&ch_keep_done, sr_load_relaxed(&ch_keep_done), NULL, false);
+	r = q->result;
+	pthread_mutex_unlock(&ch_keep_mtx);
+	return r;
+}
+
+/* A lock description of our own on the file open on fd, in the keeper's
+ * table: its number there, or -errno. */
+static int keep_open(int fd, const char *path)
+{
+	struct stat st;
+	if (fstat(fd, &st))
+		return -errno;
+	struct ch_keep_req q = {.op = KEEP_OPEN, .fd = fd, .tid = (int)syscall(SYS_gettid), .path = path,
+				.dev = st.st_dev, .ino = st.st_ino};
+	return keeper_call(&q);
 }
 
 /* ---- time ---- */
@@ -358,21 +641,18 @@ static uint64_t ch_after(uint64_t now, uint64_t ns)
 
 /* ---- kernel locks (OFD) ---- */
 
-static int lk_set(int fd, uint64_t off, short type)
+/* Take (without waiting) or drop the lock at `off` through our lock
+ * description, in the keeper's table. -EAGAIN: another description holds it. */
+static int lk_try(const sysring_chan_t *c, uint64_t off)
 {
-	struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = (off_t)off, .l_len = 1};
-	return fcntl(fd, F_OFD_SETLK, &fl) ? -errno : 0;
+	struct ch_keep_req q = {.op = KEEP_LOCK, .fd = c->lockfd, .off = off};
+	return keeper_call(&q);
 }
 
-static int lk_try(int fd, uint64_t off)
+static void lk_unlock(const sysring_chan_t *c, uint64_t off)
 {
-	int r = lk_set(fd, off, F_WRLCK);
-	return r == -EACCES ? -EAGAIN : r;
-}
-
-static void lk_unlock(int fd, uint64_t off)
-{
-	lk_set(fd, off, F_UNLCK);
+	struct ch_keep_req q = {.op = KEEP_UNLOCK, .fd = c->lockfd, .off = off};
+	(void)keeper_call(&q);
 }
 
 /* Is the lock at `off` held by another open file description? A test that
@@ -531,7 +811,7 @@ static int seg_format(int fd, uint32_t entries, uint32_t capacity)
 /* Validate the segment open on fd (found at path) and map it. Takes fd. */
 static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 {
-	struct stat st, st2;
+	struct stat st;
 	struct ch_seg seg;
 	sysring_chan_t *c;
 	int r = -EINVAL;
@@ -578,18 +858,13 @@ static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 		free(c);
 		goto fail;
 	}
-	/* Our own open file description for the locks we take: a lock test
-	 * through c->fd must see them as another owner's (a description's own
-	 * locks never conflict with it). */
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	c->lockfd = open(proc, O_RDWR | O_CLOEXEC);
-	if (c->lockfd < 0 && errno == ENOENT && path) /* no /proc: the name, if it is still ours */
-		c->lockfd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (c->lockfd < 0 || fstat(c->lockfd, &st2) || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev) {
-		r = c->lockfd < 0 ? -errno : -ESTALE;
-		if (c->lockfd >= 0)
-			close(c->lockfd);
+	/* Our own open file description for the locks we take, in the
+	 * keeper's table (see THE KEEPER): a lock test through c->fd must see
+	 * them as another owner's (a description's own locks never conflict
+	 * with it), and no fork may copy it. */
+	c->lockfd = keep_open(fd, path);
+	if (c->lockfd < 0) {
+		r = c->lockfd;
 		munmap(c->area, c->area_bytes);
 		free(c);
 		goto fail;
@@ -600,20 +875,23 @@ static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 	c->spin_ns = UINT32_MAX;
 	pthread_mutex_init(&c->reg_mtx, NULL);
 	pthread_mutex_init(&c->tx_mtx, NULL);
+	c->incarn = sr_load_relaxed(&ch_pp->live);
 	pthread_mutex_lock(&ch_list_mtx);
-	c->fork_gen = sr_load_relaxed(&ch_fork_gen);
 	r = -EMFILE;
 	for (int i = 0; i < CH_MAX_HANDLES; i++) {
 		if (!ch_handles[i]) {
 			/* Release pairs with the SIGBUS handler's acquire. */
 			sr_store_release(&ch_handles[i], c);
+			/* from now on the fork handler finds it in the handle */
+			ch_unpend_locked(fd);
 			r = 0;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&ch_list_mtx);
 	if (r) {
-		close(c->lockfd);
+		struct ch_keep_req q = {.op = KEEP_CLOSE, .fd = c->lockfd};
+		(void)keeper_call(&q);
 		munmap(c->area, c->area_bytes);
 		free(c);
 		goto fail;
@@ -621,7 +899,7 @@ static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 	*out = c;
 	return 0;
 fail:
-	close(fd);
+	ch_close_fd(fd);
 	return r;
 }
 
@@ -644,12 +922,12 @@ static int seg_create(const char *path, uint32_t entries, uint32_t capacity, uns
 		sysring_chan_t *c = NULL;
 		int fd;
 		if (method == 0) {
-			fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)mode);
+			fd = ch_open_fd("/dev/shm", O_TMPFILE | O_RDWR, (mode_t)mode);
 		} else {
 			static uint32_t seq;
 			snprintf(tmp, sizeof(tmp), "%s.tmp-%d-%u", path, (int)getpid(),
 				 sr_fetch_add(&seq, 1, SR_RELAXED));
-			fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
+			fd = ch_open_fd(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, (mode_t)mode);
 		}
 		if (fd < 0) {
 			r = -errno;
@@ -657,7 +935,7 @@ static int seg_create(const char *path, uint32_t entries, uint32_t capacity, uns
 		}
 		r = seg_format(fd, entries, capacity);
 		if (r) {
-			close(fd);
+			ch_close_fd(fd);
 		} else {
 			/* takes fd whatever happens */
 			r = seg_attach(fd, method == 0 ? NULL : tmp, &c);
@@ -702,11 +980,11 @@ SR_EXPORT int sysring_chan_open_mode(const char *name, unsigned int entries, uns
 	 * write its own segment (peers need both). */
 	if ((mode & ~0777u) || (mode & 0600u) != 0600u)
 		return -EINVAL;
-	pthread_once(&ch_once, ch_init);
+	ch_enter();
 	/* A few rounds: the name may be created or removed by others
 	 * between our open and our create. */
 	for (int attempt = 0; attempt < 8; attempt++) {
-		int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		int fd = ch_open_fd(path, O_RDWR | O_NOFOLLOW, 0);
 		if (fd >= 0)
 			return seg_attach(fd, path, out);
 		if (errno != ENOENT)
@@ -732,22 +1010,24 @@ SR_EXPORT void sysring_chan_close(sysring_chan_t *c)
 {
 	if (!c)
 		return;
-	bool child = c->fork_gen != sr_load_relaxed(&ch_fork_gen);
+	bool child = c->incarn != sr_load_relaxed(&ch_pp->live);
 	if (!child) {
 		/* In a fork child the registration is the parent's: leave it
 		 * (and the watcher thread, which does not exist here) alone. */
 		if (sr_load_relaxed(&c->my_entry) >= 0)
 			sysring_unregister(c);
 		watch_stop(c);
+		/* Closing our lock description drops the locks we hold (our
+		 * sender slot). A child has none of its own (the keeper's
+		 * table did not come along). */
+		struct ch_keep_req q = {.op = KEEP_CLOSE, .fd = c->lockfd};
+		(void)keeper_call(&q);
 	}
 	pthread_mutex_lock(&ch_list_mtx);
 	for (int i = 0; i < CH_MAX_HANDLES; i++)
 		if (ch_handles[i] == c)
 			sr_store_release(&ch_handles[i], NULL);
-	/* Closing our description drops the locks we hold (our sender slot);
-	 * in a child the fork handler closed them already. */
-	if (c->lockfd >= 0)
-		close(c->lockfd);
+	/* in a child the fork handler closed it already (or ch_enter did) */
 	if (c->fd >= 0)
 		close(c->fd);
 	pthread_mutex_unlock(&ch_list_mtx);
@@ -864,7 +1144,7 @@ static int claim_sender(sysring_chan_t *c)
 	r = -ENOSPC;
 	for (uint32_t k = 0; k < c->nsenders; k++) {
 		uint32_t s = (start + k) % c->nsenders;
-		int lr = lk_try(c->lockfd, CH_LK_SENDER0 + s);
+		int lr = lk_try(c, CH_LK_SENDER0 + s);
 		if (lr == -EAGAIN)
 			continue;
 		if (lr) {
@@ -1004,13 +1284,13 @@ static void wake_all(uint32_t *w)
 static int take_entry(sysring_chan_t *c, uint32_t i)
 {
 	struct ch_entry *e = entry_at(c, i);
-	int r = lk_try(c->lockfd, CH_LK_ENTRY0 + i);
+	int r = lk_try(c, CH_LK_ENTRY0 + i);
 	if (r)
 		return r == -EAGAIN ? -EBUSY : r;
 	/* seq_cst: a Dekker pair with the senders' enter then state load. */
 	uint32_t st = sr_exchange(&e->state, CH_PENDING, SR_SEQ_CST);
 	if (live_holders(c, i)) {
-		lk_unlock(c->lockfd, CH_LK_ENTRY0 + i);
+		lk_unlock(c, CH_LK_ENTRY0 + i);
 		return -EBUSY;
 	}
 	if (st != CH_EMPTY) {
@@ -1035,7 +1315,7 @@ static void give_back(sysring_chan_t *c, uint32_t i)
 {
 	/* Release: pairs with the acquire of state in register. */
 	sr_store_release(&entry_at(c, i)->state, CH_EMPTY);
-	lk_unlock(c->lockfd, CH_LK_ENTRY0 + i);
+	lk_unlock(c, CH_LK_ENTRY0 + i);
 }
 
 static int reg_lock(sysring_chan_t *c)
@@ -1043,7 +1323,7 @@ static int reg_lock(sysring_chan_t *c)
 	uint64_t end = sr_now_ns() + CH_REG_WAIT_NS;
 	unsigned int us = 20;
 	for (;;) {
-		int r = lk_try(c->lockfd, CH_LK_REG);
+		int r = lk_try(c, CH_LK_REG);
 		if (r != -EAGAIN)
 			return r;
 		if (sr_now_ns() >= end)
@@ -1130,7 +1410,7 @@ SR_EXPORT int sysring_register(sysring_chan_t *c, uint64_t id)
 	sr_store_release(&c->my_entry, mine);
 	r = 0;
 unlock:
-	lk_unlock(c->lockfd, CH_LK_REG);
+	lk_unlock(c, CH_LK_REG);
 out:
 	pthread_mutex_unlock(&c->reg_mtx);
 	return r;
@@ -1140,7 +1420,7 @@ SR_EXPORT int sysring_unregister(sysring_chan_t *c)
 {
 	int r = 0;
 
-	if (!c || c->fork_gen != sr_load_relaxed(&ch_fork_gen))
+	if (!c || c->incarn != sr_load_relaxed(&ch_pp->live))
 		return -EINVAL;
 	pthread_mutex_lock(&c->reg_mtx);
 	int mine = sr_load_relaxed(&c->my_entry);
@@ -1179,7 +1459,7 @@ SR_EXPORT int sysring_unregister(sysring_chan_t *c)
 	watch_point(c, -1);
 	uint32_t tid = (uint32_t)c->watch->tid;
 	sr_cas(&e->rx_owner, &tid, 0, SR_RELAXED, SR_RELAXED);
-	lk_unlock(c->lockfd, CH_LK_ENTRY0 + (uint32_t)mine);
+	lk_unlock(c, CH_LK_ENTRY0 + (uint32_t)mine);
 	pthread_mutex_unlock(&c->reg_mtx);
 	return r;
 }
