@@ -572,8 +572,9 @@ static int keeper_call(struct ch_keep_req *q)
 	sr_futex_wake(&ch_keep_seq, 1, false);
 	/* Acquire pairs with the keeper's release of done: we see q->result.
 	 * Untimed: the keeper only makes non-blocking system calls. */
-	while (sr_load_acquire(&ch_keep_done) != seq)
-		sr_futex_wait(&ch_keep_done, sr_load_relaxed(&ch_keep_done), NULL, false);
+	uint32_t d;
+	while ((d = sr_load_acquire(&ch_keep_done)) != seq)
+		sr_futex_wait(&ch_keep_done, d, NULL, false); /* the value we compared */
 	r = q->result;
 	pthread_mutex_unlock(&ch_keep_mtx);
 	return r;
