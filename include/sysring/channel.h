@@ -127,7 +127,8 @@ SYSRING_API int sysring_lookup(sysring_chan_t *c, uint64_t id);
 SYSRING_API int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_chan_sqe *sqe);
 /* The same, waiting up to `timeout` (relative; NULL or a timeout too large
  * to represent: no limit) for room. -ETIMEDOUT, -EINTR (a signal handler
- * ran, SA_RESTART or not: never restarted), -EINVAL (tv_sec < 0 or tv_nsec
+ * without SA_RESTART ran; with SA_RESTART the wait goes on, as a blocking
+ * read(2) on a pipe would), -EINVAL (tv_sec < 0 or tv_nsec
  * outside 0..999999999), and get_sqe's errors: a receiver that dies while
  * we wait is -ENOENT within 20 ms. */
 SYSRING_API int sysring_get_sqe_wait(sysring_chan_t *c, uint64_t id, struct sysring_chan_sqe *sqe,
@@ -149,7 +150,10 @@ SYSRING_API int sysring_send(sysring_chan_t *c, uint64_t id, const struct sysrin
  * (-1: all available; the array must hold the queue's capacity; a count
  * above INT_MAX is INT_MAX), or wait up
  * to `timeout` (relative; NULL or too large to represent: no limit) for at
- * least one: -ETIMEDOUT, -EINTR (a signal handler ran, SA_RESTART or not),
+ * least one: -ETIMEDOUT, -EINTR (a signal handler without SA_RESTART ran
+ * while recv polled or slept; with SA_RESTART it goes on waiting; signals
+ * other than faults are blocked while it polls and delivered when the
+ * poll ends),
  * -EINVAL (bad timespec as in get_sqe_wait, not registered, fork child),
  * -EIO (our entry or the segment was overwritten or truncated by a peer).
  * pop_multiple and recv return as many as are published, up to `max`

@@ -131,9 +131,9 @@
  * after setting tx_waiters; the receiver, after popping (fence), clears the
  * flag and wakes them all. A flag and not a count: a sender killed while
  * waiting leaves at most one spurious wake-up behind, not one per pop
- * forever. Waits always carry a deadline, so that a signal with an
- * SA_RESTART handler interrupts them (-EINTR: the kernel restarts only
- * untimed futex waits) and a huge timeout saturates to "never".
+ * forever. Waits always carry a deadline (a huge timeout saturates to
+ * "never"); a signal handler interrupts them as it would a read(2) on a
+ * pipe: -EINTR without SA_RESTART, on with it (ch_futex_wait, recv_spin).
  *
  * Lock order (private mutexes, then kernel locks): handle reg_mtx -> the
  * registry lock -> entry locks; ch_keep_mtx is taken around each request to
@@ -148,6 +148,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -614,11 +615,17 @@ static int ch_deadline(const struct timespec *rel, uint64_t *dl)
 	return 0;
 }
 
-/* Sleep on a shared futex word until woken, `key` changed, or `dl`. Always
- * with a deadline (CH_NEVER: a far one): an untimed futex wait is restarted
- * after a signal handler with SA_RESTART, a timed one returns -EINTR. */
+/* Sleep on a shared futex word until woken, `key` changed, or `dl`: 0
+ * (woken, changed, or a spurious return), -ETIMEDOUT, or -EINTR. A signal
+ * handler interrupts the wait as it would a read(2) on a pipe: with
+ * SA_RESTART the kernel restarts the wait (with the same absolute deadline),
+ * without it we return -EINTR. futex_waitv gives exactly that (it returns
+ * -ERESTARTSYS); FUTEX_WAIT with a timeout would return -EINTR after any
+ * handler, and without one would lose the deadline, so it is the fallback
+ * only for kernels before 5.16 (there: -EINTR after any handler). */
 static int ch_futex_wait(uint32_t *w, uint32_t key, uint64_t dl)
 {
+	static int no_waitv;
 	struct timespec ts;
 	if (dl == CH_NEVER) {
 		ts.tv_sec = (time_t)1 << 40; /* ~35,000 years of uptime */
@@ -627,7 +634,39 @@ static int ch_futex_wait(uint32_t *w, uint32_t key, uint64_t dl)
 		ts.tv_sec = (time_t)(dl / 1000000000ull);
 		ts.tv_nsec = (long)(dl % 1000000000ull);
 	}
-	return sr_futex_wait(w, key, &ts, true);
+	if (!sr_load_relaxed(&no_waitv)) {
+		struct futex_waitv fw = {.val = key, .uaddr = (uint64_t)(uintptr_t)w, .flags = FUTEX_32};
+		long r = syscall(SYS_futex_waitv, &fw, 1u, 0u, &ts, CLOCK_MONOTONIC);
+		if (r >= 0 || errno == EAGAIN)
+			return 0;
+		if (errno != ENOSYS)
+			return -errno;
+		sr_store_relaxed(&no_waitv, 1);
+	}
+	int r = sr_futex_wait(w, key, &ts, true);
+	return r == -EAGAIN ? 0 : r;
+}
+
+/* Signals that arrived while we had them blocked (and that `old`, the
+ * caller's mask, lets through): 1 if one of them has a handler without
+ * SA_RESTART (it interrupts a blocking call), 0 if none or all restart. */
+static int ch_signals_interrupt(const sigset_t *old, bool *any)
+{
+	sigset_t p;
+	int intr = 0;
+	*any = false;
+	if (sigpending(&p))
+		return 0;
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sigismember(&p, sig) != 1 || sigismember(old, sig))
+			continue;
+		struct sigaction sa;
+		*any = true;
+		if (sigaction(sig, NULL, &sa) == 0 && !(sa.sa_flags & SA_RESTART) &&
+		    ((sa.sa_flags & SA_SIGINFO) || (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)))
+			intr = 1;
+	}
+	return intr;
 }
 
 static uint64_t ch_min(uint64_t a, uint64_t b)
@@ -1813,10 +1852,51 @@ static uint32_t chan_spin_ns(void)
 	return cur;
 }
 
+/* recv's polling phase, until `until`. A signal handler that ran while we
+ * poll in user space would go unnoticed (no system call to interrupt), so
+ * signals are blocked meanwhile (not the synchronous ones: faults must reach
+ * their handlers, our SIGBUS one among them) and looked for every few
+ * rounds: one that arrived ends the poll, runs when the mask is restored,
+ * and makes recv return -EINTR unless its handler has SA_RESTART, as if it
+ * had interrupted the futex wait. Costs three system calls per poll phase,
+ * none per message while messages flow (the first pop succeeds). Returns
+ * pop_multiple's result, -EAGAIN (nothing came), or -EINTR. */
+static int recv_spin(sysring_chan_t *c, struct sysring_msg *out, long max, uint64_t until)
+{
+	sigset_t all, old;
+	bool any = false;
+	int r, intr = 0;
+	sigfillset(&all);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGTRAP);
+	sigdelset(&all, SIGSYS);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (unsigned int k = 1;; k++) {
+		r = sysring_pop_multiple(c, out, max);
+		if (r != -EAGAIN || sr_now_ns() >= until)
+			break;
+		if (!(k & 15)) {
+			intr = ch_signals_interrupt(&old, &any);
+			if (any)
+				break;
+		}
+		for (int i = 0; i < 64; i++)
+			sr_cpu_relax();
+	}
+	if (!any)
+		intr = ch_signals_interrupt(&old, &any);
+	pthread_sigmask(SIG_SETMASK, &old, NULL); /* the handlers run here */
+	return r == -EAGAIN && intr ? -EINTR : r;
+}
+
 SR_EXPORT int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
 			   const struct timespec *timeout)
 {
-	uint64_t dl, spin_until = 0;
+	uint64_t dl;
+	bool spun = false;
 	struct sr_ring ring;
 
 	if (!c)
@@ -1840,14 +1920,16 @@ SR_EXPORT int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
 			return -ETIMEDOUT;
 		/* Poll a little before sleeping: a wake-up costs a system call
 		 * on the sender and a context switch here (docs/channels.md). */
-		if (!spin_until) {
+		if (!spun) {
 			uint32_t sp = sr_load_relaxed(&c->spin_ns);
-			spin_until = ch_after(now, sp == UINT32_MAX ? chan_spin_ns() : sp);
-		}
-		if (now < spin_until) {
-			for (int i = 0; i < 64; i++)
-				sr_cpu_relax();
-			continue;
+			spun = true;
+			sp = sp == UINT32_MAX ? chan_spin_ns() : sp;
+			if (sp) {
+				r = recv_spin(c, out, max, ch_min(dl, ch_after(now, sp)));
+				if (r != -EAGAIN)
+					return r;
+				continue;
+			}
 		}
 		int mine = sr_load_relaxed(&c->my_entry);
 		if (mine < 0)
