@@ -61,7 +61,7 @@ static __attribute__((unused)) void *shared_page(void)
 }
 
 /* A child that registers `id`, says so, and waits to be killed. */
-static __attribute__((unused)) pid_t spawn_receiver(uint64_t id)
+static pid_t spawn_receiver(uint64_t id)
 {
 	struct cu_pipe p;
 	cu_pipe_init(&p);
@@ -206,6 +206,44 @@ static void d1(void)
 	T_EQ(alive, 0);
 	sysring_chan_close(keep);
 	sysring_chan_close(rx);
+	sysring_chan_unlink(seg);
+}
+
+
+/* ---- d4: a peer zeroing rx_owner does not hide a receiver's death ---- */
+static void d4(void)
+{
+	fresh("d4");
+	sysring_chan_t *s = xopen(8, 8);
+	struct sysring_msg m = msg_of(1);
+	struct cu_raw raw;
+	int rounds = (int)(20 * t_scale()) + 5, hidden = 0;
+	for (int k = 0; k < rounds; k++) {
+		uint64_t id = 10 + (uint64_t)k;
+		pid_t p = spawn_receiver(id);
+		/* the sender has seen it alive (and may cache that) */
+		T_EQ(sysring_send(s, id, &m), 0);
+		T_ASSERT(cu_raw_open(&raw, seg) == 0);
+		int i = cu_find(&raw, id);
+		T_ASSERT(i >= 0);
+		/* a peer wipes the kernel's death notice, before or after */
+		if (k % 2)
+			__atomic_store_n(&cu_entry(&raw, (uint32_t)i)->rx_owner, 0, __ATOMIC_RELAXED);
+		cu_kill(p);
+		__atomic_store_n(&cu_entry(&raw, (uint32_t)i)->rx_owner, 0, __ATOMIC_RELAXED);
+		cu_raw_close(&raw);
+		usleep(5 * 1000); /* the documented bound is 1 ms */
+		int r = sysring_send(s, id, &m);
+		hidden += r != -ENOENT;
+		struct sysring_chan_sqe sqe;
+		r = sysring_get_sqe(s, id, &sqe);
+		hidden += r != -ENOENT;
+		if (r == 0)
+			(void)sysring_sqe_release(s, &sqe);
+	}
+	printf("d4: %d receivers killed with rx_owner wiped: %d sends accepted\n", rounds, hidden);
+	T_EQ(hidden, 0);
+	sysring_chan_close(s);
 	sysring_chan_unlink(seg);
 }
 
@@ -531,6 +569,7 @@ static const struct {
 	void (*fn)(void);
 } cases[] = {
 	{"d1", d1},
+	{"d4", d4},
 	{"d6", d6},
 	{"d7", d7},
 	{"d8", d8},

@@ -59,8 +59,10 @@
  *    dies, the kernel walks the list and sets FUTEX_OWNER_DIED in the word.
  *    A sender reads the word (a load); if the bit is set it confirms with
  *    the lock (a peer can forge the bit, never the lock) and gets -ENOENT.
- *    A peer clearing the bit only delays -ENOENT to the next look at the
- *    lock (a full queue, sysring_lookup, a re-registration).
+ *    The word is a hint: a peer can wipe it (or rewrite it, so that the
+ *    kernel leaves it alone), so a sender also asks the lock at least once
+ *    per CH_ALIVE_NS per entry, and at once when the word is 0: a wiped
+ *    notice delays -ENOENT by CH_ALIVE_NS at most (receiver_gone).
  *  - Each handle that sends owns a sender slot (a lock on CH_LK_SENDER0 +
  *    s, plus a generation bumped by each owner). Every reservation records
  *    {position, slot, generation} in its payload header, so a receiver
@@ -169,6 +171,7 @@
 #define CH_TX_STEP_NS (20ull * 1000 * 1000)  /* a blocked sender re-checks its receiver */
 #define CH_RECHECK_NS (1000ull * 1000 * 1000) /* "forever" waits look again this often */
 #define CH_UNREG_WAIT_NS (100ull * 1000 * 1000)
+#define CH_ALIVE_NS (1000ull * 1000)           /* a sender asks the kernel about its receiver */
 #define CH_REG_WAIT_NS (500ull * 1000 * 1000)
 #define CH_NEVER UINT64_MAX
 #define CH_MAX_HANDLES 4096
@@ -211,6 +214,9 @@ struct sysring_chan {
 		uint32_t entry;
 		uint32_t valid;
 	} cache[64];
+	struct ch_alive {
+		uint64_t gen, until; /* entry's receiver of gen alive until (ns) */
+	} *alive;                    /* [nentries] */
 };
 
 /* ---- process-wide state: the handles (for fork and SIGBUS) ---- */
@@ -881,6 +887,12 @@ static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 				    seg.capacity);
 	c->senders_off = seg.senders_off;
 	c->entries_off = seg.entries_off;
+	c->alive = calloc(seg.nentries, sizeof(*c->alive));
+	if (!c->alive) {
+		free(c);
+		r = -ENOMEM;
+		goto fail;
+	}
 	c->bytes = (size_t)seg.total_bytes;
 	/* Between two guard pages: a stray access is a SIGSEGV here, never a
 	 * write into a neighbouring mapping. */
@@ -888,6 +900,7 @@ static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 	c->area = mmap(NULL, c->area_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (c->area == MAP_FAILED) {
 		r = -errno;
+		free(c->alive);
 		free(c);
 		goto fail;
 	}
@@ -895,6 +908,7 @@ static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 	if (c->base == MAP_FAILED) {
 		r = -errno;
 		munmap(c->area, c->area_bytes);
+		free(c->alive);
 		free(c);
 		goto fail;
 	}
@@ -906,6 +920,7 @@ static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 	if (c->lockfd < 0) {
 		r = c->lockfd;
 		munmap(c->area, c->area_bytes);
+		free(c->alive);
 		free(c);
 		goto fail;
 	}
@@ -933,6 +948,7 @@ static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 		struct ch_keep_req q = {.op = KEEP_CLOSE, .fd = c->lockfd};
 		(void)keeper_call(&q);
 		munmap(c->area, c->area_bytes);
+		free(c->alive);
 		free(c);
 		goto fail;
 	}
@@ -1073,6 +1089,7 @@ SR_EXPORT void sysring_chan_close(sysring_chan_t *c)
 	pthread_mutex_unlock(&ch_list_mtx);
 	munmap(c->area, c->area_bytes);
 	free(c->watch);
+	free(c->alive);
 	free(c);
 }
 
@@ -1535,11 +1552,36 @@ static int lookup(sysring_chan_t *c, uint64_t id, uint32_t *idx)
 	return -ENOENT;
 }
 
-/* The kernel's death notice in rx_owner, confirmed by the entry's lock
- * (a peer can set the bit; it cannot drop another process's lock). */
-static bool receiver_gone(const sysring_chan_t *c, uint32_t i)
+/* Has entry i's receiver (registration `gen`) died? The kernel decides:
+ * the entry's lock, which no peer can forge or keep. Asking it is a system
+ * call, so a sender asks at most once per CH_ALIVE_NS per entry and handle
+ * while the kernel's death notice is intact, and at once when it is not:
+ * rx_owner with FUTEX_OWNER_DIED (the kernel set it when the receiver
+ * died, or a peer forged it) or 0 (a peer wiped it, or no receiver). A peer
+ * that wipes or rewrites rx_owner so that the kernel's notice never comes
+ * delays -ENOENT by CH_ALIVE_NS at most; it never hides a death. */
+static bool receiver_gone(sysring_chan_t *c, uint32_t i, uint64_t gen)
 {
-	if (sr_likely(!(sr_load_relaxed(&entry_at(c, i)->rx_owner) & FUTEX_OWNER_DIED)))
+	uint32_t own = sr_load_relaxed(&entry_at(c, i)->rx_owner);
+	struct ch_alive *a = &c->alive[i];
+	uint64_t now = sr_now_ns();
+	if (sr_likely(own && !(own & FUTEX_OWNER_DIED)) && sr_load_relaxed(&a->gen) == gen &&
+	    now < sr_load_relaxed(&a->until))
+		return false;
+	if (receiver_dead(c, i))
+		return true;
+	/* Relaxed: a private cache; a torn pair costs one more question. */
+	sr_store_relaxed(&a->gen, gen);
+	sr_store_relaxed(&a->until, now + CH_ALIVE_NS);
+	return false;
+}
+
+/* At release: the notice only (the question was asked at reservation, at
+ * most CH_ALIVE_NS ago while the notice is intact). */
+static bool receiver_gone_hint(const sysring_chan_t *c, uint32_t i)
+{
+	uint32_t own = sr_load_relaxed(&entry_at(c, i)->rx_owner);
+	if (sr_likely(own && !(own & FUTEX_OWNER_DIED)))
 		return false;
 	return receiver_dead(c, i);
 }
@@ -1581,9 +1623,9 @@ SR_EXPORT int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_cha
 		r = lookup(c, id, &i);
 		if (r)
 			return r;
-		if (receiver_gone(c, i))
-			return -ENOENT;
 		struct ch_entry *e = entry_at(c, i);
+		if (receiver_gone(c, i, sr_load_relaxed(&e->gen)))
+			return -ENOENT;
 		if (enter(snd, i))
 			return -EIO;
 		/* seq_cst: see enter. */
@@ -1641,7 +1683,7 @@ SR_EXPORT int sysring_sqe_release(sysring_chan_t *c, struct sysring_chan_sqe *sq
 	ref.data = pl;
 	/* Acquire pairs with register's release of READY. */
 	if (sr_load_acquire(&e->state) != CH_READY || (uint32_t)sr_load_relaxed(&e->gen) != sqe->gen_ ||
-	    receiver_gone(c, i)) {
+	    receiver_gone_hint(c, i)) {
 		/* The receiver left or died since we reserved: consume our
 		 * position (it is still ours: reserved at our position, with our
 		 * record) with a void record, and say it was not delivered. */
