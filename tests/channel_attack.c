@@ -210,6 +210,78 @@ static void d1(void)
 }
 
 
+
+/* ---- d2: a stopped sender thread costs only its own entries ---- */
+#define D2_ENTRIES 8
+static sysring_chan_t *d2_tx;
+
+static void *d2_sender(void *arg)
+{
+	uint64_t k = (uint64_t)(uintptr_t)arg;
+	struct sysring_msg m = msg_of(k);
+	for (uint64_t n = 0;; n++)
+		(void)sysring_send(d2_tx, 1 + (k + n) % D2_ENTRIES, &m);
+	return NULL;
+}
+
+static void d2(void)
+{
+	fresh("d2");
+	sysring_chan_t *rx[D2_ENTRIES];
+	struct cu_raw raw;
+	for (int k = 0; k < D2_ENTRIES; k++)
+		rx[k] = xopen(D2_ENTRIES, 64);
+	int rounds = (int)(12 * t_scale()) + 4, worst = 0;
+	for (int round = 0; round < rounds; round++) {
+		for (int k = 0; k < D2_ENTRIES; k++)
+			T_EQ(sysring_register(rx[k], 1 + (uint64_t)k), 0);
+		struct cu_pipe ready;
+		cu_pipe_init(&ready);
+		pid_t p = fork();
+		if (p == 0) {
+			pthread_t th[2];
+			if (sysring_chan_open(seg, 0, 0, &d2_tx))
+				_exit(2);
+			for (uintptr_t k = 0; k < 2; k++)
+				pthread_create(&th[k], NULL, d2_sender, (void *)k);
+			cu_signal(&ready);
+			for (;;)
+				pause();
+		}
+		T_ASSERT(cu_await(&ready, 5000));
+		/* let them run, with the receivers popping, then stop them */
+		struct sysring_msg out[64];
+		for (int j = 0; j < 20; j++) {
+			for (int k = 0; k < D2_ENTRIES; k++)
+				(void)sysring_pop_multiple(rx[k], out, 64);
+			usleep(500);
+		}
+		kill(p, SIGSTOP);
+		waitpid(p, NULL, WUNTRACED);
+		/* two stopped threads: at most two entries may wait for them */
+		for (int k = 0; k < D2_ENTRIES; k++)
+			(void)sysring_unregister(rx[k]);
+		T_ASSERT(cu_raw_open(&raw, seg) == 0);
+		int held = 0;
+		for (uint32_t i = 0; i < D2_ENTRIES; i++)
+			held += __atomic_load_n(&cu_entry(&raw, i)->state, __ATOMIC_RELAXED) != CH_EMPTY;
+		cu_raw_close(&raw);
+		if (held > worst)
+			worst = held;
+		kill(p, SIGKILL);
+		kill(p, SIGCONT);
+		waitpid(p, NULL, 0);
+		close(ready.fd[0]);
+		close(ready.fd[1]);
+	}
+	printf("d2: %d rounds of two sender threads stopped: at most %d of %d entries held\n", rounds, worst,
+	       D2_ENTRIES);
+	T_ASSERT(worst <= 2);
+	for (int k = 0; k < D2_ENTRIES; k++)
+		sysring_chan_close(rx[k]);
+	sysring_chan_unlink(seg);
+}
+
 /* ---- d4: a peer zeroing rx_owner does not hide a receiver's death ---- */
 static void d4(void)
 {
@@ -569,6 +641,7 @@ static const struct {
 	void (*fn)(void);
 } cases[] = {
 	{"d1", d1},
+	{"d2", d2},
 	{"d4", d4},
 	{"d6", d6},
 	{"d7", d7},

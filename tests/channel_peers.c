@@ -633,7 +633,7 @@ static void b11(void)
 		if (round & 1)
 			h->tail = cu_rand(&rnd);
 		for (uint32_t k = 0; k < r.g.nsenders; k++)
-			cu_sender(&r, k)->inside = cu_rand(&rnd);
+			cu_sender(&r, k)->inside[cu_rand(&rnd) % CH_LANES] = cu_rand(&rnd);
 		struct sysring_chan_sqe sqe;
 		struct timespec to = {0, 50 * 1000 * 1000};
 		t0 = t_now_ns();

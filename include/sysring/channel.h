@@ -123,7 +123,8 @@ SYSRING_API int sysring_lookup(sysring_chan_t *c, uint64_t id);
 /* Reserve a slot in receiver `id`'s queue; never blocks. -ENOENT no such
  * receiver, or it died (detected at once: the kernel marks its entry when it
  * dies; within 1 ms if a peer wiped that mark: the sender asks the kernel
- * at least once a millisecond); -EAGAIN queue full; -ENOSPC more than 1024 handles send on this
+ * at least once a millisecond); -EAGAIN queue full (or more than 7 threads
+ * of this handle inside get_sqe at the same instant, or stopped there); -ENOSPC more than 1024 handles send on this
  * segment; -EINVAL (bad arguments, fork child), -EIO (corrupted). */
 SYSRING_API int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_chan_sqe *sqe);
 /* The same, waiting up to `timeout` (relative; NULL or a timeout too large

@@ -95,8 +95,9 @@
  * per-sender presence records: a shared count cannot tell which increments
  * belong to dead processes (it leaked, wrapped, and made unregister wait a
  * second after any sender died). Who may still write into entry i's ring:
- *  (a) a live sender slot whose `inside` names i (or several entries): a
- *      thread between checking READY and recording its reservation;
+ *  (a) a live sender slot with a lane of `inside` naming i: one thread
+ *      between checking READY and recording its reservation (one lane per
+ *      thread: a stalled or stopped thread holds back only its own entry);
  *  (b) a live sender whose record sits in a reserved, unpublished slot in
  *      [head, tail).
  * get_sqe: enter (inside, seq_cst CAS) -> check READY/id (seq_cst load):
@@ -1212,7 +1213,8 @@ static int claim_sender(sysring_chan_t *c)
 		/* A new identity: records of the slot's previous owners no
 		 * longer match it. */
 		c->sgen = sr_fetch_add(&snd->gen, 1, SR_RELAXED) + 1;
-		sr_store_relaxed(&snd->inside, 0);
+		for (uint32_t l = 0; l < CH_LANES; l++)
+			sr_store_relaxed(&snd->inside[l], 0);
 		/* Release pairs with the acquire in sysring_get_sqe. */
 		sr_store_release(&c->sslot, (int)s);
 		r = 0;
@@ -1223,34 +1225,37 @@ out:
 	return r;
 }
 
-/* Count this thread in the sender slot's presence record for entry i.
- * seq_cst: with the following load of the entry's state, a Dekker pair
- * with unregister/reclaim's state change then scan of the records. */
+/* Record this thread as inside entry i: a lane of the sender slot of its
+ * own (CAS 0 -> i + 1), so that a thread stalled or stopped here names only
+ * the entry it is in (one shared count could only say "somewhere" once two
+ * threads were inside different entries, and a stalled thread then kept
+ * every entry from being emptied). seq_cst: with the following load of the
+ * entry's state, a Dekker pair with unregister/reclaim's state change then
+ * scan of the lanes. Returns the lane, or -EAGAIN when all CH_LANES lanes
+ * stayed taken (that many threads of the handle inside get_sqe at once,
+ * each for a few instructions, or stopped there). */
 static int enter(struct ch_sender *snd, uint32_t i)
 {
-	uint64_t v = sr_load_relaxed(&snd->inside);
-	for (int k = 0; k < 64; k++) {
-		uint32_t n = (uint32_t)(v >> 32), ent = (uint32_t)v;
-		uint32_t ne = n == 0 ? i + 1 : (ent == i + 1 ? ent : CH_INSIDE_ANY);
-		uint64_t nv = ((uint64_t)(n + 1) << 32) | ne;
-		if (sr_cas(&snd->inside, &v, nv, SR_SEQ_CST, SR_RELAXED))
-			return 0;
+	static __thread uint8_t me;
+	uint32_t start = (uint32_t)(((uintptr_t)&me >> 6) % CH_LANES);
+	for (int round = 0; round < 64; round++) {
+		for (uint32_t k = 0; k < CH_LANES; k++) {
+			uint32_t l = (start + k) % CH_LANES;
+			uint64_t v = 0;
+			if (sr_load_relaxed(&snd->inside[l]) == 0 &&
+			    sr_cas(&snd->inside[l], &v, (uint64_t)i + 1, SR_SEQ_CST, SR_RELAXED))
+				return (int)l;
+		}
+		sr_cpu_relax();
 	}
-	return -EIO; /* someone keeps rewriting our record */
+	return -EAGAIN;
 }
 
 /* Release: the reservation record written inside is visible to whoever
- * sees us gone (pairs with the acquire in live_holders/holder_alive). */
-static void leave(struct ch_sender *snd)
+ * sees us gone (pairs with the acquire in live_inside). */
+static void leave(struct ch_sender *snd, int lane)
 {
-	uint64_t v = sr_load_relaxed(&snd->inside);
-	for (int k = 0; k < 64; k++) {
-		uint32_t n = (uint32_t)(v >> 32);
-		uint64_t nv = n <= 1 ? 0 : (((uint64_t)(n - 1) << 32) | (uint32_t)v);
-		if (sr_cas(&snd->inside, &v, nv, SR_RELEASE, SR_RELAXED))
-			return;
-	}
-	sr_store_release(&snd->inside, 0);
+	sr_store_release(&snd->inside[lane], 0);
 }
 
 static bool sender_alive(const sysring_chan_t *c, uint32_t s, uint32_t gen)
@@ -1263,11 +1268,12 @@ static bool sender_alive(const sysring_chan_t *c, uint32_t s, uint32_t gen)
 static bool live_inside(const sysring_chan_t *c, uint32_t i)
 {
 	for (uint32_t s = 0; s < c->nsenders; s++) {
-		/* Acquire pairs with leave's release. */
-		uint64_t v = sr_load_acquire(&sender_at(c, s)->inside);
-		uint32_t ent = (uint32_t)v;
-		if ((v >> 32) && (ent == i + 1 || ent == CH_INSIDE_ANY) && lk_held(c, CH_LK_SENDER0 + s))
-			return true;
+		struct ch_sender *snd = sender_at(c, s);
+		for (uint32_t l = 0; l < CH_LANES; l++) {
+			/* Acquire pairs with leave's release. */
+			if (sr_load_acquire(&snd->inside[l]) == (uint64_t)i + 1 && lk_held(c, CH_LK_SENDER0 + s))
+				return true;
+		}
 	}
 	return false;
 }
@@ -1626,18 +1632,19 @@ SR_EXPORT int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_cha
 		struct ch_entry *e = entry_at(c, i);
 		if (receiver_gone(c, i, sr_load_relaxed(&e->gen)))
 			return -ENOENT;
-		if (enter(snd, i))
-			return -EIO;
+		int lane = enter(snd, i);
+		if (lane < 0)
+			return lane;
 		/* seq_cst: see enter. */
 		if (__atomic_load_n(&e->state, __ATOMIC_SEQ_CST) != CH_READY || sr_load_relaxed(&e->id) != id) {
-			leave(snd);
+			leave(snd, lane);
 			continue; /* changed under us: look it up again */
 		}
 		uint64_t gen = sr_load_relaxed(&e->gen);
 		ring_of(c, i, &ring);
 		r = sr_ring_push_slot_n(&ring, &ref, CH_SPIN);
 		if (r) {
-			leave(snd);
+			leave(snd, lane);
 			return -EAGAIN;
 		}
 		struct ch_payload *pl = ref.data;
@@ -1647,7 +1654,7 @@ SR_EXPORT int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_cha
 		/* Release pairs with the acquire in record_alive: a tag that
 		 * names this position comes with our identity. */
 		sr_store_release(&pl->tag, (uint32_t)ref.pos);
-		leave(snd);
+		leave(snd, lane);
 		sqe->msg = &pl->msg;
 		sqe->pos_ = ref.pos;
 		sqe->entry_ = i;
