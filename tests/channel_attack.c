@@ -319,6 +319,74 @@ static void d4(void)
 	sysring_chan_unlink(seg);
 }
 
+
+/* ---- d5: an id flip between a sender's lookup and its publish ---- */
+static volatile int d5_stop;
+static sysring_chan_t *d5_tx;
+static uint64_t d5_sent[2], d5_notdelivered, d5_other;
+
+static void *d5_sender(void *arg)
+{
+	(void)arg;
+	for (uint64_t n = 0; !__atomic_load_n(&d5_stop, __ATOMIC_RELAXED); n++) {
+		uint64_t id = 1 + n % 2;
+		struct sysring_chan_sqe sqe;
+		if (sysring_get_sqe(d5_tx, id, &sqe))
+			continue;
+		*sqe.msg = msg_of(id); /* the message says whom it is for */
+		if (n % 7 == 0)
+			sched_yield(); /* widen the window */
+		int r = sysring_sqe_release(d5_tx, &sqe);
+		if (r == 0)
+			__atomic_fetch_add(&d5_sent[id - 1], 1, __ATOMIC_RELAXED);
+		else if (r == -ENOENT || r == -ETIMEDOUT)
+			__atomic_fetch_add(&d5_notdelivered, 1, __ATOMIC_RELAXED);
+		else
+			__atomic_fetch_add(&d5_other, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void d5(void)
+{
+	fresh("d5");
+	/* one entry: every registration re-registers it, to id 1 or id 2 */
+	sysring_chan_t *rx = xopen(1, 8);
+	d5_tx = xopen(0, 0);
+	pthread_t th[2];
+	for (int k = 0; k < 2; k++)
+		pthread_create(&th[k], NULL, d5_sender, NULL);
+	uint64_t end = t_now_ns() + (uint64_t)(1.5e9 * t_scale()), misrouted = 0, got = 0, flips = 0;
+	struct sysring_msg out[8];
+	for (uint64_t n = 0; t_now_ns() < end; n++) {
+		uint64_t id = 1 + n % 2;
+		if (sysring_register(rx, id))
+			continue;
+		flips++;
+		for (int j = 0; j < 20; j++) {
+			int k = sysring_pop_multiple(rx, out, 8);
+			for (int q = 0; q < k; q++) {
+				got++;
+				misrouted += out[q].sender != id;
+			}
+		}
+		(void)sysring_unregister(rx);
+	}
+	__atomic_store_n(&d5_stop, 1, __ATOMIC_RELAXED);
+	for (int k = 0; k < 2; k++)
+		pthread_join(th[k], NULL);
+	printf("d5: %llu re-registrations, %llu messages popped, %llu told not delivered, %llu misrouted, %llu other "
+	       "errors\n",
+	       (unsigned long long)flips, (unsigned long long)got, (unsigned long long)d5_notdelivered,
+	       (unsigned long long)misrouted, (unsigned long long)d5_other);
+	T_EQ(misrouted, 0);
+	T_EQ(d5_other, 0);
+	T_ASSERT(flips > 10);
+	sysring_chan_close(rx);
+	sysring_chan_close(d5_tx);
+	sysring_chan_unlink(seg);
+}
+
 /* ---- d6: a failed open leaves nothing behind ---- */
 static int d6_exists(void)
 {
@@ -643,6 +711,7 @@ static const struct {
 	{"d1", d1},
 	{"d2", d2},
 	{"d4", d4},
+	{"d5", d5},
 	{"d6", d6},
 	{"d7", d7},
 	{"d8", d8},
