@@ -282,6 +282,60 @@ static void d2(void)
 	sysring_chan_unlink(seg);
 }
 
+
+/* ---- d3: every lock held by a peer: bounded calls, clear errors ---- */
+static void d3(void)
+{
+	fresh("d3");
+	sysring_chan_t *a = xopen(64, 8);
+	T_EQ(sysring_register(a, 1), 0);
+	char path[160];
+	snprintf(path, sizeof(path), "/dev/shm%s", seg);
+	struct cu_pipe ready;
+	cu_pipe_init(&ready);
+	pid_t p = fork();
+	if (p == 0) { /* the peer: every sender slot and every entry */
+		int fd = open(path, O_RDWR);
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)CH_LK_ENTRY0,
+				   .l_len = (off_t)(CH_LK_SENDER0 + CH_SENDERS - CH_LK_ENTRY0)};
+		if (fd < 0)
+			_exit(2);
+		/* byte by byte: the entry of id 1 is ours already */
+		for (uint64_t off = CH_LK_ENTRY0; off < CH_LK_SENDER0 + CH_SENDERS; off++) {
+			fl.l_start = (off_t)off;
+			fl.l_len = 1;
+			(void)fcntl(fd, F_OFD_SETLK, &fl);
+		}
+		cu_signal(&ready);
+		for (;;)
+			pause();
+	}
+	T_ASSERT(cu_await(&ready, 10000));
+	sysring_chan_t *s = xopen(0, 0), *b = xopen(0, 0);
+	struct sysring_msg m = msg_of(1);
+	uint64_t t0 = t_now_ns();
+	int r = sysring_send(s, 1, &m);
+	double ms = cu_ms_since(t0);
+	printf("d3: send with every sender slot locked by a peer: %d in %.1f ms\n", r, ms);
+	T_EQ(r, -ENOSPC);
+	if (ms > 20) /* 1024 lock tries: a few ms on a loaded machine */
+		T_FAIL("send took %.0f ms", ms);
+	t0 = t_now_ns();
+	r = sysring_register(b, 2);
+	ms = cu_ms_since(t0);
+	printf("d3: register with every entry locked by a peer: %d in %.1f ms\n", r, ms);
+	T_EQ(r, -ENOSPC);
+	if (ms > 700)
+		T_FAIL("register took %.0f ms", ms);
+	cu_kill(p);
+	T_EQ(sysring_send(s, 1, &m), 0);
+	T_EQ(sysring_register(b, 2), 0);
+	sysring_chan_close(a);
+	sysring_chan_close(b);
+	sysring_chan_close(s);
+	sysring_chan_unlink(seg);
+}
+
 /* ---- d4: a peer zeroing rx_owner does not hide a receiver's death ---- */
 static void d4(void)
 {
@@ -710,6 +764,7 @@ static const struct {
 } cases[] = {
 	{"d1", d1},
 	{"d2", d2},
+	{"d3", d3},
 	{"d4", d4},
 	{"d5", d5},
 	{"d6", d6},

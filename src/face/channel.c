@@ -298,10 +298,11 @@ static uint32_t ch_incarnation; /* not wiped: a child's next value is new */
  * locks. Lock tests (F_OFD_GETLK) go through the handle's plain descriptor
  * c->fd, another description, so that our own locks test as held too.
  */
-enum { KEEP_OPEN = 1, KEEP_LOCK, KEEP_UNLOCK, KEEP_CLOSE };
+enum { KEEP_OPEN = 1, KEEP_LOCK, KEEP_UNLOCK, KEEP_CLOSE, KEEP_LOCK_ANY };
 struct ch_keep_req {
 	int op, fd, tid;
 	uint64_t off;
+	uint32_t n, start; /* KEEP_LOCK_ANY: the first free of off + (start + k) % n */
 	const char *path;
 	dev_t dev;
 	ino_t ino;
@@ -523,6 +524,22 @@ static void *keeper_main(void *arg)
 		}
 		case KEEP_CLOSE:
 			r = close(q->fd) ? -errno : 0;
+			break;
+		case KEEP_LOCK_ANY: /* one request, not one per lock tried */
+			r = -EAGAIN;
+			for (uint32_t k = 0; k < q->n; k++) {
+				uint32_t i = (q->start + k) % q->n;
+				struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
+						   .l_start = (off_t)(q->off + i), .l_len = 1};
+				if (fcntl(q->fd, F_OFD_SETLK, &fl) == 0) {
+					r = (int)i;
+					break;
+				}
+				if (errno != EACCES && errno != EAGAIN) {
+					r = -errno;
+					break;
+				}
+			}
 			break;
 		default:
 			r = -EINVAL;
@@ -1199,16 +1216,12 @@ static int claim_sender(sysring_chan_t *c)
 	if (sr_load_relaxed(&c->sslot) >= 0)
 		goto out;
 	uint32_t start = ((uint32_t)getpid() * 2654435761u ^ (uint32_t)(uintptr_t)c) % c->nsenders;
-	r = -ENOSPC;
-	for (uint32_t k = 0; k < c->nsenders; k++) {
-		uint32_t s = (start + k) % c->nsenders;
-		int lr = lk_try(c, CH_LK_SENDER0 + s);
-		if (lr == -EAGAIN)
-			continue;
-		if (lr) {
-			r = lr;
-			break;
-		}
+	struct ch_keep_req q = {.op = KEEP_LOCK_ANY, .fd = c->lockfd, .off = CH_LK_SENDER0, .n = c->nsenders,
+				.start = start};
+	int lr = keeper_call(&q);
+	r = lr == -EAGAIN ? -ENOSPC : lr;
+	if (lr >= 0) {
+		uint32_t s = (uint32_t)lr;
 		struct ch_sender *snd = sender_at(c, s);
 		/* A new identity: records of the slot's previous owners no
 		 * longer match it. */
@@ -1218,7 +1231,6 @@ static int claim_sender(sysring_chan_t *c)
 		/* Release pairs with the acquire in sysring_get_sqe. */
 		sr_store_release(&c->sslot, (int)s);
 		r = 0;
-		break;
 	}
 out:
 	pthread_mutex_unlock(&c->tx_mtx);
