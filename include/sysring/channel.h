@@ -78,6 +78,9 @@ struct sysring_chan_sqe {
  * SIGBUS handler (chaining to the one it replaces for any other address) so
  * that a peer truncating the file costs -EIO, not a crash; a program that
  * installs its own SIGBUS handler later should chain to the previous one.
+ * Not covered: a thread that has SIGBUS blocked when it touches a truncated
+ * segment (the kernel then forces the fault's default action, death; no
+ * handler can run), see docs/channels.md.
  * Errors: -EINVAL (a bad name, mode or geometry, or an existing file that
  * is not a valid channel segment), -ENOSPC (/dev/shm has no room for it),
  * -EACCES, -EMFILE, -ENOMEM, and other -errno from open/mmap.
