@@ -435,7 +435,7 @@ static void d5(void)
 	       (unsigned long long)misrouted, (unsigned long long)d5_other);
 	T_EQ(misrouted, 0);
 	T_EQ(d5_other, 0);
-	T_ASSERT(flips > 10);
+	T_ASSERT(flips >= 2); /* each unregister may wait 100 ms for a live reservation */
 	sysring_chan_close(rx);
 	sysring_chan_close(d5_tx);
 	sysring_chan_unlink(seg);
@@ -588,6 +588,13 @@ static void d7(void)
 /* ---- d8: _Fork children (no atfork handler) ---- */
 static void d8(void)
 {
+#if defined(__SANITIZE_THREAD__)
+	/* ThreadSanitizer intercepts fork, not _Fork: in a _Fork child it
+	 * still believes the parent's threads (our keeper) run, and reports
+	 * the child's own writes as races with them. d1 and d7 cover fork. */
+	printf("d8: not run under ThreadSanitizer (it does not know _Fork)\n");
+	return;
+#endif
 	fresh("d8");
 	sysring_chan_t *a = xopen(8, 8), *s = xopen(0, 0);
 	struct sysring_msg m = msg_of(5), out[8];
