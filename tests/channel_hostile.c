@@ -265,7 +265,8 @@ static int hostile(double secs, uint64_t rnd)
 		case 10: { /* the sender table */
 			struct ch_sender *sd = cu_sender(&r, (uint32_t)(cu_rand(&rnd) % g.nsenders));
 			store32(&sd->gen, (uint32_t)aimed(sd->gen, &rnd));
-			store64(&sd->inside, aimed(sd->inside, &rnd));
+			uint32_t l = (uint32_t)(cu_rand(&rnd) % CH_LANES);
+			store64(&sd->inside[l], cu_rand(&rnd) % 2 ? 1 + cu_rand(&rnd) % g.nentries : aimed(sd->inside[l], &rnd));
 			writes++;
 			break;
 		}

@@ -633,7 +633,7 @@ static void b11(void)
 		if (round & 1)
 			h->tail = cu_rand(&rnd);
 		for (uint32_t k = 0; k < r.g.nsenders; k++)
-			cu_sender(&r, k)->inside = cu_rand(&rnd);
+			cu_sender(&r, k)->inside[cu_rand(&rnd) % CH_LANES] = cu_rand(&rnd);
 		struct sysring_chan_sqe sqe;
 		struct timespec to = {0, 50 * 1000 * 1000};
 		t0 = t_now_ns();
@@ -694,12 +694,23 @@ static pid_t signal_me_after(int ms)
 	return p;
 }
 
+static int usr1_count;
+static void on_usr1_count(int sig)
+{
+	(void)sig;
+	__atomic_fetch_add(&usr1_count, 1, __ATOMIC_RELAXED);
+}
+
+/* Waits are interrupted as a read(2) on a pipe would be (issue 13 D10,
+ * which replaced issue 12's "-EINTR even with SA_RESTART"): a handler
+ * without SA_RESTART makes them return -EINTR; with SA_RESTART they go on
+ * waiting (until their timeout or what they wait for). */
 static void i12_eintr(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_usr1;
-	sa.sa_flags = SA_RESTART; /* restartable: we must still see -EINTR */
+	sa.sa_flags = 0; /* not restartable: -EINTR */
 	sigaction(SIGUSR1, &sa, NULL);
 	fresh("i12e");
 	sysring_chan_t *a = xopen(2, 4), *s = xopen(0, 0);
@@ -726,6 +737,20 @@ static void i12_eintr(void)
 	p = signal_me_after(150);
 	T_EQ(sysring_get_sqe_wait(s, 1, &sqe, &huge), -EINTR);
 	cu_kill(p);
+
+	/* SA_RESTART: the waits go on to their timeout, through the signals. */
+	sa.sa_handler = on_usr1_count;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	struct timespec to = {0, 700 * 1000 * 1000};
+	p = signal_me_after(50);
+	T_EQ(sysring_get_sqe_wait(s, 1, &sqe, &to), -ETIMEDOUT);
+	T_EQ(sysring_pop_multiple(a, out, 4), 4);
+	usr1_count = 0;
+	T_EQ(sysring_recv(a, out, 4, &to), -ETIMEDOUT);
+	cu_kill(p);
+	if (usr1_count < 1)
+		T_FAIL("no signal landed during the waits (%d)", usr1_count);
 	sysring_chan_close(a);
 	sysring_chan_close(s);
 	sysring_chan_unlink(seg);

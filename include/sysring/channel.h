@@ -19,10 +19,13 @@
  * decided by the kernel (locks on the segment file), not by pids: a dead
  * receiver or sender is recognised across pid namespaces, fork and zombies,
  * and a live one is never taken for dead. A handle belongs to the process
- * that opened it: in a fork child every call on an inherited handle fails
- * with -EINVAL (but sysring_chan_set_spin and sysring_chan_capacity, which
- * touch only the handle itself), and closing it there leaves the parent's
- * registration alone.
+ * that opened it: in a fork child (fork, _Fork, clone without CLONE_VM)
+ * every call on an inherited handle fails with -EINVAL (but
+ * sysring_chan_set_spin and sysring_chan_capacity, which touch only the
+ * handle itself), closing it there leaves the parent's registration alone,
+ * and the child never holds the parent's locks. The library starts one
+ * thread per process (the keeper, all signals blocked) that holds the lock
+ * descriptions in a private fd table.
  * See docs/channels.md for the protocol and its bounds.
  */
 #ifndef SYSRING_CHANNEL_H
@@ -68,19 +71,25 @@ struct sysring_chan_sqe {
  * of `capacity` messages each (a power of two, 2..65536); an existing
  * segment keeps its own geometry and the two are ignored. A segment is
  * created complete or not at all (formatted before its name appears), with
- * all its memory allocated up front. sysring_chan_open creates it with mode
- * 0600; sysring_chan_open_mode with `mode` (permission bits, less the umask,
- * as open(2)): peers need read and write access. The first open installs a
+ * all its memory allocated up front; a failed open (any error) leaves no
+ * segment behind. sysring_chan_open creates it with mode 0600;
+ * sysring_chan_open_mode with `mode` (permission bits 0..0777, less the
+ * umask, as open(2)), which must give the owner read and write (0600: peers
+ * need both); any other bit, or a mode without 0600, is -EINVAL. The first open installs a
  * SIGBUS handler (chaining to the one it replaces for any other address) so
  * that a peer truncating the file costs -EIO, not a crash; a program that
  * installs its own SIGBUS handler later should chain to the previous one.
+ * Not covered: a thread that has SIGBUS blocked when it touches a truncated
+ * segment (the kernel then forces the fault's default action, death; no
+ * handler can run), see docs/channels.md.
  * Errors: -EINVAL (out NULL; a bad name: NULL, empty, over 200 characters,
- * "." or "..", a '/' after the first character; mode above 07777; a bad
- * geometry when creating; an existing file that is not a valid channel
- * segment), -ENOSPC (/dev/shm has no room for it; also -EDQUOT, -EFBIG),
- * -EACCES, -EMFILE (the descriptor limit, or 4096 channel handles open),
- * -ENOMEM, -EAGAIN (others created and removed the name under us eight
- * times), and other -errno from open/ftruncate/mmap.
+ * "." or "..", a '/' after the first character; a mode with bits outside
+ * 0777 or without 0600; a bad geometry when creating; an existing file
+ * that is not a valid channel segment), -ENOSPC (/dev/shm has no room for
+ * it; also -EDQUOT, -EFBIG), -EACCES, -EMFILE (the descriptor limit, or
+ * 4096 channel handles open), -ENOMEM, -EAGAIN (others created and removed
+ * the name under us eight times), and other -errno from
+ * open/ftruncate/mmap. A failed open leaves no segment behind.
  */
 SYSRING_API int sysring_chan_open(const char *name, unsigned int entries, unsigned int capacity,
 				  sysring_chan_t **out);
@@ -125,12 +134,15 @@ SYSRING_API int sysring_lookup(sysring_chan_t *c, uint64_t id);
 
 /* Reserve a slot in receiver `id`'s queue; never blocks. -ENOENT no such
  * receiver, or it died (detected at once: the kernel marks its entry when it
- * dies); -EAGAIN queue full; -ENOSPC more than 1024 handles send on this
+ * dies; within 1 ms if a peer wiped that mark: the sender asks the kernel
+ * at least once a millisecond); -EAGAIN queue full (or more than 7 threads
+ * of this handle inside get_sqe at the same instant, or stopped there); -ENOSPC more than 1024 handles send on this
  * segment; -EINVAL (bad arguments, fork child), -EIO (corrupted). */
 SYSRING_API int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_chan_sqe *sqe);
 /* The same, waiting up to `timeout` (relative; NULL or a timeout too large
  * to represent: no limit) for room. -ETIMEDOUT, -EINTR (a signal handler
- * ran, SA_RESTART or not: never restarted), -EINVAL (tv_sec < 0 or tv_nsec
+ * without SA_RESTART ran; with SA_RESTART the wait goes on, as a blocking
+ * read(2) on a pipe would), -EINVAL (tv_sec < 0 or tv_nsec
  * outside 0..999999999), and get_sqe's errors: a receiver that dies while
  * we wait is -ENOENT within 20 ms. */
 SYSRING_API int sysring_get_sqe_wait(sysring_chan_t *c, uint64_t id, struct sysring_chan_sqe *sqe,
@@ -150,13 +162,19 @@ SYSRING_API int sysring_send(sysring_chan_t *c, uint64_t id, const struct sysrin
 
 /* This handle's queue: sysring_pop takes one message (0, or -EAGAIN if
  * none); sysring_pop_multiple up to `max` (-1: all available; the array
- * must hold the queue's capacity): the count, 0 for max 0, or -EAGAIN if
- * none; sysring_recv waits up to `timeout` (relative; NULL or too large to
- * represent: no limit; 0: a look) for at least one: the count, or
- * -ETIMEDOUT, -EINTR (a signal handler ran, SA_RESTART or not). All three:
- * -EINVAL (c or out NULL, max below -1, bad timespec as in get_sqe_wait,
- * not registered or unregistered meanwhile, fork child), -EIO (our entry or
- * the segment was overwritten or truncated by a peer).
+ * must hold the queue's capacity; a count above INT_MAX is INT_MAX): the
+ * count, 0 for max 0, or -EAGAIN if none; sysring_recv waits up to
+ * `timeout` (relative; NULL or too large to represent: no limit; 0: a
+ * look) for at least one: the count, or -ETIMEDOUT, -EINTR (a signal
+ * handler without SA_RESTART ran while recv polled or slept; with
+ * SA_RESTART it goes on waiting; signals other than faults are blocked
+ * while it polls and delivered when the poll ends). All three: -EINVAL (c
+ * or out NULL, max below -1, bad timespec as in get_sqe_wait, not
+ * registered or unregistered meanwhile, fork child), -EIO (our entry or
+ * the segment was overwritten or truncated by a peer). pop_multiple and
+ * recv return as many as are published, up to `max` (never a smaller
+ * internal cap: senders keep publishing while we pop, so a large `max` may
+ * return more than the capacity).
  * Several threads may receive on one handle at once: each message goes to
  * exactly one of them, and each message sent wakes one that sleeps. A
  * reservation whose sender died is given up after 10 ms (the kernel says

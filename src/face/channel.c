@@ -44,10 +44,13 @@
  *    the peers (a pidfd must be passed over a socket or opened by a pid that
  *    means nothing in another namespace), is tied to the file every peer
  *    already has, and doubles as the crash-safe mutex of registration.
- *  - fork: the child closes its copies of every handle's lock description
- *    (pthread_atfork), so a lock is held exactly as long as the process that
- *    took it lives; inherited handles are unusable in the child (-EINVAL),
- *    and closing one there touches nothing shared.
+ *  - fork: no lock description is ever in the process's shared fd table
+ *    (THE KEEPER below: one thread with a private fd table holds them all),
+ *    so no child (fork at any moment, _Fork without handlers, clone) ever
+ *    holds one, and a lock is held exactly as long as the process that took
+ *    it lives. Inherited handles are unusable in the child (-EINVAL: a
+ *    MADV_WIPEONFORK page tells a child from its parent), and closing one
+ *    there touches nothing shared.
  *  - Testing a lock is a system call; senders need to know at every send
  *    whether their receiver died. The kernel writes that into the segment
  *    for free: each registration has a watcher thread whose robust-futex
@@ -56,8 +59,10 @@
  *    dies, the kernel walks the list and sets FUTEX_OWNER_DIED in the word.
  *    A sender reads the word (a load); if the bit is set it confirms with
  *    the lock (a peer can forge the bit, never the lock) and gets -ENOENT.
- *    A peer clearing the bit only delays -ENOENT to the next look at the
- *    lock (a full queue, sysring_lookup, a re-registration).
+ *    The word is a hint: a peer can wipe it (or rewrite it, so that the
+ *    kernel leaves it alone), so a sender also asks the lock at least once
+ *    per CH_ALIVE_NS per entry, and at once when the word is 0: a wiped
+ *    notice delays -ENOENT by CH_ALIVE_NS at most (receiver_gone).
  *  - Each handle that sends owns a sender slot (a lock on CH_LK_SENDER0 +
  *    s, plus a generation bumped by each owner). Every reservation records
  *    {position, slot, generation} in its payload header, so a receiver
@@ -90,8 +95,9 @@
  * per-sender presence records: a shared count cannot tell which increments
  * belong to dead processes (it leaked, wrapped, and made unregister wait a
  * second after any sender died). Who may still write into entry i's ring:
- *  (a) a live sender slot whose `inside` names i (or several entries): a
- *      thread between checking READY and recording its reservation;
+ *  (a) a live sender slot with a lane of `inside` naming i: one thread
+ *      between checking READY and recording its reservation (one lane per
+ *      thread: a stalled or stopped thread holds back only its own entry);
  *  (b) a live sender whose record sits in a reserved, unpublished slot in
  *      [head, tail).
  * get_sqe: enter (inside, seq_cst CAS) -> check READY/id (seq_cst load):
@@ -128,12 +134,14 @@
  * after setting tx_waiters; the receiver, after popping (fence), clears the
  * flag and wakes them all. A flag and not a count: a sender killed while
  * waiting leaves at most one spurious wake-up behind, not one per pop
- * forever. Waits always carry a deadline, so that a signal with an
- * SA_RESTART handler interrupts them (-EINTR: the kernel restarts only
- * untimed futex waits) and a huge timeout saturates to "never".
+ * forever. Waits always carry a deadline (a huge timeout saturates to
+ * "never"); a signal handler interrupts them as it would a read(2) on a
+ * pipe: -EINTR without SA_RESTART, on with it (ch_futex_wait, recv_spin).
  *
  * Lock order (private mutexes, then kernel locks): handle reg_mtx -> the
- * registry lock -> entry locks. ch_list_mtx is taken alone.
+ * registry lock -> entry locks; ch_keep_mtx is taken around each request to
+ * the keeper, with any of those held, and nothing is taken under it.
+ * ch_list_mtx is taken alone (also by the atfork prepare handler).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -143,6 +151,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,10 +172,12 @@
 #define CH_TX_STEP_NS (20ull * 1000 * 1000)  /* a blocked sender re-checks its receiver */
 #define CH_RECHECK_NS (1000ull * 1000 * 1000) /* "forever" waits look again this often */
 #define CH_UNREG_WAIT_NS (100ull * 1000 * 1000)
+#define CH_ALIVE_NS (1000ull * 1000)           /* a sender asks the kernel about its receiver */
 #define CH_REG_WAIT_NS (500ull * 1000 * 1000)
 #define CH_NEVER UINT64_MAX
 #define CH_MAX_HANDLES 4096
 #define CH_SPIN_NS 20000u /* sysring_recv's default polling (docs/channels.md) */
+#define CH_SPIN_BARE_NS 2000u /* of which the first part without the signal mask */
 
 /* A registration's watcher: the thread whose death the kernel reports in
  * the entry's rx_owner word (see the top of the file). */
@@ -183,8 +194,8 @@ struct sysring_chan {
 	unsigned char *area;
 	size_t bytes, area_bytes;
 	int fd;     /* for mapping and for testing other peers' locks */
-	int lockfd; /* our own open file description: the locks we hold */
-	uint32_t fork_gen;
+	int lockfd; /* our own lock description: a descriptor in the keeper's table */
+	uint32_t incarn; /* ch_pp->live when opened */
 	uint32_t broken; /* set by the SIGBUS handler */
 	uint32_t nentries, capacity, nsenders, stride;
 	uint32_t slot_stride; /* of the entries' rings */
@@ -205,13 +216,15 @@ struct sysring_chan {
 		uint32_t entry;
 		uint32_t valid;
 	} cache[64];
+	struct ch_alive {
+		uint64_t gen, until; /* entry's receiver of gen alive until (ns) */
+	} *alive;                    /* [nentries] */
 };
 
 /* ---- process-wide state: the handles (for fork and SIGBUS) ---- */
 
 static sysring_chan_t *ch_handles[CH_MAX_HANDLES];
 static pthread_mutex_t ch_list_mtx = PTHREAD_MUTEX_INITIALIZER;
-static uint32_t ch_fork_gen;
 static pthread_once_t ch_once = PTHREAD_ONCE_INIT;
 static struct sigaction ch_old_sigbus;
 static size_t ch_page;
@@ -253,6 +266,61 @@ static void ch_sigbus(int sig, siginfo_t *si, void *uctx)
 	}
 }
 
+/*
+ * Which process are we? A fork child (fork, vfork+exec aside, _Fork, a raw
+ * clone) inherits every handle; they belong to the parent. ch_pp is a page
+ * the kernel wipes in every child (MADV_WIPEONFORK), whoever forked and
+ * whether or not atfork handlers ran: each handle records the value of
+ * ch_pp->live when it was opened, a child reads 0 there (or, once it has
+ * opened its own handles, a newer incarnation), and its inherited handles
+ * fail with -EINVAL without touching anything shared. The atfork child
+ * handler clears it as well (a kernel without MADV_WIPEONFORK).
+ */
+struct ch_proc_page {
+	uint32_t live; /* this process's incarnation; 0 in a fresh child */
+};
+static struct ch_proc_page *ch_pp;
+static uint32_t ch_incarnation; /* not wiped: a child's next value is new */
+
+/*
+ * THE KEEPER. The locks we hold (our receive entries, our sender slots, the
+ * registry lock while registering) are OFD locks, held by an open file
+ * description; a description lives as long as any fd table refers to it.
+ * fork copies the fd table of the forking thread, at whatever moment another
+ * thread forks, and the child may run long before any atfork handler (or
+ * never run one: _Fork): a child holding our lock descriptions would keep our
+ * locks alive after we die, so our death would be hidden. So no lock
+ * description is ever in the process's shared fd table: one thread per
+ * process, the keeper, unshares its fd table (close_range UNSHARE: a private,
+ * empty table) and opens, uses and closes every lock description in it. Other
+ * threads ask it (keeper_call: a request, a futex handshake); it does nothing
+ * else. A fork child has no keeper and no lock description at all; when the
+ * process dies or execs, its threads' tables go and the kernel drops the
+ * locks. Lock tests (F_OFD_GETLK) go through the handle's plain descriptor
+ * c->fd, another description, so that our own locks test as held too.
+ */
+enum { KEEP_OPEN = 1, KEEP_LOCK, KEEP_UNLOCK, KEEP_CLOSE, KEEP_LOCK_ANY };
+struct ch_keep_req {
+	int op, fd, tid;
+	uint64_t off;
+	uint32_t n, start; /* KEEP_LOCK_ANY: the first free of off + (start + k) % n */
+	const char *path;
+	dev_t dev;
+	ino_t ino;
+	int result;
+};
+static pthread_mutex_t ch_keep_mtx = PTHREAD_MUTEX_INITIALIZER; /* one request at a time */
+static struct ch_keep_req *ch_keep_cur;
+static uint32_t ch_keep_seq, ch_keep_done, ch_keep_state; /* state: 0 none, 1 running */
+static int ch_keep_err;
+static uint32_t ch_keep_incarn; /* the incarnation the keeper belongs to */
+
+/* Opens of segment files in progress (a descriptor not yet in a handle):
+ * a fork child closes its copies (pthread_atfork). Under ch_list_mtx. */
+#define CH_PENDING_FDS 64
+static int ch_pending[CH_PENDING_FDS];
+static int ch_npending;
+
 static void ch_atfork_prepare(void)
 {
 	pthread_mutex_lock(&ch_list_mtx);
@@ -263,25 +331,67 @@ static void ch_atfork_parent(void)
 	pthread_mutex_unlock(&ch_list_mtx);
 }
 
+static void ch_child_reset(void)
+{
+	/* The threads (keeper, watchers) did not come along, and whatever
+	 * lock another thread held at the fork is nobody's. */
+	pthread_mutex_init(&ch_keep_mtx, NULL);
+	ch_keep_state = 0;
+	ch_keep_cur = NULL;
+	ch_keep_seq = ch_keep_done = 0;
+}
+
 static void ch_atfork_child(void)
 {
-	/* Every handle now belongs to the parent. Our copies of its lock
-	 * description must go, or a lock would stay held while this child
-	 * lives, and a dead parent would look alive. Closing a copy never
-	 * releases the parent's locks (they go with the last reference). */
-	sr_store_relaxed(&ch_fork_gen, ch_fork_gen + 1);
+	/* Every handle now belongs to the parent. Its lock descriptions were
+	 * never in our fd table (the keeper's); the plain descriptors are
+	 * closed here so that a child holds nothing of the parent's segment
+	 * (a _Fork child, which runs no handler, drops them at its first
+	 * channel call). */
+	if (ch_pp)
+		ch_pp->live = 0;
 	for (int i = 0; i < CH_MAX_HANDLES; i++) {
 		sysring_chan_t *c = ch_handles[i];
-		if (!c)
-			continue;
-		if (c->lockfd >= 0)
-			close(c->lockfd);
-		if (c->fd >= 0)
+		if (c && c->fd >= 0) {
 			close(c->fd);
-		c->lockfd = -1;
-		c->fd = -1;
+			c->fd = -1;
+		}
 	}
+	for (int k = 0; k < ch_npending; k++)
+		close(ch_pending[k]);
+	ch_npending = 0;
+	ch_child_reset();
 	pthread_mutex_unlock(&ch_list_mtx);
+}
+
+/* A fork child's first call (fork or _Fork): a new incarnation. The child
+ * is single-threaded until it starts threads, so nothing races with this
+ * but the rare child that starts threads calling us at once. */
+static void ch_new_incarnation(void)
+{
+	static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&m);
+	if (sr_load_relaxed(&ch_pp->live) == 0) {
+		if (ch_keep_incarn != 0) {
+			/* _Fork: no handler ran (with fork it ran and did this). */
+			pthread_mutex_init(&ch_list_mtx, NULL);
+			for (int i = 0; i < CH_MAX_HANDLES; i++) {
+				sysring_chan_t *c = ch_handles[i];
+				if (c && c->fd >= 0) {
+					close(c->fd);
+					c->fd = -1;
+				}
+			}
+			for (int k = 0; k < ch_npending; k++)
+				close(ch_pending[k]);
+			ch_npending = 0;
+			ch_child_reset();
+		}
+		ch_incarnation++;
+		ch_keep_incarn = ch_incarnation;
+		sr_store_release(&ch_pp->live, ch_incarnation);
+	}
+	pthread_mutex_unlock(&m);
 }
 
 static void ch_init(void)
@@ -289,6 +399,10 @@ static void ch_init(void)
 	struct sigaction sa;
 	long pg = sysconf(_SC_PAGESIZE);
 	ch_page = pg > 0 ? (size_t)pg : 4096;
+	ch_pp = mmap(NULL, ch_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ch_pp == MAP_FAILED)
+		abort(); /* a page at the first open: nothing to fall back to */
+	(void)madvise(ch_pp, ch_page, MADV_WIPEONFORK); /* else: the atfork handler */
 	pthread_atfork(ch_atfork_prepare, ch_atfork_parent, ch_atfork_child);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = ch_sigbus;
@@ -297,15 +411,211 @@ static void ch_init(void)
 	sigaction(SIGBUS, &sa, &ch_old_sigbus);
 }
 
+/* Every entry point that may open or use a handle of its own. */
+static void ch_enter(void)
+{
+	pthread_once(&ch_once, ch_init);
+	if (sr_unlikely(sr_load_acquire(&ch_pp->live) == 0))
+		ch_new_incarnation();
+}
+
 /* 0, or why the handle cannot be used: -EINVAL inherited across fork (it
  * belongs to the parent), -EIO the segment was truncated under it. */
 static inline int ch_usable(const sysring_chan_t *c)
 {
-	if (sr_unlikely(c->fork_gen != sr_load_relaxed(&ch_fork_gen)))
+	if (sr_unlikely(c->incarn != sr_load_relaxed(&ch_pp->live)))
 		return -EINVAL;
 	if (sr_unlikely(sr_load_relaxed(&c->broken)))
 		return -EIO;
 	return 0;
+}
+
+/* Open `path` and record the descriptor as pending (see ch_pending). */
+static int ch_open_fd(const char *path, int flags, mode_t mode)
+{
+	pthread_mutex_lock(&ch_list_mtx);
+	int fd = open(path, flags | O_CLOEXEC, mode);
+	int e = errno;
+	if (fd >= 0 && ch_npending < CH_PENDING_FDS)
+		ch_pending[ch_npending++] = fd;
+	pthread_mutex_unlock(&ch_list_mtx);
+	errno = e;
+	return fd;
+}
+
+static void ch_unpend_locked(int fd)
+{
+	for (int k = 0; k < ch_npending; k++)
+		if (ch_pending[k] == fd) {
+			ch_pending[k] = ch_pending[--ch_npending];
+			return;
+		}
+}
+
+static void ch_close_fd(int fd)
+{
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&ch_list_mtx);
+	ch_unpend_locked(fd);
+	close(fd);
+	pthread_mutex_unlock(&ch_list_mtx);
+}
+
+static void *keeper_main(void *arg)
+{
+	(void)arg;
+	/* A private, empty fd table: what we open here is in no other
+	 * thread's table, so no fork can copy it. */
+	int r = (int)syscall(SYS_close_range, 0u, ~0u, 2u /* CLOSE_RANGE_UNSHARE */);
+	if (r) {
+		if (unshare(CLONE_FILES)) {
+			r = -errno;
+		} else {
+			/* an older kernel: close what the copy holds */
+			long mx = sysconf(_SC_OPEN_MAX);
+			for (long fd = 0; fd < (mx > 0 && mx < 1048576 ? mx : 65536); fd++)
+				close((int)fd);
+			r = 0;
+		}
+	}
+	sr_store_relaxed(&ch_keep_err, r);
+	/* Release pairs with keeper_start's acquire. */
+	sr_store_release(&ch_keep_state, r ? 2 : 1);
+	sr_futex_wake(&ch_keep_state, INT_MAX, false);
+	if (r)
+		return NULL;
+	uint32_t seen = 0;
+	for (;;) {
+		/* Acquire pairs with keeper_call's release of the request. */
+		uint32_t seq = sr_load_acquire(&ch_keep_seq);
+		if (seq == seen) {
+			sr_futex_wait(&ch_keep_seq, seen, NULL, false);
+			continue;
+		}
+		seen = seq;
+		struct ch_keep_req *q = ch_keep_cur;
+		struct stat st;
+		char proc[96];
+		switch (q->op) {
+		case KEEP_OPEN:
+			/* A description of our own on the caller's file: through
+			 * the caller's table in /proc, else by name (checked). */
+			snprintf(proc, sizeof(proc), "/proc/self/task/%d/fd/%d", q->tid, q->fd);
+			r = open(proc, O_RDWR | O_CLOEXEC);
+			if (r < 0 && errno == ENOENT && q->path)
+				r = open(q->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+			if (r < 0) {
+				r = -errno;
+			} else if (fstat(r, &st) || st.st_dev != q->dev || st.st_ino != q->ino) {
+				close(r);
+				r = -ESTALE;
+			}
+			break;
+		case KEEP_LOCK:
+		case KEEP_UNLOCK: {
+			struct flock fl = {.l_type = q->op == KEEP_LOCK ? F_WRLCK : F_UNLCK,
+					   .l_whence = SEEK_SET,
+					   .l_start = (off_t)q->off,
+					   .l_len = 1};
+			r = fcntl(q->fd, F_OFD_SETLK, &fl) ? -errno : 0;
+			if (r == -EACCES)
+				r = -EAGAIN;
+			break;
+		}
+		case KEEP_CLOSE:
+			r = close(q->fd) ? -errno : 0;
+			break;
+		case KEEP_LOCK_ANY: /* one request, not one per lock tried */
+			r = -EAGAIN;
+			for (uint32_t k = 0; k < q->n; k++) {
+				uint32_t i = (q->start + k) % q->n;
+				struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
+						   .l_start = (off_t)(q->off + i), .l_len = 1};
+				if (fcntl(q->fd, F_OFD_SETLK, &fl) == 0) {
+					r = (int)i;
+					break;
+				}
+				if (errno != EACCES && errno != EAGAIN) {
+					r = -errno;
+					break;
+				}
+			}
+			break;
+		default:
+			r = -EINVAL;
+		}
+		q->result = r;
+		/* Release pairs with keeper_call's acquire of done. */
+		sr_store_release(&ch_keep_done, seen);
+		sr_futex_wake(&ch_keep_done, INT_MAX, false);
+	}
+	return NULL;
+}
+
+/* With ch_keep_mtx held. */
+static int keeper_start(void)
+{
+	pthread_t th;
+	pthread_attr_t attr;
+	sigset_t all, old;
+
+	if (ch_keep_state == 1)
+		return 0;
+	ch_keep_state = 0;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old); /* no signal is ever delivered to it */
+	int r = pthread_create(&th, &attr, keeper_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (r)
+		return -r;
+	/* Acquire pairs with the keeper's release of its state. */
+	while (sr_load_acquire(&ch_keep_state) == 0)
+		sr_futex_wait(&ch_keep_state, 0, NULL, false);
+	if (ch_keep_state != 1) {
+		ch_keep_state = 0;
+		return ch_keep_err ? ch_keep_err : -ENOSYS;
+	}
+	return 0;
+}
+
+static int keeper_call(struct ch_keep_req *q)
+{
+	pthread_mutex_lock(&ch_keep_mtx);
+	int r = keeper_start();
+	if (r) {
+		pthread_mutex_unlock(&ch_keep_mtx);
+		return r;
+	}
+	ch_keep_cur = q;
+	/* Release pairs with the keeper's acquire of seq: it sees *q. */
+	uint32_t seq = ch_keep_seq + 1;
+	sr_store_release(&ch_keep_seq, seq);
+	sr_futex_wake(&ch_keep_seq, 1, false);
+	/* Acquire pairs with the keeper's release of done: we see q->result.
+	 * Untimed: the keeper only makes non-blocking system calls. */
+	uint32_t d;
+	while ((d = sr_load_acquire(&ch_keep_done)) != seq)
+		sr_futex_wait(&ch_keep_done, d, NULL, false); /* the value we compared */
+	r = q->result;
+	pthread_mutex_unlock(&ch_keep_mtx);
+	return r;
+}
+
+/* A lock description of our own on the file open on fd, in the keeper's
+ * table: its number there, or -errno. */
+static int keep_open(int fd, const char *path)
+{
+	struct stat st;
+	if (fstat(fd, &st))
+		return -errno;
+	struct ch_keep_req q = {.op = KEEP_OPEN, .fd = fd, .tid = (int)syscall(SYS_gettid), .path = path,
+				.dev = st.st_dev, .ino = st.st_ino};
+	return keeper_call(&q);
 }
 
 /* ---- time ---- */
@@ -330,11 +640,17 @@ static int ch_deadline(const struct timespec *rel, uint64_t *dl)
 	return 0;
 }
 
-/* Sleep on a shared futex word until woken, `key` changed, or `dl`. Always
- * with a deadline (CH_NEVER: a far one): an untimed futex wait is restarted
- * after a signal handler with SA_RESTART, a timed one returns -EINTR. */
+/* Sleep on a shared futex word until woken, `key` changed, or `dl`: 0
+ * (woken, changed, or a spurious return), -ETIMEDOUT, or -EINTR. A signal
+ * handler interrupts the wait as it would a read(2) on a pipe: with
+ * SA_RESTART the kernel restarts the wait (with the same absolute deadline),
+ * without it we return -EINTR. futex_waitv gives exactly that (it returns
+ * -ERESTARTSYS); FUTEX_WAIT with a timeout would return -EINTR after any
+ * handler, and without one would lose the deadline, so it is the fallback
+ * only for kernels before 5.16 (there: -EINTR after any handler). */
 static int ch_futex_wait(uint32_t *w, uint32_t key, uint64_t dl)
 {
+	static int no_waitv;
 	struct timespec ts;
 	if (dl == CH_NEVER) {
 		ts.tv_sec = (time_t)1 << 40; /* ~35,000 years of uptime */
@@ -343,7 +659,39 @@ static int ch_futex_wait(uint32_t *w, uint32_t key, uint64_t dl)
 		ts.tv_sec = (time_t)(dl / 1000000000ull);
 		ts.tv_nsec = (long)(dl % 1000000000ull);
 	}
-	return sr_futex_wait(w, key, &ts, true);
+	if (!sr_load_relaxed(&no_waitv)) {
+		struct futex_waitv fw = {.val = key, .uaddr = (uint64_t)(uintptr_t)w, .flags = FUTEX_32};
+		long r = syscall(SYS_futex_waitv, &fw, 1u, 0u, &ts, CLOCK_MONOTONIC);
+		if (r >= 0 || errno == EAGAIN)
+			return 0;
+		if (errno != ENOSYS)
+			return -errno;
+		sr_store_relaxed(&no_waitv, 1);
+	}
+	int r = sr_futex_wait(w, key, &ts, true);
+	return r == -EAGAIN ? 0 : r;
+}
+
+/* Signals that arrived while we had them blocked (and that `old`, the
+ * caller's mask, lets through): 1 if one of them has a handler without
+ * SA_RESTART (it interrupts a blocking call), 0 if none or all restart. */
+static int ch_signals_interrupt(const sigset_t *old, bool *any)
+{
+	sigset_t p;
+	int intr = 0;
+	*any = false;
+	if (sigpending(&p))
+		return 0;
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sigismember(&p, sig) != 1 || sigismember(old, sig))
+			continue;
+		struct sigaction sa;
+		*any = true;
+		if (sigaction(sig, NULL, &sa) == 0 && !(sa.sa_flags & SA_RESTART) &&
+		    ((sa.sa_flags & SA_SIGINFO) || (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)))
+			intr = 1;
+	}
+	return intr;
 }
 
 static uint64_t ch_min(uint64_t a, uint64_t b)
@@ -358,21 +706,18 @@ static uint64_t ch_after(uint64_t now, uint64_t ns)
 
 /* ---- kernel locks (OFD) ---- */
 
-static int lk_set(int fd, uint64_t off, short type)
+/* Take (without waiting) or drop the lock at `off` through our lock
+ * description, in the keeper's table. -EAGAIN: another description holds it. */
+static int lk_try(const sysring_chan_t *c, uint64_t off)
 {
-	struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = (off_t)off, .l_len = 1};
-	return fcntl(fd, F_OFD_SETLK, &fl) ? -errno : 0;
+	struct ch_keep_req q = {.op = KEEP_LOCK, .fd = c->lockfd, .off = off};
+	return keeper_call(&q);
 }
 
-static int lk_try(int fd, uint64_t off)
+static void lk_unlock(const sysring_chan_t *c, uint64_t off)
 {
-	int r = lk_set(fd, off, F_WRLCK);
-	return r == -EACCES ? -EAGAIN : r;
-}
-
-static void lk_unlock(int fd, uint64_t off)
-{
-	lk_set(fd, off, F_UNLCK);
+	struct ch_keep_req q = {.op = KEEP_UNLOCK, .fd = c->lockfd, .off = off};
+	(void)keeper_call(&q);
 }
 
 /* Is the lock at `off` held by another open file description? A test that
@@ -528,57 +873,10 @@ static int seg_format(int fd, uint32_t entries, uint32_t capacity)
 	return 0;
 }
 
-/* Create the segment `path` complete or not at all: formatted while it has
- * no name (O_TMPFILE, or a temporary name), then linked under its name
- * without replacing anything. A creator killed half-way leaves no name
- * behind, so later opens never wait for a segment that will never be
- * finished. Returns the fd, -EEXIST if someone else's segment won, -errno. */
-static int seg_create(const char *path, uint32_t entries, uint32_t capacity, unsigned int mode)
-{
-	/* method 0: O_TMPFILE, linked through /proc (or AT_EMPTY_PATH);
-	 * method 1: a temporary name, linked then removed (a creator killed
-	 * in between leaves that temporary file, never the real name). */
-	int r = -EOPNOTSUPP;
-	for (int method = 0; method < 2; method++) {
-		char tmp[320] = "";
-		int fd;
-		if (method == 0) {
-			fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)mode);
-		} else {
-			static uint32_t seq;
-			snprintf(tmp, sizeof(tmp), "%s.tmp-%d-%u", path, (int)getpid(),
-				 sr_fetch_add(&seq, 1, SR_RELAXED));
-			fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
-		}
-		if (fd < 0) {
-			r = -errno;
-			continue;
-		}
-		r = seg_format(fd, entries, capacity);
-		if (!r && method == 0) {
-			char proc[64];
-			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-			r = linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) ? -errno : 0;
-			if (r && r != -EEXIST) /* no /proc: needs CAP_DAC_READ_SEARCH */
-				r = linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) ? -errno : 0;
-		} else if (!r) {
-			r = link(tmp, path) ? -errno : 0;
-		}
-		if (tmp[0])
-			unlink(tmp);
-		if (!r)
-			return fd;
-		close(fd);
-		if (r == -EEXIST || r == -ENOSPC || r == -EDQUOT || r == -EFBIG)
-			return r; /* another segment won the name, or no room: final */
-	}
-	return r;
-}
-
 /* Validate the segment open on fd (found at path) and map it. Takes fd. */
 static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 {
-	struct stat st, st2;
+	struct stat st;
 	struct ch_seg seg;
 	sysring_chan_t *c;
 	int r = -EINVAL;
@@ -608,6 +906,12 @@ static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 				    seg.capacity);
 	c->senders_off = seg.senders_off;
 	c->entries_off = seg.entries_off;
+	c->alive = calloc(seg.nentries, sizeof(*c->alive));
+	if (!c->alive) {
+		free(c);
+		r = -ENOMEM;
+		goto fail;
+	}
 	c->bytes = (size_t)seg.total_bytes;
 	/* Between two guard pages: a stray access is a SIGSEGV here, never a
 	 * write into a neighbouring mapping. */
@@ -615,6 +919,7 @@ static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 	c->area = mmap(NULL, c->area_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (c->area == MAP_FAILED) {
 		r = -errno;
+		free(c->alive);
 		free(c);
 		goto fail;
 	}
@@ -622,22 +927,19 @@ static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 	if (c->base == MAP_FAILED) {
 		r = -errno;
 		munmap(c->area, c->area_bytes);
+		free(c->alive);
 		free(c);
 		goto fail;
 	}
-	/* Our own open file description for the locks we take: a lock test
-	 * through c->fd must see them as another owner's (a description's own
-	 * locks never conflict with it). */
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	c->lockfd = open(proc, O_RDWR | O_CLOEXEC);
-	if (c->lockfd < 0 && errno == ENOENT) /* no /proc: the name, if it is still ours */
-		c->lockfd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (c->lockfd < 0 || fstat(c->lockfd, &st2) || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev) {
-		r = c->lockfd < 0 ? -errno : -ESTALE;
-		if (c->lockfd >= 0)
-			close(c->lockfd);
+	/* Our own open file description for the locks we take, in the
+	 * keeper's table (see THE KEEPER): a lock test through c->fd must see
+	 * them as another owner's (a description's own locks never conflict
+	 * with it), and no fork may copy it. */
+	c->lockfd = keep_open(fd, path);
+	if (c->lockfd < 0) {
+		r = c->lockfd;
 		munmap(c->area, c->area_bytes);
+		free(c->alive);
 		free(c);
 		goto fail;
 	}
@@ -647,28 +949,93 @@ static int seg_attach(int fd, const char *path, sysring_chan_t **out)
 	c->spin_ns = UINT32_MAX;
 	pthread_mutex_init(&c->reg_mtx, NULL);
 	pthread_mutex_init(&c->tx_mtx, NULL);
+	c->incarn = sr_load_relaxed(&ch_pp->live);
 	pthread_mutex_lock(&ch_list_mtx);
-	c->fork_gen = sr_load_relaxed(&ch_fork_gen);
 	r = -EMFILE;
 	for (int i = 0; i < CH_MAX_HANDLES; i++) {
 		if (!ch_handles[i]) {
 			/* Release pairs with the SIGBUS handler's acquire. */
 			sr_store_release(&ch_handles[i], c);
+			/* from now on the fork handler finds it in the handle */
+			ch_unpend_locked(fd);
 			r = 0;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&ch_list_mtx);
 	if (r) {
-		close(c->lockfd);
+		struct ch_keep_req q = {.op = KEEP_CLOSE, .fd = c->lockfd};
+		(void)keeper_call(&q);
 		munmap(c->area, c->area_bytes);
+		free(c->alive);
 		free(c);
 		goto fail;
 	}
 	*out = c;
 	return 0;
 fail:
-	close(fd);
+	ch_close_fd(fd);
+	return r;
+}
+
+/* Create the segment `path` complete or not at all: formatted and attached
+ * (mapped, our lock description open) while it has no name (O_TMPFILE, or a
+ * temporary name), then linked under its name without replacing anything.
+ * So a failed open (no room, a mode or umask that keeps us out, any error of
+ * attaching) and a creator killed half-way leave no name behind, and later
+ * opens never wait for a segment that will never be finished. 0 and *out,
+ * -EEXIST if someone else's segment won the name, or -errno. */
+static int seg_create(const char *path, uint32_t entries, uint32_t capacity, unsigned int mode,
+		      sysring_chan_t **out)
+{
+	/* method 0: O_TMPFILE, linked through /proc (or AT_EMPTY_PATH);
+	 * method 1: a temporary name, linked then removed (a creator killed
+	 * in between leaves that temporary file, never the real name). */
+	int r = -EOPNOTSUPP;
+	for (int method = 0; method < 2; method++) {
+		char tmp[320] = "";
+		sysring_chan_t *c = NULL;
+		int fd;
+		if (method == 0) {
+			fd = ch_open_fd("/dev/shm", O_TMPFILE | O_RDWR, (mode_t)mode);
+		} else {
+			static uint32_t seq;
+			snprintf(tmp, sizeof(tmp), "%s.tmp-%d-%u", path, (int)getpid(),
+				 sr_fetch_add(&seq, 1, SR_RELAXED));
+			fd = ch_open_fd(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, (mode_t)mode);
+		}
+		if (fd < 0) {
+			r = -errno;
+			continue;
+		}
+		r = seg_format(fd, entries, capacity);
+		if (r) {
+			ch_close_fd(fd);
+		} else {
+			/* takes fd whatever happens */
+			r = seg_attach(fd, method == 0 ? NULL : tmp, &c);
+		}
+		if (!r && method == 0) {
+			char proc[64];
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", c->fd);
+			r = linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) ? -errno : 0;
+			if (r && r != -EEXIST) /* no /proc: needs CAP_DAC_READ_SEARCH */
+				r = linkat(c->fd, "", AT_FDCWD, path, AT_EMPTY_PATH) ? -errno : 0;
+		} else if (!r) {
+			r = link(tmp, path) ? -errno : 0;
+		}
+		if (tmp[0])
+			unlink(tmp);
+		if (!r) {
+			*out = c;
+			return 0;
+		}
+		if (c)
+			sysring_chan_close(c);
+		if (r == -EEXIST || r == -ENOSPC || r == -EDQUOT || r == -EFBIG || r == -EACCES ||
+		    r == -EPERM || r == -ENOMEM || r == -EMFILE || r == -ENFILE)
+			return r; /* another segment won the name, or a final error */
+	}
 	return r;
 }
 
@@ -684,24 +1051,24 @@ SR_EXPORT int sysring_chan_open_mode(const char *name, unsigned int entries, uns
 	r = seg_path(name, path, sizeof(path));
 	if (r)
 		return r;
-	if (mode & ~07777u)
+	/* Permission bits only, and the creator must be able to read and
+	 * write its own segment (peers need both). */
+	if ((mode & ~0777u) || (mode & 0600u) != 0600u)
 		return -EINVAL;
-	pthread_once(&ch_once, ch_init);
+	ch_enter();
 	/* A few rounds: the name may be created or removed by others
 	 * between our open and our create. */
 	for (int attempt = 0; attempt < 8; attempt++) {
-		int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		int fd = ch_open_fd(path, O_RDWR | O_NOFOLLOW, 0);
 		if (fd >= 0)
 			return seg_attach(fd, path, out);
 		if (errno != ENOENT)
 			return -errno;
 		if (!geometry_ok(entries, capacity))
 			return -EINVAL; /* creating needs a valid geometry */
-		fd = seg_create(path, entries, capacity, mode);
-		if (fd >= 0)
-			return seg_attach(fd, path, out);
-		if (fd != -EEXIST)
-			return fd;
+		r = seg_create(path, entries, capacity, mode, out);
+		if (r != -EEXIST)
+			return r;
 	}
 	return -EAGAIN;
 }
@@ -718,27 +1085,34 @@ SR_EXPORT void sysring_chan_close(sysring_chan_t *c)
 {
 	if (!c)
 		return;
-	bool child = c->fork_gen != sr_load_relaxed(&ch_fork_gen);
+	bool child = c->incarn != sr_load_relaxed(&ch_pp->live);
 	if (!child) {
 		/* In a fork child the registration is the parent's: leave it
 		 * (and the watcher thread, which does not exist here) alone. */
 		if (sr_load_relaxed(&c->my_entry) >= 0)
 			sysring_unregister(c);
 		watch_stop(c);
+		/* Closing our lock description drops the locks we hold (our
+		 * sender slot). A child has none of its own (the keeper's
+		 * table did not come along). */
+		struct ch_keep_req q = {.op = KEEP_CLOSE, .fd = c->lockfd};
+		(void)keeper_call(&q);
 	}
 	pthread_mutex_lock(&ch_list_mtx);
 	for (int i = 0; i < CH_MAX_HANDLES; i++)
 		if (ch_handles[i] == c)
 			sr_store_release(&ch_handles[i], NULL);
-	/* Closing our description drops the locks we hold (our sender slot);
-	 * in a child the fork handler closed them already. */
-	if (c->lockfd >= 0)
-		close(c->lockfd);
+	/* in a child the fork handler closed it already (or ch_enter did) */
 	if (c->fd >= 0)
 		close(c->fd);
 	pthread_mutex_unlock(&ch_list_mtx);
 	munmap(c->area, c->area_bytes);
-	free(c->watch);
+	/* The watcher belongs to a thread of the parent's: a child leaves its
+	 * few bytes alone (a thread sanitizer that missed a _Fork still
+	 * believes that thread runs). */
+	if (!child)
+		free(c->watch);
+	free(c->alive);
 	free(c);
 }
 
@@ -847,59 +1221,58 @@ static int claim_sender(sysring_chan_t *c)
 	if (sr_load_relaxed(&c->sslot) >= 0)
 		goto out;
 	uint32_t start = ((uint32_t)getpid() * 2654435761u ^ (uint32_t)(uintptr_t)c) % c->nsenders;
-	r = -ENOSPC;
-	for (uint32_t k = 0; k < c->nsenders; k++) {
-		uint32_t s = (start + k) % c->nsenders;
-		int lr = lk_try(c->lockfd, CH_LK_SENDER0 + s);
-		if (lr == -EAGAIN)
-			continue;
-		if (lr) {
-			r = lr;
-			break;
-		}
+	struct ch_keep_req q = {.op = KEEP_LOCK_ANY, .fd = c->lockfd, .off = CH_LK_SENDER0, .n = c->nsenders,
+				.start = start};
+	int lr = keeper_call(&q);
+	r = lr == -EAGAIN ? -ENOSPC : lr;
+	if (lr >= 0) {
+		uint32_t s = (uint32_t)lr;
 		struct ch_sender *snd = sender_at(c, s);
 		/* A new identity: records of the slot's previous owners no
 		 * longer match it. */
 		c->sgen = sr_fetch_add(&snd->gen, 1, SR_RELAXED) + 1;
-		sr_store_relaxed(&snd->inside, 0);
+		for (uint32_t l = 0; l < CH_LANES; l++)
+			sr_store_relaxed(&snd->inside[l], 0);
 		/* Release pairs with the acquire in sysring_get_sqe. */
 		sr_store_release(&c->sslot, (int)s);
 		r = 0;
-		break;
 	}
 out:
 	pthread_mutex_unlock(&c->tx_mtx);
 	return r;
 }
 
-/* Count this thread in the sender slot's presence record for entry i.
- * seq_cst: with the following load of the entry's state, a Dekker pair
- * with unregister/reclaim's state change then scan of the records. */
+/* Record this thread as inside entry i: a lane of the sender slot of its
+ * own (CAS 0 -> i + 1), so that a thread stalled or stopped here names only
+ * the entry it is in (one shared count could only say "somewhere" once two
+ * threads were inside different entries, and a stalled thread then kept
+ * every entry from being emptied). seq_cst: with the following load of the
+ * entry's state, a Dekker pair with unregister/reclaim's state change then
+ * scan of the lanes. Returns the lane, or -EAGAIN when all CH_LANES lanes
+ * stayed taken (that many threads of the handle inside get_sqe at once,
+ * each for a few instructions, or stopped there). */
 static int enter(struct ch_sender *snd, uint32_t i)
 {
-	uint64_t v = sr_load_relaxed(&snd->inside);
-	for (int k = 0; k < 64; k++) {
-		uint32_t n = (uint32_t)(v >> 32), ent = (uint32_t)v;
-		uint32_t ne = n == 0 ? i + 1 : (ent == i + 1 ? ent : CH_INSIDE_ANY);
-		uint64_t nv = ((uint64_t)(n + 1) << 32) | ne;
-		if (sr_cas(&snd->inside, &v, nv, SR_SEQ_CST, SR_RELAXED))
-			return 0;
+	static __thread uint8_t me;
+	uint32_t start = (uint32_t)(((uintptr_t)&me >> 6) % CH_LANES);
+	for (int round = 0; round < 64; round++) {
+		for (uint32_t k = 0; k < CH_LANES; k++) {
+			uint32_t l = (start + k) % CH_LANES;
+			uint64_t v = 0;
+			if (sr_load_relaxed(&snd->inside[l]) == 0 &&
+			    sr_cas(&snd->inside[l], &v, (uint64_t)i + 1, SR_SEQ_CST, SR_RELAXED))
+				return (int)l;
+		}
+		sr_cpu_relax();
 	}
-	return -EIO; /* someone keeps rewriting our record */
+	return -EAGAIN;
 }
 
 /* Release: the reservation record written inside is visible to whoever
- * sees us gone (pairs with the acquire in live_holders/holder_alive). */
-static void leave(struct ch_sender *snd)
+ * sees us gone (pairs with the acquire in live_inside). */
+static void leave(struct ch_sender *snd, int lane)
 {
-	uint64_t v = sr_load_relaxed(&snd->inside);
-	for (int k = 0; k < 64; k++) {
-		uint32_t n = (uint32_t)(v >> 32);
-		uint64_t nv = n <= 1 ? 0 : (((uint64_t)(n - 1) << 32) | (uint32_t)v);
-		if (sr_cas(&snd->inside, &v, nv, SR_RELEASE, SR_RELAXED))
-			return;
-	}
-	sr_store_release(&snd->inside, 0);
+	sr_store_release(&snd->inside[lane], 0);
 }
 
 static bool sender_alive(const sysring_chan_t *c, uint32_t s, uint32_t gen)
@@ -912,11 +1285,12 @@ static bool sender_alive(const sysring_chan_t *c, uint32_t s, uint32_t gen)
 static bool live_inside(const sysring_chan_t *c, uint32_t i)
 {
 	for (uint32_t s = 0; s < c->nsenders; s++) {
-		/* Acquire pairs with leave's release. */
-		uint64_t v = sr_load_acquire(&sender_at(c, s)->inside);
-		uint32_t ent = (uint32_t)v;
-		if ((v >> 32) && (ent == i + 1 || ent == CH_INSIDE_ANY) && lk_held(c, CH_LK_SENDER0 + s))
-			return true;
+		struct ch_sender *snd = sender_at(c, s);
+		for (uint32_t l = 0; l < CH_LANES; l++) {
+			/* Acquire pairs with leave's release. */
+			if (sr_load_acquire(&snd->inside[l]) == (uint64_t)i + 1 && lk_held(c, CH_LK_SENDER0 + s))
+				return true;
+		}
 	}
 	return false;
 }
@@ -990,13 +1364,13 @@ static void wake_all(uint32_t *w)
 static int take_entry(sysring_chan_t *c, uint32_t i)
 {
 	struct ch_entry *e = entry_at(c, i);
-	int r = lk_try(c->lockfd, CH_LK_ENTRY0 + i);
+	int r = lk_try(c, CH_LK_ENTRY0 + i);
 	if (r)
 		return r == -EAGAIN ? -EBUSY : r;
 	/* seq_cst: a Dekker pair with the senders' enter then state load. */
 	uint32_t st = sr_exchange(&e->state, CH_PENDING, SR_SEQ_CST);
 	if (live_holders(c, i)) {
-		lk_unlock(c->lockfd, CH_LK_ENTRY0 + i);
+		lk_unlock(c, CH_LK_ENTRY0 + i);
 		return -EBUSY;
 	}
 	if (st != CH_EMPTY) {
@@ -1021,7 +1395,7 @@ static void give_back(sysring_chan_t *c, uint32_t i)
 {
 	/* Release: pairs with the acquire of state in register. */
 	sr_store_release(&entry_at(c, i)->state, CH_EMPTY);
-	lk_unlock(c->lockfd, CH_LK_ENTRY0 + i);
+	lk_unlock(c, CH_LK_ENTRY0 + i);
 }
 
 static int reg_lock(sysring_chan_t *c)
@@ -1029,7 +1403,7 @@ static int reg_lock(sysring_chan_t *c)
 	uint64_t end = sr_now_ns() + CH_REG_WAIT_NS;
 	unsigned int us = 20;
 	for (;;) {
-		int r = lk_try(c->lockfd, CH_LK_REG);
+		int r = lk_try(c, CH_LK_REG);
 		if (r != -EAGAIN)
 			return r;
 		if (sr_now_ns() >= end)
@@ -1116,7 +1490,7 @@ SR_EXPORT int sysring_register(sysring_chan_t *c, uint64_t id)
 	sr_store_release(&c->my_entry, mine);
 	r = 0;
 unlock:
-	lk_unlock(c->lockfd, CH_LK_REG);
+	lk_unlock(c, CH_LK_REG);
 out:
 	pthread_mutex_unlock(&c->reg_mtx);
 	return r;
@@ -1126,7 +1500,7 @@ SR_EXPORT int sysring_unregister(sysring_chan_t *c)
 {
 	int r = 0;
 
-	if (!c || c->fork_gen != sr_load_relaxed(&ch_fork_gen))
+	if (!c || c->incarn != sr_load_relaxed(&ch_pp->live))
 		return -EINVAL;
 	pthread_mutex_lock(&c->reg_mtx);
 	int mine = sr_load_relaxed(&c->my_entry);
@@ -1165,7 +1539,7 @@ SR_EXPORT int sysring_unregister(sysring_chan_t *c)
 	watch_point(c, -1);
 	uint32_t tid = (uint32_t)c->watch->tid;
 	sr_cas(&e->rx_owner, &tid, 0, SR_RELAXED, SR_RELAXED);
-	lk_unlock(c->lockfd, CH_LK_ENTRY0 + (uint32_t)mine);
+	lk_unlock(c, CH_LK_ENTRY0 + (uint32_t)mine);
 	pthread_mutex_unlock(&c->reg_mtx);
 	return r;
 }
@@ -1201,11 +1575,36 @@ static int lookup(sysring_chan_t *c, uint64_t id, uint32_t *idx)
 	return -ENOENT;
 }
 
-/* The kernel's death notice in rx_owner, confirmed by the entry's lock
- * (a peer can set the bit; it cannot drop another process's lock). */
-static bool receiver_gone(const sysring_chan_t *c, uint32_t i)
+/* Has entry i's receiver (registration `gen`) died? The kernel decides:
+ * the entry's lock, which no peer can forge or keep. Asking it is a system
+ * call, so a sender asks at most once per CH_ALIVE_NS per entry and handle
+ * while the kernel's death notice is intact, and at once when it is not:
+ * rx_owner with FUTEX_OWNER_DIED (the kernel set it when the receiver
+ * died, or a peer forged it) or 0 (a peer wiped it, or no receiver). A peer
+ * that wipes or rewrites rx_owner so that the kernel's notice never comes
+ * delays -ENOENT by CH_ALIVE_NS at most; it never hides a death. */
+static bool receiver_gone(sysring_chan_t *c, uint32_t i, uint64_t gen)
 {
-	if (sr_likely(!(sr_load_relaxed(&entry_at(c, i)->rx_owner) & FUTEX_OWNER_DIED)))
+	uint32_t own = sr_load_relaxed(&entry_at(c, i)->rx_owner);
+	struct ch_alive *a = &c->alive[i];
+	uint64_t now = sr_now_ns();
+	if (sr_likely(own && !(own & FUTEX_OWNER_DIED)) && sr_load_relaxed(&a->gen) == gen &&
+	    now < sr_load_relaxed(&a->until))
+		return false;
+	if (receiver_dead(c, i))
+		return true;
+	/* Relaxed: a private cache; a torn pair costs one more question. */
+	sr_store_relaxed(&a->gen, gen);
+	sr_store_relaxed(&a->until, now + CH_ALIVE_NS);
+	return false;
+}
+
+/* At release: the notice only (the question was asked at reservation, at
+ * most CH_ALIVE_NS ago while the notice is intact). */
+static bool receiver_gone_hint(const sysring_chan_t *c, uint32_t i)
+{
+	uint32_t own = sr_load_relaxed(&entry_at(c, i)->rx_owner);
+	if (sr_likely(own && !(own & FUTEX_OWNER_DIED)))
 		return false;
 	return receiver_dead(c, i);
 }
@@ -1247,21 +1646,22 @@ SR_EXPORT int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_cha
 		r = lookup(c, id, &i);
 		if (r)
 			return r;
-		if (receiver_gone(c, i))
-			return -ENOENT;
 		struct ch_entry *e = entry_at(c, i);
-		if (enter(snd, i))
-			return -EIO;
+		if (receiver_gone(c, i, sr_load_relaxed(&e->gen)))
+			return -ENOENT;
+		int lane = enter(snd, i);
+		if (lane < 0)
+			return lane;
 		/* seq_cst: see enter. */
 		if (__atomic_load_n(&e->state, __ATOMIC_SEQ_CST) != CH_READY || sr_load_relaxed(&e->id) != id) {
-			leave(snd);
+			leave(snd, lane);
 			continue; /* changed under us: look it up again */
 		}
 		uint64_t gen = sr_load_relaxed(&e->gen);
 		ring_of(c, i, &ring);
 		r = sr_ring_push_slot_n(&ring, &ref, CH_SPIN);
 		if (r) {
-			leave(snd);
+			leave(snd, lane);
 			return -EAGAIN;
 		}
 		struct ch_payload *pl = ref.data;
@@ -1271,7 +1671,7 @@ SR_EXPORT int sysring_get_sqe(sysring_chan_t *c, uint64_t id, struct sysring_cha
 		/* Release pairs with the acquire in record_alive: a tag that
 		 * names this position comes with our identity. */
 		sr_store_release(&pl->tag, (uint32_t)ref.pos);
-		leave(snd);
+		leave(snd, lane);
 		sqe->msg = &pl->msg;
 		sqe->pos_ = ref.pos;
 		sqe->entry_ = i;
@@ -1307,7 +1707,7 @@ SR_EXPORT int sysring_sqe_release(sysring_chan_t *c, struct sysring_chan_sqe *sq
 	ref.data = pl;
 	/* Acquire pairs with register's release of READY. */
 	if (sr_load_acquire(&e->state) != CH_READY || (uint32_t)sr_load_relaxed(&e->gen) != sqe->gen_ ||
-	    receiver_gone(c, i)) {
+	    receiver_gone_hint(c, i)) {
 		/* The receiver left or died since we reserved: consume our
 		 * position (it is still ours: reserved at our position, with our
 		 * record) with a void record, and say it was not delivered. */
@@ -1456,8 +1856,17 @@ SR_EXPORT int sysring_pop_multiple(sysring_chan_t *c, struct sysring_msg *out, l
 	    sr_load_relaxed(&e->gen) != c->my_gen)
 		return -EIO; /* our entry was changed by someone else */
 	ring_of(c, (uint32_t)mine, &ring);
-	long limit = max < 0 ? (long)c->capacity : max;
-	for (int round = 0; got < limit && round < 8; round++) {
+	/* max == -1: what the caller's array holds (the capacity). Otherwise
+	 * the caller's count, whatever it is: we pop until it is reached or
+	 * the queue has nothing published at its head. Each round pops at
+	 * least one message or ends the loop, so it ends after at most `limit`
+	 * rounds of pops, and at most one unstick round per pop. */
+	long limit = max < 0 ? (long)c->capacity : max > INT_MAX ? INT_MAX : max;
+	/* A peer rewriting head could keep us popping void records: bound the
+	 * positions consumed (honest voids are rare: a release after the
+	 * receiver left). */
+	uint64_t consumed = 0, budget = (uint64_t)limit + 2 * (uint64_t)c->capacity;
+	while (got < limit && consumed < budget) {
 		long want = limit - got < 32 ? limit - got : 32;
 		int n = sr_ring_pop_multiple_n(&ring, tmp, want, CH_SPIN);
 		if (n <= 0) {
@@ -1466,6 +1875,7 @@ SR_EXPORT int sysring_pop_multiple(sysring_chan_t *c, struct sysring_msg *out, l
 			continue;
 		}
 		popped = true;
+		consumed += (uint64_t)n;
 		for (int k = 0; k < n; k++)
 			if (!(tmp[k].flags & CH_VOID))
 				memcpy(&out[got++], &tmp[k].msg, sizeof(struct sysring_msg));
@@ -1508,10 +1918,52 @@ static uint32_t chan_spin_ns(void)
 	return cur;
 }
 
+/* recv's polling phase, until `until`. A signal handler that ran while we
+ * poll in user space would go unnoticed (no system call to interrupt), so
+ * signals are blocked meanwhile (not the synchronous ones: faults must reach
+ * their handlers, our SIGBUS one among them) and looked for every few
+ * rounds: one that arrived ends the poll, runs when the mask is restored,
+ * and makes recv return -EINTR unless its handler has SA_RESTART, as if it
+ * had interrupted the futex wait. Costs two or three system calls per poll
+ * phase that outlasts CH_SPIN_BARE_NS, none per message while messages flow
+ * (the first pop succeeds) or come within it. Returns
+ * pop_multiple's result, -EAGAIN (nothing came), or -EINTR. */
+static int recv_spin(sysring_chan_t *c, struct sysring_msg *out, long max, uint64_t until)
+{
+	sigset_t all, old;
+	bool any = false;
+	int r, intr = 0;
+	sigfillset(&all);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGTRAP);
+	sigdelset(&all, SIGSYS);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (unsigned int k = 1;; k++) {
+		r = sysring_pop_multiple(c, out, max);
+		if (r != -EAGAIN || sr_now_ns() >= until)
+			break;
+		if (!(k & 15)) {
+			intr = ch_signals_interrupt(&old, &any);
+			if (any)
+				break;
+		}
+		for (int i = 0; i < 64; i++)
+			sr_cpu_relax();
+	}
+	if (!any && r == -EAGAIN) /* with messages we return them, as read(2) would */
+		intr = ch_signals_interrupt(&old, &any);
+	pthread_sigmask(SIG_SETMASK, &old, NULL); /* the handlers run here */
+	return r == -EAGAIN && intr ? -EINTR : r;
+}
+
 SR_EXPORT int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
 			   const struct timespec *timeout)
 {
-	uint64_t dl, spin_until = 0;
+	uint64_t dl;
+	bool spun = false;
 	struct sr_ring ring;
 
 	if (!c)
@@ -1535,14 +1987,31 @@ SR_EXPORT int sysring_recv(sysring_chan_t *c, struct sysring_msg *out, long max,
 			return -ETIMEDOUT;
 		/* Poll a little before sleeping: a wake-up costs a system call
 		 * on the sender and a context switch here (docs/channels.md). */
-		if (!spin_until) {
+		if (!spun) {
 			uint32_t sp = sr_load_relaxed(&c->spin_ns);
-			spin_until = ch_after(now, sp == UINT32_MAX ? chan_spin_ns() : sp);
-		}
-		if (now < spin_until) {
-			for (int i = 0; i < 64; i++)
-				sr_cpu_relax();
-			continue;
+			spun = true;
+			sp = sp == UINT32_MAX ? chan_spin_ns() : sp;
+			if (sp) {
+				/* The first CH_SPIN_BARE_NS without the signal mask:
+				 * a busy peer's message comes within it, and two
+				 * system calls there would cost a round trip a
+				 * fifth. A handler that runs in this window (a
+				 * couple of microseconds) is like one that ran just
+				 * before the call. */
+				uint64_t until = ch_min(dl, ch_after(now, sp));
+				uint64_t bare = ch_min(until, ch_after(now, CH_SPIN_BARE_NS));
+				do {
+					for (int i = 0; i < 64; i++)
+						sr_cpu_relax();
+					r = sysring_pop_multiple(c, out, max);
+					if (r != -EAGAIN)
+						return r;
+				} while (sr_now_ns() < bare);
+				r = recv_spin(c, out, max, until);
+				if (r != -EAGAIN)
+					return r;
+				continue;
+			}
 		}
 		int mine = sr_load_relaxed(&c->my_entry);
 		if (mine < 0)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The layout of a channel segment (format version 2) and of its lock space.
+ * The layout of a channel segment (format version 3) and of its lock space.
  * Internal: channel.c uses it, and the tests that play a hostile peer use it
  * to aim their writes. The protocol is described at the top of channel.c.
  *
@@ -34,7 +34,7 @@
 #include "../ring/ring.h"
 
 #define CH_MAGIC 0x48435253u /* "SRCH" */
-#define CH_VERSION 2
+#define CH_VERSION 3
 #define CH_MAX_ENTRIES 4096u
 #define CH_MAX_CAPACITY (1u << 16)
 #define CH_SENDERS 1024u
@@ -68,18 +68,18 @@ struct ch_seg {
 /*
  * A sender slot: the identity a handle puts in the slots it reserves. Owned
  * by whoever holds its lock (CH_LK_SENDER0 + s); each new owner bumps gen.
- * `inside` is the owner's presence record (the seed's `using`, per sender):
- * high 32 bits how many of its threads are between "entry is READY" and
- * "my reservation is recorded", low 32 bits which entry (index + 1, or
- * CH_INSIDE_ANY when they are in several).
+ * `inside` holds the owner's presence records (the seed's `using`, per
+ * sender and per thread): a lane is 0, or entry index + 1 while one of the
+ * owner's threads is between "the entry is READY" and "my reservation is
+ * recorded" there. One lane per thread inside, so that a stalled thread
+ * names only its own entry.
  */
+#define CH_LANES 7
 struct ch_sender {
 	uint32_t gen;
 	uint32_t reserved0;
-	uint64_t inside;
-	uint64_t reserved1[6];
+	uint64_t inside[CH_LANES];
 };
-#define CH_INSIDE_ANY 0xffffffffu
 
 struct ch_entry {
 	/* Read by senders on every message; written at (un)registration. */
