@@ -95,7 +95,9 @@ static long through_full(long nr, const long a[6], int sync)
 		 * syslet went asynchronous. Let it end, then try again. */
 		T_ASSERT(tries < 50);
 		uint64_t until = t_now_ns() + 10ull * 1000000000ull;
-		while (__atomic_load_n(&fring[0], __ATOMIC_ACQUIRE) != &at[0] && t_now_ns() < until) {
+		/* the ring names the atom that ended the syslet */
+		for (struct syslet_uatom *d; (d = __atomic_load_n(&fring[0], __ATOMIC_ACQUIRE)) != &at[0] &&
+					     d != &at[1] && t_now_ns() < until;) {
 			__atomic_store_n(&fring[0], NULL, __ATOMIC_RELEASE);
 			async_wait(1);
 		}
