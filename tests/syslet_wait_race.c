@@ -17,7 +17,7 @@
 
 #include <sysring.h>
 
-static unsigned int seconds = 4;
+static unsigned int seconds = 5;
 static long zeros, total;
 
 static void *worker(void *arg)
@@ -76,6 +76,9 @@ int main(void)
 	pthread_t t[2];
 
 	t_watchdog(120);
+	/* where it was seen: executor threads running every atom */
+	setenv("SYSRING_ENGINE", "threads", 0);
+	setenv("SYSRING_INLINE", "0", 0);
 	for (int i = 0; i < 2; i++)
 		T_EQ(pthread_create(&t[i], NULL, worker, NULL), 0);
 	for (int i = 0; i < 2; i++)
