@@ -59,6 +59,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,7 @@
 
 #include "../core/core.h"
 #include "../core/rawsys.h"
+#include "../core/sigfwd.h"
 #include "../core/uaccess.h"
 #include "../engine/kmod.h"
 #include "../table/table.h"
@@ -1051,6 +1053,57 @@ static int exec_loop(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
 }
 
 /*
+ * Signals the calls of a post may raise (the table's signal column,
+ * signal.def: SIGPIPE with EPIPE, SIGXFSZ with EFBIG). Plainly each call
+ * returns to user space before the next, so the handler runs once per call
+ * and the default action ends the process before the next call runs. The
+ * loop gives exactly that; a crossing that runs several calls does not (a
+ * second SIGPIPE while the first is pending is dropped, and the calls after
+ * a deadly one still run), and io_uring loses them on its io-wq workers or
+ * never raises them (its send ops add MSG_NOSIGNAL). So such a call ends the
+ * module's crossing, and keeps a batch from io_uring. A call may raise:
+ * SIGPIPE, when its fd is a pipe or socket, its flags lack MSG_NOSIGNAL and
+ * SIGPIPE is not ignored; SIGXFSZ, under a finite RLIMIT_FSIZE. Each of
+ * these is asked at most once per post (per fd for the stream check).
+ */
+struct sigstate {
+	int fsize;    /* 0 not asked, 1 RLIMIT_FSIZE infinite, 2 finite */
+	int pipe_ign; /* 0 not asked, 1 SIGPIPE ignored, 2 not */
+	struct regfd streams; /* reg[]: the fd is a pipe or socket */
+};
+
+static bool may_signal(struct sigstate *ss, const struct bs_call *c)
+{
+	const struct sr_sysent *e = sr_sysent((unsigned long)c->nr);
+
+	if (sr_likely(!e || !e->sigs))
+		return false;
+	if (e->sigs & SR_SIG_XFSZ) {
+		if (!ss->fsize)
+			ss->fsize = sr_fsize_limited() ? 2 : 1;
+		if (ss->fsize == 2)
+			return true;
+	}
+	if (!(e->sigs & SR_SIG_PIPE) || (e->sig_flags && (c->a[e->sig_flags] & MSG_NOSIGNAL)))
+		return false;
+	if (!ss->pipe_ign) {
+		struct sigaction sa;
+		ss->pipe_ign = !sigaction(SIGPIPE, NULL, &sa) && sa.sa_handler == SIG_IGN ? 1 : 2;
+	}
+	if (ss->pipe_ign == 1)
+		return false;
+	for (unsigned int i = 0; i < ss->streams.n; i++)
+		if (ss->streams.fd[i] == c->a[0])
+			return ss->streams.reg[i];
+	bool st = sr_rawsys6(SYS_lseek, c->a[0], 0, SEEK_CUR, 0, 0, 0) == -ESPIPE;
+	if (ss->streams.n < 8) {
+		ss->streams.fd[ss->streams.n] = c->a[0];
+		ss->streams.reg[ss->streams.n++] = st;
+	}
+	return st;
+}
+
+/*
  * The kernel module's executor (src/engine/kmod.c): the whole batch in one
  * BATCH ioctl, run in order on this thread by sysring.ko, with the same
  * verdicts as the loop (refused calls -EPERM, unknown numbers -ENOSYS). A
@@ -1064,6 +1117,8 @@ static int exec_kmod(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
 	struct sysring_call kc[BATCHSYS_MAX_RESULTS];
 	unsigned int flags = (h->flags & SYSRING_BATCHSYS_STOP_ON_ERROR) ? SYSRING_BATCH_STOP_ON_ERROR : 0;
 	int ran = 0, start = 0;
+	bool ends[BATCHSYS_MAX_RESULTS]; /* the call ends a crossing */
+	struct sigstate ss = {0};
 
 	if (sr_kmod_open() < 0)
 		return -ENODEV;
@@ -1077,10 +1132,13 @@ static int exec_kmod(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
 		for (int k = 0; k < 6; k++)
 			kc[i].args[k] = (uint64_t)calls[i].a[k];
 		kc[i].result = 0;
+		/* a post_hook must act before the next call runs; a signal
+		 * the call raises must act before it too (may_signal) */
+		ends[i] = calls[i].reuse || may_signal(&ss, &calls[i]);
 	}
 	while (start < n) {
 		int end = start;
-		while (end < n - 1 && !calls[end].reuse)
+		while (end < n - 1 && !ends[end])
 			end++;
 		long r = sr_kmod_batch(&kc[start], (unsigned int)(end - start + 1), flags);
 		if (r < 0) {
@@ -1203,6 +1261,7 @@ static int exec_uring(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *
 static bool uring_fits(struct bs_handle *h, struct bs_call *calls, int n)
 {
 	struct sr_fdcache fc = {.n = 0};
+	struct sigstate ss = {0};
 
 	if (!h->ring_ok)
 		return false;
@@ -1210,6 +1269,10 @@ static bool uring_fits(struct bs_handle *h, struct bs_call *calls, int n)
 		const struct sr_sysent *e = sr_sysent((unsigned long)calls[i].nr);
 		const struct sr_uring_op *op = e ? e->uring : NULL;
 		if (!op || !sr_uring_has(op->opcode) || op->punts)
+			return false;
+		/* A call that may raise a signal runs in the loop, on the
+		 * caller, where the kernel raises it as plainly (may_signal) */
+		if (may_signal(&ss, &calls[i]))
 			return false;
 		if (!sr_uring_suits(op, calls[i].a, &fc, false))
 			return false;
