@@ -161,8 +161,15 @@ static long scenario(const char *name, const struct op *ops, int n, const char *
 	int xp = nxfsz - x0;
 	run_batch(&q, ops, n);
 	int xq = nxfsz - x0 - xp;
-	/* A signal the calls raise (SIGXFSZ) comes as often as plainly */
+	/* A signal the calls raise (SIGXFSZ) comes as often as plainly.
+	 * TSan defers handlers to its next interceptor and keeps one pending
+	 * signal per number: several raised by the raw calls of one post
+	 * reach the handler once. There, only whether it came is compared. */
+#if defined(__SANITIZE_THREAD__)
+	if ((xp > 0) != (xq > 0))
+#else
 	if (xp != xq)
+#endif
 		T_FAIL("%s: plain raised SIGXFSZ %d times, the batch %d (executor %s)", name, xp, xq,
 		       sysring_batch_last_executor(h));
 	if (p.ran != q.ran)

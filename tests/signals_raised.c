@@ -15,7 +15,7 @@
  * and SYSLET_ASYNC), the batch loop and the batch io_uring executor; the
  * engine matrix runs it under threads, uring and auto, inline on and off.
  */
-#include <sched.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -41,8 +41,13 @@ static long through(enum face f, long nr, const long a[6], int reps)
 {
 	if (f != F_BATCH_LOOP && f != F_BATCH_URING && f != F_BATCH_AUTO && reps > 1) {
 		long r = 0;
-		for (int i = 0; i < reps; i++)
+		for (int i = 0; i < reps; i++) {
+			/* each call's signal delivered before the next (TSan
+			 * defers handlers to a blocking interceptor) */
+			struct timespec ms = {0, 1000 * 1000};
 			r = through(f, nr, a, 1);
+			nanosleep(&ms, NULL);
+		}
 		return r;
 	}
 	switch (f) {
@@ -221,8 +226,10 @@ static void child(enum kase c, enum face f, enum disp d, int out)
 	struct report r;
 	r.res = through(f, nr, a, c == C_PIPE_WRITE3 || c == C_XFSZ_WRITE3 ? 3 : 1);
 	/* A signal forwarded to this thread is delivered at the latest when
-	 * it next leaves the kernel. */
-	sched_yield();
+	 * it next leaves the kernel (and under TSan, which defers handlers,
+	 * in its next intercepted blocking call: nanosleep). */
+	struct timespec ms = {0, 1000 * 1000};
+	nanosleep(&ms, NULL);
 	r.hits = hits;
 	r.on_submitter = hits ? hit_tid == (sig_atomic_t)syscall(SYS_gettid) : 0;
 	T_EQ(write(out, &r, sizeof(r)), (long)sizeof(r));
@@ -278,7 +285,15 @@ int main(void)
 				run((enum kase)c, (enum face)f, (enum disp)d, &fr, &fs);
 				describe(got, sizeof(got), &fr, fs);
 				compared++;
-				if (ps != fs || pr.res != fr.res || pr.hits != fr.hits ||
+				int hp = pr.hits, hf = fr.hits;
+#if defined(__SANITIZE_THREAD__)
+				/* TSan keeps one deferred signal per number: those
+				 * several raw calls of one post raise reach the
+				 * handler once. There, only whether it came counts. */
+				if (c == C_PIPE_WRITE3 || c == C_XFSZ_WRITE3)
+					hp = hp > 0, hf = hf > 0;
+#endif
+				if (ps != fs || pr.res != fr.res || hp != hf ||
 				    pr.on_submitter != fr.on_submitter) {
 					fprintf(stderr, "DIFF %s, %s, %s: plain %s; sysring %s\n", case_name[c],
 						disp_name[d], face_name[f], want, got);
