@@ -46,16 +46,28 @@ struct side {
 };
 
 static int extra_fl; /* status flags both sides' files get (O_DIRECT) */
+static bool seal_grow; /* both sides' file 0: a memfd sealed F_SEAL_GROW */
+static long start_pos; /* both sides' file 0's position before the calls */
 
 static void side_open(struct side *s, const char *init, size_t initlen)
 {
 	for (int k = 0; k < 2; k++) {
 		strcpy(s->path[k], "/tmp/sysring-merge-XXXXXX");
-		s->fd[k] = mkstemp(s->path[k]);
+		if (seal_grow && k == 0) {
+			/* tmpfs checks F_SEAL_GROW per page-sized piece of a
+			 * transfer: where a vectored call's pieces differ
+			 * from the plain calls' it stops elsewhere */
+			s->path[k][0] = 0;
+			s->fd[k] = memfd_create("sysring-merge", MFD_ALLOW_SEALING);
+		} else {
+			s->fd[k] = mkstemp(s->path[k]);
+		}
 		T_ASSERT(s->fd[k] >= 0);
 		if (initlen)
 			T_EQ(write(s->fd[k], init, initlen), (long)initlen);
-		T_EQ(lseek(s->fd[k], 0, SEEK_SET), 0);
+		if (seal_grow && k == 0)
+			T_EQ(fcntl(s->fd[k], F_ADD_SEALS, F_SEAL_GROW), 0);
+		T_EQ(lseek(s->fd[k], k == 0 ? start_pos : 0, SEEK_SET), k == 0 ? start_pos : 0);
 		if (extra_fl)
 			T_EQ(fcntl(s->fd[k], F_SETFL, extra_fl), 0);
 	}
@@ -63,6 +75,14 @@ static void side_open(struct side *s, const char *init, size_t initlen)
 }
 
 static char wdata[80][256];
+static char bigbuf[16384]; /* the source of writes longer than 256 bytes */
+static volatile sig_atomic_t nxfsz; /* SIGXFSZ deliveries */
+
+static void on_xfsz(int sig)
+{
+	(void)sig;
+	nxfsz++;
+}
 
 static char *op_buf(struct side *s, const struct op *o, int i)
 {
@@ -136,8 +156,22 @@ static long scenario(const char *name, const struct op *ops, int n, const char *
 	T_ASSERT(merged0 >= 0);
 	side_open(&p, init, initlen);
 	side_open(&q, init, initlen);
+	int x0 = nxfsz;
 	run_plain(&p, ops, n, stop);
+	int xp = nxfsz - x0;
 	run_batch(&q, ops, n);
+	int xq = nxfsz - x0 - xp;
+	/* A signal the calls raise (SIGXFSZ) comes as often as plainly.
+	 * TSan defers handlers to its next interceptor and keeps one pending
+	 * signal per number: several raised by the raw calls of one post
+	 * reach the handler once. There, only whether it came is compared. */
+#if defined(__SANITIZE_THREAD__)
+	if ((xp > 0) != (xq > 0))
+#else
+	if (xp != xq)
+#endif
+		T_FAIL("%s: plain raised SIGXFSZ %d times, the batch %d (executor %s)", name, xp, xq,
+		       sysring_batch_last_executor(h));
 	if (p.ran != q.ran)
 		T_FAIL("%s: plain ran %d calls, the batch %d", name, p.ran, q.ran);
 	for (int i = 0; i < p.ran; i++) {
@@ -160,8 +194,10 @@ static long scenario(const char *name, const struct op *ops, int n, const char *
 		T_EQ(lseek(p.fd[k], 0, SEEK_CUR), lseek(q.fd[k], 0, SEEK_CUR));
 		batchsys_close_fd(h, q.fd[k]);
 		close(p.fd[k]);
-		unlink(p.path[k]);
-		unlink(q.path[k]);
+		if (p.path[k][0])
+			unlink(p.path[k]);
+		if (q.path[k][0])
+			unlink(q.path[k]);
 	}
 	return sysring_batch_merged_calls(h) - merged0;
 }
@@ -176,7 +212,9 @@ int main(void)
 	int n;
 
 	t_watchdog(60);
-	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGXFSZ, on_xfsz); /* counted: a batch raises it as often as the plain calls */
+	for (size_t k = 0; k < sizeof(bigbuf); k++)
+		bigbuf[k] = (char)('0' + k % 10);
 	for (int i = 0; i < 80; i++)
 		for (int k = 0; k < 256; k++)
 			wdata[i][k] = (char)('A' + (i + k) % 26);
@@ -213,13 +251,14 @@ int main(void)
 	CHECK_MERGED(m == n);
 
 	/* 2. a bad buffer in the middle and at the end: EFAULT for those
-	 * calls, nothing written twice, the rest still runs */
+	 * calls, nothing written twice, the rest still runs (one by one:
+	 * the calls before the stop are the merged ones) */
 	for (n = 0; n < 20; n++)
 		ops[n] = (struct op){OP_WRITE, 0, NULL, 100, 0};
 	ops[5].buf = (char *)8;
 	ops[19].buf = badpage + 4096;
 	m = scenario("bad buffer", ops, n, NULL, 0, false);
-	CHECK_MERGED(m >= 17);
+	CHECK_MERGED(m >= 5);
 
 	/* 3. a buffer that runs into an unmapped page: a short write (the
 	 * plain call's own answer), then the rest */
@@ -255,7 +294,53 @@ int main(void)
 		ops[n] = (struct op){OP_WRITE, 0, NULL, 250, 0};
 	/* 250-byte writes from 1000 bytes in: 12 of them cross 4196 */
 	m = scenario("file size limit", ops, n, init, 1000, false);
+	/* 5b. the position already at the limit: each write raises SIGXFSZ
+	 * once and fails EFBIG, as the plain calls do (a merged writev would
+	 * raise it once more for the run) */
+	lim.rlim_cur = 4096;
+	T_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	for (n = 0; n < 3; n++)
+		ops[n] = (struct op){OP_WRITE, 0, NULL, 50, 0};
+	start_pos = 4096;
+	scenario("file size limit reached", ops, n, NULL, 0, false);
+	/* 5c. crossing it: 50, 46, then SIGXFSZ and EFBIG */
+	start_pos = 4000;
+	scenario("file size limit crossed", ops, n, NULL, 0, false);
+	for (n = 0; n < 3; n++)
+		ops[n] = (struct op){OP_PWRITE, 0, NULL, 50, 4000 + 50 * n};
+	scenario("file size limit pwrites", ops, n, NULL, 0, false);
+	start_pos = 0;
 	T_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+
+	/* 5d. a vectored call that stops elsewhere than the plain calls:
+	 * tmpfs refuses (EPERM) a page-sized piece that would grow a file
+	 * sealed F_SEAL_GROW, and the vectored call's pieces span calls. The
+	 * plain calls: 1000, -EPERM, 10 from 4000 in a 6000-byte file; the
+	 * merged writev stops at 4096 */
+	static char sinit[6000];
+	memset(sinit, 's', sizeof(sinit));
+	seal_grow = true;
+	start_pos = 4000;
+	ops[0] = (struct op){OP_WRITE, 0, bigbuf, 1000, 0};
+	ops[1] = (struct op){OP_WRITE, 0, bigbuf + 1000, 2000, 0};
+	ops[2] = (struct op){OP_WRITE, 0, bigbuf + 3000, 10, 0};
+	scenario("sealed memfd", ops, 3, sinit, sizeof(sinit), false);
+	start_pos = 100;
+	ops[0] = (struct op){OP_WRITE, 0, bigbuf, 5000, 0};
+	ops[1] = (struct op){OP_WRITE, 0, bigbuf, 5000, 0};
+	ops[2] = (struct op){OP_WRITE, 0, bigbuf, 10, 0};
+	scenario("sealed memfd 2", ops, 3, sinit, sizeof(sinit), false);
+	start_pos = 0;
+	for (n = 0; n < 4; n++)
+		ops[n] = (struct op){OP_PWRITE, 0, bigbuf, 1500, 1000L + 1500 * n};
+	scenario("sealed memfd pwrites", ops, n, sinit, sizeof(sinit), false);
+	/* reads from it: the merged readv stops at end of file */
+	start_pos = 5500;
+	for (n = 0; n < 4; n++)
+		ops[n] = (struct op){OP_READ, 0, NULL, 200, 0};
+	scenario("sealed memfd reads", ops, n, sinit, sizeof(sinit), false);
+	start_pos = 0;
+	seal_grow = false;
 
 	/* 6. reads: up to and past the end of file, and a bad buffer */
 	for (n = 0; n < 12; n++)

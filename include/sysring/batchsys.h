@@ -405,9 +405,12 @@ SYSRING_API const char *sysring_batch_last_executor(int batchsys_fd);
  * as one readv/writev (preadv/pwritev). For a regular file that is what the
  * sequence of plain calls does, in one crossing and under one inode lock;
  * each call gets the result the plain call would have given: a vectored call
- * that comes back short (a bad buffer, RLIMIT_FSIZE, end of file) credits
- * the calls it covered, and the rest run on, one by one from the first call
- * it did not reach, so every errno is the plain call's own. Pipes, sockets
+ * that comes back short (a bad buffer, end of file, a tmpfs file sealed
+ * F_SEAL_GROW) credits the calls it covered whole; the call it stopped
+ * inside finishes alone with its remainder, and the rest of the run runs
+ * call by call, so every count and errno is the plain call's own. Writes
+ * are not merged under a finite RLIMIT_FSIZE (a merged write would raise
+ * SIGXFSZ another number of times than the plain calls). Pipes, sockets
  * and devices are never merged (their partial transfers and message
  * boundaries differ). SYSRING_BATCHSYS_NO_MERGE turns it off (one system
  * call per pushed call, for instance under a seccomp filter or strace that

@@ -128,6 +128,7 @@ struct sr_req {
 	uint8_t async;       /* syslet went async: its end goes to the ring */
 	uint8_t skip_inline; /* the current atom's non-blocking attempt was made */
 	uint8_t in_sq;       /* threads.c: an entry in ctx->sq stands for this request */
+	pid_t tid;           /* the submitting thread (sigfwd.h: signals the calls raise go there) */
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0: no timeout */
 	long args[6];         /* argument values as read for inline/uring */
 	const struct sr_uring_op *uop; /* io_uring column used, while in io_uring */

@@ -24,6 +24,7 @@
 #include "core.h"
 #include "interp.h"
 #include "rawsys.h"
+#include "sigfwd.h"
 #include "uaccess.h"
 #include "../engine/kmod.h"
 #include "../table/table.h"
@@ -185,6 +186,10 @@ void sr_req_run(struct sr_ctx *ctx, struct sr_req *req, uint32_t engine)
 			}
 			res = sr_atom_exec(a);
 		}
+		/* A signal the call raised is pending on this executor
+		 * thread: to the submitter, before the result is seen. */
+		if (sr_sig_result(res))
+			sr_sig_forward(sr_sysent(a->nr), res, req->tid);
 		if (sr_unlikely(store_result(a, res))) {
 			res = -EFAULT; /* the syslet ends at this atom */
 			break;
@@ -233,6 +238,19 @@ static inline long read_args(struct sr_req *req, unsigned int nargs)
 static bool advance(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine)
 {
 	struct syslet_uatom *next;
+
+	/* A signal the call raised (sigfwd.h): inline on a thread other than
+	 * the submitter (a syslet continued by a reaper) it is pending there;
+	 * io_uring's send ops raise none; the module's ring workers keep it
+	 * pending inside their ioctl. Before the result is seen. */
+	if (sr_sig_result(res)) {
+		if (engine == SYSRING_ENGINE_INLINE)
+			sr_sig_forward(sr_sysent(req->atom.nr), res, req->tid);
+		else if (engine == SYSRING_ENGINE_URING)
+			sr_sig_uring(sr_sysent(req->atom.nr), req->args, res, req->tid);
+		else if (engine == SYSRING_ENGINE_KMOD)
+			sr_sig_lost(sr_sysent(req->atom.nr), req->args, res, req->tid);
+	}
 
 	if (sr_unlikely(store_result(&req->atom, res))) {
 		sr_req_finish(ctx, req, -EFAULT, engine); /* ends at this atom */
@@ -532,6 +550,13 @@ uring:
 		if (e->uring->punts && ctx->cfg.engine == SYSRING_ENGINE_AUTO)
 			return SR_ROUTE_THREADS;
 		if (!sr_uring_suits(e->uring, req->args, fc, attempted))
+			return SR_ROUTE_THREADS;
+		/* Under a finite RLIMIT_FSIZE a write may raise SIGXFSZ, which
+		 * io_uring raises on the thread that issues it: the submitter
+		 * (inline issue) or an io-wq worker, where it is lost. Which
+		 * one cannot be told afterwards: such calls go to the threads,
+		 * which forward it (sigfwd.c). One prlimit64 per such call. */
+		if (sr_unlikely(e->sigs & SR_SIG_XFSZ) && sr_fsize_limited())
 			return SR_ROUTE_THREADS;
 		req->uop = e->uring;
 		return SR_ROUTE_URING;

@@ -25,6 +25,7 @@
 #include "../core/core.h"
 #include "../core/deadline.h"
 #include "../core/futex.h"
+#include "../core/sigfwd.h"
 #include "../core/uaccess.h"
 #include "../table/table.h"
 
@@ -123,6 +124,7 @@ static inline void prep_cb(struct sr_req *req, struct async_cb *cb, uint64_t dea
 	req->on_caller = 0;
 	req->async = 0;
 	req->skip_inline = 0;
+	req->tid = sr_self_tid(); /* signals its calls raise come here (sigfwd.h) */
 	/* Relaxed atomics: sysring_cancel scans these from other threads. */
 	sr_store_relaxed(&req->user, (void *)cb);
 	sr_store_relaxed(&req->state, SR_REQ_INLINE);

@@ -59,6 +59,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,7 @@
 
 #include "../core/core.h"
 #include "../core/rawsys.h"
+#include "../core/sigfwd.h"
 #include "../core/uaccess.h"
 #include "../engine/kmod.h"
 #include "../table/table.h"
@@ -831,7 +833,23 @@ struct regfd {
 	long fd[8];
 	bool reg[8];
 	unsigned int n;
+	int fsize; /* RLIMIT_FSIZE: 0 not asked yet, 1 infinite, 2 finite */
 };
+
+/* May a run of writes be merged? Not under a finite RLIMIT_FSIZE: a write
+ * that starts at or beyond it raises SIGXFSZ (on the calling thread) and
+ * fails EFBIG, one that crosses it is cut short without a signal, so a
+ * merged writev raises SIGXFSZ another number of times than the plain
+ * calls (and its short count is not theirs). Asked once per post, again
+ * after any call that is not a read or write (setrlimit, prlimit64). */
+static bool writes_mergeable(struct regfd *rf)
+{
+	if (!rf->fsize) {
+		struct rlimit rl;
+		rf->fsize = !getrlimit(RLIMIT_FSIZE, &rl) && rl.rlim_cur == RLIM_INFINITY ? 1 : 2;
+	}
+	return rf->fsize == 1;
+}
 
 /*
  * A sequence of reads or writes equals one vectored call only where the file
@@ -921,34 +939,46 @@ static int run_end(const struct bs_call *calls, int i, int n, struct regfd *rf, 
 			break;
 		total += d->a[2];
 	}
-	*ok = j - i >= 2 && is_regular(rf, c->a[0]);
+	*ok = j - i >= 2 && (e->vec_read || writes_mergeable(rf)) && is_regular(rf, c->a[0]);
 	return j;
 }
 
 /*
  * Run calls[i..j) as one vectored call and give each call what the plain
- * call would have returned. Returns the index to go on from; *solo is set
- * when that call must run on its own: the vectored call stopped right at its
- * start, so only the call itself can say whether that was an error (a bad
- * buffer, EFBIG) or end of file.
+ * call would have returned. Returns the index to go on from; sets
+ * *plain_until to j when the rest of the run must run call by call.
+ *
+ * A vectored call that moves everything is the plain sequence's answer. One
+ * that comes back short or fails need not stop where the plain calls
+ * would: the kernel checks a transfer piece by piece (a page at a time for
+ * the page cache, and F_SEAL_GROW on tmpfs refuses a piece that would grow
+ * the file), and a vectored call's pieces run across the calls' boundaries,
+ * so a piece the plain call would have moved may be refused as part of a
+ * bigger one. So:
+ *  - stopped inside a call: the bytes before the stop are that call's (the
+ *    plain call's pieces up to there are the same page-bounded ones), and
+ *    the call finishes alone with its remainder, from where the vectored
+ *    call stopped -- which are the plain call's own remaining pieces;
+ *  - stopped at a call's start, or failed with nothing moved: that call
+ *    runs alone, and so do the rest of the run, each giving its own
+ *    errno. Nothing of the run is merged again.
+ * A merged write can raise SIGXFSZ another number of times than the plain
+ * calls: run_end never merges writes under a finite RLIMIT_FSIZE.
  */
 static int exec_run(struct bs_handle *h, batchsys_batch_t *b, const struct bs_call *calls, int i, int j,
-		    bool *solo)
+		    int *plain_until)
 {
+	const struct sr_sysent *e = vec_of(&calls[i]);
 	struct iovec iov[BATCHSYS_MAX_RESULTS];
 	long r;
 	int k;
 
-	*solo = false;
 	for (k = i; k < j; k++)
 		iov[k - i] = (struct iovec){(void *)calls[k].a[1], (size_t)calls[k].a[2]};
 	/* pos_h is 0: on 64-bit the whole offset travels in pos_l. */
-	r = sr_rawsys6(vec_of(&calls[i])->vec_nr, calls[i].a[0], (long)iov, j - i, calls[i].a[3], 0, 0);
+	r = sr_rawsys6(e->vec_nr, calls[i].a[0], (long)iov, j - i, calls[i].a[3], 0, 0);
 	if (r < 0) {
-		/* An error of the whole vectored call need not be the first
-		 * call's (a limit or a bad buffer further on may fail it as a
-		 * whole): the first call runs alone and gives its own. */
-		*solo = true;
+		*plain_until = j;
 		return i;
 	}
 	for (k = i; k < j; k++) {
@@ -959,14 +989,22 @@ static int exec_run(struct bs_handle *h, batchsys_batch_t *b, const struct bs_ca
 			h->merged++;
 			continue;
 		}
+		*plain_until = j;
 		if (r > 0) {
-			/* A short transfer inside this call is the plain call's
-			 * answer too (it stops at the same byte). */
-			set_result(b, k, r);
+			/* The rest of this call, alone: the plain call's
+			 * pieces from here on. Its failure after r bytes is
+			 * the plain call's short count r. */
+			struct bs_call rest = calls[k];
+			long more;
+			rest.a[1] += r;
+			rest.a[2] -= r;
+			if (e->vec_pos)
+				rest.a[3] += r;
+			more = call_loop(&rest);
+			set_result(b, k, r + (more > 0 ? more : 0));
 			h->merged++;
 			return k + 1;
 		}
-		*solo = true;
 		return k;
 	}
 	return j;
@@ -990,22 +1028,17 @@ static int exec_loop(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
 		     struct regfd *rf)
 {
 	bool stop = h->flags & SYSRING_BATCHSYS_STOP_ON_ERROR;
-	bool merge = !(h->flags & SYSRING_BATCHSYS_NO_MERGE), solo = false;
-	int i = start, plain_until = start; /* calls before plain_until: a run not to merge */
+	bool merge = !(h->flags & SYSRING_BATCHSYS_NO_MERGE);
+	int i = start, plain_until = start; /* calls before plain_until: not to merge */
 
 	while (i < n) {
-		if (merge && !solo && i >= plain_until) {
+		if (merge && i >= plain_until) {
 			bool ok;
 			int j = run_end(calls, i, n, rf, &ok);
 			if (ok) {
-				int next = exec_run(h, b, calls, i, j, &solo);
-				i = next;
-				if (stop && !solo) {
-					syscall_result_t r;
-					memcpy(&r, &b->params.outgoing.results[next - 1], sizeof(r));
-					if (r.result < 0)
-						break;
-				}
+				/* a merged call's answer is never a failure
+				 * (exec_run): nothing for STOP_ON_ERROR */
+				i = exec_run(h, b, calls, i, j, &plain_until);
 				continue;
 			}
 			plain_until = j;
@@ -1015,20 +1048,67 @@ static int exec_loop(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
 		post_hook(&calls[i], res);
 		set_result(b, i, res);
 		/* Any other call may have changed what an fd number names
-		 * (dup2, close, open, socket, ...): check the files again. */
+		 * (dup2, close, open, socket, ...) or the file size limit
+		 * (setrlimit, prlimit64): check again. */
 		if (!v)
-			rf->n = 0;
-		/* A call that had to run alone and met end of file: the rest of
-		 * this post would meet it too, one by one. */
-		if (solo && res == 0 && v && v->vec_read)
-			merge = false;
-		solo = false;
+			rf->n = 0, rf->fsize = 0;
 		i++;
 		if (res < 0 && stop)
 			break;
 	}
 	h->last = "loop";
 	return i;
+}
+
+/*
+ * Signals the calls of a post may raise (the table's signal column,
+ * signal.def: SIGPIPE with EPIPE, SIGXFSZ with EFBIG). Plainly each call
+ * returns to user space before the next, so the handler runs once per call
+ * and the default action ends the process before the next call runs. The
+ * loop gives exactly that; a crossing that runs several calls does not (a
+ * second SIGPIPE while the first is pending is dropped, and the calls after
+ * a deadly one still run), and io_uring loses them on its io-wq workers or
+ * never raises them (its send ops add MSG_NOSIGNAL). So such a call ends the
+ * module's crossing, and keeps a batch from io_uring. A call may raise:
+ * SIGPIPE, when its fd is a pipe or socket, its flags lack MSG_NOSIGNAL and
+ * SIGPIPE is not ignored; SIGXFSZ, under a finite RLIMIT_FSIZE. Each of
+ * these is asked at most once per post (per fd for the stream check).
+ */
+struct sigstate {
+	int fsize;    /* 0 not asked, 1 RLIMIT_FSIZE infinite, 2 finite */
+	int pipe_ign; /* 0 not asked, 1 SIGPIPE ignored, 2 not */
+	struct regfd streams; /* reg[]: the fd is a pipe or socket */
+};
+
+static bool may_signal(struct sigstate *ss, const struct bs_call *c)
+{
+	const struct sr_sysent *e = sr_sysent((unsigned long)c->nr);
+
+	if (sr_likely(!e || !e->sigs))
+		return false;
+	if (e->sigs & SR_SIG_XFSZ) {
+		if (!ss->fsize)
+			ss->fsize = sr_fsize_limited() ? 2 : 1;
+		if (ss->fsize == 2)
+			return true;
+	}
+	if (!(e->sigs & SR_SIG_PIPE) || (e->sig_flags && (c->a[e->sig_flags] & MSG_NOSIGNAL)))
+		return false;
+	if (!ss->pipe_ign) {
+		struct sigaction sa;
+		ss->pipe_ign = !sigaction(SIGPIPE, NULL, &sa) && sa.sa_handler == SIG_IGN ? 1 : 2;
+	}
+	if (ss->pipe_ign == 1)
+		return false;
+	for (unsigned int i = 0; i < ss->streams.n; i++)
+		if (ss->streams.fd[i] == c->a[0])
+			return ss->streams.reg[i];
+	bool st = sr_rawsys6(SYS_lseek, c->a[0], 0, SEEK_CUR, 0, 0, 0) == -ESPIPE;
+	if (ss->streams.n < 8) {
+		ss->streams.fd[ss->streams.n] = c->a[0];
+		ss->streams.reg[ss->streams.n++] = st;
+	}
+	return st;
 }
 
 /*
@@ -1045,6 +1125,8 @@ static int exec_kmod(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
 	struct sysring_call kc[BATCHSYS_MAX_RESULTS];
 	unsigned int flags = (h->flags & SYSRING_BATCHSYS_STOP_ON_ERROR) ? SYSRING_BATCH_STOP_ON_ERROR : 0;
 	int ran = 0, start = 0;
+	bool ends[BATCHSYS_MAX_RESULTS]; /* the call ends a crossing */
+	struct sigstate ss = {0};
 
 	if (sr_kmod_open() < 0)
 		return -ENODEV;
@@ -1058,10 +1140,13 @@ static int exec_kmod(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *c
 		for (int k = 0; k < 6; k++)
 			kc[i].args[k] = (uint64_t)calls[i].a[k];
 		kc[i].result = 0;
+		/* a post_hook must act before the next call runs; a signal
+		 * the call raises must act before it too (may_signal) */
+		ends[i] = calls[i].reuse || may_signal(&ss, &calls[i]);
 	}
 	while (start < n) {
 		int end = start;
-		while (end < n - 1 && !calls[end].reuse)
+		while (end < n - 1 && !ends[end])
 			end++;
 		long r = sr_kmod_batch(&kc[start], (unsigned int)(end - start + 1), flags);
 		if (r < 0) {
@@ -1195,6 +1280,7 @@ static int exec_uring(struct bs_handle *h, batchsys_batch_t *b, struct bs_call *
 static bool uring_fits(struct bs_handle *h, struct bs_call *calls, int n)
 {
 	struct sr_fdcache fc = {.n = 0};
+	struct sigstate ss = {0};
 
 	if (!h->ring_ok)
 		return false;
@@ -1202,6 +1288,10 @@ static bool uring_fits(struct bs_handle *h, struct bs_call *calls, int n)
 		const struct sr_sysent *e = sr_sysent((unsigned long)calls[i].nr);
 		const struct sr_uring_op *op = e ? e->uring : NULL;
 		if (!op || !sr_uring_has(op->opcode) || op->punts)
+			return false;
+		/* A call that may raise a signal runs in the loop, on the
+		 * caller, where the kernel raises it as plainly (may_signal) */
+		if (may_signal(&ss, &calls[i]))
 			return false;
 		if (!sr_uring_suits(op, calls[i].a, &fc, false))
 			return false;

@@ -58,6 +58,7 @@
 #include "../core/core.h"
 #include "../core/deadline.h"
 #include "../core/futex.h"
+#include "../core/sigfwd.h"
 #include "../core/uaccess.h"
 
 struct reg {
@@ -450,6 +451,7 @@ SR_EXPORT struct syslet_uatom *async_exec(struct syslet_uatom *atom)
 	req->async = 0;
 	req->skip_inline = 0;
 	req->on_caller = 1;
+	req->tid = sr_self_tid(); /* signals its calls raise come here (sigfwd.h) */
 	sr_store_relaxed(&req->user, (void *)atom);
 	sr_store_relaxed(&req->state, SR_REQ_INLINE);
 	/* Counted before it can complete, so async_wait never sees 0 early. */

@@ -42,6 +42,9 @@ const struct sr_sysent sr_systab[SR_NR_MAX] = {
 	[SR_NR_##nm].vec_nr = SR_NR_##vec, [SR_NR_##nm].vec_pos = (pos), [SR_NR_##nm].vec_read = (rd),
 #include "vector.def"
 #undef SR_VECTOR
+#define SR_SIGNAL(nm, sg, fa) [SR_NR_##nm].sigs = (sg), [SR_NR_##nm].sig_flags = (fa),
+#include "signal.def"
+#undef SR_SIGNAL
 #define SR_THREAD(nm, fn, oth) [SR_NR_##nm].thread = fn, [SR_NR_##nm].other = (oth),
 #include "thread.def"
 #undef SR_THREAD

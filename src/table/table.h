@@ -109,10 +109,18 @@ struct sr_sysent {
 	uint8_t vec_read; /* ... and a read */
 	uint16_t vec_nr;  /* ... the vectored call, 0: none */
 	uint8_t other;    /* TS with a classifier: the class of the other values */
+	uint8_t sigs;      /* signal column (signal.def): SR_SIG_* */
+	uint8_t sig_flags; /* ... the argument holding MSG_NOSIGNAL (0: none) */
 	const struct sr_uring_op *uring; /* NULL: io_uring cannot run it */
 	sr_nowait_fn *nowait;            /* NULL: no honest non-blocking attempt */
 	sr_thread_fn *thread;            /* TS rows: NULL, every argument value */
 };
+
+/* The signal column (signal.def): signals the call sends the thread that
+ * makes it, besides its errno. */
+#define SR_SIG_PIPE 1        /* SIGPIPE with -EPIPE */
+#define SR_SIG_XFSZ 2        /* SIGXFSZ with -EFBIG */
+#define SR_SIG_URING_QUIET 4 /* io_uring's op adds MSG_NOSIGNAL: raises nothing */
 
 extern const struct sr_sysent sr_systab[SR_NR_MAX];
 
