@@ -891,7 +891,10 @@ const struct row conf_rows[] = {
 	ROW("pwritev2 flags 2^32", K_REG, 0, C(SYS_pwritev2, FD, IOV(IOV_ONE), V(1), V(0), V(0), V(0x100000000L))),
 	ROW("listen backlog 2^32+1", K_TCP_SOCK, 0, C(SYS_listen, FD, V(0x100000001L))),
 	ROW("connect addrlen 2^32+16", K_TCP_SOCK_NB, 0, C(SYS_connect, FD, ADDR, V(0x100000010L))),
-	ROW("bind addrlen 2^32+16", K_USOCK, 0, C(SYS_bind, FD, ADDR, V(0x100000010L))),
+	/* 2^32+2: the kernel takes the length as an int, 2: an autobind to a fresh
+	 * abstract name (2^32+16 bound a 14-byte prefix of the path, outside the
+	 * situation's directory, which stayed bound for the faces after it) */
+	ROW("bind addrlen 2^32+2", K_USOCK, 0, C(SYS_bind, FD, ADDR, V(0x100000002L))),
 	ROW("epoll_wait maxevents 2^32+1", K_EPOLL, 0, C(SYS_epoll_wait, FD, BUF(0), V(0x100000001L), V(-1))),
 	ROW("epoll_wait timeout 2^32-1", K_EPOLL, 0, C(SYS_epoll_wait, FD, BUF(0), V(4), V(0xffffffffL))),
 	ROW("recvmsg flags 2^32+MSG_DONTWAIT", K_SP_STREAM_E, 0, C(SYS_recvmsg, FD, MSG(MSG_ONE), V(0x100000040L))),
