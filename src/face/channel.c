@@ -341,15 +341,11 @@ static void ch_child_reset(void)
 	ch_keep_seq = ch_keep_done = 0;
 }
 
-static void ch_atfork_child(void)
+/* In a fork child: close the plain descriptors of the parent's handles and
+ * of opens in progress, and forget the parent's state (with ch_list_mtx
+ * held, or single-threaded). */
+static void ch_child_drop(void)
 {
-	/* Every handle now belongs to the parent. Its lock descriptions were
-	 * never in our fd table (the keeper's); the plain descriptors are
-	 * closed here so that a child holds nothing of the parent's segment
-	 * (a _Fork child, which runs no handler, drops them at its first
-	 * channel call). */
-	if (ch_pp)
-		ch_pp->live = 0;
 	for (int i = 0; i < CH_MAX_HANDLES; i++) {
 		sysring_chan_t *c = ch_handles[i];
 		if (c && c->fd >= 0) {
@@ -361,6 +357,18 @@ static void ch_atfork_child(void)
 		close(ch_pending[k]);
 	ch_npending = 0;
 	ch_child_reset();
+}
+
+static void ch_atfork_child(void)
+{
+	/* Every handle now belongs to the parent. Its lock descriptions were
+	 * never in our fd table (the keeper's); the plain descriptors are
+	 * closed here so that a child holds nothing of the parent's segment
+	 * (a _Fork child, which runs no handler, drops them at its first
+	 * channel call). */
+	if (ch_pp)
+		ch_pp->live = 0;
+	ch_child_drop();
 	pthread_mutex_unlock(&ch_list_mtx);
 }
 
@@ -375,17 +383,7 @@ static void ch_new_incarnation(void)
 		if (ch_keep_incarn != 0) {
 			/* _Fork: no handler ran (with fork it ran and did this). */
 			pthread_mutex_init(&ch_list_mtx, NULL);
-			for (int i = 0; i < CH_MAX_HANDLES; i++) {
-				sysring_chan_t *c = ch_handles[i];
-				if (c && c->fd >= 0) {
-					close(c->fd);
-					c->fd = -1;
-				}
-			}
-			for (int k = 0; k < ch_npending; k++)
-				close(ch_pending[k]);
-			ch_npending = 0;
-			ch_child_reset();
+			ch_child_drop();
 		}
 		ch_incarnation++;
 		ch_keep_incarn = ch_incarnation;
