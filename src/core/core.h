@@ -493,6 +493,7 @@ struct sr_fdent {
 struct sr_fdcache {
 	struct sr_fdent e[SR_FDCACHE];
 	unsigned int n;
+	int fsize; /* RLIMIT_FSIZE asked once per dispatch: 0 not yet, 1 finite, -1 infinite */
 };
 /* Whether io_uring gives this call (arguments a) the plain call's answer:
  * none of its fds in op->nbfds is an O_NONBLOCK pipe or socket (a0_checked:

@@ -555,9 +555,14 @@ uring:
 		 * io_uring raises on the thread that issues it: the submitter
 		 * (inline issue) or an io-wq worker, where it is lost. Which
 		 * one cannot be told afterwards: such calls go to the threads,
-		 * which forward it (sigfwd.c). One prlimit64 per such call. */
-		if (sr_unlikely(e->sigs & SR_SIG_XFSZ) && sr_fsize_limited())
-			return SR_ROUTE_THREADS;
+		 * which forward it (sigfwd.c). One prlimit64 per dispatch (a
+		 * submit of many calls asks once), kept in the fd cache. */
+		if (sr_unlikely(e->sigs & SR_SIG_XFSZ)) {
+			if (!fc->fsize)
+				fc->fsize = sr_fsize_limited() ? 1 : -1;
+			if (fc->fsize > 0)
+				return SR_ROUTE_THREADS;
+		}
 		req->uop = e->uring;
 		return SR_ROUTE_URING;
 fault: /* an argument could not be read: that is the atom's result */
