@@ -192,6 +192,10 @@ struct sr_worker {
 	uint32_t exited; /* set by the worker as it leaves its loop at shutdown */
 	uint32_t timer_ok;
 	timer_t timer; /* per-call timeouts (threads.c) */
+	/* Entries this worker took off the ring (for the monitor), written by
+	 * the worker alone: a plain store, not a locked add on a line every
+	 * worker writes. */
+	uint64_t popped;
 };
 
 struct sr_threads {
@@ -207,7 +211,6 @@ struct sr_threads {
 	uint32_t wake_seq;      /* futex word the idle workers sleep on */
 	uint32_t eager;         /* workers started as soon as work waits; the floor
 				 * under which idle workers do not retire */
-	uint64_t popped;        /* entries taken by workers (for the monitor) */
 	uint64_t created;       /* workers ever started (for debuggers) */
 	uint64_t qdl;           /* earliest deadline of a timed call queued (0: none) */
 	uint32_t mon;           /* futex word of the monitor: MON_* bits (threads.c) */
@@ -258,10 +261,12 @@ struct sr_ctx {
 	struct sr_uring ur;
 	struct sr_kmod *km; /* engine "kmod": the module's ring, or NULL */
 
-	/* Completion side: waiters sleep on cq_seq. */
+	/* Completion side: waiters sleep on cq_seq (protocol: ctx.c). */
 	uint32_t cq_seq sr_aligned_cacheline;
 	uint32_t cq_waiters;
 	uint64_t cq_ready; /* completed and not collected */
+	/* The lowest cq_ready a sleeping waiter needs (INT64_MAX: none). */
+	int64_t cq_want;
 	int efd;           /* sysring_eventfd, or -1 */
 
 	/* Statistics (relaxed counters). */

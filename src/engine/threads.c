@@ -26,7 +26,7 @@
  * `eager` workers (two per CPU; one for the syslet face, whose submitter runs
  * cached atoms itself) start as soon as work waits with no idle worker.
  * Beyond that the monitor thread starts one more each time queued work has
- * waited 50 us without any worker taking an entry (t->popped did not move)
+ * waited 50 us without any worker taking an entry (popped_sum did not move)
  * and the scheduler shows fewer busy workers runnable than there are CPUs
  * (runnable_workers: the state in /proc of the latest busy workers). Calls
  * that block leave their workers sleeping; calls that compute for longer
@@ -435,12 +435,31 @@ static bool retire(struct sr_ctx *ctx, struct sr_worker *w)
 	return true;
 }
 
+/*
+ * Completion batching. A worker that runs a burst of calls that never block
+ * (class SR_NB, one atom, untimed) publishes their events together: one
+ * count update and one wake-up check per run (sr_cq_batch_begin), instead of
+ * a locked add and a look at the waiters per call. It publishes before it
+ * runs anything that may block, before it looks for work it does not find
+ * (so before it spins or parks), and every 64 events: a completion is never
+ * held back while its worker waits, so the progress guarantee stands.
+ */
+static bool batchable(const struct sr_req *req)
+{
+	const struct sr_sysent *e = sr_sysent(req->atom.nr);
+
+	return e && e->cls == SR_NB && !req->atom.next && !(req->atom.flags & SYSLET_SKIP_TO_NEXT_ON_STOP) &&
+	       !req->deadline_ns;
+}
+
 static void *worker_main(void *arg)
 {
 	struct sr_worker *w = arg;
 	struct sr_ctx *ctx = w->ctx;
 	struct sr_threads *t = &ctx->thr;
 	uint64_t idle_since = 0;
+	struct sr_cq_batch cqb;
+	bool open = false; /* cqb is this thread's open bracket */
 	sigset_t set;
 
 	/* Relaxed atomic: the monitor reads it (runnable_workers). */
@@ -458,19 +477,35 @@ static void *worker_main(void *arg)
 		if (sr_ring_pop_u32(&ctx->sq, &idx) == 0) {
 			struct sr_req *req = &ctx->reqs[idx];
 
-			sr_fetch_add(&t->popped, 1, SR_RELAXED);
+			/* Relaxed: the monitor only compares sums (popped_sum). */
+			sr_store_relaxed(&w->popped, w->popped + 1);
 			idle_since = 0;
 			if (sr_ring_count(&ctx->sq) && !sr_threads_idle(ctx))
 				grow(ctx);
 			/* Publish cur before claiming, so a canceller that sees
 			 * RUNNING also finds the worker to signal. */
 			sr_store_release(&w->cur, req);
-			if (claim(req, SR_REQ_RUNNING))
+			if (claim(req, SR_REQ_RUNNING)) {
+				/* Batch what cannot block; publish before what may. */
+				if (batchable(req)) {
+					if (!open)
+						open = sr_cq_batch_begin(ctx, &cqb);
+				} else if (open) {
+					sr_cq_batch_end(&cqb, open);
+					open = false;
+				}
 				run_claimed(ctx, w, req);
+			}
 			/* else: cancelled (its canceller completed it) or stale */
 			/* Release pairs with the canceller's acquire of cur: once it
 			 * reads NULL the request is no longer ours to interrupt. */
 			sr_store_release(&w->cur, NULL);
+			continue;
+		}
+		/* Out of work: publish the run's events, then look again. */
+		if (open) {
+			sr_cq_batch_end(&cqb, open);
+			open = false;
 			continue;
 		}
 		/* Acquire pairs with shutdown's release of stop. */
@@ -688,6 +723,22 @@ static uint32_t runnable_workers(struct sr_ctx *ctx, uint32_t ncpu)
 
 static void expire_queued(struct sr_ctx *ctx);
 
+/* Entries taken by all workers (each counts its own, w->popped): only
+ * compared between two looks, a stall being "no change". A slot reused
+ * meanwhile restarts its count, which looks like movement for one tick.
+ * Under the lock: start_worker_locked resets a reused slot. */
+static uint64_t popped_sum(struct sr_ctx *ctx)
+{
+	struct sr_threads *t = &ctx->thr;
+	uint64_t sum = 0;
+
+	pthread_mutex_lock(&ctx->lock);
+	for (uint32_t i = 0; i < t->nslots; i++)
+		sum += sr_load_relaxed(&t->workers[i].popped);
+	pthread_mutex_unlock(&ctx->lock);
+	return sum;
+}
+
 static void *monitor_main(void *arg)
 {
 	struct sr_ctx *ctx = arg;
@@ -730,7 +781,7 @@ static void *monitor_main(void *arg)
 			sr_futex_wait(&t->mon, m, tsp, false);
 			continue;
 		}
-		uint64_t before = sr_load_relaxed(&t->popped);
+		uint64_t before = popped_sum(ctx);
 		if (dl && dl - now < (uint64_t)interval) {
 			/* a deadline comes first: no stall can be judged */
 			struct timespec ts = {0, (long)(dl - now)};
@@ -741,7 +792,7 @@ static void *monitor_main(void *arg)
 		struct timespec ts = {interval / 1000000000L, interval % 1000000000L};
 		nanosleep(&ts, NULL);
 		if (sr_ring_count(&ctx->sq) && !sr_threads_idle(ctx) &&
-		    sr_load_relaxed(&t->popped) == before && sr_load_relaxed(&t->live) < t->max) {
+		    popped_sum(ctx) == before && sr_load_relaxed(&t->live) < t->max) {
 			/* Stalled. Blocked workers: start one more now. Workers
 			 * computing on every CPU (calls longer than a tick): a
 			 * new one would only take turns with them, so wait until
@@ -938,7 +989,7 @@ void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 {
 	struct sr_threads *t = &ctx->thr;
 	uint64_t w, dl = 0;
-	uint32_t idle;
+	uint32_t idle, idx[64], np = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct sr_req *req = reqs[i];
@@ -956,7 +1007,15 @@ void sr_threads_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 		 * meanwhile), and a store after a worker cleared the flag would
 		 * leave a second entry. */
 		if (!sr_exchange(&req->in_sq, 1, SR_ACQ_REL))
-			sr_ring_push_wait_u32(&ctx->sq, req->idx); /* never full, see core.h */
+			idx[np++] = req->idx;
+		/* pushed in runs: one CAS on the ring's tail per run */
+		if (np == 64 || (i + 1 == n && np)) {
+			if (np == 1)
+				sr_ring_push_wait_u32(&ctx->sq, idx[0]); /* never full, see core.h */
+			else
+				sr_ring_push_multiple_wait(&ctx->sq, idx, np);
+			np = 0;
+		}
 	}
 	sr_smp_mb(); /* Dekker with the worker's idle++ then re-check */
 	w = sr_load_relaxed(&t->park);

@@ -379,13 +379,20 @@ static long getevents(struct sr_ctx *ctx, long min_nr, long max_nr, struct async
 		} while (got < min_nr && sr_now_ns() < end);
 	}
 	while (got < min_nr) {
-		/* Acquire pairs with the completer's increment of cq_seq. */
-		uint32_t key = sr_load_acquire(&ctx->cq_seq);
+		/* seq_cst: pairs with the completer's reset of cq_want, then
+		 * increment of cq_seq (protocol at the top of ctx.c). */
+		uint32_t key = __atomic_load_n(&ctx->cq_seq, __ATOMIC_SEQ_CST);
+		int64_t need = min_nr - got, want;
 		int r = 0;
 
 		__atomic_fetch_add(&ctx->cq_waiters, 1, __ATOMIC_SEQ_CST);
-		/* seq_cst load: Dekker with sr_cq_push (see ctx.c). */
-		if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) <= 0 &&
+		/* Wake me when `need` events wait, not on every completion. */
+		want = __atomic_load_n(&ctx->cq_want, __ATOMIC_SEQ_CST);
+		while (need < want && !__atomic_compare_exchange_n(&ctx->cq_want, &want, need, false,
+								   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			;
+		/* seq_cst load: Dekker with cq_published (see ctx.c). */
+		if ((int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST) < need &&
 		    sr_load_relaxed(&ctx->live))
 			r = sr_futex_wait(&ctx->cq_seq, key, &deadline, false);
 		__atomic_fetch_sub(&ctx->cq_waiters, 1, __ATOMIC_RELAXED);
