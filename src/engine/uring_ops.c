@@ -92,8 +92,11 @@ void sr_uring_kinds_begin(void)
 	kc.n = 0;
 }
 
-static struct kent *kc_find(long fd, int q)
+static inline struct kent *kc_find(long fd, int q)
 {
+	/* a batch asks about one fd call after call: the last answer first */
+	if (sr_likely(kc.n && kc.e[kc.n - 1].fd == fd && kc.e[kc.n - 1].q == q))
+		return &kc.e[kc.n - 1];
 	for (unsigned int i = 0; i < kc.n; i++)
 		if (kc.e[i].fd == fd && kc.e[i].q == q)
 			return &kc.e[i];
@@ -211,12 +214,11 @@ static uint64_t iov_count(const long a[6])
  * before the calls ahead of it); a read did unless its retry failed --
  * then the position is still the one at prep. The plain call leaves it after the bytes moved,
  * at the end of the file for an append. Slow path: short results only. */
-static long xfer_done_rw(long res, const long a[6], union sr_aux *x, bool write, bool append, long nowait_flags)
+static __attribute__((noinline)) long xfer_short(long res, const long a[6], union sr_aux *x, bool write,
+						 bool append, long nowait_flags)
 {
 	long cur;
 
-	if (res <= 0 || x->xf.pos < 0 || (x->xf.count && (uint64_t)res >= x->xf.count))
-		return res;
 	/* A write with RWF_NOWAIT is not retried (REQ_F_NOWAIT): it is
 	 * checked as a read is. */
 	if (write && !(nowait_flags & RWF_NOWAIT)) {
@@ -236,6 +238,14 @@ static long xfer_done_rw(long res, const long a[6], union sr_aux *x, bool write,
 	if (cur == x->xf.pos)
 		sr_rawsys6(SYS_lseek, a[0], res, SEEK_CUR, 0, 0, 0);
 	return res;
+}
+/* The common full count (and errors) return at once, inline in each done. */
+static inline long xfer_done_rw(long res, const long a[6], union sr_aux *x, bool write, bool append,
+				long nowait_flags)
+{
+	if (sr_likely(res <= 0 || x->xf.pos < 0 || (x->xf.count && (uint64_t)res >= x->xf.count)))
+		return res;
+	return xfer_short(res, a, x, write, append, nowait_flags);
 }
 static long done_read(long res, const long a[6], union sr_aux *x)
 {
