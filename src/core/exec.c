@@ -428,7 +428,7 @@ static inline bool xfer_accessible(const struct sr_uring_op *op, const long a[6]
 
 /* The part of sr_uring_suits that depends only on the op, a[0] and what
  * the dispatch learned about fds; at_pos: a transfer at the file position. */
-static bool suits_fds(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc, bool a0_checked,
+static __attribute__((noinline)) bool suits_fds(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc, bool a0_checked,
 		      bool at_pos)
 {
 	/* At an explicit offset: only a file with a position has one (pread(2)
@@ -464,7 +464,7 @@ static bool suits_fds(const struct sr_uring_op *op, const long a[6], struct sr_f
 	return true;
 }
 
-bool sr_uring_suits(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc, bool a0_checked)
+static inline bool suits(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc, bool a0_checked)
 {
 	bool at_pos = op->xfer && (!op->pos_arg || a[op->pos_arg] == -1);
 	unsigned int key = 1u | (a0_checked ? 2u : 0u) | (at_pos ? 4u : 0u);
@@ -491,6 +491,11 @@ bool sr_uring_suits(const struct sr_uring_op *op, const long a[6], struct sr_fdc
 	 * a short count, or EFAULT where the plain call moved part): measured
 	 * on 6.18 (docs/engines.md). The buffer is the call's own. */
 	return !at_pos || xfer_accessible(op, a);
+}
+
+bool sr_uring_suits(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc, bool a0_checked)
+{
+	return suits(op, a, fc, a0_checked);
 }
 
 static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct sr_fdcache *fc)
@@ -599,7 +604,7 @@ uring:
 		 * sysring's own threads, which are cheaper for it here. */
 		if (e->uring->punts && ctx->cfg.engine == SYSRING_ENGINE_AUTO)
 			return SR_ROUTE_THREADS;
-		if (!sr_uring_suits(e->uring, req->args, fc, attempted))
+		if (!suits(e->uring, req->args, fc, attempted))
 			return SR_ROUTE_THREADS;
 		/* Under a finite RLIMIT_FSIZE a write may raise SIGXFSZ, which
 		 * io_uring raises on the thread that issues it: the submitter

@@ -144,7 +144,7 @@ static bool sock_call_differs(long fd, int opt, long msgflags)
  * other device whose readiness io_uring cannot read -- or a socket with a
  * timeout in the transfer's direction. Pipes and sockets without one are
  * io_uring's. */
-static bool unseekable_differs(long fd, int opt)
+static __attribute__((noinline)) bool unseekable_differs(long fd, int opt)
 {
 	struct stat st;
 
