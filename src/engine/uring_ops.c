@@ -172,7 +172,7 @@ static __attribute__((noinline)) bool unseekable_differs(long fd, int opt)
  * fd are run in submission order by nobody (plain calls of several threads
  * neither), and a batch stops at a short transfer (batchsys.c, IO_LINK).
  */
-static int xfer_prep(const long a[6], union sr_aux *x, int opt, uint64_t count)
+static __attribute__((noinline)) int xfer_prep_ask(const long a[6], union sr_aux *x, int opt, uint64_t count)
 {
 	struct kent *k = kc_find(a[0], Q_POS);
 
@@ -186,6 +186,21 @@ static int xfer_prep(const long a[6], union sr_aux *x, int opt, uint64_t count)
 	if (x->xf.pos == -ESPIPE && unseekable_differs(a[0], opt))
 		return -EOPNOTSUPP;
 	return 0;
+}
+
+/* The common case inline: the position of the fd the previous prep of
+ * this submit asked about, an fd that has one. */
+static inline int xfer_prep(const long a[6], union sr_aux *x, int opt, uint64_t count)
+{
+	if (sr_likely(kc.n)) {
+		const struct kent *k = &kc.e[kc.n - 1];
+		if (k->fd == a[0] && k->q == Q_POS && k->val >= 0) {
+			x->xf.pos = k->val;
+			x->xf.count = count;
+			return 0;
+		}
+	}
+	return xfer_prep_ask(a, x, opt, count);
 }
 
 /* The bytes an iovec array asks for; 0 when it cannot be read (done then
