@@ -573,7 +573,13 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 	sr_fetch_add(&ur->inflight, n, SR_RELAXED);
 	for (; done < n; done++) {
 		struct sr_req *req = reqs[done];
-		struct io_uring_sqe *sqe = get_sqe(ur);
+		struct io_uring_sqe *sqe;
+
+		/* A timed call needs two SQEs, linked: make room for both first,
+		 * so that get_sqe never pushes the call without its timeout. */
+		if (sr_unlikely(req->deadline_ns) && io_uring_sq_space_left(&ur->ring) < 2)
+			io_uring_submit(&ur->ring);
+		sqe = get_sqe(ur);
 
 		if (!sqe)
 			break;
