@@ -428,8 +428,8 @@ static inline bool xfer_accessible(const struct sr_uring_op *op, const long a[6]
 
 /* The part of sr_uring_suits that depends only on the op, a[0] and what
  * the dispatch learned about fds; at_pos: a transfer at the file position. */
-static __attribute__((noinline)) bool suits_fds(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc, bool a0_checked,
-		      bool at_pos)
+static __attribute__((noinline)) bool suits_fds(const struct sr_uring_op *op, const long a[6],
+						struct sr_fdcache *fc, bool a0_checked, bool at_pos)
 {
 	/* At an explicit offset: only a file with a position has one (pread(2)
 	 * says ESPIPE for a pipe or socket, whose offset io_uring ignores and
