@@ -497,7 +497,13 @@ struct sr_fdent {
 #define SR_FD_UNASKED (-100000)
 struct sr_fdcache {
 	struct sr_fdent e[SR_FDCACHE];
+	struct sr_fdent *last; /* the entry looked up last, or NULL */
 	unsigned int n;
+	/* sr_uring_suits' verdict on its fd part for the last (op, a[0]) it
+	 * judged, v_key its other inputs; v_op NULL: none yet */
+	const struct sr_uring_op *v_op;
+	long v_fd;
+	uint8_t v_key, v_ok;
 	int fsize; /* RLIMIT_FSIZE asked once per dispatch: 0 not yet, 1 finite, -1 infinite */
 };
 /* Whether io_uring gives this call (arguments a) the plain call's answer:
@@ -505,6 +511,8 @@ struct sr_fdcache {
  * a non-blocking attempt already found a[0] not to be one), no vectored
  * write to a pipe or socket, and a transfer at the file position is not
  * O_DIRECT and has a buffer accessible on every page (table.h, SR_XFER_*). */
+/* op: a table entry or another object that outlives fc (its verdict is
+ * remembered by address). */
 bool sr_uring_suits(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc, bool a0_checked);
 bool sr_uring_may_wait(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc);
 

@@ -273,19 +273,28 @@ static bool advance(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t e
 
 /* ---- does io_uring give this call the plain call's answer? ---- */
 
-static struct sr_fdent *fd_entry(struct sr_fdcache *fc, long fd)
+static __attribute__((noinline)) struct sr_fdent *fd_entry_find(struct sr_fdcache *fc, long fd)
 {
 	struct sr_fdent *f;
 
 	for (unsigned int i = 0; i < fc->n && i < SR_FDCACHE; i++)
 		if (fc->e[i].fd == fd)
-			return &fc->e[i];
+			return fc->last = &fc->e[i];
 	f = &fc->e[fc->n++ % SR_FDCACHE];
 	f->fd = fd;
 	f->fl = SR_FD_UNASKED;
 	f->mode = 0;
 	f->pos = SR_FD_UNASKED;
-	return f;
+	return fc->last = f;
+}
+
+/* The entry of fd; a batch names the same fd call after call, so the one
+ * looked up last is tried first. */
+static inline struct sr_fdent *fd_entry(struct sr_fdcache *fc, long fd)
+{
+	if (sr_likely(fc->last && fc->last->fd == fd))
+		return fc->last;
+	return fd_entry_find(fc, fd);
 }
 
 /* Whether the fd has a file position (lseek works: not a pipe, socket or
@@ -374,19 +383,11 @@ bool sr_uring_may_wait(const struct sr_uring_op *op, const long a[6], struct sr_
  * page the call may touch (reads write it: an atomic no-op write probes
  * that). An iovec array that cannot be read, or lengths beyond the probe
  * limit, count as not accessible: the threads give the plain answer. */
-static bool xfer_accessible(const struct sr_uring_op *op, const long a[6])
+static __attribute__((noinline)) bool iov_accessible(const long a[6], bool in)
 {
-	bool in = op->xfer == SR_XFER_IN_BUF || op->xfer == SR_XFER_IN_IOV;
 	unsigned long total = 0;
 	struct iovec v[16];
 
-	if (op->xfer == SR_XFER_IN_BUF || op->xfer == SR_XFER_OUT_BUF) {
-		if (!a[2])
-			return true;
-		if ((unsigned long)a[2] > SR_PROBE_MAX)
-			return false;
-		return !sr_ua_probe((const void *)a[1], (size_t)a[2], in);
-	}
 	if (a[2] <= 0 || a[2] > 1024)
 		return true; /* EINVAL either way: nothing moves */
 	for (long i = 0; i < a[2]; i += 16) {
@@ -404,14 +405,38 @@ static bool xfer_accessible(const struct sr_uring_op *op, const long a[6])
 	return true;
 }
 
-bool sr_uring_suits(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc, bool a0_checked)
+static inline bool xfer_accessible(const struct sr_uring_op *op, const long a[6])
+{
+	bool in = op->xfer == SR_XFER_IN_BUF || op->xfer == SR_XFER_IN_IOV;
+
+	if (op->xfer == SR_XFER_IN_BUF || op->xfer == SR_XFER_OUT_BUF) {
+		if (!a[2])
+			return true;
+		if ((unsigned long)a[2] > SR_PROBE_MAX)
+			return false;
+		/* Within one page the buffer is accessible as a whole or not
+		 * at all: the plain call and io_uring both move everything or
+		 * fail with EFAULT having moved nothing, the position where it
+		 * was. Only a buffer that spans pages can run into a bad one
+		 * part way (4096: the smallest page; a larger page holds it). */
+		if (!(((unsigned long)a[1] ^ ((unsigned long)a[1] + (unsigned long)a[2] - 1)) >> 12))
+			return true;
+		return !sr_ua_probe((const void *)a[1], (size_t)a[2], in);
+	}
+	return iov_accessible(a, in);
+}
+
+/* The part of sr_uring_suits that depends only on the op, a[0] and what
+ * the dispatch learned about fds; at_pos: a transfer at the file position. */
+static __attribute__((noinline)) bool suits_fds(const struct sr_uring_op *op, const long a[6],
+						struct sr_fdcache *fc, bool a0_checked, bool at_pos)
 {
 	/* At an explicit offset: only a file with a position has one (pread(2)
 	 * says ESPIPE for a pipe or socket, whose offset io_uring ignores and
 	 * moves the data), and O_NONBLOCK changes nothing on those that block
 	 * only for I/O (regular files, block devices); seekable character
 	 * devices go to the threads, where O_NONBLOCK may matter. */
-	if (op->xfer && op->pos_arg && a[op->pos_arg] != -1) {
+	if (op->xfer && !at_pos) {
 		struct sr_fdent *f = fd_entry(fc, a[0]);
 		if (!fd_seekable(f))
 			return false;
@@ -430,17 +455,47 @@ bool sr_uring_suits(const struct sr_uring_op *op, const long a[6], struct sr_fdc
 	if (op->vrest && fd_stream(fc, a[0]))
 		return false;
 	/* At the file position, io_uring leaves the position where it was
-	 * after an O_DIRECT transfer, and after one whose buffer runs into an
-	 * inaccessible page (with a short count, or EFAULT where the plain
-	 * call moved part): measured on 6.18 (docs/engines.md). */
-	if (op->xfer && (!op->pos_arg || a[op->pos_arg] == -1)) {
+	 * after an O_DIRECT transfer (measured on 6.18, docs/engines.md). */
+	if (at_pos) {
 		struct sr_fdent *f = fd_entry(fc, a[0]);
 		if (fd_flags(f) >= 0 && (f->fl & O_DIRECT))
 			return false;
-		if (!xfer_accessible(op, a))
-			return false;
 	}
 	return true;
+}
+
+static inline bool suits(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc, bool a0_checked)
+{
+	bool at_pos = op->xfer && (!op->pos_arg || a[op->pos_arg] == -1);
+	unsigned int key = 1u | (a0_checked ? 2u : 0u) | (at_pos ? 4u : 0u);
+
+	/* The fd part's verdict depends on the op, a[0] and the dispatch's fd
+	 * cache only (when no other argument is an fd): a batch of calls of
+	 * one kind on one fd asks once, as it asks the kernel once. */
+	if (sr_likely(fc->v_op == op && fc->v_fd == a[0] && fc->v_key == key)) {
+		if (!fc->v_ok)
+			return false;
+	} else {
+		bool ok = suits_fds(op, a, fc, a0_checked, at_pos);
+		if (!(op->nbfds & ~1u)) {
+			fc->v_op = op;
+			fc->v_fd = a[0];
+			fc->v_key = (uint8_t)key;
+			fc->v_ok = ok;
+		}
+		if (!ok)
+			return false;
+	}
+	/* At the file position, io_uring leaves the position where it was
+	 * after a transfer whose buffer runs into an inaccessible page (with
+	 * a short count, or EFAULT where the plain call moved part): measured
+	 * on 6.18 (docs/engines.md). The buffer is the call's own. */
+	return !at_pos || xfer_accessible(op, a);
+}
+
+bool sr_uring_suits(const struct sr_uring_op *op, const long a[6], struct sr_fdcache *fc, bool a0_checked)
+{
+	return suits(op, a, fc, a0_checked);
 }
 
 static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct sr_fdcache *fc)
@@ -549,7 +604,7 @@ uring:
 		 * sysring's own threads, which are cheaper for it here. */
 		if (e->uring->punts && ctx->cfg.engine == SYSRING_ENGINE_AUTO)
 			return SR_ROUTE_THREADS;
-		if (!sr_uring_suits(e->uring, req->args, fc, attempted))
+		if (!suits(e->uring, req->args, fc, attempted))
 			return SR_ROUTE_THREADS;
 		/* Under a finite RLIMIT_FSIZE a write may raise SIGXFSZ, which
 		 * io_uring raises on the thread that issues it: the submitter

@@ -72,6 +72,7 @@
 #include "../core/core.h"
 #include "../core/futex.h"
 #include "../core/rawsys.h"
+#include "../core/sigfwd.h"
 #include "../core/uaccess.h"
 #include "../table/table.h"
 
@@ -167,6 +168,14 @@ static unsigned int complete_cqe(struct sr_ctx *ctx, uint64_t ud, long res, uint
 		res = -ETIME; /* the link timeout fired, not a cancel */
 	if (res == -EINTR && sr_load_relaxed(&req->cancel))
 		res = -ECANCELED;
+	/* A syslet's last atom with no result location and no signal to
+	 * forward (every async_cb): advance() would store nothing and find no
+	 * next atom, whatever the result (interp.h); finish it here. */
+	if (sr_likely(!req->atom.next && !req->atom.ret_ptr &&
+		      !(req->atom.flags & SYSLET_SKIP_TO_NEXT_ON_STOP) && !sr_sig_result(res))) {
+		sr_req_finish(ctx, req, res, SYSRING_ENGINE_URING);
+		return 1;
+	}
 	sr_req_atom_done_bounded(ctx, req, res, SYSRING_ENGINE_URING, budget);
 	return 1;
 }
@@ -511,9 +520,9 @@ int sr_uring_init(struct sr_ctx *ctx)
 
 /* ---- submission ---- */
 
-static struct io_uring_sqe *get_sqe(struct sr_uring *ur)
+static __attribute__((noinline)) struct io_uring_sqe *get_sqe_full(struct sr_uring *ur)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&ur->ring);
+	struct io_uring_sqe *sqe = NULL;
 	while (!sqe) {
 		/* SQ full: push what we have to the kernel and retry. */
 		int r = io_uring_submit(&ur->ring);
@@ -524,6 +533,13 @@ static struct io_uring_sqe *get_sqe(struct sr_uring *ur)
 			sched_yield(); /* CQ pressure: let the reaper drain */
 	}
 	return sqe;
+}
+
+/* An SQE (under sq_lock), or NULL when io_uring refuses more. */
+static inline struct io_uring_sqe *get_sqe(struct sr_uring *ur)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ur->ring);
+	return sr_likely(sqe) ? sqe : get_sqe_full(ur);
 }
 
 static void submit_all(struct sr_uring *ur)
@@ -550,17 +566,34 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 		return 0;
 	sr_uring_kinds_begin(); /* the preps below share what they ask about fds */
 	pthread_mutex_lock(&ur->sq_lock);
+	/* Counted before any SQE of this submit can reach the kernel: get_sqe
+	 * pushes what is queued when the SQ is full, and a completion must
+	 * never bring the count below its own request (reap_locked). What is
+	 * not submitted after all comes off below. */
+	sr_fetch_add(&ur->inflight, n, SR_RELAXED);
 	for (; done < n; done++) {
 		struct sr_req *req = reqs[done];
-		struct io_uring_sqe tmp, *sqe;
+		struct io_uring_sqe *sqe;
 
-		memset(&tmp, 0, sizeof(tmp));
-		if (req->uop->prep(&tmp, req->args, &req->aux))
-			break; /* caller sends this and the rest elsewhere */
+		/* A timed call needs two SQEs, linked: make room for both first,
+		 * so that get_sqe never pushes the call without its timeout. */
+		if (sr_unlikely(req->deadline_ns) && io_uring_sq_space_left(&ur->ring) < 2)
+			io_uring_submit(&ur->ring);
 		sqe = get_sqe(ur);
+
 		if (!sqe)
 			break;
-		memcpy(sqe, &tmp, sizeof(tmp));
+		/* Prepared in place (the kernel sees the SQE only at
+		 * io_uring_submit, under this lock); zeroed first so that a
+		 * prep sets only what its op uses. */
+		memset(sqe, 0, sizeof(*sqe));
+		if (sr_unlikely(req->uop->prep(sqe, req->args, &req->aux))) {
+			/* Refused: give the SQE back (liburing's private tail,
+			 * not yet published), the caller sends this request and
+			 * the rest elsewhere. */
+			ur->ring.sq.sqe_tail--;
+			break;
+		}
 		io_uring_sqe_set_data(sqe, req);
 		if (req->deadline_ns) {
 			uint64_t now = sr_now_ns();
@@ -580,13 +613,10 @@ unsigned int sr_uring_submit(struct sr_ctx *ctx, struct sr_req **reqs, unsigned 
 		 * collected and submitted again by another thread. */
 		sr_store_release(&req->state, SR_REQ_URING);
 	}
+	if (sr_unlikely(done < n))
+		sr_fetch_sub(&ur->inflight, n - done, SR_RELAXED);
 	/* Acquire pairs with shutdown's release of reaper_only: from then on
 	 * nobody but the reaper reaps, so it must hear of every CQE. */
-	/* Counted before io_uring_submit makes the SQEs visible to the kernel
-	 * (get_sqe only moved liburing's private tail), so a completion never
-	 * brings the count below its own request. */
-	if (done)
-		sr_fetch_add(&ur->inflight, done, SR_RELAXED);
 	quiet = done && ur->use_quiet && !sr_load_acquire(&ur->reaper_only);
 	if (quiet)
 		quiet_enter(ur);

@@ -92,8 +92,11 @@ void sr_uring_kinds_begin(void)
 	kc.n = 0;
 }
 
-static struct kent *kc_find(long fd, int q)
+static inline struct kent *kc_find(long fd, int q)
 {
+	/* a batch asks about one fd call after call: the last answer first */
+	if (sr_likely(kc.n && kc.e[kc.n - 1].fd == fd && kc.e[kc.n - 1].q == q))
+		return &kc.e[kc.n - 1];
 	for (unsigned int i = 0; i < kc.n; i++)
 		if (kc.e[i].fd == fd && kc.e[i].q == q)
 			return &kc.e[i];
@@ -141,7 +144,7 @@ static bool sock_call_differs(long fd, int opt, long msgflags)
  * other device whose readiness io_uring cannot read -- or a socket with a
  * timeout in the transfer's direction. Pipes and sockets without one are
  * io_uring's. */
-static bool unseekable_differs(long fd, int opt)
+static __attribute__((noinline)) bool unseekable_differs(long fd, int opt)
 {
 	struct stat st;
 
@@ -169,7 +172,7 @@ static bool unseekable_differs(long fd, int opt)
  * fd are run in submission order by nobody (plain calls of several threads
  * neither), and a batch stops at a short transfer (batchsys.c, IO_LINK).
  */
-static int xfer_prep(const long a[6], union sr_aux *x, int opt, uint64_t count)
+static __attribute__((noinline)) int xfer_prep_ask(const long a[6], union sr_aux *x, int opt, uint64_t count)
 {
 	struct kent *k = kc_find(a[0], Q_POS);
 
@@ -183,6 +186,21 @@ static int xfer_prep(const long a[6], union sr_aux *x, int opt, uint64_t count)
 	if (x->xf.pos == -ESPIPE && unseekable_differs(a[0], opt))
 		return -EOPNOTSUPP;
 	return 0;
+}
+
+/* The common case inline: the position of the fd the previous prep of
+ * this submit asked about, an fd that has one. */
+static inline int xfer_prep(const long a[6], union sr_aux *x, int opt, uint64_t count)
+{
+	if (sr_likely(kc.n)) {
+		const struct kent *k = &kc.e[kc.n - 1];
+		if (k->fd == a[0] && k->q == Q_POS && k->val >= 0) {
+			x->xf.pos = k->val;
+			x->xf.count = count;
+			return 0;
+		}
+	}
+	return xfer_prep_ask(a, x, opt, count);
 }
 
 /* The bytes an iovec array asks for; 0 when it cannot be read (done then
@@ -211,12 +229,11 @@ static uint64_t iov_count(const long a[6])
  * before the calls ahead of it); a read did unless its retry failed --
  * then the position is still the one at prep. The plain call leaves it after the bytes moved,
  * at the end of the file for an append. Slow path: short results only. */
-static long xfer_done_rw(long res, const long a[6], union sr_aux *x, bool write, bool append, long nowait_flags)
+static __attribute__((noinline)) long xfer_short(long res, const long a[6], union sr_aux *x, bool write,
+						 bool append, long nowait_flags)
 {
 	long cur;
 
-	if (res <= 0 || x->xf.pos < 0 || (x->xf.count && (uint64_t)res >= x->xf.count))
-		return res;
 	/* A write with RWF_NOWAIT is not retried (REQ_F_NOWAIT): it is
 	 * checked as a read is. */
 	if (write && !(nowait_flags & RWF_NOWAIT)) {
@@ -236,6 +253,14 @@ static long xfer_done_rw(long res, const long a[6], union sr_aux *x, bool write,
 	if (cur == x->xf.pos)
 		sr_rawsys6(SYS_lseek, a[0], res, SEEK_CUR, 0, 0, 0);
 	return res;
+}
+/* The common full count (and errors) return at once, inline in each done. */
+static inline long xfer_done_rw(long res, const long a[6], union sr_aux *x, bool write, bool append,
+				long nowait_flags)
+{
+	if (sr_likely(res <= 0 || x->xf.pos < 0 || (x->xf.count && (uint64_t)res >= x->xf.count)))
+		return res;
+	return xfer_short(res, a, x, write, append, nowait_flags);
 }
 static long done_read(long res, const long a[6], union sr_aux *x)
 {

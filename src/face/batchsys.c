@@ -1295,7 +1295,9 @@ static bool uring_fits(struct bs_handle *h, struct bs_call *calls, int n)
 			return false;
 		if (!sr_uring_suits(op, calls[i].a, &fc, false))
 			return false;
-		if (op->rest && !sr_uring_suits(&(struct sr_uring_op){.vrest = 1}, calls[i].a, &fc, false))
+		/* static: sr_uring_suits remembers its verdict by op address */
+		static const struct sr_uring_op vrest_op = {.vrest = 1};
+		if (op->rest && !sr_uring_suits(&vrest_op, calls[i].a, &fc, false))
 			return false;
 		if (op->fdtab && i + 1 < n)
 			return false;
