@@ -394,6 +394,8 @@ static inline void sr_req_put(struct sr_ctx *ctx, struct sr_req *req)
  * cheapest: finished inline, queued in io_uring, or queued for the
  * threads. Never fails. (exec.c) */
 void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n);
+/* The same for one request (the common single call). */
+void sr_ctx_dispatch_one(struct sr_ctx *ctx, struct sr_req *req);
 
 /* async_exec's path: route req (req->on_caller set; cur, tid, user,
  * deadline_ns = cancel = partial = async = skip_inline = 0) on the calling

@@ -452,7 +452,10 @@ bool sr_uring_suits(const struct sr_uring_op *op, const long a[6], struct sr_fdc
 	return true;
 }
 
-static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct sr_fdcache *fc)
+/* Inlined into the single-call dispatch (the inline path); the other
+ * callers share the out-of-line copy below. */
+static inline __attribute__((always_inline)) enum sr_route route_inl(struct sr_ctx *ctx, struct sr_req *req,
+								     struct sr_fdcache *fc)
 {
 	for (unsigned int budget = 0;; budget++) {
 		const struct syslet_uatom *a = &req->atom; /* the copy of *req->cur */
@@ -572,36 +575,49 @@ next_atom: /* the atom was answered here with res: one place, inlined */
 	}
 }
 
+static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct sr_fdcache *fc)
+{
+	return route_inl(ctx, req, fc);
+}
+
+void sr_ctx_dispatch_one(struct sr_ctx *ctx, struct sr_req *req)
+{
+	struct sr_fdcache fc;
+
+	sr_fdcache_init(&fc);
+	switch (route_inl(ctx, req, &fc)) {
+	case SR_ROUTE_DONE:
+		return;
+	case SR_ROUTE_URING:
+		if (sr_uring_submit(ctx, &req, 1) == 1)
+			return;
+		/* io_uring would not take it */
+		__attribute__((fallthrough));
+	case SR_ROUTE_KMOD:
+		if (ctx->km && sr_kmod_submit(ctx, &req, 1) == 1)
+			return;
+		/* the module's ring is full */
+		__attribute__((fallthrough));
+	case SR_ROUTE_THREADS:
+		/* Release pairs with the acquire CAS of a worker that pops
+		 * an older entry of this request (threads.c, in_sq). */
+		sr_store_release(&req->state, SR_REQ_QUEUED);
+		sr_threads_submit(ctx, &req, 1);
+		return;
+	}
+}
+
 void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 {
 	struct sr_req *ur[64], *th[64];
 	unsigned int nur = 0, nth = 0;
 	struct sr_fdcache fc;
 
-	sr_fdcache_init(&fc);
 	if (n == 1) { /* the common single call, without the batching below */
-		struct sr_req *req = reqs[0];
-		switch (route(ctx, req, &fc)) {
-		case SR_ROUTE_DONE:
-			return;
-		case SR_ROUTE_URING:
-			if (sr_uring_submit(ctx, reqs, 1) == 1)
-				return;
-			/* io_uring would not take it */
-			__attribute__((fallthrough));
-		case SR_ROUTE_KMOD:
-			if (ctx->km && sr_kmod_submit(ctx, reqs, 1) == 1)
-				return;
-			/* the module's ring is full */
-			__attribute__((fallthrough));
-		case SR_ROUTE_THREADS:
-			/* Release pairs with the acquire CAS of a worker that pops
-			 * an older entry of this request (threads.c, in_sq). */
-			sr_store_release(&req->state, SR_REQ_QUEUED);
-			sr_threads_submit(ctx, reqs, 1);
-			return;
-		}
+		sr_ctx_dispatch_one(ctx, reqs[0]);
+		return;
 	}
+	sr_fdcache_init(&fc);
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct sr_req *req = reqs[i];
@@ -824,7 +840,7 @@ void sr_req_run_caller(struct sr_req *req)
 void sr_req_atom_done(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine)
 {
 	if (advance(ctx, req, res, engine))
-		sr_ctx_dispatch(ctx, &req, 1);
+		sr_ctx_dispatch_one(ctx, req);
 }
 
 void sr_req_atom_done_bounded(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine,
@@ -834,7 +850,7 @@ void sr_req_atom_done_bounded(struct sr_ctx *ctx, struct sr_req *req, long res, 
 		return;
 	if (sr_likely(*budget)) {
 		(*budget)--;
-		sr_ctx_dispatch(ctx, &req, 1);
+		sr_ctx_dispatch_one(ctx, req);
 		return;
 	}
 	/* The reaping thread has continued enough syslets in this pass: the

@@ -164,6 +164,26 @@ static inline void prep_cb(struct sr_req *req, uint64_t cb, long number, void *c
 	sr_store_relaxed(&req->state, SR_REQ_INLINE);
 }
 
+/* The common single call (cbps readable or not: cb_read says): read once,
+ * then the request. Called inside sr_ctx_get .. sr_ctx_put. */
+static inline __attribute__((always_inline)) long submit_one(struct sr_ctx *ctx, struct async_cb *cbps[],
+							     uint64_t deadline_ns)
+{
+	uint64_t cb;
+	long number, r;
+	void *va[6];
+	unsigned int n;
+	uint32_t idx;
+
+	if (sr_unlikely(r = cb_read(&cbps[0], &cb, &number, va, &n)))
+		return r;
+	if (sr_ring_pop_u32(&ctx->freeq, &idx))
+		return -EAGAIN;
+	prep_cb(&ctx->reqs[idx], cb, number, va, n, deadline_ns);
+	sr_ctx_dispatch_one(ctx, &ctx->reqs[idx]);
+	return 1;
+}
+
 /* Called inside sr_ctx_get .. sr_ctx_put. */
 static long submit(struct sr_ctx *ctx, long nr, struct async_cb *cbps[], uint64_t deadline_ns)
 {
@@ -172,23 +192,8 @@ static long submit(struct sr_ctx *ctx, long nr, struct async_cb *cbps[], uint64_
 
 	if (sr_unlikely(nr < 0 || (nr > 0 && !cbps)))
 		return -EINVAL;
-	if (nr == 1) {
-		/* The common single call: read once, then the request. */
-		uint64_t cb;
-		long number;
-		void *va[6];
-		unsigned int n;
-		uint32_t idx;
-
-		if (sr_unlikely(r = cb_read(&cbps[0], &cb, &number, va, &n)))
-			return r;
-		if (sr_ring_pop_u32(&ctx->freeq, &idx))
-			return -EAGAIN;
-		reqs[0] = &ctx->reqs[idx];
-		prep_cb(reqs[0], cb, number, va, n, deadline_ns);
-		sr_ctx_dispatch(ctx, reqs, 1);
-		return 1;
-	}
+	if (nr == 1)
+		return submit_one(ctx, cbps, deadline_ns);
 	/* Validate everything first: a bad entry queues nothing. */
 	for (long i = 0; i < nr; i++) {
 		uint64_t cb;
@@ -230,7 +235,8 @@ SR_EXPORT int async_submit(async_context_t h, long nr, struct async_cb *cbps[])
 
 	if (sr_unlikely(!ctx))
 		return sr_ret(-EINVAL);
-	r = submit(ctx, nr, cbps, 0);
+	/* One cb, the common case; a NULL array is submit's EINVAL. */
+	r = sr_likely(nr == 1 && cbps) ? submit_one(ctx, cbps, 0) : submit(ctx, nr, cbps, 0);
 	sr_ctx_put(ctx);
 	return sr_ret(r);
 }
@@ -349,10 +355,13 @@ static inline long collect_user_mem(const struct sr_ctx *ctx, long *min_nr, long
 	return collect_probe_slow(min_nr, max_nr, events, n);
 }
 
+static long check_events_spin(struct sr_ctx *ctx, long min_nr, long max_nr, struct async_event events[],
+			      const struct timespec *timeout, long got);
+
 static long check_events(struct sr_ctx *ctx, long min_nr, long max_nr, struct async_event events[],
 			 const struct timespec *timeout)
 {
-	struct timespec deadline, ts;
+	struct timespec ts;
 	long got;
 
 	if (check_collect(ctx, min_nr, max_nr, events, NULL))
@@ -366,8 +375,18 @@ static long check_events(struct sr_ctx *ctx, long min_nr, long max_nr, struct as
 	got = sr_cq_collect(ctx, events, max_nr);
 	if (got >= min_nr || !timeout)
 		return got;
-	/* Spin in user space only: clock_gettime is answered by the vDSO. A
-	 * destroy on another thread ends the spin (it waits for us). */
+	return check_events_spin(ctx, min_nr, max_nr, events, timeout, got);
+}
+
+/* check_events with a timeout and fewer than min_nr events: spin in user
+ * space only, clock_gettime is answered by the vDSO. A destroy on another
+ * thread ends the spin (it waits for us). */
+static __attribute__((noinline)) long check_events_spin(struct sr_ctx *ctx, long min_nr, long max_nr,
+						       struct async_event events[],
+						       const struct timespec *timeout, long got)
+{
+	struct timespec deadline;
+
 	sr_deadline_set(&deadline, timeout);
 	while (got < min_nr && !sr_deadline_expired(&deadline) && sr_load_relaxed(&ctx->live)) {
 		for (int i = 0; i < 64; i++)
