@@ -41,7 +41,9 @@
 #include <liburing.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -276,8 +278,12 @@ struct sr_ctx {
 /* --- handles (ctx.c) --- */
 /* A handle is (generation << SR_CTX_SLOT_BITS | slot + 1). */
 #define SR_CTX_SLOT_BITS 20
+#define SR_CTX_MAX 16384
 /* Bumped in a fork() child: what was created before belongs to the parent. */
 extern uint32_t sr_fork_gen;
+/* Slot -> context (ctx.c): a slot's struct, once published (release), is
+ * never freed nor replaced. Hidden: read in place by sr_ctx_get. */
+extern struct sr_ctx *sr_handle_table[SR_CTX_MAX] __attribute__((visibility("hidden")));
 /* Install the library's fork handlers (once; every face's first set-up). */
 void sr_fork_watch(void);
 /*
@@ -303,20 +309,36 @@ struct sr_ctx *sr_ctx_lookup(async_context_t h);
  * NULL if h names no live context of this process (never set up, destroyed,
  * or inherited across fork). Until the matching sr_ctx_put, destroy frees
  * nothing of it. One seq_cst increment in, one release decrement out.
+ *
+ * The slot's struct is counted in first and checked after (no separate
+ * lookup: the checks after the increment are the ones that count). A stale
+ * handle thus counts itself in and out of a slot that may serve another
+ * context now, which destroy tolerates (ctx->users is kept across reuse).
  */
 static inline struct sr_ctx *sr_ctx_get(async_context_t h)
 {
-	struct sr_ctx *ctx = sr_ctx_lookup(h);
-	uint32_t hgen = (uint32_t)((uint64_t)(uintptr_t)h >> SR_CTX_SLOT_BITS);
+	uint64_t v = (uint64_t)(uintptr_t)h;
+	uint64_t slot = (v & ((1u << SR_CTX_SLOT_BITS) - 1)) - 1;
+	uint32_t hgen = (uint32_t)(v >> SR_CTX_SLOT_BITS);
+	struct sr_ctx *ctx;
 
+	if (sr_unlikely(slot >= SR_CTX_MAX))
+		return NULL;
+	/* Acquire pairs with the release that publishes a new slot's struct
+	 * (ctx.c, handle_alloc). */
+	ctx = sr_load_acquire(&sr_handle_table[slot]);
 	if (sr_unlikely(!ctx))
 		return NULL;
-	/* seq_cst increment, then seq_cst loads of live and gen: a Dekker
-	 * pair with destroy's seq_cst CAS of live, then its load of users.
-	 * Either destroy sees us counted, or we see it has begun. */
+	/* seq_cst increment, then seq_cst loads of gen and live: a Dekker
+	 * pair with destroy's seq_cst CAS of gen, then its load of users.
+	 * Either destroy sees us counted, or we see it has begun. gen first:
+	 * as an acquire it pairs with create's release of gen, so live and
+	 * fork_gen, read after it, are the new context's (create writes them
+	 * plainly before that release). */
 	sr_fetch_add(&ctx->users, 1, SR_SEQ_CST);
-	if (sr_unlikely(!__atomic_load_n(&ctx->live, __ATOMIC_SEQ_CST) ||
-			__atomic_load_n(&ctx->gen, __ATOMIC_SEQ_CST) != hgen)) {
+	if (sr_unlikely(__atomic_load_n(&ctx->gen, __ATOMIC_SEQ_CST) != hgen ||
+			!__atomic_load_n(&ctx->live, __ATOMIC_SEQ_CST) ||
+			ctx->fork_gen != sr_load_relaxed(&sr_fork_gen))) {
 		/* Release pairs with destroy's acquire of users. */
 		sr_fetch_sub(&ctx->users, 1, SR_RELEASE);
 		return NULL;
@@ -377,12 +399,21 @@ static inline void sr_req_put(struct sr_ctx *ctx, struct sr_req *req)
  * cheapest: finished inline, queued in io_uring, or queued for the
  * threads. Never fails. (exec.c) */
 void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n);
+/* The same for one request (the common single call). */
+void sr_ctx_dispatch_one(struct sr_ctx *ctx, struct sr_req *req);
 
-/* async_exec's path: route req (req->on_caller set) on the calling thread.
- * Returns true if the program finished there (the face's complete op ran
- * with req->async == 0), false if it went asynchronous (req->async set
- * before it was queued). */
-bool sr_ctx_exec_cached(struct sr_ctx *ctx, struct sr_req *req);
+/* async_exec's path: route req (req->on_caller set; cur, tid, user,
+ * deadline_ns = cancel = partial = async = skip_inline = 0) on the calling
+ * thread. req may be the caller's own (on its stack, not in ctx->reqs):
+ * nothing else sees it, it is never queued nor given back. Returns 0 if
+ * the program finished there (the face's complete op ran with
+ * req->async == 0), else where its current atom goes on (exec.c's route:
+ * uring, kmod or threads), for sr_ctx_exec_async. */
+int sr_ctx_exec_cached(struct sr_ctx *ctx, struct sr_req *req);
+/* The syslet of `from` (sr_ctx_exec_cached's answer r != 0) goes on
+ * asynchronously in the pool request req: copied into it (req->async set),
+ * then queued where r says. */
+void sr_ctx_exec_async(struct sr_ctx *ctx, struct sr_req *req, const struct sr_req *from, int r);
 
 /* Run a syslet to its end on this thread, blocking as needed (no context). */
 void sr_syslet_run_sync(struct syslet_uatom *atom);
@@ -391,6 +422,11 @@ void sr_syslet_run_sync(struct syslet_uatom *atom);
  * thread-scoped atom without SYSLET_SYNC is refused (-EPERM) and one with
  * it runs here. */
 void sr_syslet_run_caller(struct syslet_uatom *atom);
+
+/* The same for a request sr_ctx_exec_cached left where its syslet stands
+ * (its current atom not run, or partly: req->partial): the rest runs here
+ * as sr_syslet_run_caller runs it. */
+void sr_req_run_caller(struct sr_req *req);
 
 /* An atom of req finished with res on `engine`: store the result, follow the
  * syslet, and either finish the request or route its next atom. */
@@ -496,7 +532,6 @@ struct sr_fdent {
 };
 #define SR_FD_UNASKED (-100000)
 struct sr_fdcache {
-	struct sr_fdent e[SR_FDCACHE];
 	struct sr_fdent *last; /* the entry looked up last, or NULL */
 	unsigned int n;
 	/* sr_uring_suits' verdict on its fd part for the last (op, a[0]) it
@@ -505,7 +540,17 @@ struct sr_fdcache {
 	long v_fd;
 	uint8_t v_key, v_ok;
 	int fsize; /* RLIMIT_FSIZE asked once per dispatch: 0 not yet, 1 finite, -1 infinite */
+	/* Last: sr_fdcache_init leaves the entries alone (each is written
+	 * before it is read: fd_entry, below n). */
+	struct sr_fdent e[SR_FDCACHE];
 };
+
+/* An empty cache: every member before the entries zeroed, the entries not
+ * (a zeroing initializer cost a fifth of the inline path's dispatch). */
+static inline void sr_fdcache_init(struct sr_fdcache *fc)
+{
+	memset(fc, 0, offsetof(struct sr_fdcache, e));
+}
 /* Whether io_uring gives this call (arguments a) the plain call's answer:
  * none of its fds in op->nbfds is an O_NONBLOCK pipe or socket (a0_checked:
  * a non-blocking attempt already found a[0] not to be one), no vectored

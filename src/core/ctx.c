@@ -71,10 +71,9 @@
 #include "../engine/kmod.h"
 #include "../table/table.h"
 
-#define SR_CTX_MAX 16384
 #define SR_MAX_EVENTS (1u << 20)
 
-static struct sr_ctx *sr_handle_table[SR_CTX_MAX];
+struct sr_ctx *sr_handle_table[SR_CTX_MAX]; /* core.h: read by sr_ctx_get */
 static uint32_t sr_handle_next; /* slots below this have a struct */
 static uint32_t sr_handle_free[SR_CTX_MAX];
 static uint32_t sr_handle_nfree;
@@ -205,7 +204,7 @@ static struct sr_ctx *handle_alloc(int *err)
 			ctx->slot = slot;
 			pthread_mutex_init(&ctx->lock, NULL);
 			sr_handle_next++;
-			/* Release pairs with the acquire in sr_ctx_lookup. */
+			/* Release pairs with the acquire in sr_ctx_lookup and sr_ctx_get (core.h). */
 			sr_store_release(&sr_handle_table[slot], ctx);
 		}
 	}
@@ -309,7 +308,7 @@ int sr_ctx_create(unsigned long nr_events, const struct sysring_params *p,
 		 * still never uses it, see sr_atfork_child). */
 		(void)io_uring_ring_dontfork(&ctx->ur.ring);
 
-	/* Release pairs with the acquire of gen in sr_ctx_lookup: a thread
+	/* Release pairs with the acquire of gen in sr_ctx_lookup and sr_ctx_get: a thread
 	 * that sees the new generation sees an initialised context. */
 	sr_store_relaxed(&ctx->live, 1);
 	sr_store_release(&ctx->gen, gen + 1);

@@ -235,7 +235,8 @@ static inline long read_args(struct sr_req *req, unsigned int nargs)
 
 /* Store an atom's result and move to the next one. Returns true if the
  * request goes on (req->cur is the next atom), false if it was finished. */
-static bool advance(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine)
+static inline __attribute__((always_inline)) bool advance_inl(struct sr_ctx *ctx, struct sr_req *req, long res,
+								 uint32_t engine)
 {
 	struct syslet_uatom *next;
 
@@ -256,7 +257,10 @@ static bool advance(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t e
 		sr_req_finish(ctx, req, -EFAULT, engine); /* ends at this atom */
 		return false;
 	}
-	next = sr_syslet_next(req->cur, req->atom.flags, req->atom.next, res);
+	/* No stop condition (the async face's atoms): next as it is. */
+	next = sr_likely(!(req->atom.flags & SYSLET_STOP_MASK))
+		       ? req->atom.next
+		       : sr_syslet_next(req->cur, req->atom.flags, req->atom.next, res);
 	if (!next || sr_load_relaxed(&req->cancel) || !sr_load_relaxed(&ctx->live)) {
 		if (next && res >= 0)
 			res = -ECANCELED; /* stopped by cancel/destroy, not by the program */
@@ -269,6 +273,11 @@ static bool advance(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t e
 	}
 	req->skip_inline = 0;
 	return true;
+}
+
+static bool advance(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine)
+{
+	return advance_inl(ctx, req, res, engine);
 }
 
 /* ---- does io_uring give this call the plain call's answer? ---- */
@@ -498,7 +507,10 @@ bool sr_uring_suits(const struct sr_uring_op *op, const long a[6], struct sr_fdc
 	return suits(op, a, fc, a0_checked);
 }
 
-static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct sr_fdcache *fc)
+/* Inlined into the single-call dispatch (the inline path); the other
+ * callers share the out-of-line copy below. */
+static inline __attribute__((always_inline)) enum sr_route route_inl(struct sr_ctx *ctx, struct sr_req *req,
+								     struct sr_fdcache *fc)
 {
 	for (unsigned int budget = 0;; budget++) {
 		const struct syslet_uatom *a = &req->atom; /* the copy of *req->cur */
@@ -524,17 +536,13 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct sr_fdc
 			    (!ctx->cfg.inline_calls || (a->flags & SYSLET_ASYNC) || req->skip_inline))
 				return SR_ROUTE_THREADS;
 			res = sr_atom_exec(a);
-			if (!advance(ctx, req, res, SYSRING_ENGINE_INLINE))
-				return SR_ROUTE_DONE;
-			continue;
+			goto next_atom;
 		}
 		/* SYSLET_SYNC on the submitting thread: run it here, blocking
 		 * (thread-scoped calls too: this is their thread). */
 		if (req->on_caller && (a->flags & SYSLET_SYNC)) {
 			res = sr_atom_exec_here(a);
-			if (!advance(ctx, req, res, SYSRING_ENGINE_INLINE))
-				return SR_ROUTE_DONE;
-			continue;
+			goto next_atom;
 		}
 		unsigned int cls = e->cls;
 		if (sr_unlikely(cls == SR_TS)) {
@@ -545,9 +553,8 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct sr_fdc
 				goto fault;
 			cls = sr_class(e, req->args);
 			if (cls == SR_TS) {
-				if (!advance(ctx, req, -SR_EREFUSED, SYSRING_ENGINE_INLINE))
-					return SR_ROUTE_DONE;
-				continue;
+				res = -SR_EREFUSED;
+				goto next_atom;
 			}
 		}
 		if (ctx->cfg.inline_calls && !(a->flags & SYSLET_ASYNC) && !req->skip_inline) {
@@ -555,9 +562,7 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct sr_fdc
 				if (sr_unlikely(read_args(req, e->nargs)))
 					goto fault;
 				res = sr_rawsys(a->nr, req->args);
-				if (!advance(ctx, req, res, SYSRING_ENGINE_INLINE))
-					return SR_ROUTE_DONE;
-				continue;
+				goto next_atom;
 			}
 			if (e->nowait) {
 				if (sr_unlikely(read_args(req, e->nargs)))
@@ -571,11 +576,8 @@ static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct sr_fdc
 					req->partial = res;
 					return SR_ROUTE_THREADS;
 				}
-				if (nw) {
-					if (!advance(ctx, req, res, SYSRING_ENGINE_INLINE))
-						return SR_ROUTE_DONE;
-					continue;
-				}
+				if (nw)
+					goto next_atom;
 				/* "would block": the attempt found a[0] not to be a
 				 * non-blocking pipe or socket (inline.c) */
 				attempted = true;
@@ -621,8 +623,42 @@ uring:
 		req->uop = e->uring;
 		return SR_ROUTE_URING;
 fault: /* an argument could not be read: that is the atom's result */
-		if (!advance(ctx, req, -EFAULT, SYSRING_ENGINE_INLINE))
+		res = -EFAULT;
+next_atom: /* the atom was answered here with res: one place, inlined */
+		if (!advance_inl(ctx, req, res, SYSRING_ENGINE_INLINE))
 			return SR_ROUTE_DONE;
+	}
+}
+
+static enum sr_route route(struct sr_ctx *ctx, struct sr_req *req, struct sr_fdcache *fc)
+{
+	return route_inl(ctx, req, fc);
+}
+
+void sr_ctx_dispatch_one(struct sr_ctx *ctx, struct sr_req *req)
+{
+	struct sr_fdcache fc;
+
+	sr_fdcache_init(&fc);
+	switch (route_inl(ctx, req, &fc)) {
+	case SR_ROUTE_DONE:
+		return;
+	case SR_ROUTE_URING:
+		if (sr_uring_submit(ctx, &req, 1) == 1)
+			return;
+		/* io_uring would not take it */
+		__attribute__((fallthrough));
+	case SR_ROUTE_KMOD:
+		if (ctx->km && sr_kmod_submit(ctx, &req, 1) == 1)
+			return;
+		/* the module's ring is full */
+		__attribute__((fallthrough));
+	case SR_ROUTE_THREADS:
+		/* Release pairs with the acquire CAS of a worker that pops
+		 * an older entry of this request (threads.c, in_sq). */
+		sr_store_release(&req->state, SR_REQ_QUEUED);
+		sr_threads_submit(ctx, &req, 1);
+		return;
 	}
 }
 
@@ -630,31 +666,13 @@ void sr_ctx_dispatch(struct sr_ctx *ctx, struct sr_req **reqs, unsigned int n)
 {
 	struct sr_req *ur[64], *th[64];
 	unsigned int nur = 0, nth = 0;
-	struct sr_fdcache fc = {.n = 0};
+	struct sr_fdcache fc;
 
 	if (n == 1) { /* the common single call, without the batching below */
-		struct sr_req *req = reqs[0];
-		switch (route(ctx, req, &fc)) {
-		case SR_ROUTE_DONE:
-			return;
-		case SR_ROUTE_URING:
-			if (sr_uring_submit(ctx, reqs, 1) == 1)
-				return;
-			/* io_uring would not take it */
-			__attribute__((fallthrough));
-		case SR_ROUTE_KMOD:
-			if (ctx->km && sr_kmod_submit(ctx, reqs, 1) == 1)
-				return;
-			/* the module's ring is full */
-			__attribute__((fallthrough));
-		case SR_ROUTE_THREADS:
-			/* Release pairs with the acquire CAS of a worker that pops
-			 * an older entry of this request (threads.c, in_sq). */
-			sr_store_release(&req->state, SR_REQ_QUEUED);
-			sr_threads_submit(ctx, reqs, 1);
-			return;
-		}
+		sr_ctx_dispatch_one(ctx, reqs[0]);
+		return;
 	}
+	sr_fdcache_init(&fc);
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct sr_req *req = reqs[i];
@@ -751,29 +769,51 @@ static enum sr_kcached kmod_cached(struct sr_ctx *ctx, struct sr_req *req)
 	return SR_KC_DONE;
 }
 
-bool sr_ctx_exec_cached(struct sr_ctx *ctx, struct sr_req *req)
+_Static_assert(sizeof(struct syslet_uatom) == 88, "uaccess.c copies an atom of 88 bytes in six moves");
+
+int sr_ctx_exec_cached(struct sr_ctx *ctx, struct sr_req *req)
 {
-	struct sr_fdcache fc = {.n = 0};
-	enum sr_route r;
+	struct sr_fdcache fc;
 
 	/* async_exec's atom is the caller's memory: one that cannot be read
-	 * ends the syslet at once, nothing run, nothing in the ring. */
-	if (sr_unlikely(load_atom(req, req->cur))) {
+	 * ends the syslet at once, nothing run, nothing in the ring. Copied
+	 * straight into req->atom: nothing else of req depends on it yet. */
+	if (sr_unlikely(sr_ua_copy(&req->atom, req->cur, sizeof(req->atom)))) {
 		sr_req_finish(ctx, req, -EFAULT, SYSRING_ENGINE_INLINE);
-		return true;
+		return SR_ROUTE_DONE;
 	}
 	switch (kmod_cached(ctx, req)) {
 	case SR_KC_DONE:
-		return true;
+		return SR_ROUTE_DONE;
 	case SR_KC_THREADS:
-		r = SR_ROUTE_THREADS;
-		break;
+		return SR_ROUTE_THREADS;
 	default:
-		r = route(ctx, req, &fc);
 		break;
 	}
-	if (r == SR_ROUTE_DONE)
-		return true;
+	sr_fdcache_init(&fc);
+	return route(ctx, req, &fc);
+}
+
+void sr_ctx_exec_async(struct sr_ctx *ctx, struct sr_req *req, const struct sr_req *from, int r)
+{
+	/* Where the syslet of the caller's request stands: its current atom
+	 * (and the copy of it), what route() read and decided for it (the
+	 * arguments, the io_uring column, the bytes a partial attempt moved),
+	 * the submitting thread. Field by field: cancellers and the monitor
+	 * scan the pool request meanwhile (the atomic ones), and in_sq
+	 * belongs to the threads engine. */
+	req->atom = from->atom;
+	req->cur = from->cur;
+	for (int i = 0; i < 6; i++)
+		req->args[i] = from->args[i];
+	req->uop = from->uop;
+	req->partial = from->partial;
+	req->tid = from->tid;
+	req->res = 0;
+	sr_store_relaxed(&req->deadline_ns, 0); /* the threads' monitor reads it */
+	sr_store_relaxed(&req->cancel, 0);      /* sysring_cancel exchanges it */
+	sr_store_relaxed(&req->user, from->user);
+	sr_store_relaxed(&req->state, SR_REQ_INLINE);
 	/* From here on the syslet runs elsewhere and reports to the ring.
 	 * Its current atom's non-blocking attempt was made (or skipped on
 	 * purpose): nothing runs twice. */
@@ -781,12 +821,11 @@ bool sr_ctx_exec_cached(struct sr_ctx *ctx, struct sr_req *req)
 	req->async = 1;
 	req->skip_inline = 1;
 	if (r == SR_ROUTE_URING && sr_uring_submit(ctx, &req, 1) == 1)
-		return false;
+		return;
 	if (r == SR_ROUTE_KMOD && sr_kmod_submit(ctx, &req, 1) == 1)
-		return false;
+		return;
 	sr_store_release(&req->state, SR_REQ_QUEUED);
 	sr_threads_submit(ctx, &req, 1);
-	return false;
 }
 
 void sr_syslet_run_sync(struct syslet_uatom *a)
@@ -837,10 +876,26 @@ void sr_syslet_run_caller(struct syslet_uatom *a)
 	}
 }
 
+void sr_req_run_caller(struct sr_req *req)
+{
+	struct syslet_uatom *a = req->cur;
+
+	/* A stream transfer whose attempt moved part: its rest first, then
+	 * the syslet goes on from the atom after it. */
+	if (sr_unlikely(req->partial)) {
+		long res = atom_finish(&req->atom, req->partial);
+		req->partial = 0;
+		if (store_result(&req->atom, res))
+			return; /* the syslet ends at this atom */
+		a = sr_syslet_next(req->cur, req->atom.flags, req->atom.next, res);
+	}
+	sr_syslet_run_caller(a);
+}
+
 void sr_req_atom_done(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine)
 {
 	if (advance(ctx, req, res, engine))
-		sr_ctx_dispatch(ctx, &req, 1);
+		sr_ctx_dispatch_one(ctx, req);
 }
 
 void sr_req_atom_done_bounded(struct sr_ctx *ctx, struct sr_req *req, long res, uint32_t engine,
@@ -850,7 +905,7 @@ void sr_req_atom_done_bounded(struct sr_ctx *ctx, struct sr_req *req, long res, 
 		return;
 	if (sr_likely(*budget)) {
 		(*budget)--;
-		sr_ctx_dispatch(ctx, &req, 1);
+		sr_ctx_dispatch_one(ctx, req);
 		return;
 	}
 	/* The reaping thread has continued enough syslets in this pass: the

@@ -35,18 +35,14 @@
 #include "core.h"
 #include "rawsys.h"
 
-static __thread pid_t self_tid __attribute__((tls_model("initial-exec")));
-static __thread uint32_t self_gen __attribute__((tls_model("initial-exec"))); /* sr_fork_gen + 1 when self_tid was read */
+__thread pid_t sr_tid_self;
+__thread uint32_t sr_tid_gen;
 
-pid_t sr_self_tid(void)
+pid_t sr_self_tid_slow(void)
 {
-	uint32_t g = __atomic_load_n(&sr_fork_gen, __ATOMIC_RELAXED) + 1;
-
-	if (__builtin_expect(self_gen != g, 0)) {
-		self_tid = (pid_t)sr_rawsys6(SYS_gettid, 0, 0, 0, 0, 0, 0);
-		self_gen = g;
-	}
-	return self_tid;
+	sr_tid_self = (pid_t)sr_rawsys6(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	sr_tid_gen = __atomic_load_n(&sr_fork_gen, __ATOMIC_RELAXED) + 1;
+	return sr_tid_self;
 }
 
 static int sig_of(const struct sr_sysent *e, long res)

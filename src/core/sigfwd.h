@@ -12,13 +12,25 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "../table/table.h"
 
 /* The calling thread's tid, cached per thread (refreshed in a fork child,
- * where the thread has another one). */
-pid_t sr_self_tid(void);
+ * where the thread has another one): inline, every submit stores it. */
+extern uint32_t sr_fork_gen;
+extern __thread pid_t sr_tid_self __attribute__((tls_model("initial-exec"), visibility("hidden")));
+/* sr_fork_gen + 1 when sr_tid_self was read (0: never) */
+extern __thread uint32_t sr_tid_gen __attribute__((tls_model("initial-exec"), visibility("hidden")));
+pid_t sr_self_tid_slow(void);
+
+static inline pid_t sr_self_tid(void)
+{
+	if (__builtin_expect(sr_tid_gen == __atomic_load_n(&sr_fork_gen, __ATOMIC_RELAXED) + 1, 1))
+		return sr_tid_self;
+	return sr_self_tid_slow();
+}
 
 /* A result that may come with a signal the call raised. */
 static inline bool sr_sig_result(long res)

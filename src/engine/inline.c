@@ -179,40 +179,67 @@ static int user_nowait(long r, long *res)
 	return 1;
 }
 
-static int rw_attempt(long nr, long fd, const struct iovec *iov, long cnt, long off, long flags,
-		      long *res)
+/* The rare answers of an attempt (rw_attempt): EAGAIN, EOPNOTSUPP,
+ * EINVAL, and a short count that may not be final. Out of line, so that
+ * the common full transfer builds none of this. */
+static __attribute__((noinline)) int rw_attempt_rest(long nr, long fd, const struct iovec *iov, long cnt,
+						     long off, long flags, size_t want, long r, long *res)
 {
 	const long plain[6] = {fd, (long)iov, cnt, off, 0, flags};
 	const long p[4] = {nr, fd, off, flags};
-	long r;
 
-	if (*res > 0) { /* the finish mode: the rest of a partial transfer */
-		*res = move_rest(iov, (size_t)(cnt > 0 ? cnt : 0), *res, move_rw, p);
-		return 1;
-	}
-	r = sr_rawsys6(nr, fd, (long)iov, cnt, off, 0, flags | RWF_NOWAIT);
-	if (flags & RWF_NOWAIT)
-		return user_nowait(r, res);
 	if (r == -EAGAIN)
 		return plain_if_nonblocking(-1, plain, res);
 	if (r == -EOPNOTSUPP) /* no RWF_NOWAIT for this file: the call may still be fine */
 		return plain_if_nonblocking(nr, plain, res);
 	if (r == -EINVAL && (flags & ~(long)(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND)))
 		return plain_if_nonblocking(nr, plain, res); /* flags this kernel rejects with NOWAIT: let the call say it */
-	if (r > 0 && cnt > 0) {
-		size_t want;
-		/* the kernel read the iovecs: reading them again can only fail
-		 * if the caller unmapped them meanwhile (then: what was moved) */
-		if (!iov_total(iov, cnt, &want) && (size_t)r < want && !short_is_final(nr, fd, off, r)) {
-			if (!fd_plainfile(fd)) {
-				*res = r; /* a stream's rest: an executor's */
-				return SR_NW_PARTIAL;
-			}
-			r = move_rest(iov, (size_t)cnt, r, move_rw, p);
+	if (r <= 0 || cnt <= 0) {
+		*res = r;
+		return 1;
+	}
+	/* A short count? (want: (size_t)-1 when not known:
+	 * the kernel read the iovecs, reading them again can only fail if
+	 * the caller unmapped them meanwhile, then: what was moved) */
+	if (want == (size_t)-1 && iov_total(iov, cnt, &want))
+		want = 0;
+	if ((size_t)r < want && !short_is_final(nr, fd, off, r)) {
+		if (!fd_plainfile(fd)) {
+			*res = r; /* a stream's rest: an executor's */
+			return SR_NW_PARTIAL;
 		}
+		r = move_rest(iov, (size_t)cnt, r, move_rw, p);
 	}
 	*res = r;
 	return 1;
+}
+
+/* want: the bytes the iovecs ask for, known to single-buffer callers;
+ * (size_t)-1 for vectored ones (counted from the caller's iovecs only
+ * when the attempt moved less than asked). */
+static int rw_attempt(long nr, long fd, const struct iovec *iov, long cnt, long off, long flags,
+		      size_t want, long *res)
+{
+	long r;
+
+	if (*res > 0) { /* the finish mode: the rest of a partial transfer */
+		const long p[4] = {nr, fd, off, flags};
+		*res = move_rest(iov, (size_t)(cnt > 0 ? cnt : 0), *res, move_rw, p);
+		return 1;
+	}
+	r = sr_rawsys6(nr, fd, (long)iov, cnt, off, 0, flags | RWF_NOWAIT);
+	if (flags & RWF_NOWAIT)
+		return user_nowait(r, res);
+	/* The common answer: everything asked for (or 0 bytes asked). */
+	if (sr_likely(r >= 0) && ((size_t)r == want || r == 0 || cnt <= 0)) {
+		*res = r;
+		return 1;
+	}
+	if (r < 0 && r != -EAGAIN && r != -EOPNOTSUPP && r != -EINVAL) {
+		*res = r;
+		return 1;
+	}
+	return rw_attempt_rest(nr, fd, iov, cnt, off, flags, want, r, res);
 }
 
 /* A single buffer of more than the kernel moves at once: read(2) and
@@ -229,56 +256,56 @@ int sr_nw_read(const long a[6], long *res)
 	struct iovec v = {(void *)a[1], (size_t)a[2]};
 	if ((unsigned long)a[2] > SR_MAX_RW_COUNT)
 		return huge_count(SYS_read, a, res);
-	return rw_attempt(SYS_preadv2, a[0], &v, 1, -1, 0, res);
+	return rw_attempt(SYS_preadv2, a[0], &v, 1, -1, 0, v.iov_len, res);
 }
 int sr_nw_pread64(const long a[6], long *res)
 {
 	struct iovec v = {(void *)a[1], (size_t)a[2]};
 	if (a[3] < 0 || (unsigned long)a[2] > SR_MAX_RW_COUNT)
 		return huge_count(SYS_pread64, a, res);
-	return rw_attempt(SYS_preadv2, a[0], &v, 1, a[3], 0, res);
+	return rw_attempt(SYS_preadv2, a[0], &v, 1, a[3], 0, v.iov_len, res);
 }
 int sr_nw_readv(const long a[6], long *res)
 {
-	return rw_attempt(SYS_preadv2, a[0], (const struct iovec *)a[1], a[2], -1, 0, res);
+	return rw_attempt(SYS_preadv2, a[0], (const struct iovec *)a[1], a[2], -1, 0, (size_t)-1, res);
 }
 int sr_nw_preadv(const long a[6], long *res)
 {
 	if (a[3] < 0)
 		return huge_count(SYS_preadv, a, res);
-	return rw_attempt(SYS_preadv2, a[0], (const struct iovec *)a[1], a[2], a[3], 0, res);
+	return rw_attempt(SYS_preadv2, a[0], (const struct iovec *)a[1], a[2], a[3], 0, (size_t)-1, res);
 }
 int sr_nw_preadv2(const long a[6], long *res)
 {
-	return rw_attempt(SYS_preadv2, a[0], (const struct iovec *)a[1], a[2], a[3], a[5], res);
+	return rw_attempt(SYS_preadv2, a[0], (const struct iovec *)a[1], a[2], a[3], a[5], (size_t)-1, res);
 }
 int sr_nw_write(const long a[6], long *res)
 {
 	struct iovec v = {(void *)a[1], (size_t)a[2]};
 	if ((unsigned long)a[2] > SR_MAX_RW_COUNT)
 		return huge_count(SYS_write, a, res);
-	return rw_attempt(SYS_pwritev2, a[0], &v, 1, -1, 0, res);
+	return rw_attempt(SYS_pwritev2, a[0], &v, 1, -1, 0, v.iov_len, res);
 }
 int sr_nw_pwrite64(const long a[6], long *res)
 {
 	struct iovec v = {(void *)a[1], (size_t)a[2]};
 	if (a[3] < 0 || (unsigned long)a[2] > SR_MAX_RW_COUNT)
 		return huge_count(SYS_pwrite64, a, res);
-	return rw_attempt(SYS_pwritev2, a[0], &v, 1, a[3], 0, res);
+	return rw_attempt(SYS_pwritev2, a[0], &v, 1, a[3], 0, v.iov_len, res);
 }
 int sr_nw_writev(const long a[6], long *res)
 {
-	return rw_attempt(SYS_pwritev2, a[0], (const struct iovec *)a[1], a[2], -1, 0, res);
+	return rw_attempt(SYS_pwritev2, a[0], (const struct iovec *)a[1], a[2], -1, 0, (size_t)-1, res);
 }
 int sr_nw_pwritev(const long a[6], long *res)
 {
 	if (a[3] < 0)
 		return huge_count(SYS_pwritev, a, res);
-	return rw_attempt(SYS_pwritev2, a[0], (const struct iovec *)a[1], a[2], a[3], 0, res);
+	return rw_attempt(SYS_pwritev2, a[0], (const struct iovec *)a[1], a[2], a[3], 0, (size_t)-1, res);
 }
 int sr_nw_pwritev2(const long a[6], long *res)
 {
-	return rw_attempt(SYS_pwritev2, a[0], (const struct iovec *)a[1], a[2], a[3], a[5], res);
+	return rw_attempt(SYS_pwritev2, a[0], (const struct iovec *)a[1], a[2], a[3], a[5], (size_t)-1, res);
 }
 
 /* ---- sockets: the same call with MSG_DONTWAIT ---- */

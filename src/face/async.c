@@ -38,13 +38,8 @@ static inline int sr_ret(long r)
 	return (int)r;
 }
 
-static void async_complete(struct sr_ctx *ctx, struct sr_req *req)
-{
-	sr_cq_push(ctx, req);
-}
-
 static const struct sr_face_ops async_face_ops = {
-	.complete = async_complete,
+	.complete = sr_cq_push, /* the event goes to the completion queue */
 };
 
 /* The caller's params into *pc, fault-safe (uaccess.h): the bytes its size
@@ -96,28 +91,67 @@ SR_EXPORT int async_destroy(async_context_t h)
 	return sr_ret(sr_ctx_destroy(h));
 }
 
-/* Turn a cb into the request's one atom. Only the argument pointers are
- * read here; the values are read when the call runs. */
-static inline void prep_cb(struct sr_req *req, struct async_cb *cb, uint64_t deadline_ns)
+/* The number of vargs a call takes (umem_add: 2; unknown calls: none). */
+static inline unsigned int cb_nargs(const struct sr_sysent *e, long number)
+{
+	return e ? e->nargs : (number == __NR_umem_add ? 2 : 0);
+}
+
+/*
+ * One cb, read fault-safely (uaccess.h): the cb pointer, its number and its
+ * vargs pointers up to the first NULL (missing arguments are 0, and nothing
+ * past a NULL is read, so a NULL that is the last word of a mapped page is
+ * no fault). What cannot be read is EFAULT, as io_submit(2) says of a bad
+ * iocb; a NULL cb is EINVAL. The values the pointers point to are read when
+ * the call runs. *np: how many pointers were read.
+ */
+static inline long cb_read(struct async_cb *const *cbpp, uint64_t *cbp, long *number, void **va,
+			   unsigned int *np)
+{
+	uint64_t cb, nr;
+	unsigned int n, j;
+
+	if (sr_unlikely(sr_ua_read8(cbpp, &cb)))
+		return -EFAULT;
+	if (sr_unlikely(!cb))
+		return -EINVAL;
+	if (sr_unlikely(sr_ua_read8((const void *)(uintptr_t)cb, &nr)))
+		return -EFAULT;
+	n = cb_nargs((long)nr < 0 ? NULL : sr_sysent(nr), (long)nr);
+	void *const *src = ((struct async_cb *)(uintptr_t)cb)->vargs;
+	for (j = 0; j < n; j++) {
+		uint64_t p;
+		if (sr_unlikely(sr_ua_read8(&src[j], &p)))
+			return -EFAULT;
+		if (!p)
+			break;
+		if (va)
+			va[j] = (void *)(uintptr_t)p;
+	}
+	*cbp = cb;
+	*number = (long)nr;
+	*np = j;
+	return 0;
+}
+
+/* Turn a cb into the request's one atom: its number and the first n vargs
+ * pointers (read by cb_read; the rest stay NULL, the end of the list). */
+static inline void prep_cb(struct sr_req *req, uint64_t cb, long number, void *const *va, unsigned int n,
+			   uint64_t deadline_ns)
 {
 	struct syslet_uatom *a = &req->atom;
-	const struct sr_sysent *e = cb->number < 0 ? NULL : sr_sysent((unsigned long)cb->number);
-	/* Only as many vargs as the call takes are read (umem_add: 2). */
-	unsigned int n = e ? e->nargs : (cb->number == __NR_umem_add ? 2 : 0), i;
 
 	/* Field by field: a compound literal here compiles to `rep stos`,
 	 * whose start-up cost showed in the inline path's profile. */
 	a->flags = 0;
-	a->nr = (unsigned long)cb->number;
+	a->nr = number < 0 ? ~0UL : (unsigned long)number; /* no row: -ENOSYS */
 	a->ret_ptr = NULL;
 	a->next = NULL;
 	a->private = NULL;
 	a->arg_ptr[0] = a->arg_ptr[1] = a->arg_ptr[2] = NULL;
 	a->arg_ptr[3] = a->arg_ptr[4] = a->arg_ptr[5] = NULL;
-	for (i = 0; i < n && cb->vargs[i]; i++)
-		a->arg_ptr[i] = cb->vargs[i];
-	if (sr_unlikely(cb->number < 0))
-		a->nr = ~0UL; /* no row: -ENOSYS */
+	for (unsigned int i = 0; i < n; i++)
+		a->arg_ptr[i] = va[i];
 	req->cur = a;
 	sr_store_relaxed(&req->deadline_ns, deadline_ns); /* the threads' monitor reads it */
 	sr_store_relaxed(&req->cancel, 0); /* sysring_cancel exchanges it from other threads */
@@ -126,55 +160,68 @@ static inline void prep_cb(struct sr_req *req, struct async_cb *cb, uint64_t dea
 	req->skip_inline = 0;
 	req->tid = sr_self_tid(); /* signals its calls raise come here (sigfwd.h) */
 	/* Relaxed atomics: sysring_cancel scans these from other threads. */
-	sr_store_relaxed(&req->user, (void *)cb);
+	sr_store_relaxed(&req->user, (void *)(uintptr_t)cb);
 	sr_store_relaxed(&req->state, SR_REQ_INLINE);
+}
+
+/* The common single call (cbps readable or not: cb_read says): read once,
+ * then the request. Called inside sr_ctx_get .. sr_ctx_put. */
+static inline __attribute__((always_inline)) long submit_one(struct sr_ctx *ctx, struct async_cb *cbps[],
+							     uint64_t deadline_ns)
+{
+	uint64_t cb;
+	long number, r;
+	void *va[6];
+	unsigned int n;
+	uint32_t idx;
+
+	if (sr_unlikely(r = cb_read(&cbps[0], &cb, &number, va, &n)))
+		return r;
+	if (sr_ring_pop_u32(&ctx->freeq, &idx))
+		return -EAGAIN;
+	prep_cb(&ctx->reqs[idx], cb, number, va, n, deadline_ns);
+	sr_ctx_dispatch_one(ctx, &ctx->reqs[idx]);
+	return 1;
 }
 
 /* Called inside sr_ctx_get .. sr_ctx_put. */
 static long submit(struct sr_ctx *ctx, long nr, struct async_cb *cbps[], uint64_t deadline_ns)
 {
 	struct sr_req *reqs[64];
-	long done = 0;
+	long done = 0, r;
 
 	if (sr_unlikely(nr < 0 || (nr > 0 && !cbps)))
 		return -EINVAL;
-	/* Validate everything first: a bad entry queues nothing. The array and
-	 * the cbs are the caller's memory (uaccess.h): what cannot be read is
-	 * EFAULT, as io_submit(2) says of a bad iocb. */
+	if (nr == 1)
+		return submit_one(ctx, cbps, deadline_ns);
+	/* Validate everything first: a bad entry queues nothing. */
 	for (long i = 0; i < nr; i++) {
-		uint64_t cb, number;
-		if (sr_unlikely(sr_ua_read8(&cbps[i], &cb)))
-			return -EFAULT;
-		if (sr_unlikely(!cb))
-			return -EINVAL;
-		if (sr_unlikely(sr_ua_read8((const void *)(uintptr_t)cb, &number)))
-			return -EFAULT;
-		const struct sr_sysent *e = (long)number < 0 ? NULL : sr_sysent(number);
-		unsigned int n = e ? e->nargs : ((long)number == __NR_umem_add ? 2 : 0);
-		/* The list ends at its first NULL (missing arguments are 0):
-		 * nothing past it is read, so a NULL that is the last word of
-		 * a mapped page is no fault. */
-		void *const *va = ((struct async_cb *)(uintptr_t)cb)->vargs;
-		for (unsigned int j = 0; j < n; j++) {
-			uint64_t p;
-			if (sr_unlikely(sr_ua_read8(&va[j], &p)))
-				return -EFAULT;
-			if (!p)
-				break;
-		}
+		uint64_t cb;
+		long number;
+		unsigned int n;
+		if (sr_unlikely(r = cb_read(&cbps[i], &cb, &number, NULL, &n)))
+			return r;
 	}
 
 	while (done < nr) {
 		uint32_t idx[64];
-		int n = sr_req_get_multiple(ctx, idx, nr - done < 64 ? nr - done : 64);
-		if (!n)
+		int k = sr_req_get_multiple(ctx, idx, nr - done < 64 ? nr - done : 64);
+		if (!k)
 			break;
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; i < k; i++) {
+			/* Validated above: read in place (only the argument
+			 * pointers; their values are read when the call runs). */
+			struct async_cb *cb = cbps[done + i];
+			long number = cb->number;
+			unsigned int n = cb_nargs(number < 0 ? NULL : sr_sysent((unsigned long)number), number), j;
+			void *va[6];
+			for (j = 0; j < n && cb->vargs[j]; j++)
+				va[j] = cb->vargs[j];
 			reqs[i] = &ctx->reqs[idx[i]];
-			prep_cb(reqs[i], cbps[done + i], deadline_ns);
+			prep_cb(reqs[i], (uintptr_t)cb, number, va, j, deadline_ns);
 		}
-		sr_ctx_dispatch(ctx, reqs, (unsigned int)n);
-		done += n;
+		sr_ctx_dispatch(ctx, reqs, (unsigned int)k);
+		done += k;
 	}
 	if (!done && nr)
 		return -EAGAIN;
@@ -188,7 +235,8 @@ SR_EXPORT int async_submit(async_context_t h, long nr, struct async_cb *cbps[])
 
 	if (sr_unlikely(!ctx))
 		return sr_ret(-EINVAL);
-	r = submit(ctx, nr, cbps, 0);
+	/* One cb, the common case; a NULL array is submit's EINVAL. */
+	r = sr_likely(nr == 1 && cbps) ? submit_one(ctx, cbps, 0) : submit(ctx, nr, cbps, 0);
 	sr_ctx_put(ctx);
 	return sr_ret(r);
 }
@@ -307,23 +355,38 @@ static inline long collect_user_mem(const struct sr_ctx *ctx, long *min_nr, long
 	return collect_probe_slow(min_nr, max_nr, events, n);
 }
 
+static long check_events_spin(struct sr_ctx *ctx, long min_nr, long max_nr, struct async_event events[],
+			      const struct timespec *timeout, long got);
+
 static long check_events(struct sr_ctx *ctx, long min_nr, long max_nr, struct async_event events[],
 			 const struct timespec *timeout)
 {
-	struct timespec deadline, ts;
+	struct timespec ts;
 	long got;
 
 	if (check_collect(ctx, min_nr, max_nr, events, NULL))
 		return -EINVAL;
 	if ((got = collect_user_mem(ctx, &min_nr, &max_nr, events, &timeout, &ts)))
 		return got;
-	if (ctx->cfg.reap == SR_REAP_BOTH)
+	/* Nothing in io_uring (relaxed: a hint, sr_uring_reap looks again):
+	 * no call, the common case of calls completed inline. */
+	if (ctx->cfg.reap == SR_REAP_BOTH && sr_load_relaxed(&ctx->ur.inflight))
 		sr_uring_reap(ctx, false);
 	got = sr_cq_collect(ctx, events, max_nr);
 	if (got >= min_nr || !timeout)
 		return got;
-	/* Spin in user space only: clock_gettime is answered by the vDSO. A
-	 * destroy on another thread ends the spin (it waits for us). */
+	return check_events_spin(ctx, min_nr, max_nr, events, timeout, got);
+}
+
+/* check_events with a timeout and fewer than min_nr events: spin in user
+ * space only, clock_gettime is answered by the vDSO. A destroy on another
+ * thread ends the spin (it waits for us). */
+static __attribute__((noinline)) long check_events_spin(struct sr_ctx *ctx, long min_nr, long max_nr,
+						       struct async_event events[],
+						       const struct timespec *timeout, long got)
+{
+	struct timespec deadline;
+
 	sr_deadline_set(&deadline, timeout);
 	while (got < min_nr && !sr_deadline_expired(&deadline) && sr_load_relaxed(&ctx->live)) {
 		for (int i = 0; i < 64; i++)

@@ -420,7 +420,8 @@ SR_EXPORT struct syslet_uatom *async_exec(struct syslet_uatom *atom)
 {
 	struct reg *r;
 	struct sr_ctx *ctx;
-	struct sr_req *req;
+	struct sr_req stk, *req;
+	int rt;
 
 	if (!atom) {
 		errno = EINVAL;
@@ -435,36 +436,47 @@ SR_EXPORT struct syslet_uatom *async_exec(struct syslet_uatom *atom)
 		return atom;
 	}
 	flush(r);
-	req = sr_req_get(ctx);
-	if (!req) {
-		/* Every request of the registration is in flight: run this one
-		 * here rather than fail (it blocks the caller; documented),
-		 * with the asynchronous path's answers: thread-scoped atoms
-		 * only with SYSLET_SYNC. */
-		sr_ctx_put(ctx);
-		sr_syslet_run_caller(atom);
-		return atom;
-	}
-	req->cur = atom;
-	sr_store_relaxed(&req->deadline_ns, 0); /* the threads' monitor reads it */
-	sr_store_relaxed(&req->cancel, 0); /* sysring_cancel exchanges it from other threads */
-	req->async = 0;
-	req->skip_inline = 0;
-	req->on_caller = 1;
-	req->tid = sr_self_tid(); /* signals its calls raise come here (sigfwd.h) */
-	sr_store_relaxed(&req->user, (void *)atom);
-	sr_store_relaxed(&req->state, SR_REQ_INLINE);
-	/* Counted before it can complete, so async_wait never sees 0 early. */
-	/* Ordered before the request can complete (its release pairs with
-	 * async_wait's acquire). */
-	sr_fetch_add(&r->inflight, 1, SR_ACQ_REL);
-	if (sr_ctx_exec_cached(ctx, req)) {
-		/* Release pairs with async_wait's acquire of inflight. */
-		sr_fetch_sub(&r->inflight, 1, SR_RELEASE);
-		sr_req_put(ctx, req);
+	/* The cached part runs on a request of this call's own, on the
+	 * stack: a syslet that never leaves the caller (the common case)
+	 * takes no pool request and counts nothing in flight. Nobody else
+	 * sees this request: it is not in ctx->reqs, so no canceller or
+	 * monitor scans it (a registration's syslets are stopped by
+	 * unregistering, which routing sees as !live). Only what routing
+	 * reads is set (sr_ctx_exec_cached, core.h). */
+	stk.cur = atom;
+	stk.deadline_ns = 0;
+	stk.cancel = 0;
+	stk.partial = 0;
+	stk.async = 0;
+	stk.skip_inline = 0;
+	stk.on_caller = 1;
+	stk.tid = sr_self_tid(); /* signals its calls raise come here (sigfwd.h) */
+	stk.user = atom;
+	stk.state = SR_REQ_INLINE;
+	rt = sr_ctx_exec_cached(ctx, &stk);
+	if (!rt) {
 		sr_ctx_put(ctx);
 		return atom; /* cached: nothing queued, nothing in the ring */
 	}
+	/* An atom would block: the rest goes on in a pool request. */
+	req = sr_req_get(ctx);
+	if (!req) {
+		/* Every request of the registration is in flight: the rest
+		 * runs here rather than fail (it blocks the caller;
+		 * documented), with the asynchronous path's answers
+		 * (thread-scoped atoms only with SYSLET_SYNC), from where the
+		 * syslet stands: the current atom's non-blocking attempt
+		 * moved nothing, or moved part (stk.partial), which is
+		 * finished first. */
+		sr_ctx_put(ctx);
+		sr_req_run_caller(&stk);
+		return atom;
+	}
+	/* Counted before it can complete, so async_wait never sees 0 early.
+	 * Ordered before the request can complete (its release pairs with
+	 * async_wait's acquire). */
+	sr_fetch_add(&r->inflight, 1, SR_ACQ_REL);
+	sr_ctx_exec_async(ctx, req, &stk, rt);
 	sr_ctx_put(ctx);
 	return NULL;
 }
