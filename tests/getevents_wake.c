@@ -13,6 +13,9 @@
  *    chunks of random size at random moments. Each waiter must get exactly
  *    its min_nr before a 10 s timeout: one that times out short was not
  *    woken although its events were there.
+ * 3. No waiter holds events it cannot return with: A waits for 50, B for
+ *    2, both asleep; 2 calls complete. B returns them at once; before, A
+ *    (woken for B) took them and slept on, and B slept to its timeout.
  */
 #include <pthread.h>
 #include <sys/resource.h>
@@ -160,12 +163,66 @@ static void no_lost_wakeup(void)
 	printf("getevents_wake: %ld rounds of %d waiters with mixed min_nr, none missed\n", rounds, NW);
 }
 
+struct holder {
+	long min;
+	int n;
+	uint64_t took_ns;
+};
+
+static void *holder_main(void *arg)
+{
+	struct holder *h = arg;
+	struct async_event ev[64];
+	struct timespec to = {10, 0};
+	uint64_t t0 = t_now_ns();
+
+	h->n = async_getevents(ctx, h->min, h->min, ev, &to);
+	h->took_ns = t_now_ns() - t0;
+	return NULL;
+}
+
+static void no_holding(void)
+{
+	struct async_cb *cb[64];
+	int rounds = (int)(40 * t_scale()) + 2;
+
+	for (int i = 0; i < 64; i++)
+		T_ASSERT(cb[i] = async_cb_new(SYS_getpid, 0));
+	for (int r = 0; r < rounds; r++) {
+		struct holder a = {.min = 50}, b = {.min = 2};
+		pthread_t ta, tb;
+		/* either may be asleep first */
+		if (r & 1) {
+			T_EQ(pthread_create(&ta, NULL, holder_main, &a), 0);
+			usleep(2000);
+			T_EQ(pthread_create(&tb, NULL, holder_main, &b), 0);
+		} else {
+			T_EQ(pthread_create(&tb, NULL, holder_main, &b), 0);
+			usleep(2000);
+			T_EQ(pthread_create(&ta, NULL, holder_main, &a), 0);
+		}
+		usleep(20000); /* both asleep (or about to be) */
+		T_EQ(async_submit(ctx, 2, cb), 2);
+		pthread_join(tb, NULL);
+		if (b.n != 2)
+			T_FAIL("round %d: B (min_nr 2) got %d of the 2 events after %.1f s; A (min_nr 50) holds them?", r,
+			       b.n, b.took_ns / 1e9);
+		T_EQ(async_submit(ctx, 50, cb + 2), 50);
+		pthread_join(ta, NULL);
+		T_EQ(a.n, 50);
+	}
+	for (int i = 0; i < 64; i++)
+		async_cb_free(cb[i]);
+	printf("getevents_wake: %d rounds, a waiter for 50 never held a waiter for 2's events\n", rounds);
+}
+
 int main(void)
 {
 	t_watchdog(600);
 	T_EQ(async_setup(256, &ctx), 0);
 	wakeups();
 	no_lost_wakeup();
+	no_holding();
 	T_EQ(async_destroy(ctx), 0);
 	return 0;
 }

@@ -104,10 +104,13 @@ SYSRING_API int async_check_events(async_context_t ctx, long min_nr, long max_nr
 				   struct async_event events[], struct timespec *timeout);
 
 /* Collect between min_nr and max_nr events, sleeping until min_nr are there or
- * the relative timeout passes (NULL: no limit). Returns the count (which may
- * be below min_nr on timeout or when another thread destroys the context),
- * or -1 with errno:
- *   EINTR   a signal interrupted the wait before any event was collected;
+ * the relative timeout passes (NULL: no limit). Nothing is taken until
+ * min_nr events wait (then up to max_nr), so a sleeping caller never holds
+ * events that another waiter could return with; at the timeout it takes
+ * what there is. Returns the count (which may be below min_nr on timeout or
+ * when another thread destroys the context), or -1 with errno:
+ *   EINTR   a signal interrupted the wait (nothing is taken: the events
+ *           stay for the next call);
  *           never restarted, even for a handler installed with SA_RESTART
  *           (as io_getevents(2));
  *   EINVAL  not a context; min_nr < 0, max_nr < 0, min_nr > max_nr; events

@@ -474,6 +474,9 @@ bool sr_cq_batch_begin(struct sr_ctx *ctx, struct sr_cq_batch *b);
 void sr_cq_batch_end(struct sr_cq_batch *b, bool began);
 /* Move up to max finished requests into events; returns the count. */
 long sr_cq_collect(struct sr_ctx *ctx, struct async_event *events, long max);
+/* Up to max events, but none unless at least min (>= 1) are ready: a waiter
+ * takes events only when it can return with its min_nr (ctx.c). */
+long sr_cq_collect_min(struct sr_ctx *ctx, struct async_event *events, long min, long max);
 
 /* --- threads engine (engine/threads.c) --- */
 int sr_threads_init(struct sr_ctx *ctx, uint32_t max);

@@ -47,7 +47,14 @@
  * its futex_wait returns at once. Every waiter woken looks again and lowers
  * cq_want anew. A waiter that leaves (timeout, signal, events taken by
  * another collector) may leave its need in cq_want: that costs at most one
- * early wake-up of the others, never a missed one.
+ * early wake-up of the others, never a missed one. Waiters of very
+ * different needs share one word: one for 64 is woken (and sleeps again)
+ * whenever one for 1 is satisfied.
+ *
+ * Collectors reserve before they take (sr_cq_collect_min): a CAS takes k
+ * from cq_ready, then k entries are popped. So cq_ready never counts an
+ * entry already taken, and a waiter takes nothing until it can return
+ * with its min_nr: no sleeping waiter holds events another one needs.
  *
  * Destruction waits for every thread inside async_getevents (ctx->users) to
  * leave before freeing: destroy wakes them and they return what they have.
@@ -542,32 +549,53 @@ void sr_cq_push(struct sr_ctx *ctx, struct sr_req *req)
 	cq_published(ctx, 1);
 }
 
-long sr_cq_collect(struct sr_ctx *ctx, struct async_event *events, long max)
+long sr_cq_collect_min(struct sr_ctx *ctx, struct async_event *events, long min, long max)
 {
 	uint32_t idx[64];
-	int64_t left;
-	long n = 0;
+	int64_t ready, left;
+	long n = 0, k;
 
-	while (n < max) {
-		long want = max - n < 64 ? max - n : 64;
-		/* one at a time is the common case of a loop that submits one */
-		int k = want == 1 ? (sr_ring_pop_u32(&ctx->cq, idx) ? -EAGAIN : 1)
-				  : sr_ring_pop_multiple(&ctx->cq, idx, want);
-		if (k <= 0)
+	if (min < 1)
+		min = 1;
+	/* Reserve first: only what is counted (published) is taken, and only
+	 * when at least `min` is, so a collector never holds events it cannot
+	 * return with (another waiter's, whose min_nr they would meet).
+	 * seq_cst: the count is the Dekker partner of cq_published and of the
+	 * waiters' loads (protocol at the top of this file). */
+	ready = (int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST);
+	do {
+		if (ready < min) {
+			k = 0;
 			break;
-		for (int i = 0; i < k; i++) {
+		}
+		k = ready < max ? (long)ready : max;
+	} while (!__atomic_compare_exchange_n(&ctx->cq_ready, (uint64_t *)&ready, (uint64_t)(ready - k), false,
+					      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+	left = k ? ready - k : ready;
+	/* Every reserved entry is in the ring (pushed before it was counted),
+	 * but the head may be an entry a completer is still writing: it is
+	 * ours to wait for then, a few instructions unless that completer
+	 * was preempted (then give it the CPU). */
+	for (unsigned int spins = 0; n < k;) {
+		long want = k - n < 64 ? k - n : 64;
+		/* one at a time is the common case of a loop that submits one */
+		int got = want == 1 ? (sr_ring_pop_u32(&ctx->cq, idx) ? 0 : 1)
+				    : sr_ring_pop_multiple(&ctx->cq, idx, want);
+		if (got <= 0) {
+			if (++spins % 64 == 0)
+				sched_yield();
+			else
+				sr_cpu_relax();
+			continue;
+		}
+		for (int i = 0; i < got; i++) {
 			struct sr_req *req = &ctx->reqs[idx[i]];
 			events[n].cbp = req->user;
 			events[n].res = req->res;
 			n++;
 			sr_store_relaxed(&req->state, SR_REQ_FREE);
 		}
-		sr_req_put_multiple(ctx, idx, k);
-	}
-	if (n) {
-		left = (int64_t)sr_fetch_sub(&ctx->cq_ready, (uint64_t)n, SR_SEQ_CST) - n;
-	} else {
-		left = (int64_t)__atomic_load_n(&ctx->cq_ready, __ATOMIC_SEQ_CST);
+		sr_req_put_multiple(ctx, idx, got);
 	}
 	/* Nothing left: drain the eventfd, then re-check, since a completion
 	 * that raced with the drain must leave it readable. An empty collect
@@ -576,4 +604,9 @@ long sr_cq_collect(struct sr_ctx *ctx, struct async_event *events, long max)
 	if (left <= 0)
 		efd_settle(ctx);
 	return n;
+}
+
+long sr_cq_collect(struct sr_ctx *ctx, struct async_event *events, long max)
+{
+	return sr_cq_collect_min(ctx, events, 1, max);
 }

@@ -372,8 +372,12 @@ static long check_events(struct sr_ctx *ctx, long min_nr, long max_nr, struct as
 	 * no call, the common case of calls completed inline. */
 	if (ctx->cfg.reap == SR_REAP_BOTH && sr_load_relaxed(&ctx->ur.inflight))
 		sr_uring_reap(ctx, false);
-	got = sr_cq_collect(ctx, events, max_nr);
-	if (got >= min_nr || !timeout)
+	if (!timeout)
+		return sr_cq_collect(ctx, events, max_nr);
+	/* With a timeout: events are taken once min_nr can be met, or at
+	 * the deadline, not held while spinning (see getevents). */
+	got = sr_cq_collect_min(ctx, events, min_nr, max_nr);
+	if (got >= min_nr)
 		return got;
 	return check_events_spin(ctx, min_nr, max_nr, events, timeout, got);
 }
@@ -393,8 +397,10 @@ static __attribute__((noinline)) long check_events_spin(struct sr_ctx *ctx, long
 			sr_cpu_relax();
 		if (ctx->cfg.reap == SR_REAP_BOTH)
 			sr_uring_reap(ctx, false);
-		got += sr_cq_collect(ctx, events + got, max_nr - got);
+		got += sr_cq_collect_min(ctx, events + got, min_nr - got, max_nr - got);
 	}
+	if (got < min_nr)
+		got += sr_cq_collect(ctx, events + got, max_nr - got); /* the deadline: what there is */
 	return got;
 }
 
@@ -431,14 +437,21 @@ static long getevents(struct sr_ctx *ctx, long min_nr, long max_nr, struct async
 		sr_uring_reap(ctx, true);
 		sr_kmod_reap(ctx, false);
 	}
-	got = sr_cq_collect(ctx, events, max_nr);
+	/*
+	 * Events are taken only once this call can return with its min_nr
+	 * (or at its deadline, or on a signal): a waiter never holds events
+	 * while it sleeps, so another waiter with a smaller min_nr is never
+	 * left asleep with its events taken by one that cannot use them yet.
+	 * got is therefore 0 until it is >= min_nr.
+	 */
+	got = sr_cq_collect_min(ctx, events, min_nr, max_nr);
 	if (got < min_nr && ctx->cfg.spin_ns) {
 		uint64_t end = sr_now_ns() + ctx->cfg.spin_ns;
 		do {
 			for (int i = 0; i < 32; i++)
 				sr_cpu_relax();
-			if ((int64_t)sr_load_relaxed(&ctx->cq_ready) > 0)
-				got += sr_cq_collect(ctx, events + got, max_nr - got);
+			if ((int64_t)sr_load_relaxed(&ctx->cq_ready) >= min_nr)
+				got += sr_cq_collect_min(ctx, events, min_nr, max_nr);
 		} while (got < min_nr && sr_now_ns() < end);
 	}
 	while (got < min_nr) {
@@ -463,13 +476,18 @@ static long getevents(struct sr_ctx *ctx, long min_nr, long max_nr, struct async
 		 * we return what we have (destroy waits for us to leave). */
 		if (!sr_load_acquire(&ctx->live))
 			break;
-		got += sr_cq_collect(ctx, events + got, max_nr - got);
+		got += sr_cq_collect_min(ctx, events, min_nr, max_nr);
+		if (got >= min_nr)
+			break;
 		if (r == -EINTR) {
-			err = got ? 0 : -EINTR;
+			/* Nothing taken: the events stay for the next call. */
+			err = -EINTR;
 			break;
 		}
-		if (r == -ETIMEDOUT || sr_deadline_expired(&deadline))
+		if (r == -ETIMEDOUT || sr_deadline_expired(&deadline)) {
+			got += sr_cq_collect(ctx, events, max_nr); /* what there is */
 			break;
+		}
 	}
 	if (err)
 		return err;
