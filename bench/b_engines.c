@@ -190,8 +190,16 @@ void bench_inline(void)
 	bench_compare("pread 4 KiB, cached file, completed on the caller", v, 3, bench_iters(200000), 0, f);
 	bench_row("inline", "pread 4 KiB, cached file, completed on the caller", v[0].name, &f[0], v[1].name, &f[1],
 		  "<= 1.2", "bench/PROFILE.md", "");
+	/* Its floor lies above the 1.2x target whenever preadv2 itself costs
+	 * more than pread64 by that much; and noise can put the contender
+	 * under it, which says the run's spread, not a floor broken. */
 	bench_row("inline", "pread 4 KiB, cached file, completed on the caller", v[0].name, &f[0], v[2].name, &f[2],
-		  "floor", NULL, "the inline attempt's own system call");
+		  "floor", NULL,
+		  f[1].med > 0 && f[1].med < f[2].med
+			  ? "the inline attempt's own system call; not a floor in this run: above the contender (noise)"
+		  : f[0].med > 0 && f[2].med > 1.2 * f[0].med
+			  ? "the inline attempt's own system call; above the 1.2x target by itself in this run"
+			  : "the inline attempt's own system call");
 	c[2].mode = I_SYSLET;
 
 	/* instruction counts: the same paths, counted */
