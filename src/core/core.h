@@ -62,8 +62,12 @@
  * not see: a ring mapped where an unmapped one was keeps the old ring's
  * shadow, and TSan reports races between accesses to the two (contexts and
  * batch handles set up and torn down by different threads). The kernel
- * orders the unmap before the new map; these tell TSan so: a release after
- * every io_uring_queue_exit, an acquire after every io_uring_queue_init.
+ * orders the unmap before the new map; these tell TSan so: a release just
+ * before every io_uring_queue_exit (before, not after: a ring mapped at the
+ * same address between the unmap and a later release would acquire too
+ * early, and TSan reported the old ring's last SQE against the new ring's
+ * first in lifecycle_stress:soak), an acquire after every
+ * io_uring_queue_init.
  * Nothing in other builds.
  */
 #if defined(__SANITIZE_THREAD__)

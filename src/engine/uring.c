@@ -477,10 +477,10 @@ int sr_uring_init(struct sr_ctx *ctx)
 		ret = sr_load_acquire(&probe_ok) < 0 ? -ENOSYS : ur->efd < 0 ? -errno : -EINVAL;
 		if (ur->efd >= 0)
 			close(ur->efd);
+		sr_tsan_ring_unmapped(); /* before the unmap: core.h */
 		io_uring_queue_exit(&ur->ring);
 		free(ur->sq_creds);
 		ur->sq_creds = NULL;
-		sr_tsan_ring_unmapped();
 		return ret;
 	}
 	/* Quiet windows need submitters that reap (not SYSRING_REAP=thread)
@@ -503,8 +503,8 @@ int sr_uring_init(struct sr_ctx *ctx)
 	ret = pthread_create(&ur->reaper, NULL, reaper_main, ctx);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
+		sr_tsan_ring_unmapped(); /* before the unmap: core.h */
 		io_uring_queue_exit(&ur->ring);
-		sr_tsan_ring_unmapped();
 		close(ur->efd);
 		free(ur->sq_creds);
 		ur->sq_creds = NULL;
@@ -686,8 +686,8 @@ void sr_uring_shutdown(struct sr_ctx *ctx)
 	pthread_mutex_unlock(&ur->sq_lock);
 	if (ur->reaper_started)
 		pthread_join(ur->reaper, NULL);
+	sr_tsan_ring_unmapped(); /* before the unmap: core.h */
 	io_uring_queue_exit(&ur->ring);
-	sr_tsan_ring_unmapped();
 	close(ur->efd);
 	pthread_mutex_destroy(&ur->sq_lock);
 	pthread_mutex_destroy(&ur->cq_lock);

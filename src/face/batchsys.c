@@ -136,8 +136,8 @@ static uint32_t slots_hwm;
 static void handle_free(struct bs_handle *h)
 {
 	if (h->ring_ok) {
+		sr_tsan_ring_unmapped(); /* before the unmap: core.h */
 		io_uring_queue_exit(&h->ring);
-		sr_tsan_ring_unmapped(); /* core.h */
 	}
 	if (h->fd >= 0)
 		close(h->fd);
