@@ -7,6 +7,7 @@
 #ifndef SYSRING_TEST_CHAN_UTIL_H
 #define SYSRING_TEST_CHAN_UTIL_H
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -183,6 +184,64 @@ static inline uint64_t cu_rand(uint64_t *s)
 	x ^= x >> 7;
 	x ^= x << 17;
 	return *s = x;
+}
+
+/* One case of a channel test program, run in a child of its own. */
+struct cu_case {
+	const char *name;
+	void (*fn)(void);
+};
+
+/*
+ * Run every case (or the one named by argv[1]) in a forked child with a
+ * watchdog of `watchdog_s` seconds, print "name: ok" or why it failed, and
+ * unlink what a failed case left in /dev/shm (names end in -<child pid>,
+ * cu_name). Returns main's status: 0, 1 if any case failed, 2 for an
+ * unknown name.
+ */
+static inline int cu_run_cases(const struct cu_case *cases, size_t ncases, int argc, char **argv,
+			       unsigned int watchdog_s)
+{
+	int failed = 0, ran = 0;
+
+	for (size_t k = 0; k < ncases; k++) {
+		if (argc > 1 && strcmp(argv[1], cases[k].name))
+			continue;
+		ran++;
+		fflush(stdout);
+		pid_t p = fork();
+		if (p == 0) {
+			t_watchdog(watchdog_s);
+			cases[k].fn();
+			fflush(stdout);
+			_exit(0);
+		}
+		int st;
+		waitpid(p, &st, 0);
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+			printf("%s: ok\n", cases[k].name);
+		} else {
+			failed++;
+			printf("%s: FAILED (%s %d)\n", cases[k].name, WIFEXITED(st) ? "exit" : "signal",
+			       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+		}
+		char tail[32];
+		snprintf(tail, sizeof(tail), "-%d", (int)p);
+		DIR *d = opendir("/dev/shm");
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			size_t n = strlen(de->d_name), m = strlen(tail);
+			if (!strncmp(de->d_name, "sysring-t-", 10) && n > m && !strcmp(de->d_name + n - m, tail))
+				sysring_chan_unlink(de->d_name);
+		}
+		if (d)
+			closedir(d);
+	}
+	if (!ran) {
+		fprintf(stderr, "no case named %s\n", argv[1]);
+		return 2;
+	}
+	return failed ? 1 : 0;
 }
 
 #endif

@@ -833,10 +833,7 @@ static void i12_inval(void)
 	sysring_chan_unlink(seg);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} cases[] = {
+static const struct cu_case cases[] = {
 	{"b1", b1},   {"b2", b2},   {"b3", b3},   {"b4", b4},   {"b5", b5},         {"b6", b6},
 	{"b7", b7},   {"b8", b8},   {"b9", b9},   {"b10", b10}, {"b11", b11},       {"i12_eintr", i12_eintr},
 	{"i12_huge", i12_huge},     {"i12_inval", i12_inval},
@@ -844,44 +841,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	int failed = 0, ran = 0;
-	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		if (argc > 1 && strcmp(argv[1], cases[k].name))
-			continue;
-		ran++;
-		fflush(stdout);
-		pid_t p = fork();
-		if (p == 0) {
-			t_watchdog(60);
-			cases[k].fn();
-			fflush(stdout);
-			_exit(0);
-		}
-		int st;
-		waitpid(p, &st, 0);
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-			printf("%s: ok\n", cases[k].name);
-		} else {
-			failed++;
-			printf("%s: FAILED (%s %d)\n", cases[k].name, WIFEXITED(st) ? "exit" : "signal",
-			       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
-		}
-		/* What a failed case left in /dev/shm. */
-		char tail[32];
-		snprintf(tail, sizeof(tail), "-%d", (int)p);
-		DIR *d = opendir("/dev/shm");
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			size_t n = strlen(de->d_name), m = strlen(tail);
-			if (!strncmp(de->d_name, "sysring-t-", 10) && n > m && !strcmp(de->d_name + n - m, tail))
-				sysring_chan_unlink(de->d_name);
-		}
-		if (d)
-			closedir(d);
-	}
-	if (!ran) {
-		fprintf(stderr, "no case named %s\n", argv[1]);
-		return 2;
-	}
-	return failed ? 1 : 0;
+	return cu_run_cases(cases, sizeof(cases) / sizeof(cases[0]), argc, argv, 60);
 }
